@@ -1,0 +1,247 @@
+/**
+ * The WebGPU runtime: adapter and device with feature detection, a pipeline cache keyed by kernel
+ * name + override constants (never sizes), a buffer pool, readback, GPU timing and device-lost
+ * notification. Works with the browser's navigator.gpu and with Dawn in Node (the CLI).
+ */
+import { GpuError } from '../core/errors';
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for software adapters (SwiftShader), whose timings say nothing about a real GPU. */
+  isFallback: boolean;
+  features: string[];
+  wgslFeatures: string[];
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number; maxComputeWorkgroupsPerDimension: number; maxComputeInvocationsPerWorkgroup: number };
+  hasTimestamps: boolean;
+  hasSubgroups: boolean;
+  hasF16: boolean;
+  hasDot4I8: boolean;
+}
+
+/** Features the studio uses when the adapter offers them. */
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName, 'shader-f16'];
+
+export interface DeviceLostInfo { reason: string; message: string }
+
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly info: AdapterSummary;
+  /** How many compute pipelines this context has compiled; a test holds this to one per kernel variant. */
+  pipelineCompiles = 0;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pool = new Map<string, GPUBuffer[]>();
+  private lostHandlers: ((info: DeviceLostInfo) => void)[] = [];
+  private destroyed = false;
+
+  constructor(device: GPUDevice, info: AdapterSummary) {
+    this.device = device;
+    this.info = info;
+    device.lost.then((l) => {
+      if (this.destroyed) return;
+      const info = { reason: String(l.reason), message: l.message || 'the GPU device was lost' };
+      for (const h of this.lostHandlers) h(info);
+    });
+  }
+
+  onLost(handler: (info: DeviceLostInfo) => void): void { this.lostHandlers.push(handler); }
+
+  get isLost(): boolean { return this.destroyed; }
+
+  /** A compute pipeline for `name` specialised by `constants`, compiled at most once per context. */
+  pipeline(name: string, code: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    const keys = Object.keys(constants).sort();
+    const key = `${name}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    let module = this.modules.get(name);
+    if (!module) {
+      module = this.device.createShaderModule({ label: name, code });
+      this.modules.set(name, module);
+    }
+    p = this.device.createComputePipeline({
+      label: key,
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants },
+    });
+    this.pipelineCompiles++;
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** Names of compiled pipelines (kernel|constants), for tests and the device panel. */
+  pipelineKeys(): string[] { return [...this.pipelines.keys()]; }
+
+  /** A storage buffer from the pool (exact size and usage), or a new one. */
+  acquire(label: string, byteLength: number, extraUsage = 0): GPUBuffer {
+    const size = Math.max(16, Math.ceil(byteLength / 16) * 16);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage;
+    const free = this.pool.get(`${usage}:${size}`);
+    const reused = free?.pop();
+    if (reused) { reused.label = label; return reused; }
+    return this.device.createBuffer({ label, size, usage });
+  }
+
+  /** Returns a buffer from `acquire` to the pool. */
+  release(buffer: GPUBuffer): void {
+    const key = `${buffer.usage}:${buffer.size}`;
+    let list = this.pool.get(key);
+    if (!list) { list = []; this.pool.set(key, list); }
+    list.push(buffer);
+  }
+
+  /** A storage buffer holding `data`. */
+  upload(label: string, data: ArrayBufferView): GPUBuffer {
+    const buffer = this.acquire(label, data.byteLength);
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /** A uniform buffer holding the words written by `UniformWriter`. */
+  uniform(label: string, words: ArrayBuffer): GPUBuffer {
+    const size = Math.max(16, Math.ceil(words.byteLength / 16) * 16);
+    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buffer, 0, words);
+    return buffer;
+  }
+
+  /** Copies `byteLength` bytes of `buffer` back to the host. */
+  async read(buffer: GPUBuffer, byteLength: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.ceil(byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ label: `readback:${buffer.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder({ label: 'readback' });
+    enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      throw new GpuError(`Reading results back from the GPU failed (${(e as Error).message}); the device may have been lost.`);
+    }
+    const out = staging.getMappedRange().slice(0, byteLength);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  async readF32(buffer: GPUBuffer, length: number): Promise<Float32Array> {
+    return new Float32Array(await this.read(buffer, length * 4));
+  }
+
+  /** Encodes dispatches into one compute pass (optionally timestamped) and submits them. */
+  submit(dispatches: readonly Dispatch[], timer?: GpuTimer): void {
+    const enc = this.device.createCommandEncoder({ label: 'run' });
+    const pass = enc.beginComputePass(timer ? { label: 'run', timestampWrites: timer.writes } : { label: 'run' });
+    for (const d of dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    }
+    pass.end();
+    timer?.resolve(enc);
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Runs `fn` inside validation and out-of-memory error scopes, turning a WebGPU error into a GpuError. */
+  async checked<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      const validation = await this.device.popErrorScope();
+      const oom = await this.device.popErrorScope();
+      const err = validation ?? oom;
+      if (err) throw new GpuError(`WebGPU rejected ${what}: ${err.message}`);
+    }
+    return result;
+  }
+
+  /** A bind group for `pipeline` with the given buffers at bindings 0, 1, 2, ... */
+  bindGroup(label: string, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    return this.device.createBindGroup({
+      label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.device.destroy();
+  }
+}
+
+/** One kernel launch, ready to encode: everything it needs was created when it was planned. */
+export interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+/** GPU time of one compute pass by timestamp queries. */
+export class GpuTimer {
+  readonly writes: GPUComputePassTimestampWrites;
+  private readonly querySet: GPUQuerySet;
+  private readonly resolveBuf: GPUBuffer;
+  private readonly readBuf: GPUBuffer;
+
+  constructor(private readonly ctx: GpuContext) {
+    const d = ctx.device;
+    this.querySet = d.createQuerySet({ label: 'timer', type: 'timestamp', count: 2 });
+    this.resolveBuf = d.createBuffer({ label: 'timer-resolve', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readBuf = d.createBuffer({ label: 'timer-read', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.writes = { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+  }
+
+  resolve(enc: GPUCommandEncoder): void {
+    enc.resolveQuerySet(this.querySet, 0, 2, this.resolveBuf, 0);
+    enc.copyBufferToBuffer(this.resolveBuf, 0, this.readBuf, 0, 16);
+  }
+
+  /** Milliseconds between the pass's start and end, or null when the values are unusable. */
+  async readMs(): Promise<number | null> {
+    await this.readBuf.mapAsync(GPUMapMode.READ);
+    const t = new BigUint64Array(this.readBuf.getMappedRange().slice(0));
+    this.readBuf.unmap();
+    const ns = Number(t[1]! - t[0]!);
+    return ns > 0 ? ns / 1e6 : null;
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolveBuf.destroy();
+    this.readBuf.destroy();
+    void this.ctx;
+  }
+}
+
+/** Workgroup counts for `invocations` threads in groups of `wgSize`, folded into y past the per-dimension limit. */
+export function gridFor(invocations: number, wgSize: number, maxPerDim = 65535): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / wgSize));
+  if (groups <= maxPerDim) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/** Writes a uniform struct as a sequence of 4-byte words (u32, i32, f32), padded to 16 bytes. */
+export class UniformWriter {
+  private readonly view: DataView;
+  private n = 0;
+  constructor(maxWords = 64) { this.view = new DataView(new ArrayBuffer(maxWords * 4)); }
+  u32(v: number): this { this.view.setUint32(4 * this.n++, v >>> 0, true); return this; }
+  i32(v: number): this { this.view.setInt32(4 * this.n++, v | 0, true); return this; }
+  f32(v: number): this { this.view.setFloat32(4 * this.n++, v, true); return this; }
+  /** A fixed-length array of u32 (e.g. array<vec4<u32>, 2> for up to 8 dims), zero-filled past `values`. */
+  u32s(values: readonly number[], length: number): this {
+    for (let i = 0; i < length; i++) this.u32(values[i] ?? 0);
+    return this;
+  }
+  /** Pads to the next 16-byte boundary, where a vec4 or array member must start. */
+  align16(): this { while (this.n % 4) this.u32(0); return this; }
+  finish(): ArrayBuffer { this.align16(); return this.view.buffer.slice(0, this.n * 4); }
+}
