@@ -21,9 +21,6 @@ export interface AdapterSummary {
   hasDot4I8: boolean;
 }
 
-/** Features the studio uses when the adapter offers them. */
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName, 'shader-f16'];
-
 export interface DeviceLostInfo { reason: string; message: string }
 
 export class GpuContext {
@@ -243,5 +240,5 @@ export class UniformWriter {
   }
   /** Pads to the next 16-byte boundary, where a vec4 or array member must start. */
   align16(): this { while (this.n % 4) this.u32(0); return this; }
-  finish(): ArrayBuffer { this.align16(); return this.view.buffer.slice(0, this.n * 4); }
+  finish(): ArrayBuffer { this.align16(); return (this.view.buffer as ArrayBuffer).slice(0, this.n * 4); }
 }

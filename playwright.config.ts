@@ -1,0 +1,24 @@
+import { defineConfig } from '@playwright/test';
+// @ts-expect-error plain JS helper shared with vitest and the CLI
+import { chromiumPath, CHROMIUM_ARGS } from './scripts/chromium.mjs';
+
+const PORT = 5179;
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 240_000,
+  expect: { timeout: 60_000 },
+  workers: 1,
+  reporter: [['list'], ['json']],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    launchOptions: { executablePath: chromiumPath() ?? undefined, args: CHROMIUM_ARGS },
+    viewport: { width: 1360, height: 900 },
+  },
+  webServer: {
+    command: `npx vite --port ${PORT} --strictPort --host localhost`,
+    url: `http://localhost:${PORT}`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+  },
+});

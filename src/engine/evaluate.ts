@@ -1,0 +1,105 @@
+/**
+ * Evaluation shared by the studio's worker and the CLI: top-1 accuracy over a labelled set in
+ * batches (with progress and cancel), and latency by the benchmark protocol (warm-up, then median
+ * and p95 over repeated runs; GPU timestamps where the adapter has them).
+ */
+import { CancelledError } from '../core/errors';
+import type { InferenceSession } from './session';
+
+export interface Batch { input: Float32Array; shape: number[]; labels: ArrayLike<number> }
+
+export interface AccuracyProgress { done: number; total: number; correct: number }
+
+export interface AccuracyResult {
+  accuracy: number;
+  correct: number;
+  samples: number;
+  /** Predicted class per sample (for confusion matrices later). */
+  predictions: Int32Array;
+  ms: number;
+}
+
+export function argmaxRows(logits: Float32Array, rows: number): Int32Array {
+  const classes = logits.length / rows;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0, bv = -Infinity;
+    for (let c = 0; c < classes; c++) {
+      const v = logits[r * classes + c]!;
+      if (v > bv) { bv = v; best = c; }
+    }
+    out[r] = best;
+  }
+  return out;
+}
+
+export async function evaluateAccuracy(
+  session: InferenceSession,
+  batchAt: (start: number, count: number) => Batch,
+  total: number,
+  batchSize: number,
+  onProgress?: (p: AccuracyProgress) => void,
+  signal?: AbortSignal,
+): Promise<AccuracyResult> {
+  const t0 = performance.now();
+  const predictions = new Int32Array(total);
+  let correct = 0;
+  for (let start = 0; start < total; start += batchSize) {
+    if (signal?.aborted) throw new CancelledError();
+    const count = Math.min(batchSize, total - start);
+    const batch = batchAt(start, count);
+    const { output } = await session.runBatch(batch.input, batch.shape);
+    const pred = argmaxRows(output.data, count);
+    for (let i = 0; i < count; i++) {
+      predictions[start + i] = pred[i]!;
+      if (pred[i] === Number(batch.labels[i])) correct++;
+    }
+    onProgress?.({ done: start + count, total, correct });
+  }
+  return { accuracy: total ? correct / total : 0, correct, samples: total, predictions, ms: performance.now() - t0 };
+}
+
+export interface LatencyStats {
+  batch: number;
+  runs: number;
+  /** End to end: upload + run + readback, wall clock. */
+  medianMs: number;
+  p95Ms: number;
+  minMs: number;
+  maxMs: number;
+  /** GPU time of the compute pass by timestamp queries; null where the adapter has none. */
+  gpuMedianMs: number | null;
+  gpuP95Ms: number | null;
+  timing: 'gpu-timestamps' | 'wall-clock';
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export async function measureLatency(
+  session: InferenceSession, batch: number, runs = 20, warmup = 3, signal?: AbortSignal,
+): Promise<LatencyStats> {
+  const shape = session.inputShapeFor(batch);
+  const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  for (let i = 0; i < warmup; i++) await session.runBatch(input, shape);
+  const wall: number[] = [], gpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (signal?.aborted) throw new CancelledError();
+    const t = performance.now();
+    const { gpuMs } = await session.runBatch(input, shape, true);
+    wall.push(performance.now() - t);
+    if (gpuMs !== null) gpu.push(gpuMs);
+  }
+  wall.sort((a, b) => a - b);
+  gpu.sort((a, b) => a - b);
+  const hasGpu = gpu.length === runs;
+  return {
+    batch, runs,
+    medianMs: percentile(wall, 50), p95Ms: percentile(wall, 95), minMs: wall[0]!, maxMs: wall.at(-1)!,
+    gpuMedianMs: hasGpu ? percentile(gpu, 50) : null, gpuP95Ms: hasGpu ? percentile(gpu, 95) : null,
+    timing: hasGpu ? 'gpu-timestamps' : 'wall-clock',
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Graph rewrites that save dispatches on dispatch-bound small models:
+ *  - BatchNormalization after a Conv with constant weights is folded into the Conv's weights/bias;
+ *  - an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, Tanh) that is the only
+ *    consumer of a Conv/Gemm/MatMul output is applied inside that kernel.
+ * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
+ */
+import type { TensorData, Node } from '../model/ir';
+import { attrFloat } from '../model/ir';
+import type { ResolvedGraph } from '../model/resolve';
+import { NO_ACTIVATION, type Activation } from '../kernels/common';
+import { batchNormToAffine } from '../kernels/channel-affine';
+
+export interface PlanStep {
+  node: Node;
+  /** Activation applied in the same kernel. */
+  act: Activation;
+  /** Names of nodes folded into this step, for the layer table. */
+  fused: string[];
+}
+
+const FUSES_ACTIVATION = new Set(['Conv', 'Gemm', 'MatMul']);
+
+function consumersOf(nodes: readonly Node[]): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of nodes) for (const i of n.inputs) {
+    if (!i) continue;
+    const list = m.get(i) ?? [];
+    list.push(n);
+    m.set(i, list);
+  }
+  return m;
+}
+
+function f32(t: TensorData | undefined): Float32Array | null {
+  return t && t.dtype === 'float32' ? (t.data as Float32Array) : null;
+}
+
+/** The fused activation an activation node would apply, or null when it cannot be fused. */
+export function activationOf(node: Node, constants: Record<string, TensorData>, opset: number): Activation | null {
+  switch (node.opType) {
+    case 'Relu': return { kind: 'relu' };
+    case 'Sigmoid': return { kind: 'sigmoid' };
+    case 'Tanh': return { kind: 'tanh' };
+    case 'LeakyRelu': return { kind: 'leakyRelu', a: attrFloat(node, 'alpha', 0.01) };
+    case 'Clip': {
+      if (opset < 11) return { kind: 'clip', a: attrFloat(node, 'min', -Infinity), b: attrFloat(node, 'max', Infinity) };
+      const bound = (i: number, d: number): number | null => {
+        const name = node.inputs[i];
+        if (!name) return d;
+        const t = f32(constants[name]);
+        return t && t.length === 1 ? t[0]! : null;
+      };
+      const lo = bound(1, -Infinity), hi = bound(2, Infinity);
+      return lo === null || hi === null ? null : { kind: 'clip', a: lo, b: hi };
+    }
+    default: return null;
+  }
+}
+
+export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[]; constants: Record<string, TensorData> } {
+  const constants = { ...g.constants };
+  const outputs = new Set(g.outputs);
+  const consumers = consumersOf(g.nodes);
+  const removed = new Set<Node>();
+  const steps: PlanStep[] = [];
+  const soleConsumer = (value: string): Node | null => {
+    if (outputs.has(value)) return null;
+    const c = consumers.get(value);
+    return c && c.length === 1 ? c[0]! : null;
+  };
+
+  for (const node of g.nodes) {
+    if (removed.has(node)) continue;
+    let current = node;
+    const fused: string[] = [];
+    if (node.opType === 'Conv') {
+      const bn = soleConsumer(node.outputs[0]!);
+      const folded = bn?.opType === 'BatchNormalization' ? foldBatchNorm(node, bn, constants, g) : null;
+      if (bn && folded) { current = folded; removed.add(bn); fused.push(bn.name); }
+    }
+    let act = NO_ACTIVATION;
+    if (FUSES_ACTIVATION.has(current.opType)) {
+      const next = soleConsumer(current.outputs[0]!);
+      const a = next ? activationOf(next, constants, opset) : null;
+      if (next && a) {
+        act = a;
+        removed.add(next);
+        fused.push(next.name);
+        current = { ...current, outputs: [next.outputs[0]!] };
+      }
+    }
+    steps.push({ node: current, act, fused });
+  }
+  return { steps, constants };
+}
+
+/** Conv weights/bias with BN's affine folded in, as new constants; null when BN's params are not constant. */
+function foldBatchNorm(conv: Node, bn: Node, constants: Record<string, TensorData>, g: ResolvedGraph): Node | null {
+  const w = f32(constants[conv.inputs[1]!]);
+  const [gamma, beta, mean, variance] = bn.inputs.slice(1, 5).map((n) => f32(constants[n]));
+  if (!w || !gamma || !beta || !mean || !variance || bn.outputs.filter(Boolean).length > 1) return null;
+  const { scale, shift } = batchNormToAffine(gamma, beta, mean, variance, attrFloat(bn, 'epsilon', 1e-5));
+  const m = scale.length;
+  const per = w.length / m;
+  const wNew = new Float32Array(w.length);
+  for (let o = 0; o < m; o++) for (let i = 0; i < per; i++) wNew[o * per + i] = w[o * per + i]! * scale[o]!;
+  const b = conv.inputs[2] ? f32(constants[conv.inputs[2]]) : null;
+  const bNew = new Float32Array(m);
+  for (let o = 0; o < m; o++) bNew[o] = (b ? b[o]! : 0) * scale[o]! + shift[o]!;
+  const wName = `${conv.name}::w_bn`, bName = `${conv.name}::b_bn`;
+  constants[wName] = { dtype: 'float32', dims: [...g.values[conv.inputs[1]!]!.shape], data: wNew };
+  constants[bName] = { dtype: 'float32', dims: [m], data: bNew };
+  return { ...conv, inputs: [conv.inputs[0]!, wName, bName], outputs: [bn.outputs[0]!] };
+}

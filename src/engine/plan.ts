@@ -1,0 +1,124 @@
+/**
+ * An execution plan: the graph resolved for concrete input shapes, fused, with every buffer
+ * allocated and every dispatch (pipeline + bind group) created up front, so a run is one
+ * writeBuffer per input, one compute pass, and one readback per output.
+ */
+import type { Dispatch, GpuContext } from '../gpu/context';
+import { GpuTimer } from '../gpu/context';
+import type { Model, TensorData } from '../model/ir';
+import { resolveGraph, type ResolvedGraph } from '../model/resolve';
+import { ModelError } from '../core/errors';
+import { sizeOf } from '../core/shape';
+import type { GpuTensor } from '../kernels/common';
+import { fuseGraph, type PlanStep } from './fuse';
+import { OPS } from './ops';
+import type { WeightStore } from './weights';
+
+export interface HostTensor { data: Float32Array; shape: number[] }
+
+export class ExecutionPlan {
+  readonly dispatches: Dispatch[] = [];
+  readonly steps: PlanStep[];
+  readonly resolved: ResolvedGraph;
+  private readonly inputs = new Map<string, GpuTensor>();
+  private readonly outputs: { name: string; tensor: GpuTensor | null; constant: TensorData | null }[] = [];
+  private readonly owned: GPUBuffer[] = [];
+  private timer: GpuTimer | null = null;
+
+  constructor(private readonly ctx: GpuContext, model: Model, weights: WeightStore, inputShapes: Record<string, number[]>) {
+    this.resolved = resolveGraph(model, inputShapes);
+    const { steps, constants } = fuseGraph(this.resolved, model.opset);
+    this.steps = steps;
+    const values = new Map<string, GpuTensor>();
+    const shapeOf = (name: string) => {
+      const v = this.resolved.values[name];
+      if (!v) throw new ModelError(`value '${name}' has no known shape`);
+      return v.shape;
+    };
+    const alloc = (name: string): GpuTensor => {
+      const t = { buffer: this.ctx.acquire(name, sizeOf(shapeOf(name)) * 4), shape: shapeOf(name) };
+      this.owned.push(t.buffer);
+      values.set(name, t);
+      return t;
+    };
+    for (const name of this.resolved.inputs) {
+      if (constants[name]) continue;
+      const t = alloc(name);
+      this.inputs.set(name, t);
+    }
+    const tensorFor = (name: string): GpuTensor => {
+      const v = values.get(name);
+      if (v) return v;
+      const c = constants[name];
+      if (!c) throw new ModelError(`value '${name}' is used before it is computed`);
+      return weights.tensor(name, c);
+    };
+
+    for (const step of steps) {
+      const { node } = step;
+      const impl = OPS[node.opType];
+      if (!impl) throw new ModelError(`node '${node.name}' uses op '${node.opType}', which the studio does not run yet`);
+      if (impl.alias) {
+        const src = tensorFor(node.inputs[0]!);
+        values.set(node.outputs[0]!, { buffer: src.buffer, shape: shapeOf(node.outputs[0]!) });
+        continue;
+      }
+      for (const o of node.outputs) if (o && !values.has(o)) alloc(o);
+      this.dispatches.push(...impl.plan!({
+        ctx: this.ctx,
+        node,
+        opset: model.opset,
+        act: step.act,
+        input: (i) => {
+          const name = node.inputs[i];
+          if (!name) throw new ModelError(`node '${node.name}' (${node.opType}) is missing input ${i}`);
+          return tensorFor(name);
+        },
+        hasInput: (i) => Boolean(node.inputs[i]),
+        constant: (i) => (node.inputs[i] ? constants[node.inputs[i]!] : undefined),
+        output: (i) => values.get(node.outputs[i]!)!,
+        upload: (label, data) => weights.derived(label, data),
+      }));
+    }
+    for (const name of this.resolved.outputs) {
+      const c = constants[name];
+      this.outputs.push({ name, tensor: c ? null : tensorFor(name), constant: c ?? null });
+    }
+  }
+
+  get inputNames(): string[] { return [...this.inputs.keys()]; }
+
+  /** Writes inputs, runs every dispatch in one pass, reads the outputs back. */
+  async run(inputs: Record<string, Float32Array>, timed = false): Promise<{ outputs: HostTensor[]; gpuMs: number | null }> {
+    for (const [name, t] of this.inputs) {
+      const data = inputs[name];
+      const n = sizeOf(t.shape);
+      if (!data || data.length !== n) {
+        throw new ModelError(`input '${name}' needs ${n} values for shape [${t.shape}], got ${data?.length ?? 'none'}`);
+      }
+      this.ctx.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    }
+    if (timed && this.ctx.info.hasTimestamps) this.timer ??= new GpuTimer(this.ctx);
+    const timer = timed ? this.timer ?? undefined : undefined;
+    this.ctx.submit(this.dispatches, timer);
+    const outputs = await Promise.all(this.outputs.map(async (o) => {
+      if (o.constant) return { data: Float32Array.from(o.constant.data as ArrayLike<number>, Number), shape: o.constant.dims };
+      const t = o.tensor!;
+      return { data: await this.ctx.readF32(t.buffer, sizeOf(t.shape)), shape: t.shape };
+    }));
+    const gpuMs = timer ? await timer.readMs() : null;
+    return { outputs, gpuMs };
+  }
+
+  /** Runs without reading back (latency of the GPU work alone, waited on by onSubmittedWorkDone). */
+  async runNoReadback(): Promise<void> {
+    this.ctx.submit(this.dispatches);
+    await this.ctx.device.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    for (const b of this.owned) this.ctx.release(b);
+    this.owned.length = 0;
+    this.timer?.destroy();
+  }
+}

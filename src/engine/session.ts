@@ -1,0 +1,69 @@
+/**
+ * A model loaded onto a GPU context: checks support before anything runs, keeps one plan per set
+ * of input shapes (batch 1 and batch 64 each compile nothing new: pipelines are cached by kernel).
+ */
+import type { GpuContext } from '../gpu/context';
+import type { Model } from '../model/ir';
+import { checkSupport } from '../model/support';
+import { FOLDABLE_OPS } from '../model/resolve';
+import { ModelError } from '../core/errors';
+import { ExecutionPlan, type HostTensor } from './plan';
+import { RUNNABLE_OPS } from './ops';
+import { WeightStore } from './weights';
+
+export class InferenceSession {
+  private readonly plans = new Map<string, ExecutionPlan>();
+  private readonly weights: WeightStore;
+
+  /** Throws a ModelError naming every unsupported op before any GPU work. */
+  constructor(readonly ctx: GpuContext, readonly model: Model) {
+    checkSupport(model, RUNNABLE_OPS, FOLDABLE_OPS);
+    this.weights = new WeightStore(ctx);
+  }
+
+  /** The model's single float input, for classifiers. */
+  get input() {
+    const ins = this.model.graph.inputs;
+    if (ins.length !== 1) throw new ModelError(`a classifier needs exactly one input; this model has ${ins.length} (${ins.map((i) => i.name).join(', ')})`);
+    return ins[0]!;
+  }
+
+  /** The shape of the single input for a batch of `n`, symbolic dims other than the first taken from `itemShape`. */
+  inputShapeFor(n: number): number[] {
+    const dims = this.input.shape;
+    return dims.map((d, i) => (i === 0 ? n : typeof d === 'number' ? d : NaN)).map((d, i) => {
+      if (Number.isNaN(d)) throw new ModelError(`input '${this.input.name}' has a symbolic dimension '${dims[i]}' at position ${i}; only the batch dimension may be symbolic`);
+      return d;
+    });
+  }
+
+  plan(inputShapes: Record<string, number[]>): ExecutionPlan {
+    const key = JSON.stringify(inputShapes);
+    let p = this.plans.get(key);
+    if (!p) {
+      p = new ExecutionPlan(this.ctx, this.model, this.weights, inputShapes);
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  /** Runs a batch through the single-input model; returns the first output. */
+  async runBatch(input: Float32Array, shape: number[], timed = false): Promise<{ output: HostTensor; gpuMs: number | null }> {
+    const plan = this.plan({ [this.input.name]: shape });
+    const { outputs, gpuMs } = await plan.run({ [this.input.name]: input }, timed);
+    return { output: outputs[0]!, gpuMs };
+  }
+
+  /** Runs with named inputs of any shapes (conformance cases, multi-input graphs). */
+  async run(inputs: Record<string, HostTensor>): Promise<HostTensor[]> {
+    const shapes = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.shape]));
+    const data = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.data]));
+    return (await this.plan(shapes).run(data)).outputs;
+  }
+
+  destroy(): void {
+    for (const p of this.plans.values()) p.destroy();
+    this.plans.clear();
+    this.weights.destroy();
+  }
+}

@@ -1,0 +1,38 @@
+import code from '../shaders/binary.wgsl?raw';
+import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
+import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/shape';
+import type { GpuTensor } from './common';
+import { checkRank, collapseDims, MAX_DIMS } from './strides';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+/** The WGSL `override OP` values; keep in step with binary.wgsl. */
+export const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+
+const WG = 256;
+
+/** y = a op b elementwise, numpy broadcasting; y has the broadcast shape (rank <= 8 after collapsing). */
+export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor, y: GpuTensor, label = `binary:${op}`): Dispatch[] {
+  const outShape = broadcastShapes(a.shape, b.shape);
+  if (!outShape) throw new Error(`${op}: shapes [${a.shape}] and [${b.shape}] do not broadcast`);
+  if (!sameShape(outShape, y.shape)) throw new Error(`${op}: output is [${y.shape}] but [${a.shape}] ${op} [${b.shape}] gives [${outShape}]`);
+  const count = sizeOf(outShape);
+  if (count === 0) return [];
+
+  const { shape, strides } = collapseDims(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+  const [sa, sb] = strides as [number[], number[]];
+  checkRank(op, shape.length);
+  // After collapsing, operands laid out like the output have rank <= 1 and unit stride.
+  const same = shape.length === 0 || (shape.length === 1 && sa[0] === 1 && sb[0] === 1);
+
+  const w = new UniformWriter().u32(count).u32(shape.length).u32(0).u32(0)
+    .u32s(shape, MAX_DIMS).u32s(sa, MAX_DIMS).u32s(sb, MAX_DIMS);
+  const params = ctx.uniform(`${label}:params`, w.finish());
+  const pipeline = ctx.pipeline('binary', code, { OP: BINARY_OPS[op], SAME_SHAPE: same ? 1 : 0, WG });
+  return [{
+    label,
+    pipeline,
+    bindGroup: ctx.bindGroup(label, pipeline, [params, a.buffer, b.buffer, y.buffer]),
+    workgroups: gridFor(count, WG),
+  }];
+}

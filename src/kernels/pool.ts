@@ -1,0 +1,69 @@
+import poolCode from '../shaders/pool2d.wgsl?raw';
+import globalCode from '../shaders/global_avg_pool.wgsl?raw';
+import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
+import type { GpuTensor } from './common';
+
+const WG = 64;
+/** Threads per (n, c) in the global-average reduction; must match the shader's shared array. */
+const GLOBAL_WG = 128;
+
+export interface PoolAttrs {
+  kind: 'max' | 'avg';
+  kernel: [number, number];
+  strides: [number, number];
+  pads: [number, number, number, number]; // top, left, bottom, right
+  dilations: [number, number];
+  countIncludePad: boolean;
+}
+
+/**
+ * ONNX MaxPool / AveragePool over NCHW. y's shape (N, C, OH, OW) comes from the caller, so ceil_mode
+ * is just a larger OH/OW: the last window may run past the padded end, and the kernel copes.
+ */
+export function pool2d(ctx: GpuContext, x: GpuTensor, y: GpuTensor, attrs: PoolAttrs, label = 'pool2d'): Dispatch[] {
+  if (x.shape.length !== 4 || y.shape.length !== 4) {
+    throw new Error(`${label}: x and y must be 4-D, got ${fmt(x.shape)} and ${fmt(y.shape)}`);
+  }
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [yN, yC, OH, OW] = y.shape as [number, number, number, number];
+  if (yN !== N || yC !== C) throw new Error(`${label}: y ${fmt(y.shape)} does not match x ${fmt(x.shape)}`);
+  const [KH, KW] = attrs.kernel;
+  if (!(KH >= 1 && KW >= 1)) throw new Error(`${label}: kernel ${attrs.kernel.join('x')} is empty`);
+  const total = N * C * OH * OW;
+  if (total === 0) return [];
+  const [padT, padL, padB, padR] = attrs.pads;
+  const params = ctx.uniform(`${label}:params`, new UniformWriter()
+    .u32(H).u32(W).u32(OH).u32(OW)
+    .u32(KH).u32(KW).u32(attrs.strides[0]).u32(attrs.strides[1])
+    .i32(padT).i32(padL).i32(padB).i32(padR)
+    .u32(attrs.dilations[0]).u32(attrs.dilations[1]).u32(attrs.countIncludePad ? 1 : 0).u32(total)
+    .finish());
+  // countIncludePad only changes a divisor, so it rides in params and costs no extra pipeline.
+  const pipeline = ctx.pipeline('pool2d', poolCode, { KIND: attrs.kind === 'max' ? 0 : 1, WG });
+  return [{
+    label,
+    pipeline,
+    bindGroup: ctx.bindGroup(label, pipeline, [params, x.buffer, y.buffer]),
+    workgroups: gridFor(total, WG),
+  }];
+}
+
+/** GlobalAveragePool: y (N, C, 1, 1) = mean of x (N, C, H, W) over H, W; one workgroup per (n, c). */
+export function globalAvgPool(ctx: GpuContext, x: GpuTensor, y: GpuTensor, label = 'globalAvgPool'): Dispatch[] {
+  if (x.shape.length < 3) throw new Error(`${label}: x ${fmt(x.shape)} needs (N, C, spatial...)`);
+  const [N, C] = x.shape as [number, number];
+  const hw = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const ySize = y.shape.reduce((a, b) => a * b, 1);
+  if (ySize !== N * C) throw new Error(`${label}: y ${fmt(y.shape)} should hold N*C = ${N * C} values`);
+  if (N * C === 0) return [];
+  const params = ctx.uniform(`${label}:params`, new UniformWriter().u32(N * C).u32(hw).finish());
+  const pipeline = ctx.pipeline('globalAvgPool', globalCode, { WG: GLOBAL_WG });
+  return [{
+    label,
+    pipeline,
+    bindGroup: ctx.bindGroup(label, pipeline, [params, x.buffer, y.buffer]),
+    workgroups: gridFor(N * C * GLOBAL_WG, GLOBAL_WG),
+  }];
+}
+
+function fmt(shape: readonly number[]): string { return `(${shape.join(', ')})`; }

@@ -1,0 +1,345 @@
+/**
+ * Static shape rules for the ops the engine runs, following the ONNX spec for opsets 7..21. Each rule
+ * sees concrete input shapes (and constant inputs where known) and returns one {dtype, shape} per
+ * node output. Any inconsistency is a ModelError that names the node, the op and the shapes, since a
+ * wrong shape found here is far cheaper to explain than a garbage result found on the GPU.
+ */
+import type { DType } from '../core/dtype';
+import { ModelError } from '../core/errors';
+import { broadcastShapes, normAxis, sameShape, sizeOf } from '../core/shape';
+import { attrInt, attrInts, attrString, type Node, type TensorData } from './ir';
+
+export interface ValueType { dtype: DType; shape: number[] }
+
+/** What a shape or fold rule sees of one node; entries are undefined for omitted ('') inputs. */
+export interface OpContext {
+  node: Node;
+  opset: number;
+  inputs: (ValueType | undefined)[];
+  consts: (TensorData | undefined)[];
+}
+
+export type ShapeRule = (c: OpContext) => ValueType[];
+
+export const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;
+
+export function nodeLabel(node: Node): string {
+  return node.name || node.outputs[0] || '(unnamed)';
+}
+
+export function nodeError(node: Node, msg: string): ModelError {
+  return new ModelError(`node '${nodeLabel(node)}' (${node.opType}): ${msg}`);
+}
+
+export function toNumbers(t: TensorData): number[] {
+  return Array.from(t.data as ArrayLike<number | bigint>, Number);
+}
+
+/** Input i's type; throws when a required input is omitted. */
+export function input(c: OpContext, i: number, role: string): ValueType {
+  const v = c.inputs[i];
+  if (!v) throw nodeError(c.node, `required input ${i} (${role}) is missing`);
+  return v;
+}
+
+/** Constant integer input i (a shape, axes): the engine needs these before run time. */
+export function constInts(c: OpContext, i: number, role: string): number[] {
+  const t = c.consts[i];
+  if (t) return toNumbers(t);
+  if (!c.node.inputs[i]) throw nodeError(c.node, `required input ${i} (${role}) is missing`);
+  throw nodeError(c.node, `${role} '${c.node.inputs[i]}' must be a constant, but it is computed at run time`);
+}
+
+function axisIn(node: Node, axis: number, rank: number, what = 'axis'): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw nodeError(node, `${what} ${axis} is out of range for rank ${rank}`);
+  }
+  return normAxis(axis, rank);
+}
+
+function needRank(c: OpContext, v: ValueType, ok: (r: number) => boolean, role: string, want: string): void {
+  if (!ok(v.shape.length)) throw nodeError(c.node, `${role} must be ${want}, got ${fmt(v.shape)}`);
+}
+
+// ---- conv / pool geometry -------------------------------------------------------------------
+
+export interface ConvGeometry { pads: number[]; strides: number[]; dilations: number[]; kernel: number[] }
+
+/**
+ * Resolved geometry of a Conv or pooling node for an (N, C, spatial...) input: pads in ONNX order
+ * (all begins, then all ends) with auto_pad already applied, so kernels never read auto_pad.
+ * `weightShape` may be the full Conv weight [M, C/group, k...] or just the kernel's spatial dims;
+ * pooling passes nothing and the kernel comes from kernel_shape.
+ */
+export function convPads(node: Node, inputShape: readonly number[], weightShape?: readonly number[]): ConvGeometry {
+  const s = inputShape.length - 2;
+  if (s < 1) throw nodeError(node, `input must be [N,C,spatial...], got ${fmt(inputShape)}`);
+  let kernel = attrInts(node, 'kernel_shape', []);
+  if (weightShape) {
+    const k = weightShape.length === s + 2 ? weightShape.slice(2) : [...weightShape];
+    if (kernel.length && !sameShape(kernel, k)) {
+      throw nodeError(node, `kernel_shape ${fmt(kernel)} disagrees with weight ${fmt(weightShape)}`);
+    }
+    kernel = k;
+  }
+  const strides = attrInts(node, 'strides', new Array<number>(s).fill(1));
+  const dilations = attrInts(node, 'dilations', new Array<number>(s).fill(1));
+  let pads = attrInts(node, 'pads', new Array<number>(2 * s).fill(0));
+  const bad = (v: number[], n: number, min: number) => v.length !== n || v.some((x) => !Number.isInteger(x) || x < min);
+  if (bad(kernel, s, 1)) throw nodeError(node, `kernel ${fmt(kernel)} does not fit a ${s}-D spatial input ${fmt(inputShape)}`);
+  if (bad(strides, s, 1)) throw nodeError(node, `strides ${fmt(strides)} must be ${s} positive integers`);
+  if (bad(dilations, s, 1)) throw nodeError(node, `dilations ${fmt(dilations)} must be ${s} positive integers`);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  if (autoPad === 'VALID') pads = new Array<number>(2 * s).fill(0);
+  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    // Pad so that out = ceil(in / stride); an odd total puts the extra pixel at the end (UPPER) or the start (LOWER).
+    pads = new Array<number>(2 * s).fill(0);
+    for (let i = 0; i < s; i++) {
+      const inp = inputShape[2 + i]!, st = strides[i]!, ek = (kernel[i]! - 1) * dilations[i]! + 1;
+      const total = Math.max(0, (Math.ceil(inp / st) - 1) * st + ek - inp);
+      const small = Math.floor(total / 2), big = total - small;
+      pads[i] = autoPad === 'SAME_UPPER' ? small : big;
+      pads[i + s] = autoPad === 'SAME_UPPER' ? big : small;
+    }
+  } else if (autoPad !== 'NOTSET') {
+    throw nodeError(node, `auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
+  }
+  if (bad(pads, 2 * s, 0)) throw nodeError(node, `pads ${fmt(pads)} must be ${2 * s} non-negative integers`);
+  return { pads, strides, dilations, kernel };
+}
+
+/** Pooling uses the same geometry (kernel from kernel_shape). */
+export const poolPads = (node: Node, inputShape: readonly number[]): ConvGeometry => convPads(node, inputShape);
+
+/** Output spatial dims. In ceil mode a window that would start inside the end padding is dropped
+ *  (ONNX PR #5741, matching onnxruntime and PyTorch). */
+export function spatialOut(node: Node, inputShape: readonly number[], g: ConvGeometry, ceil: boolean): number[] {
+  return g.kernel.map((k, i) => {
+    const inp = inputShape[2 + i]!, st = g.strides[i]!, pb = g.pads[i]!;
+    const span = inp + pb + g.pads[i + g.kernel.length]! - ((k - 1) * g.dilations[i]! + 1);
+    if (span < 0) {
+      throw nodeError(node, `input ${fmt(inputShape)} with pads ${fmt(g.pads)} is smaller than the kernel ${fmt(g.kernel)} (dilations ${fmt(g.dilations)})`);
+    }
+    let out = (ceil ? Math.ceil(span / st) : Math.floor(span / st)) + 1;
+    if (ceil && (out - 1) * st >= inp + pb) out--;
+    return out;
+  });
+}
+
+const conv: ShapeRule = (c) => {
+  const x = input(c, 0, 'X'), w = input(c, 1, 'W');
+  needRank(c, x, (r) => r >= 3, 'X', '[N,C,spatial...]');
+  if (w.shape.length !== x.shape.length) throw nodeError(c.node, `W is ${fmt(w.shape)} but X is ${fmt(x.shape)}; their ranks differ`);
+  const group = attrInt(c.node, 'group', 1);
+  const [n, ch] = x.shape as [number, number];
+  const [m, perGroup] = w.shape as [number, number];
+  if (group < 1 || ch !== perGroup * group) {
+    throw nodeError(c.node, `X is ${fmt(x.shape)} with ${ch} channels but W is ${fmt(w.shape)} with group=${group}, which expects ${perGroup * group}`);
+  }
+  if (m % group !== 0) throw nodeError(c.node, `W is ${fmt(w.shape)}: ${m} output channels do not divide into group=${group}`);
+  const b = c.inputs[2];
+  if (b && !sameShape(b.shape, [m])) throw nodeError(c.node, `B is ${fmt(b.shape)} but W is ${fmt(w.shape)}; B must be [${m}]`);
+  const g = convPads(c.node, x.shape, w.shape);
+  return [{ dtype: x.dtype, shape: [n, m, ...spatialOut(c.node, x.shape, g, false)] }];
+};
+
+const pool: ShapeRule = (c) => {
+  const x = input(c, 0, 'X');
+  needRank(c, x, (r) => r >= 3, 'X', '[N,C,spatial...]');
+  if (c.node.outputs[1]) throw nodeError(c.node, `the Indices output '${c.node.outputs[1]}' is not supported`);
+  const g = poolPads(c.node, x.shape);
+  const ceil = attrInt(c.node, 'ceil_mode', 0) === 1;
+  return [{ dtype: x.dtype, shape: [x.shape[0]!, x.shape[1]!, ...spatialOut(c.node, x.shape, g, ceil)] }];
+};
+
+const globalPool: ShapeRule = (c) => {
+  const x = input(c, 0, 'X');
+  needRank(c, x, (r) => r >= 3, 'X', '[N,C,spatial...]');
+  return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }];
+};
+
+const batchNorm: ShapeRule = (c) => {
+  if (attrInt(c.node, 'training_mode', 0) === 1) throw nodeError(c.node, 'training_mode=1 is not supported; export the model in eval mode');
+  if (c.node.outputs.slice(1).some(Boolean)) throw nodeError(c.node, 'running mean/var outputs exist only in training; export the model in eval mode');
+  const x = input(c, 0, 'X');
+  needRank(c, x, (r) => r >= 2, 'X', '[N,C,...]');
+  ['scale', 'B', 'mean', 'var'].forEach((role, i) => {
+    const p = input(c, i + 1, role);
+    if (!sameShape(p.shape, [x.shape[1]!])) throw nodeError(c.node, `${role} is ${fmt(p.shape)} but X is ${fmt(x.shape)}; expected [${x.shape[1]}]`);
+  });
+  return [{ dtype: x.dtype, shape: x.shape }];
+};
+
+const gemm: ShapeRule = (c) => {
+  const a = input(c, 0, 'A'), b = input(c, 1, 'B');
+  needRank(c, a, (r) => r === 2, 'A', '2-D');
+  needRank(c, b, (r) => r === 2, 'B', '2-D');
+  const ta = attrInt(c.node, 'transA', 0) !== 0, tb = attrInt(c.node, 'transB', 0) !== 0;
+  const [m, ka] = (ta ? [a.shape[1], a.shape[0]] : a.shape) as [number, number];
+  const [kb, n] = (tb ? [b.shape[1], b.shape[0]] : b.shape) as [number, number];
+  if (ka !== kb) {
+    throw nodeError(c.node, `A is ${fmt(a.shape)}${ta ? ' (transA=1)' : ''} but B is ${fmt(b.shape)}${tb ? ' (transB=1)' : ''}; inner dimensions ${ka} and ${kb} differ`);
+  }
+  const bias = c.inputs[2];
+  if (bias) {
+    const bc = broadcastShapes(bias.shape, [m, n]);
+    if (!bc || !sameShape(bc, [m, n])) throw nodeError(c.node, `C is ${fmt(bias.shape)}, which does not broadcast to the output [${m},${n}]`);
+  }
+  return [{ dtype: a.dtype, shape: [m, n] }];
+};
+
+const matmul: ShapeRule = (c) => {
+  const a = input(c, 0, 'A'), b = input(c, 1, 'B');
+  needRank(c, a, (r) => r >= 1, 'A', 'at least 1-D');
+  needRank(c, b, (r) => r >= 1, 'B', 'at least 1-D');
+  // numpy: a 1-D A is a row [1,K], a 1-D B a column [K,1]; the added dim is dropped again.
+  const as = a.shape.length === 1 ? [1, a.shape[0]!] : a.shape;
+  const bs = b.shape.length === 1 ? [b.shape[0]!, 1] : b.shape;
+  const ka = as[as.length - 1]!, kb = bs[bs.length - 2]!;
+  if (ka !== kb) throw nodeError(c.node, `A is ${fmt(a.shape)} but B is ${fmt(b.shape)}; inner dimensions ${ka} and ${kb} differ`);
+  const batch = broadcastShapes(as.slice(0, -2), bs.slice(0, -2));
+  if (!batch) throw nodeError(c.node, `A is ${fmt(a.shape)} but B is ${fmt(b.shape)}; batch dimensions do not broadcast`);
+  const shape = [...batch];
+  if (a.shape.length > 1) shape.push(as[as.length - 2]!);
+  if (b.shape.length > 1) shape.push(bs[bs.length - 1]!);
+  return [{ dtype: a.dtype, shape }];
+};
+
+const broadcast: ShapeRule = (c) => {
+  const a = input(c, 0, 'A'), b = input(c, 1, 'B');
+  if (a.dtype !== b.dtype) throw nodeError(c.node, `A is ${a.dtype} but B is ${b.dtype}`);
+  const shape = broadcastShapes(a.shape, b.shape);
+  if (!shape) throw nodeError(c.node, `shapes ${fmt(a.shape)} and ${fmt(b.shape)} do not broadcast`);
+  return [{ dtype: a.dtype, shape }];
+};
+
+const same: ShapeRule = (c) => [{ ...input(c, 0, 'X') }];
+
+const dropout: ShapeRule = (c) => {
+  const x = input(c, 0, 'data');
+  return [{ ...x }, { dtype: 'bool', shape: x.shape }];
+};
+
+const softmax: ShapeRule = (c) => {
+  const x = input(c, 0, 'input');
+  axisIn(c.node, attrInt(c.node, 'axis', c.opset >= 13 ? -1 : 1), Math.max(x.shape.length, 1));
+  return [{ ...x }];
+};
+
+const flatten: ShapeRule = (c) => {
+  const x = input(c, 0, 'input');
+  const r = x.shape.length, axis = attrInt(c.node, 'axis', 1);
+  if (axis < -r || axis > r) throw nodeError(c.node, `axis ${axis} is out of range for ${fmt(x.shape)}`);
+  const a = normAxis(axis, r);
+  return [{ dtype: x.dtype, shape: [sizeOf(x.shape.slice(0, a)), sizeOf(x.shape.slice(a))] }];
+};
+
+/** Reshape target: 0 copies the input dim (unless allowzero), one -1 takes what is left. */
+export function reshapeDims(node: Node, inShape: readonly number[], target: readonly number[], allowZero: boolean): number[] {
+  const total = sizeOf(inShape);
+  const why = () => `cannot reshape ${fmt(inShape)} (${total} elements) to ${fmt(target)}`;
+  let infer = -1;
+  const out = target.map((d, i) => {
+    if (d === -1) {
+      if (infer >= 0) throw nodeError(node, `${why()}: more than one -1`);
+      infer = i;
+      return 1;
+    }
+    if (d === 0 && !allowZero) {
+      if (i >= inShape.length) throw nodeError(node, `${why()}: 0 at position ${i} has no input dim to copy`);
+      return inShape[i]!;
+    }
+    if (!Number.isInteger(d) || d < 0) throw nodeError(node, `${why()}: ${d} is not a valid dim`);
+    return d;
+  });
+  if (infer >= 0) {
+    const known = sizeOf(out);
+    if (known === 0 || total % known !== 0) throw nodeError(node, `${why()}: ${total} is not a multiple of ${known}`);
+    out[infer] = total / known;
+  } else if (sizeOf(out) !== total) {
+    throw nodeError(node, `${why()} (${sizeOf(out)} elements)`);
+  }
+  return out;
+}
+
+const reshape: ShapeRule = (c) => {
+  const x = input(c, 0, 'data');
+  const allowZero = c.opset >= 14 && attrInt(c.node, 'allowzero', 0) === 1;
+  return [{ dtype: x.dtype, shape: reshapeDims(c.node, x.shape, constInts(c, 1, 'shape'), allowZero) }];
+};
+
+export function transposePerm(node: Node, rank: number): number[] {
+  const perm = attrInts(node, 'perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+  const seen = new Set(perm);
+  if (perm.length !== rank || seen.size !== rank || perm.some((p) => !(p >= 0 && p < rank))) {
+    throw nodeError(node, `perm ${fmt(perm)} is not a permutation of ${rank} axes`);
+  }
+  return perm;
+}
+
+const transpose: ShapeRule = (c) => {
+  const x = input(c, 0, 'data');
+  return [{ dtype: x.dtype, shape: transposePerm(c.node, x.shape.length).map((p) => x.shape[p]!) }];
+};
+
+/** Concat's normalised axis and output shape; every other dim must agree. */
+export function concatShape(node: Node, shapes: readonly (readonly number[])[]): { axis: number; shape: number[] } {
+  if (!('axis' in node.attrs)) throw nodeError(node, 'the axis attribute is required');
+  if (shapes.length === 0) throw nodeError(node, 'needs at least one input');
+  const first = shapes[0]!;
+  const axis = axisIn(node, attrInt(node, 'axis', 0), first.length);
+  const shape = [...first];
+  for (const s of shapes.slice(1)) {
+    if (s.length !== first.length || s.some((d, i) => i !== axis && d !== first[i])) {
+      throw nodeError(node, `inputs ${shapes.map(fmt).join(', ')} differ outside axis ${axis}`);
+    }
+    shape[axis]! += s[axis]!;
+  }
+  return { axis, shape };
+}
+
+const concat: ShapeRule = (c) => {
+  const ins = c.node.inputs.map((_, i) => input(c, i, `input ${i}`));
+  if (ins.some((v) => v.dtype !== ins[0]!.dtype)) throw nodeError(c.node, `inputs mix dtypes ${ins.map((v) => v.dtype).join(', ')}`);
+  return [{ dtype: ins[0]!.dtype, shape: concatShape(c.node, ins.map((v) => v.shape)).shape }];
+};
+
+/** Squeeze/Unsqueeze axes: an attribute before opset 13, an (optional for Squeeze) input from 13. */
+function axesOf(c: OpContext): number[] | undefined {
+  if (c.opset < 13) return 'axes' in c.node.attrs ? attrInts(c.node, 'axes', []) : undefined;
+  return c.node.inputs[1] ? constInts(c, 1, 'axes') : undefined;
+}
+
+const squeeze: ShapeRule = (c) => {
+  const x = input(c, 0, 'data');
+  const axes = axesOf(c);
+  if (!axes) return [{ dtype: x.dtype, shape: x.shape.filter((d) => d !== 1) }];
+  const drop = new Set(axes.map((a) => axisIn(c.node, a, x.shape.length)));
+  for (const a of drop) {
+    if (x.shape[a] !== 1) throw nodeError(c.node, `cannot squeeze axis ${a} of ${fmt(x.shape)}: its size is ${x.shape[a]}, not 1`);
+  }
+  return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.has(i)) }];
+};
+
+const unsqueeze: ShapeRule = (c) => {
+  const x = input(c, 0, 'data');
+  const axes = axesOf(c);
+  if (!axes) throw nodeError(c.node, c.opset < 13 ? 'the axes attribute is required before opset 13' : 'the axes input is required from opset 13');
+  const rank = x.shape.length + axes.length;
+  const add = new Set(axes.map((a) => axisIn(c.node, a, rank)));
+  if (add.size !== axes.length) throw nodeError(c.node, `axes ${fmt(axes)} repeat an axis`);
+  let k = 0;
+  return [{ dtype: x.dtype, shape: Array.from({ length: rank }, (_, i) => (add.has(i) ? 1 : x.shape[k++]!)) }];
+};
+
+export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
+  Conv: conv, Gemm: gemm, MatMul: matmul,
+  Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast,
+  Relu: same, LeakyRelu: same, Sigmoid: same, Tanh: same, Clip: same, Identity: same, Dropout: dropout,
+  MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, BatchNormalization: batchNorm,
+  Flatten: flatten, Reshape: reshape, Transpose: transpose, Concat: concat, Squeeze: squeeze, Unsqueeze: unsqueeze,
+  Softmax: softmax, LogSoftmax: softmax,
+};
+
+/** Ops with a static shape rule, i.e. the ops that may be left for the GPU. */
+export const SHAPE_RULE_OPS: ReadonlySet<string> = new Set(Object.keys(SHAPE_RULES));

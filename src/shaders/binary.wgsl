@@ -1,0 +1,52 @@
+// y = a OP b with numpy broadcasting. The host collapses axes and passes the output shape and
+// each operand's strides (0 along broadcast axes); SAME_SHAPE skips the index arithmetic when
+// both operands are laid out exactly like the output.
+override OP: u32 = 0u; // 0 add, 1 sub, 2 mul, 3 div (kernels/binary.ts OPS)
+override SAME_SHAPE: bool = false;
+override WG: u32 = 256u;
+
+struct Params {
+  count: u32,
+  rank: u32,
+  _pad0: u32,
+  _pad1: u32,
+  shape: array<vec4<u32>, 2>, // output, collapsed
+  aStrides: array<vec4<u32>, 2>,
+  bStrides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+fn apply(u: f32, v: f32) -> f32 {
+  switch OP {
+    case 1u: { return u - v; }
+    case 2u: { return u * v; }
+    case 3u: { return u / v; }
+    default: { return u + v; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= params.count) { return; }
+  if (SAME_SHAPE) {
+    y[i] = apply(a[i], b[i]);
+    return;
+  }
+  var ia = 0u;
+  var ib = 0u;
+  var rem = i;
+  for (var t = 0u; t < params.rank; t++) {
+    let d = params.rank - 1u - t; // innermost axis first
+    let n = params.shape[d / 4u][d % 4u];
+    let idx = rem % n;
+    rem = rem / n;
+    ia += idx * params.aStrides[d / 4u][d % 4u];
+    ib += idx * params.bStrides[d / 4u][d % 4u];
+  }
+  y[i] = apply(a[ia], b[ib]);
+}

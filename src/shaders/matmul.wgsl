@@ -1,0 +1,124 @@
+// Batched, tiled y = act(alpha * op(A) @ op(B) + beta * C).
+// A workgroup of 16x16 threads computes one 64x64 tile of one batch's (M, N) output; each thread
+// owns a 4x4 block (rows ty + 16i, cols tx + 16j, so reads of shared B and writes of y are
+// contiguous across tx). K is walked in 16-deep tiles staged through workgroup memory.
+// Transposes, batch broadcasting and C broadcasting are all strides in params, so only ACT
+// specialises the pipeline. grid = (ceil(N/64), ceil(M/64), batch).
+override ACT: u32 = 0u;
+
+const TS = 16u; // threads per side
+const R = 4u;   // outputs per thread per side
+const BM = 64u; // TS * R
+const BN = 64u;
+const BK = 16u;
+
+struct Params {
+  M: u32, N: u32, K: u32, batchRank: u32,
+  aM: u32, aK: u32, bK: u32, bN: u32, // element strides of op(A) (M, K) and op(B) (K, N)
+  cM: u32, cN: u32, hasC: u32, _pad: u32, // C strides, 0 along broadcast axes
+  alpha: f32, beta: f32,
+  a: f32, // LeakyRelu alpha or Clip min
+  b: f32, // Clip max
+  batchShape: array<vec4<u32>, 2>, // y's batch dims
+  aBatch: array<vec4<u32>, 2>, // A's batch strides, 0 where broadcast
+  bBatch: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> lhs: array<f32>;
+@group(0) @binding(2) var<storage, read> rhs: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // C; any buffer when hasC == 0
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+var<workgroup> As: array<f32, 1024>; // [BK][BM]
+var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
+
+fn activate(v: f32) -> f32 {
+  switch ACT {
+    case 1u: { return max(v, 0.0); }
+    case 2u: { return select(v * params.a, v, v >= 0.0); }
+    case 3u: { return clamp(v, params.a, params.b); }
+    case 4u: { return 1.0 / (1.0 + exp(-v)); }
+    case 5u: { return tanh(clamp(v, -30.0, 30.0)); }
+    default: { return v; }
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) li: u32) {
+  let M = params.M;
+  let N = params.N;
+  let K = params.K;
+  let row0 = wid.y * BM;
+  let col0 = wid.x * BN;
+
+  // Batch index -> element offsets of this batch's A and B (innermost batch dim last).
+  var offA = 0u;
+  var offB = 0u;
+  var rem = wid.z;
+  for (var t = 0u; t < params.batchRank; t++) {
+    let d = params.batchRank - 1u - t;
+    let n = params.batchShape[d / 4u][d % 4u];
+    let idx = rem % n;
+    rem = rem / n;
+    offA += idx * params.aBatch[d / 4u][d % 4u];
+    offB += idx * params.bBatch[d / 4u][d % 4u];
+  }
+
+  var acc: array<f32, 16>;
+  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+
+  for (var k0 = 0u; k0 < K; k0 += BK) {
+    // Stage A and B tiles (4 elements per thread each); the faster-varying tile index follows
+    // whichever axis is contiguous in memory so neighbouring threads read neighbouring words.
+    for (var i = 0u; i < 4u; i++) {
+      let e = li + i * 256u;
+      var mm = e % BM;
+      var kk = e / BM;
+      if (params.aK == 1u) { mm = e / BK; kk = e % BK; }
+      let m = row0 + mm;
+      let k = k0 + kk;
+      var v = 0.0;
+      if (m < M && k < K) { v = lhs[offA + m * params.aM + k * params.aK]; }
+      As[kk * BM + mm] = v;
+
+      var nn = e % BN;
+      var kb = e / BN;
+      if (params.bN != 1u) { nn = e / BK; kb = e % BK; }
+      let n = col0 + nn;
+      let kq = k0 + kb;
+      var w = 0.0;
+      if (n < N && kq < K) { w = rhs[offB + kq * params.bK + n * params.bN]; }
+      Bs[kb * BN + nn] = w;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < BK; kk++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var i = 0u; i < R; i++) {
+        av[i] = As[kk * BM + lid.y + i * TS];
+        bv[i] = Bs[kk * BN + lid.x + i * TS];
+      }
+      for (var i = 0u; i < R; i++) {
+        for (var j = 0u; j < R; j++) {
+          acc[i * R + j] = fma(av[i], bv[j], acc[i * R + j]);
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let outBase = wid.z * M * N;
+  for (var i = 0u; i < R; i++) {
+    let m = row0 + lid.y + i * TS;
+    if (m >= M) { break; }
+    for (var j = 0u; j < R; j++) {
+      let n = col0 + lid.x + j * TS;
+      if (n >= N) { break; }
+      var v = params.alpha * acc[i * R + j];
+      if (params.hasC != 0u) { v += params.beta * bias[m * params.cM + n * params.cN]; }
+      y[outBase + m * N + n] = activate(v);
+    }
+  }
+}

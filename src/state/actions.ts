@@ -1,0 +1,130 @@
+/** Actions that talk to the worker and record what comes back in the store. */
+import { createStudioClient, type StudioClient } from '../worker/client';
+import { StudioError } from '../core/errors';
+import { useStudio, pushNotice } from './store';
+import type { Preprocess } from '../data/dataset';
+import type { EvalResult } from '../worker/types';
+import { classifyDrop, type DroppedFile } from './files';
+import { DEFAULT_DATASET, DEFAULT_MODEL } from './defaults';
+
+let client: StudioClient | null = null;
+let pendingBytes: { images?: { bytes: Uint8Array; name: string }; labels?: { bytes: Uint8Array; name: string } } = {};
+
+function report(title: string, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof StudioError && e.kind === 'cancelled') { pushNotice('info', 'Cancelled', 'The evaluation was stopped; earlier results are kept.'); return; }
+  pushNotice('error', title, message);
+}
+
+export async function startStudio(): Promise<void> {
+  if (!('gpu' in navigator) || !navigator.gpu) { useStudio.setState({ webgpu: 'missing' }); return; }
+  client = createStudioClient();
+  client.onDeviceLost = (message) => {
+    pushNotice('warning', 'GPU device lost', `${message} The studio made a new device and will re-upload the model; your model, dataset and results are kept.`);
+    void refreshDevice();
+  };
+  try {
+    useStudio.setState({ device: await client.call('device', null), webgpu: 'ready' });
+  } catch (e) {
+    useStudio.setState({ webgpu: 'failed' });
+    report('WebGPU could not start', e);
+    return;
+  }
+  await loadDefaults();
+}
+
+export async function refreshDevice(): Promise<void> {
+  if (!client) return;
+  try { useStudio.setState({ device: await client.call('device', null) }); } catch (e) { report('WebGPU could not restart', e); }
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`could not fetch ${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** The bundled LeNet and the MNIST test set, so a newcomer sees the studio work at once. */
+export async function loadDefaults(): Promise<void> {
+  try {
+    await loadModelBytes(await fetchBytes(DEFAULT_MODEL.url), DEFAULT_MODEL.name);
+    const [images, labels] = await Promise.all(DEFAULT_DATASET.files.map((f) => fetchBytes(f.url)));
+    await loadDatasetBytes(images!, DEFAULT_DATASET.files[0].name, labels!, DEFAULT_DATASET.files[1].name, DEFAULT_DATASET.name);
+  } catch (e) {
+    report('The bundled example could not be loaded', e);
+  }
+}
+
+async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void> {
+  if (!client) return;
+  useStudio.setState({ modelLoading: fileName });
+  try {
+    const model = await client.call('loadModel', { bytes, fileName });
+    useStudio.setState({ model });
+  } catch (e) {
+    report(`Could not load ${fileName}`, e);
+  } finally {
+    useStudio.setState({ modelLoading: null });
+  }
+}
+
+async function loadDatasetBytes(images: Uint8Array, imagesName: string, labels: Uint8Array, labelsName: string, name: string): Promise<void> {
+  if (!client) return;
+  try {
+    const dataset = await client.call('loadDataset', { images, labels, name, imagesName, labelsName });
+    useStudio.setState({ dataset, pendingIdx: null });
+  } catch (e) {
+    useStudio.setState({ pendingIdx: null });
+    report(`Could not load the dataset ${name}`, e);
+  }
+}
+
+/** Files dropped or picked: an ONNX model, and/or IDX images + labels (raw or .gz). */
+export async function openFiles(files: File[]): Promise<void> {
+  const dropped: DroppedFile[] = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  let items;
+  try { items = await classifyDrop(dropped); } catch (e) { report('Could not read the dropped files', e); return; }
+  for (const item of items) {
+    if (item.kind === 'model') await loadModelBytes(item.bytes, item.name);
+    else pendingBytes[item.kind] = { bytes: item.bytes, name: item.name };
+  }
+  const { images, labels } = pendingBytes;
+  if (images && labels) {
+    pendingBytes = {};
+    await loadDatasetBytes(images.bytes, images.name, labels.bytes, labels.name, `${images.name} + ${labels.name}`);
+  } else if (images || labels) {
+    const have = images ? 'images' : 'labels';
+    useStudio.setState({ pendingIdx: { kind: have, name: (images ?? labels)!.name } });
+  }
+}
+
+export function setPreprocess(p: Preprocess): void { useStudio.setState({ preprocess: p }); }
+export function setLimit(limit: number | null): void { useStudio.setState({ limit }); }
+
+export async function evaluate(): Promise<void> {
+  const s = useStudio.getState();
+  if (!client || s.job) return;
+  const { id, done }: { id: number; done: Promise<EvalResult> } = client.start('evaluate', {
+    preprocess: s.preprocess, limit: s.limit ?? undefined, batchSize: 64, latencyRuns: 20,
+  }, (p) => useStudio.setState({ job: { id, ...p } }));
+  useStudio.setState({ job: { id, phase: 'accuracy', done: 0, total: s.limit ?? s.dataset?.count ?? 0, correct: 0 } });
+  try {
+    const result = await done;
+    useStudio.setState((st) => ({ results: [...st.results, result] }));
+  } catch (e) {
+    report('Evaluation stopped', e);
+  } finally {
+    useStudio.setState({ job: null });
+    void refreshDevice();
+  }
+}
+
+export function cancelEvaluation(): void {
+  const job = useStudio.getState().job;
+  if (client && job) client.cancel(job.id);
+}
+
+/** Test hook: lose the GPU device as a driver reset would. */
+export async function loseDevice(): Promise<void> {
+  await client?.call('loseDevice', null);
+}

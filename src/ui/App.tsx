@@ -1,0 +1,34 @@
+import { useStudio } from '../state/store';
+import { DeviceBadge, DeviceCard } from './DeviceCard';
+import { DropZone } from './DropZone';
+import { ModelView } from './ModelView';
+import { EvaluatePanel } from './EvaluatePanel';
+import { ResultsCard } from './ResultsCard';
+import { Notices } from './Notices';
+import { NoWebGPU } from './NoWebGPU';
+
+export function App() {
+  const webgpu = useStudio((s) => s.webgpu);
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand"><span className="logo">◧</span> Compression Studio <span className="tag">WebGPU</span></div>
+        <DeviceBadge />
+      </header>
+      <Notices />
+      {webgpu === 'missing' ? <NoWebGPU /> : (
+        <main className="layout">
+          <aside className="sidebar">
+            <DropZone />
+            <EvaluatePanel />
+            <DeviceCard />
+          </aside>
+          <section className="content">
+            <ResultsCard />
+            <ModelView />
+          </section>
+        </main>
+      )}
+    </div>
+  );
+}

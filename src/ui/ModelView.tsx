@@ -1,0 +1,51 @@
+import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useStudio } from '../state/store';
+import { fmtBytes, fmtCount, fmtShape } from './format';
+
+export function ModelView() {
+  const model = useStudio((s) => s.model);
+  if (!model) {
+    return <div className="card"><h3>Model</h3><p className="muted">No model loaded yet.</p></div>;
+  }
+  const heavy = model.layers.filter((l) => l.flops > 0);
+  return (
+    <div className="card" data-testid="model-view">
+      <h3>{model.fileName} <span className="muted">· opset {model.opset}{model.producer ? ` · ${model.producer}` : ''}</span></h3>
+      <div className="metrics small">
+        <div className="metric"><div className="label">Parameters</div><div className="value">{fmtCount(model.params)}</div></div>
+        <div className="metric"><div className="label">Size</div><div className="value" data-testid="model-size">{fmtBytes(model.sizeBytes)}</div>
+          <div className="sub">{Object.entries(model.bytesByDtype).map(([d, b]) => `${d} ${fmtBytes(b)}`).join(' · ')}</div></div>
+        <div className="metric"><div className="label">FLOPs / sample</div><div className="value">{fmtCount(model.flops)}</div></div>
+        <div className="metric"><div className="label">Layers</div><div className="value">{model.layers.length}</div><div className="sub">{model.dispatches} after fusion</div></div>
+      </div>
+      <div className="io">
+        {model.inputs.map((i) => <span key={i.name} className="chip on">in {i.name} {fmtShape(i.shape)} {i.dtype}</span>)}
+        {model.outputs.map((o) => <span key={o.name} className="chip">out {o.name} {fmtShape(o.shape)} {o.dtype}</span>)}
+      </div>
+      {heavy.length > 0 && (
+        <div className="chart" data-testid="flops-chart">
+          <ResponsiveContainer width="100%" height={160}>
+            <BarChart data={heavy.map((l) => ({ name: l.name, flops: l.flops }))} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+              <XAxis dataKey="name" tick={{ fontSize: 10 }} interval={0} angle={-20} height={40} textAnchor="end" />
+              <YAxis tickFormatter={(v: number) => fmtCount(v)} tick={{ fontSize: 10 }} width={48} />
+              <Tooltip formatter={(v) => [fmtCount(Number(v)), 'FLOPs']} />
+              <Bar dataKey="flops" fill="#0d9488" />
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+      <table className="layers" data-testid="layer-table">
+        <thead><tr><th>#</th><th>Layer</th><th>Op</th><th>Output shape</th><th className="num">Params</th><th className="num">FLOPs</th><th className="num">Bytes</th></tr></thead>
+        <tbody>
+          {model.layers.map((l, i) => (
+            <tr key={l.name}>
+              <td className="muted">{i + 1}</td><td className="mono">{l.name}</td><td><span className="op">{l.opType}</span></td>
+              <td className="mono">{fmtShape(l.outputShape)}</td><td className="num">{l.params ? l.params.toLocaleString() : ''}</td>
+              <td className="num">{l.flops ? fmtCount(l.flops) : ''}</td><td className="num">{l.bytes ? fmtBytes(l.bytes) : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * The studio's working core, shared by the Web Worker (page) and the CLI: owns the GPU context,
+ * the loaded model and dataset, and runs evaluations. When the device is lost it makes a new one
+ * and re-uploads the model, so nothing the user loaded is lost.
+ */
+import { createGpuContext } from '../gpu/adapter';
+import type { GpuContext, DeviceLostInfo } from '../gpu/context';
+import { GpuError, ModelError } from '../core/errors';
+import { importOnnx } from '../model/onnx-import';
+import type { Model } from '../model/ir';
+import { resolveGraph } from '../model/resolve';
+import { layerStats, modelSize } from '../model/stats';
+import { InferenceSession } from '../engine/session';
+import { evaluateAccuracy, measureLatency, type AccuracyProgress } from '../engine/evaluate';
+import { fuseGraph } from '../engine/fuse';
+import { parseIdx, maybeGunzip } from '../data/idx';
+import { datasetFromIdx, batchFor, checkFits, type LabelledDataset } from '../data/dataset';
+import type { DatasetSummary, DeviceSummary, EvalOptions, EvalResult, ModelSummary } from './types';
+
+export class StudioRuntime {
+  private ctx: GpuContext | null = null;
+  private model: Model | null = null;
+  private modelSummary: ModelSummary | null = null;
+  private session: InferenceSession | null = null;
+  private dataset: LabelledDataset | null = null;
+  onDeviceLost: (info: DeviceLostInfo) => void = () => {};
+
+  constructor(private readonly gpu?: GPU) {}
+
+  async device(): Promise<GpuContext> {
+    if (this.ctx && !this.ctx.isLost) return this.ctx;
+    const ctx = await createGpuContext(this.gpu ?? globalThis.navigator?.gpu);
+    ctx.onLost((info) => {
+      // Forget the dead device; the next call makes a new one and re-uploads the model.
+      if (this.ctx === ctx) { this.ctx = null; this.session = null; }
+      this.onDeviceLost(info);
+    });
+    this.ctx = ctx;
+    return ctx;
+  }
+
+  async deviceSummary(): Promise<DeviceSummary> {
+    const ctx = await this.device();
+    return { ...ctx.info, pipelineCompiles: ctx.pipelineCompiles };
+  }
+
+  /** Parses and checks a model; on failure the previously loaded model stays. */
+  async loadModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
+    const model = importOnnx(bytes, fileName);
+    const ctx = await this.device();
+    const session = new InferenceSession(ctx, model); // refuses unsupported ops before anything runs
+    const summary = summarise(model, fileName, session);
+    session.plan({ [session.input.name]: session.inputShapeFor(1) }); // shape errors surface now, not mid-evaluation
+    this.session?.destroy();
+    this.model = model;
+    this.session = session;
+    this.modelSummary = summary;
+    return summary;
+  }
+
+  async loadDataset(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<DatasetSummary> {
+    const ds = datasetFromIdx(parseIdx(await maybeGunzip(images), imagesName), parseIdx(await maybeGunzip(labels), labelsName), name);
+    this.dataset = ds;
+    return summariseDataset(ds);
+  }
+
+  private async liveSession(): Promise<InferenceSession> {
+    if (!this.model) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    const ctx = await this.device();
+    if (!this.session || this.session.ctx !== ctx) this.session = new InferenceSession(ctx, this.model);
+    return this.session;
+  }
+
+  async evaluate(opts: EvalOptions, onProgress?: (p: AccuracyProgress & { phase: 'accuracy' | 'latency' }) => void, signal?: AbortSignal): Promise<EvalResult> {
+    const session = await this.liveSession();
+    const ds = this.dataset;
+    if (!ds) throw new ModelError('No dataset is loaded: drop IDX image and label files first.');
+    const input = session.input;
+    checkFits(ds, input.shape, input.name);
+    const total = Math.min(ds.count, opts.limit ?? ds.count);
+    try {
+      const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, opts.preprocess, input.shape),
+        total, opts.batchSize, (p) => onProgress?.({ ...p, phase: 'accuracy' }), signal);
+      const latency = [];
+      for (const b of [1, 64]) {
+        onProgress?.({ done: total, total, correct: acc.correct, phase: 'latency' });
+        latency.push(await measureLatency(session, b, opts.latencyRuns, 3, signal));
+      }
+      const ctx = session.ctx;
+      return {
+        modelFile: this.modelSummary!.fileName, dataset: ds.name, accuracy: acc.accuracy, correct: acc.correct,
+        samples: acc.samples, preprocess: opts.preprocess, evalMs: acc.ms, latency,
+        sizeBytes: this.modelSummary!.sizeBytes, params: this.modelSummary!.params,
+        device: describeAdapter(ctx), isFallback: ctx.info.isFallback, finishedAt: Date.now(),
+      };
+    } catch (e) {
+      if (session.ctx.isLost || !this.ctx) throw new GpuError('The GPU device was lost during evaluation. A new device has been created and the model re-uploaded; press Evaluate to run again.');
+      throw e;
+    }
+  }
+
+  /** For tests of recovery: lose the device as a driver reset would. */
+  async loseDeviceForTest(): Promise<void> {
+    (await this.device()).device.destroy();
+  }
+}
+
+export function describeAdapter(ctx: GpuContext): string {
+  const i = ctx.info;
+  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unknown adapter';
+}
+
+export function summarise(model: Model, fileName: string, session: InferenceSession): ModelSummary {
+  const resolved = resolveGraph(model, { [session.input.name]: session.inputShapeFor(1) });
+  const layers = layerStats(model, resolved);
+  const size = modelSize(model);
+  const { steps } = fuseGraph(resolved, model.opset);
+  return {
+    fileName, producer: model.producer, opset: model.opset,
+    inputs: model.graph.inputs, outputs: model.graph.outputs, layers,
+    sizeBytes: size.totalBytes, bytesByDtype: size.byDtype, params: size.params,
+    flops: layers.reduce((a, l) => a + l.flops, 0),
+    dispatches: steps.length,
+  };
+}
+
+export function summariseDataset(ds: LabelledDataset): DatasetSummary {
+  const counts: number[] = [];
+  for (let i = 0; i < ds.count; i++) { const l = Number(ds.labels[i]); counts[l] = (counts[l] ?? 0) + 1; }
+  const labelCounts = Array.from({ length: counts.length }, (_, i) => counts[i] ?? 0);
+  return { name: ds.name, count: ds.count, itemShape: ds.itemShape, classes: labelCounts.length, labelCounts };
+}
