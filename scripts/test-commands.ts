@@ -38,6 +38,19 @@ export function listConformanceCases(): string[] {
   return readdirSync(ONNX_TESTDATA).filter((d) => existsSync(join(ONNX_TESTDATA, d, 'model.onnx'))).sort();
 }
 
+/** Cases whose graphs use only the given ops (by a quick decode of each model's node list). */
+export function conformanceCasesFor(ops: string[]): { name: string; ops: string[] }[] {
+  const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
+  const allowed = new Set(ops);
+  const out: { name: string; ops: string[] }[] = [];
+  for (const name of listConformanceCases()) {
+    const m = onnx.ModelProto.decode(readFileSync(join(ONNX_TESTDATA, name, 'model.onnx')));
+    const used = [...new Set((m.graph?.node ?? []).map((n) => n.opType ?? ''))];
+    if (used.length && used.every((o) => allowed.has(o))) out.push({ name, ops: used });
+  }
+  return out;
+}
+
 /** Runs a model in onnxruntime-node; inputs and outputs as {name, dims, data(number[])} of float32. */
 export async function ortRun(modelB64: string, inputs: { name: string; dims: number[]; data: number[] }[]) {
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -55,6 +68,7 @@ export function readFileB64(path: string): string {
 // vitest passes its own context first; these wrappers drop it.
 export const testCommands = {
   listConformanceCases: () => listConformanceCases(),
+  conformanceCasesFor: (_ctx: unknown, ops: string[]) => conformanceCasesFor(ops),
   readConformanceCase: (_ctx: unknown, name: string) => readConformanceCase(name),
   ortRun: (_ctx: unknown, model: string, inputs: { name: string; dims: number[]; data: number[] }[]) => ortRun(model, inputs),
   readFileB64: (_ctx: unknown, path: string) => readFileB64(path),
@@ -63,6 +77,7 @@ export const testCommands = {
 declare module 'vitest/browser' {
   interface BrowserCommands {
     listConformanceCases: () => Promise<string[]>;
+    conformanceCasesFor: (ops: string[]) => Promise<{ name: string; ops: string[] }[]>;
     readConformanceCase: (name: string) => Promise<ConformanceCaseFiles>;
     ortRun: (model: string, inputs: { name: string; dims: number[]; data: number[] }[]) => Promise<{ name: string; dims: number[]; data: number[] }[]>;
     readFileB64: (path: string) => Promise<string>;

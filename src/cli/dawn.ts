@@ -3,21 +3,22 @@
  * Without a GPU driver, Chromium's SwiftShader Vulkan ICD serves as the adapter.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { GpuError } from '../core/errors';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-function systemHasVulkanDriver(): boolean {
-  for (const dir of ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d']) {
-    if (existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'))) return true;
-  }
-  return false;
+/** A render node means a real GPU with a kernel driver; without one, Mesa's ICDs (lavapipe is too old for Dawn) are no use. */
+function hasGpuDevice(): boolean {
+  return existsSync('/dev/dri') && readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
 }
 
 export async function nodeGpu(): Promise<GPU> {
-  if (!process.env.VK_ICD_FILENAMES && !systemHasVulkanDriver() && existsSync(SWIFTSHADER_ICD)) {
+  if (!process.env.VK_ICD_FILENAMES && !hasGpuDevice() && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
+  // SwiftShader's WSI probing complains on stderr without it; the CLI never presents a surface.
+  process.env.XDG_RUNTIME_DIR ??= tmpdir();
   let mod: typeof import('webgpu');
   try {
     mod = await import('webgpu');

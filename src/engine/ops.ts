@@ -5,7 +5,7 @@
  */
 import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Node, TensorData } from '../model/ir';
-import { attrInt, attrInts } from '../model/ir';
+import { attrFloat, attrInt, attrInts } from '../model/ir';
 import { ModelError } from '../core/errors';
 import { normAxis, sizeOf } from '../core/shape';
 import { convPads } from '../model/resolve';
@@ -14,6 +14,7 @@ import { unary } from '../kernels/unary';
 import { conv2d } from '../kernels/conv';
 import { pool2d, globalAvgPool } from '../kernels/pool';
 import { channelAffine, batchNormToAffine } from '../kernels/channel-affine';
+import { batchNormParams } from '../kernels/batchnorm-params';
 import { matmul } from '../kernels/matmul';
 import { binary, type BinaryOp } from '../kernels/binary';
 import { transpose } from '../kernels/transpose';
@@ -34,6 +35,8 @@ export interface OpCall {
   output(i: number): GpuTensor;
   /** Uploads a host array computed at plan time (e.g. BN's scale and shift). */
   upload(label: string, data: Float32Array): GpuTensor;
+  /** A plan-owned buffer for an intermediate result inside one op. */
+  scratch(label: string, shape: number[]): GpuTensor;
 }
 
 export interface OpImpl {
@@ -94,13 +97,37 @@ function pool(kind: 'max' | 'avg'): OpImpl {
 
 const batchNorm: OpImpl = {
   plan(c) {
+    need(attrInt(c.node, 'training_mode', 0) === 0, c.node, 'training_mode=1 is not supported (inference only)');
+    const eps = attrFloat(c.node, 'epsilon', 1e-5);
     const params = [1, 2, 3, 4].map((i) => c.constant(i));
-    need(params.every((p) => p?.dtype === 'float32'), c.node, 'scale, B, mean and var must be float32 constants (initializers)');
-    const [gamma, beta, mean, variance] = params.map((p) => p!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
-    const eps = c.node.attrs.epsilon?.type === 'float' ? c.node.attrs.epsilon.value : 1e-5;
-    const { scale, shift } = batchNormToAffine(gamma, beta, mean, variance, eps);
-    return channelAffine(c.ctx, c.input(0), c.upload(`${c.node.name}:scale`, scale), c.upload(`${c.node.name}:shift`, shift),
-      c.output(0), c.act, c.node.name);
+    if (params.every((p) => p?.dtype === 'float32')) {
+      // Constant parameters (the usual case): fold to one scale and shift on the host, once.
+      const [gamma, beta, mean, variance] = params.map((p) => p!.data as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const { scale, shift } = batchNormToAffine(gamma, beta, mean, variance, eps);
+      return channelAffine(c.ctx, c.input(0), c.upload(`${c.node.name}:scale`, scale), c.upload(`${c.node.name}:shift`, shift),
+        c.output(0), c.act, c.node.name);
+    }
+    const C = c.input(0).shape[1]!;
+    const scale = c.scratch(`${c.node.name}:scale`, [C]), shift = c.scratch(`${c.node.name}:shift`, [C]);
+    return [
+      ...batchNormParams(c.ctx, c.input(1), c.input(2), c.input(3), c.input(4), scale, shift, eps, `${c.node.name}:params`),
+      ...channelAffine(c.ctx, c.input(0), scale, shift, c.output(0), c.act, c.node.name),
+    ];
+  },
+};
+
+/** Clip whose bounds are computed at run time: max with the lower, then min with the upper. */
+const clip: OpImpl = {
+  plan(c) {
+    const act = activationOf(c.node, constantsOf(c), c.opset);
+    if (act) return unary(c.ctx, c.input(0), c.output(0), act, c.node.name);
+    const x = c.input(0), y = c.output(0);
+    const lo = c.hasInput(1) ? c.input(1) : null, hi = c.hasInput(2) ? c.input(2) : null;
+    if (lo && hi) {
+      const mid = c.scratch(`${c.node.name}:max`, y.shape);
+      return [...binary(c.ctx, 'max', x, lo, mid, `${c.node.name}:max`), ...binary(c.ctx, 'min', mid, hi, y, `${c.node.name}:min`)];
+    }
+    return binary(c.ctx, lo ? 'max' : 'min', x, (lo ?? hi)!, y, c.node.name);
   },
 };
 
@@ -138,7 +165,7 @@ function activation(): OpImpl {
   return {
     plan(c) {
       const a = activationOf(c.node, constantsOf(c), c.opset);
-      need(a, c.node, 'Clip bounds must be constants');
+      need(a, c.node, 'unexpected activation');
       return unary(c.ctx, c.input(0), c.output(0), a, c.node.name);
     },
   };
@@ -179,7 +206,7 @@ export const OPS: Record<string, OpImpl> = {
   LeakyRelu: activation(),
   Sigmoid: activation(),
   Tanh: activation(),
-  Clip: activation(),
+  Clip: clip,
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
   GlobalAveragePool: {

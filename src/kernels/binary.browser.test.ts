@@ -16,6 +16,8 @@ const CASES: { name: string; op: BinaryOp; a: number[]; b: number[] }[] = [
   { name: '[2,3,4,5] / [3,1,1]', op: 'div', a: [2, 3, 4, 5], b: [3, 1, 1] },
   { name: 'rank 6', op: 'sub', a: [2, 1, 3, 1, 5, 2], b: [1, 4, 1, 2, 5, 1] },
   { name: 'same shape, long', op: 'mul', a: [70_003], b: [70_003] },
+  { name: 'max with a scalar (Clip lower bound)', op: 'max', a: [4, 9], b: [] },
+  { name: 'min broadcast (Clip upper bound)', op: 'min', a: [3, 1, 5], b: [1, 4, 1] },
   // 16.9M outputs > 65535 workgroups x 256: the grid folds into y (small inputs keep uploads cheap).
   { name: 'broadcast, folded grid', op: 'add', a: [3, 1, 62_500], b: [1, 90, 1] },
 ];
@@ -38,8 +40,14 @@ describe('binary kernel vs reference', () => {
 
   it('keys pipelines by op and fast path only', async () => {
     const ctx = await testContext();
-    const keys = ctx.pipelineKeys().filter((k) => k.startsWith('binary|'));
-    expect(keys.length).toBeLessThanOrEqual(8);
+    // add/mul ran same-shape and broadcast cases, sub/div/max/min broadcast only: 8 of the 12 variants.
+    expect(ctx.pipelineKeys().filter((k) => k.startsWith('binary|')).sort()).toEqual([
+      'binary|OP=0,SAME_SHAPE=0,WG=256', 'binary|OP=0,SAME_SHAPE=1,WG=256',
+      'binary|OP=1,SAME_SHAPE=0,WG=256',
+      'binary|OP=2,SAME_SHAPE=0,WG=256', 'binary|OP=2,SAME_SHAPE=1,WG=256',
+      'binary|OP=3,SAME_SHAPE=0,WG=256',
+      'binary|OP=4,SAME_SHAPE=0,WG=256', 'binary|OP=5,SAME_SHAPE=0,WG=256',
+    ]);
     const before = ctx.pipelineCompiles;
     const t = (s: number[]) => emptyTensor(ctx, s);
     binary(ctx, 'add', t([9, 2]), t([2]), t([9, 2]));

@@ -1,6 +1,11 @@
 import { broadcastShapes, broadcastStrides, sizeOf, stridesOf } from '../core/shape';
 import type { BinaryOp } from './binary';
 
+const APPLY: Record<BinaryOp, (u: number, v: number) => number> = {
+  add: (u, v) => u + v, sub: (u, v) => u - v, mul: (u, v) => u * v, div: (u, v) => u / v,
+  max: (u, v) => Math.max(u, v), min: (u, v) => Math.min(u, v),
+};
+
 /** y = a op b with numpy broadcasting; y has shape broadcast(aShape, bShape). */
 export function binaryRef(op: BinaryOp, a: Float32Array, aShape: readonly number[], b: Float32Array, bShape: readonly number[]): Float32Array {
   const out = broadcastShapes(aShape, bShape);
@@ -15,7 +20,7 @@ export function binaryRef(op: BinaryOp, a: Float32Array, aShape: readonly number
       ib += idx * sb[d]!;
     }
     const u = a[ia]!, v = b[ib]!;
-    y[i] = op === 'add' ? u + v : op === 'sub' ? u - v : op === 'mul' ? u * v : u / v;
+    y[i] = APPLY[op](u, v);
   }
   return y;
 }

@@ -4,10 +4,10 @@ import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/sh
 import type { GpuTensor } from './common';
 import { checkRank, collapseDims, MAX_DIMS } from './strides';
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 
 /** The WGSL `override OP` values; keep in step with binary.wgsl. */
-export const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+export const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
 const WG = 256;
 

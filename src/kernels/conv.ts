@@ -1,5 +1,6 @@
 import code from '../shaders/conv2d.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
+import { sizeOf } from '../core/shape';
 import { ACT, activationParams, type Activation, type GpuTensor } from './common';
 
 const WG = 64;
@@ -44,7 +45,7 @@ export function conv2d(
     throw new Error(`${label}: x ${fmt(x.shape)} and w ${fmt(w.shape)} do not fit group ${group}`);
   }
   if (yN !== N || yM !== M) throw new Error(`${label}: y ${fmt(y.shape)} does not match N=${N}, M=${M}`);
-  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== M)) {
+  if (bias && sizeOf(bias.shape) !== M) {
     throw new Error(`${label}: bias ${fmt(bias.shape)} should be (${M})`);
   }
   const mPerGroup = M / group;

@@ -35,7 +35,9 @@ export function exportOnnx(model: Model): Uint8Array {
       valueInfo: Object.values(g.valueInfo).map(exportValueInfo),
     },
   };
-  return onnx.ModelProto.encode(proto).finish();
+  const out = onnx.ModelProto.encode(proto).finish();
+  // Node's protobufjs may hand back a view into Buffer's shared pool; give callers a buffer of their own.
+  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
 }
 
 function exportValueInfo(v: ValueInfo): onnx.IValueInfoProto {

@@ -62,30 +62,30 @@ function importGraph(g: onnx.IGraphProto): Graph {
   for (const t of g.initializer ?? []) initializers[t.name ?? ''] = decodeTensorProto(t);
   const valueInfo: Record<string, ValueInfo> = {};
   for (const v of g.valueInfo ?? []) {
-    const vi = importValueInfo(v, false);
+    const vi = importValueInfo(v, null);
     if (vi) valueInfo[vi.name] = vi;
   }
   return {
     name: g.name ?? '',
     nodes: (g.node ?? []).map(importNode),
     // Old exporters (PyTorch < 1.4, CNTK) also list every weight as a graph input.
-    inputs: (g.input ?? []).filter((v) => !(v.name! in initializers)).map((v) => importValueInfo(v, true)!),
-    outputs: (g.output ?? []).map((v) => importValueInfo(v, true)!),
+    inputs: (g.input ?? []).filter((v) => !has(initializers, v.name ?? '')).map((v) => importValueInfo(v, 'input')!),
+    outputs: (g.output ?? []).map((v) => importValueInfo(v, 'output')!),
     initializers,
     valueInfo,
   };
 }
 
 /** Graph inputs/outputs must be tensors; intermediate value_info of other kinds is simply skipped. */
-function importValueInfo(v: onnx.IValueInfoProto, required: boolean): ValueInfo | null {
+function importValueInfo(v: onnx.IValueInfoProto, role: 'input' | 'output' | null): ValueInfo | null {
   const name = v.name ?? '';
   const tt = v.type?.tensorType;
   const dtype: DType | undefined = tt ? ONNX_DTYPE[tt.elemType ?? 0] : undefined;
   if (!tt || !dtype) {
-    if (!required) return null;
+    if (!role) return null;
     const kind = v.type?.sequenceType ? 'a sequence' : v.type?.mapType ? 'a map' : v.type?.optionalType ? 'an optional'
       : tt ? `a tensor of element type ${onnx.TensorProto.DataType[tt.elemType ?? 0] ?? tt.elemType}` : 'untyped';
-    throw new ModelError(`graph input/output '${name}' is ${kind}; the studio handles numeric tensors only`);
+    throw new ModelError(`graph ${role} '${name}' is ${kind}; the studio handles numeric tensors only`);
   }
   // An absent shape (unknown rank) has no IR form; it reads as [] here.
   const shape: Dim[] = (tt.shape?.dim ?? []).map((d) =>

@@ -37,8 +37,10 @@ export function supportProblems(
 
   for (const [kind, values] of [['input', graph.inputs], ['output', graph.outputs]] as const) {
     for (const v of values) {
-      if (v.dtype !== 'float32') {
-        problems.push(`graph ${kind} '${v.name}' is ${v.dtype}; the studio's graph inputs and outputs must be float32`);
+      // Integer outputs can only come from folded shape arithmetic (Shape, Gather, ...), which the engine returns as constants.
+      const ok = v.dtype === 'float32' || (kind === 'output' && (v.dtype === 'int64' || v.dtype === 'int32'));
+      if (!ok) {
+        problems.push(`graph ${kind} '${v.name}' is ${v.dtype}; the studio computes in float32 and takes float32 inputs`);
       }
     }
   }

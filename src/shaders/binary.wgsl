@@ -1,7 +1,7 @@
 // y = a OP b with numpy broadcasting. The host collapses axes and passes the output shape and
 // each operand's strides (0 along broadcast axes); SAME_SHAPE skips the index arithmetic when
 // both operands are laid out exactly like the output.
-override OP: u32 = 0u; // 0 add, 1 sub, 2 mul, 3 div (kernels/binary.ts OPS)
+override OP: u32 = 0u; // 0 add, 1 sub, 2 mul, 3 div, 4 max, 5 min (kernels/binary.ts BINARY_OPS)
 override SAME_SHAPE: bool = false;
 override WG: u32 = 256u;
 
@@ -25,6 +25,8 @@ fn apply(u: f32, v: f32) -> f32 {
     case 1u: { return u - v; }
     case 2u: { return u * v; }
     case 3u: { return u / v; }
+    case 4u: { return max(u, v); }
+    case 5u: { return min(u, v); }
     default: { return u + v; }
   }
 }

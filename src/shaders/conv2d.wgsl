@@ -3,6 +3,7 @@
 // accumulator): every input value it loads is reused 4 times, and the weight reads are the same
 // address across the workgroup (all invocations share n, group and channel block), so they hit
 // cache. Pixel is the fastest-varying index, so neighbouring invocations read neighbouring x.
+// Next step if convs dominate: a tiled implicit GEMM staging x and w tiles in workgroup memory.
 override ACT: u32 = 0u;      // fused activation, codes as in unary.wgsl / kernels/common.ts
 override HAS_BIAS: bool = false;
 override WG: u32 = 64u;

@@ -104,9 +104,11 @@ export function setLimit(limit: number | null): void { useStudio.setState({ limi
 export async function evaluate(): Promise<void> {
   const s = useStudio.getState();
   if (!client || s.job) return;
+  let jobId = 0;
   const { id, done }: { id: number; done: Promise<EvalResult> } = client.start('evaluate', {
     preprocess: s.preprocess, limit: s.limit ?? undefined, batchSize: 64, latencyRuns: 20,
-  }, (p) => useStudio.setState({ job: { id, ...p } }));
+  }, (p) => useStudio.setState({ job: { id: jobId, ...p } }));
+  jobId = id;
   useStudio.setState({ job: { id, phase: 'accuracy', done: 0, total: s.limit ?? s.dataset?.count ?? 0, correct: 0 } });
   try {
     const result = await done;

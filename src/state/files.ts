@@ -14,7 +14,7 @@ export async function classifyDrop(files: DroppedFile[]): Promise<DropItem[]> {
   const out: DropItem[] = [];
   for (const f of files) {
     if (/\.onnx$/i.test(f.name)) { out.push({ ...f, kind: 'model' }); continue; }
-    const bytes = await maybeGunzip(f.bytes); // a corrupt .gz throws a DatasetError naming the file
+    const bytes = await maybeGunzip(f.bytes, f.name); // a corrupt .gz throws a DatasetError naming the file
     const kind = idxKind(bytes);
     // Anything that is not IDX is offered to the ONNX reader, whose error names the problem.
     out.push(kind ? { name: f.name, bytes, kind } : { ...f, kind: 'model' });

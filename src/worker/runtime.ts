@@ -59,7 +59,10 @@ export class StudioRuntime {
   }
 
   async loadDataset(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<DatasetSummary> {
-    const ds = datasetFromIdx(parseIdx(await maybeGunzip(images), imagesName), parseIdx(await maybeGunzip(labels), labelsName), name);
+    const ds = datasetFromIdx(parseIdx(await maybeGunzip(images, imagesName), imagesName),
+      parseIdx(await maybeGunzip(labels, labelsName), labelsName), name);
+    // Refuse a dataset that cannot feed the loaded model now, not at Evaluate; the old one stays.
+    if (this.session) checkFits(ds, this.session.input.shape, this.session.input.name);
     this.dataset = ds;
     return summariseDataset(ds);
   }
@@ -76,11 +79,11 @@ export class StudioRuntime {
     const ds = this.dataset;
     if (!ds) throw new ModelError('No dataset is loaded: drop IDX image and label files first.');
     const input = session.input;
-    checkFits(ds, input.shape, input.name);
+    const layout = checkFits(ds, input.shape, input.name);
     const total = Math.min(ds.count, opts.limit ?? ds.count);
     try {
-      const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, opts.preprocess, input.shape),
-        total, opts.batchSize, (p) => onProgress?.({ ...p, phase: 'accuracy' }), signal);
+      const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, opts.preprocess, input.shape, input.name),
+        total, layout.batch ?? opts.batchSize, (p) => onProgress?.({ ...p, phase: 'accuracy' }), signal);
       const latency = [];
       for (const b of [1, 64]) {
         onProgress?.({ done: total, total, correct: acc.correct, phase: 'latency' });

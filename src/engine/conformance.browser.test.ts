@@ -1,0 +1,77 @@
+/**
+ * ONNX's own backend node tests (Debian's libonnx-testdata) for every op the studio supports, run
+ * through the engine in real Chromium WebGPU. A case passes (f32: rtol 1e-3, atol 1e-5) or is
+ * listed in conformance-exclusions.ts with the reason it is out of scope; a listed case that
+ * starts passing fails too, so the list stays true.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import { importOnnx } from '../model/onnx-import';
+import { parseTensorProtoBytes } from '../model/tensor-proto';
+import { FOLDABLE_OPS } from '../model/resolve';
+import { compareClose } from '../core/allclose';
+import { StudioError } from '../core/errors';
+import { testContext } from '../kernels/testing';
+import { InferenceSession } from './session';
+import { bindInputs } from '../model/bind';
+import { RUNNABLE_OPS } from './ops';
+import { EXCLUDED } from './conformance-exclusions';
+
+const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const cases = await commands.conformanceCasesFor([...RUNNABLE_OPS, ...FOLDABLE_OPS]);
+const outcome = { passed: [] as string[], excluded: [] as string[] };
+
+async function runCase(name: string): Promise<void> {
+  const files = await commands.readConformanceCase(name);
+  const ctx = await testContext();
+  const model = importOnnx(b64(files.model), `${name}/model.onnx`);
+  for (const set of files.sets) {
+    const inputs = set.inputs.map((f) => parseTensorProtoBytes(b64(f)).tensor);
+    // Integer inputs (shapes, axes, indices) are shape data: bound as constants, as exporters bake them in.
+    const bound = Object.fromEntries(model.graph.inputs.flatMap((vi, i) => (isInteger(vi.dtype) ? [[vi.name, inputs[i]!]] : [])));
+    const session = new InferenceSession(ctx, bindInputs(model, bound));
+    try {
+      const feeds = Object.fromEntries(model.graph.inputs.flatMap((vi, i) => {
+        const t = inputs[i]!;
+        return vi.name in bound ? [] : [[vi.name, { data: Float32Array.from(t.data as ArrayLike<number | bigint>, Number), shape: t.dims }]];
+      }));
+      const got = await ctx.checked(name, () => session.run(feeds));
+      set.outputs.forEach((f, i) => {
+        const want = parseTensorProtoBytes(b64(f)).tensor;
+        expect(got[i]!.shape, `${name} output ${i} shape`).toEqual(want.dims);
+        const r = compareClose(got[i]!.data, Float32Array.from(want.data as ArrayLike<number | bigint>, Number), 1e-3, 1e-5);
+        expect(r.ok, `${name} output ${i}: ${r.message}`).toBe(true);
+      });
+    } finally {
+      session.destroy();
+    }
+  }
+}
+
+function isInteger(dtype: string): boolean {
+  return dtype === 'int64' || dtype === 'int32';
+}
+
+describe('ONNX backend conformance (libonnx-testdata)', () => {
+  it('finds the conformance cases', () => {
+    expect(cases.length, 'libonnx-testdata must be installed (apt-get install libonnx-testdata)').toBeGreaterThan(100);
+  });
+  for (const { name } of cases) {
+    it(name, async () => {
+      const reason = EXCLUDED[name];
+      if (!reason) {
+        await runCase(name);
+        outcome.passed.push(name);
+        return;
+      }
+      let error: unknown = null;
+      try { await runCase(name); } catch (e) { error = e; }
+      expect(error, `${name} is listed as excluded (${reason}) but now passes: remove it from the list`).not.toBeNull();
+      expect(error instanceof StudioError || error instanceof Error).toBe(true);
+      outcome.excluded.push(`${name}: ${reason}`);
+    });
+  }
+  afterAll(() => {
+    console.log(`conformance: ${outcome.passed.length} passed of ${cases.length} supported-op cases; ${outcome.excluded.length} excluded:\n  ${outcome.excluded.join('\n  ')}`);
+  });
+});

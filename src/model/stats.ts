@@ -1,0 +1,92 @@
+/**
+ * Cost figures for the model view and the comparisons: per-layer parameters, FLOPs and weight bytes
+ * of each node the GPU runs (FLOPs for the batch the graph was resolved with), and the model's stored
+ * size by dtype, which is what quantization changes.
+ */
+import { DTYPE_BYTES } from '../core/dtype';
+import { sizeOf } from '../core/shape';
+import { attrInt, type Model, type Node } from './ir';
+import { poolPads, type ResolvedGraph } from './resolve';
+
+export interface LayerStat {
+  name: string;
+  opType: string;
+  outputShape: number[];
+  /** Elements of the node's constant inputs (weights, bias, BN scale/bias/mean/var). */
+  params: number;
+  /** Multiply-adds count 2; elementwise ops 1 per output element. */
+  flops: number;
+  /** Stored bytes of those constant inputs, by their dtype. */
+  bytes: number;
+}
+
+/** Constant inputs that are arguments rather than weights: a Reshape's target, axes, Clip bounds, Dropout ratio. */
+const ARG_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Reshape: [1], Squeeze: [1], Unsqueeze: [1], Clip: [1, 2], Dropout: [1, 2],
+};
+
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip']);
+
+function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
+  const shape = (i: number): number[] => r.values[node.inputs[i] ?? '']?.shape ?? [];
+  const n = sizeOf(out);
+  switch (node.opType) {
+    case 'Conv': // each output: (C/group)·k… multiply-adds, plus the bias add
+      return n * (2 * sizeOf(shape(1).slice(1)) + (node.inputs[2] ? 1 : 0));
+    case 'Gemm': {
+      const a = shape(0);
+      const k = attrInt(node, 'transA', 0) ? a[0]! : a[1]!;
+      return n * (2 * k + (node.inputs[2] ? 1 : 0));
+    }
+    case 'MatMul': {
+      const a = shape(0);
+      return 2 * n * a[a.length - 1]!;
+    }
+    case 'MaxPool': case 'AveragePool': // one compare or add per window element
+      return n * sizeOf(poolPads(node, shape(0)).kernel);
+    case 'GlobalAveragePool':
+      return sizeOf(shape(0));
+    case 'BatchNormalization': // statistics fold into one scale and one shift per element
+      return 2 * n;
+    case 'Softmax': case 'LogSoftmax': // exp, sum, divide (or log-subtract) per element
+      return 3 * n;
+    default:
+      return ELEMENTWISE.has(node.opType) ? n : 0; // views, Transpose and Concat only move data
+  }
+}
+
+export function layerStats(_model: Model, resolved: ResolvedGraph): LayerStat[] {
+  return resolved.nodes.map((node) => {
+    const outputShape = [...(resolved.values[node.outputs[0] ?? '']?.shape ?? [])];
+    const args = ARG_INPUTS[node.opType] ?? [];
+    let params = 0, bytes = 0;
+    new Set(node.inputs.filter((v, i) => v && !args.includes(i))).forEach((v) => {
+      const t = resolved.constants[v];
+      if (!t) return;
+      const count = sizeOf(t.dims);
+      params += count;
+      bytes += count * DTYPE_BYTES[t.dtype];
+    });
+    return {
+      name: node.name || node.outputs[0] || node.opType,
+      opType: node.opType,
+      outputShape,
+      params,
+      flops: flopsOf(node, resolved, outputShape),
+      bytes,
+    };
+  });
+}
+
+/** Stored size of the initializers: float16 counts 2 bytes even though it is held widened to f32. */
+export function modelSize(model: Model): { totalBytes: number; byDtype: Record<string, number>; params: number } {
+  const byDtype: Record<string, number> = {};
+  let totalBytes = 0, params = 0;
+  for (const t of Object.values(model.graph.initializers)) {
+    const count = sizeOf(t.dims), b = count * DTYPE_BYTES[t.dtype];
+    byDtype[t.dtype] = (byDtype[t.dtype] ?? 0) + b;
+    totalBytes += b;
+    params += count;
+  }
+  return { totalBytes, byDtype, params };
+}
