@@ -34,7 +34,7 @@ if (!only || only === 'unit' || only === 'gpu') {
 
 if (!only || only === 'e2e') {
   const out = 'test-results/e2e.json';
-  const status = run('npx', ['playwright', 'test'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out });
+  const status = run('npx', ['playwright', 'test']);
   if (existsSync(out)) {
     const r = JSON.parse(readFileSync(out, 'utf8'));
     passed += r.stats.expected + (r.stats.flaky ?? 0);

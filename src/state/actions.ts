@@ -61,6 +61,7 @@ async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void
   try {
     const model = await client.call('loadModel', { bytes, fileName });
     useStudio.setState({ model });
+    void refreshDevice(); // loading compiled the model's pipelines
   } catch (e) {
     report(`Could not load ${fileName}`, e);
   } finally {

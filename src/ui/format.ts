@@ -6,9 +6,10 @@ export function fmtBytes(n: number): string {
 }
 
 export function fmtCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  const trim = (v: number, d: number) => String(Number(v.toFixed(d)));
+  if (n >= 1e9) return `${trim(n / 1e9, 2)} G`;
+  if (n >= 1e6) return `${trim(n / 1e6, 2)} M`;
+  if (n >= 1e3) return `${trim(n / 1e3, 1)} k`;
   return String(n);
 }
 

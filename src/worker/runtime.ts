@@ -13,6 +13,7 @@ import { layerStats, modelSize } from '../model/stats';
 import { InferenceSession } from '../engine/session';
 import { evaluateAccuracy, measureLatency, type AccuracyProgress } from '../engine/evaluate';
 import { fuseGraph } from '../engine/fuse';
+import { OPS } from '../engine/ops';
 import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, batchFor, checkFits, type LabelledDataset } from '../data/dataset';
 import type { DatasetSummary, DeviceSummary, EvalOptions, EvalResult, ModelSummary } from './types';
@@ -115,15 +116,23 @@ export function describeAdapter(ctx: GpuContext): string {
 
 export function summarise(model: Model, fileName: string, session: InferenceSession): ModelSummary {
   const resolved = resolveGraph(model, { [session.input.name]: session.inputShapeFor(1) });
-  const layers = layerStats(model, resolved);
   const size = modelSize(model);
   const { steps } = fuseGraph(resolved, model.opset);
+  const fusedInto = new Map<string, string>();
+  for (const s of steps) for (const f of s.fused) fusedInto.set(f, s.node.name);
+  const batchDim = session.input.shape[0];
+  const stats = layerStats(model, resolved);
+  const layers = stats.map((l) => ({
+    ...l,
+    shape: typeof batchDim === 'string' && l.outputShape.length ? [batchDim, ...l.outputShape.slice(1)] : l.outputShape,
+    fusedInto: fusedInto.get(l.name) ?? null,
+  }));
   return {
     fileName, producer: model.producer, opset: model.opset,
     inputs: model.graph.inputs, outputs: model.graph.outputs, layers,
     sizeBytes: size.totalBytes, bytesByDtype: size.byDtype, params: size.params,
-    flops: layers.reduce((a, l) => a + l.flops, 0),
-    dispatches: steps.length,
+    flops: stats.reduce((a, l) => a + l.flops, 0),
+    dispatches: steps.filter((s) => !OPS[s.node.opType]?.alias).length,
   };
 }
 

