@@ -47,6 +47,7 @@ export class StudioRuntime {
 
   /** Parses and checks a model; on failure the previously loaded model stays. */
   async loadModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
+    this.refuseWhileEvaluating(fileName);
     const model = importOnnx(bytes, fileName);
     const ctx = await this.device();
     const session = new InferenceSession(ctx, model); // refuses unsupported ops before anything runs
@@ -60,6 +61,7 @@ export class StudioRuntime {
   }
 
   async loadDataset(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<DatasetSummary> {
+    this.refuseWhileEvaluating(name);
     const ds = datasetFromIdx(parseIdx(await maybeGunzip(images, imagesName), imagesName),
       parseIdx(await maybeGunzip(labels, labelsName), labelsName), name);
     // Refuse a dataset that cannot feed the loaded model now, not at Evaluate; the old one stays.
@@ -75,7 +77,24 @@ export class StudioRuntime {
     return this.session;
   }
 
+  /** The running evaluation holds the model's GPU buffers; swapping the model under it would corrupt them. */
+  private evaluating = false;
+
+  private refuseWhileEvaluating(what: string): void {
+    if (this.evaluating) throw new ModelError(`An evaluation is running: cancel it or let it finish, then load ${what} again.`);
+  }
+
   async evaluate(opts: EvalOptions, onProgress?: (p: AccuracyProgress & { phase: 'accuracy' | 'latency' }) => void, signal?: AbortSignal): Promise<EvalResult> {
+    this.refuseWhileEvaluating('another evaluation');
+    this.evaluating = true;
+    try {
+      return await this.evaluateNow(opts, onProgress, signal);
+    } finally {
+      this.evaluating = false;
+    }
+  }
+
+  private async evaluateNow(opts: EvalOptions, onProgress?: (p: AccuracyProgress & { phase: 'accuracy' | 'latency' }) => void, signal?: AbortSignal): Promise<EvalResult> {
     const session = await this.liveSession();
     const ds = this.dataset;
     if (!ds) throw new ModelError('No dataset is loaded: drop IDX image and label files first.');
