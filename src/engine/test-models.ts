@@ -19,11 +19,12 @@ function batchNorm(b: GraphBuilder, x: string, c: number, seed: number): string 
   return b.node('BatchNormalization', [x, gamma, beta, mean, variance], { epsilon: float(1e-5) });
 }
 
+/** An MLP with BatchNorm on [N, C], MatMul + Add bias, Tanh, Gemm with alpha/beta, Softmax. */
 export function mlpModel(): Model {
   const b = new GraphBuilder('mlp', 13);
   const x = b.input('x', 'float32', ['N', 20]);
   let h = b.node('Gemm', [x, weights(b, 'w1', [32, 20], 1), weights(b, 'b1', [32], 2)], { transB: int(1) });
-  h = b.node('Relu', [h]);
+  h = b.node('Relu', [batchNorm(b, h, 32, 3)]); // BatchNorm1d on [N, C], as PyTorch exports it
   h = b.node('MatMul', [h, weights(b, 'w2', [32, 16], 3)]);
   h = b.node('Add', [h, weights(b, 'b2', [16], 4)]);
   h = b.node('Tanh', [h]);

@@ -1,7 +1,7 @@
 import code from '../shaders/channel_affine.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
-import { ACT, activationParams, type Activation, type GpuTensor } from './common';
+import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
 
 const WG = 256;
 
@@ -25,7 +25,7 @@ export function channelAffine(
   const [a, b] = activationParams(act);
   const params = ctx.uniform(`${label}:params`,
     new UniformWriter().u32(count).u32(C).u32(spatial).u32(0).f32(a).f32(b).finish());
-  const pipeline = ctx.pipeline('channelAffine', code, { ACT: ACT[act.kind], WG });
+  const pipeline = ctx.pipeline('channelAffine', withActivation(code), { ACT: ACT[act.kind], WG });
   return [{
     label,
     pipeline,

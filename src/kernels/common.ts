@@ -1,4 +1,5 @@
 /** Shared kernel vocabulary: tensors on the GPU and the fused-activation codes. */
+import activationCode from '../shaders/activation.wgsl?raw';
 export interface GpuTensor {
   buffer: GPUBuffer;
   shape: number[];
@@ -40,4 +41,13 @@ export function activationParams(act: Activation): [number, number] {
   if (act.kind === 'clip') return [clampF(act.a ?? -Infinity), clampF(act.b ?? Infinity)];
   if (act.kind === 'leakyRelu') return [act.a ?? 0.01, 0];
   return [0, 0];
+}
+
+/**
+ * A kernel's WGSL with activation.wgsl (override ACT + activate()) beside it: one definition of the
+ * fused activation instead of a copy per shader. Whole static files side by side, like a linker;
+ * nothing is templated.
+ */
+export function withActivation(kernelCode: string): string {
+  return `${activationCode}\n${kernelCode}`;
 }

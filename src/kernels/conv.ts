@@ -1,7 +1,7 @@
 import code from '../shaders/conv2d.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
-import { ACT, activationParams, type Activation, type GpuTensor } from './common';
+import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
 
 const WG = 64;
 /** Output channels one invocation computes (the shader's vec4 accumulator). */
@@ -65,7 +65,7 @@ export function conv2d(
     .u32(mPerGroup).u32(mPer).u32(blocksPerGroup).u32(total)
     .f32(a).f32(b)
     .finish());
-  const pipeline = ctx.pipeline('conv2d', code, { ACT: ACT[attrs.act.kind], HAS_BIAS: bias ? 1 : 0, WG });
+  const pipeline = ctx.pipeline('conv2d', withActivation(code), { ACT: ACT[attrs.act.kind], HAS_BIAS: bias ? 1 : 0, WG });
   const bufs = [params, x.buffer, w.buffer, bias ? bias.buffer : dummyBias(ctx), y.buffer];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, bufs), workgroups: gridFor(total, WG) }];
 }

@@ -1,7 +1,7 @@
 import code from '../shaders/matmul.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/shape';
-import { ACT, activationParams, type Activation, type GpuTensor } from './common';
+import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
 import { MAX_DIMS } from './strides';
 
 /** MatMul and Gemm in one: y = act(alpha * op(A) @ op(B) + beta * C). */
@@ -84,7 +84,7 @@ export function matmul(
     .f32(attrs.alpha).f32(attrs.beta).f32(actA).f32(actB)
     .u32s(batch, MAX_DIMS).u32s(aStr, MAX_DIMS).u32s(bStr, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('matmul', code, { ACT: ACT[attrs.act.kind] });
+  const pipeline = ctx.pipeline('matmul', withActivation(code), { ACT: ACT[attrs.act.kind] });
   // Without C the shader never reads binding 3, but the layout still has it: bind A there.
   const buffers = [params, a.buffer, b.buffer, (c ?? a).buffer, y.buffer];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];

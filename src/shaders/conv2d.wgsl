@@ -1,10 +1,10 @@
+// Uses activate() and override ACT from activation.wgsl.
 // 2-D convolution (ONNX Conv, NCHW) with optional bias and a fused activation.
 // Each invocation computes one output pixel for up to 4 output channels of one group (a vec4
 // accumulator): every input value it loads is reused 4 times, and the weight reads are the same
 // address across the workgroup (all invocations share n, group and channel block), so they hit
 // cache. Pixel is the fastest-varying index, so neighbouring invocations read neighbouring x.
 // Next step if convs dominate: a tiled implicit GEMM staging x and w tiles in workgroup memory.
-override ACT: u32 = 0u;      // fused activation, codes as in unary.wgsl / kernels/common.ts
 override HAS_BIAS: bool = false;
 override WG: u32 = 64u;
 
@@ -24,16 +24,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>; // (M), or a dummy when !HAS_BIAS
 @group(0) @binding(4) var<storage, read_write> y: array<f32>; // (N, M, OH, OW)
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return select(v * params.a, v, v >= 0.0); }
-    case 3u: { return clamp(v, params.a, params.b); }
-    case 4u: { return 1.0 / (1.0 + exp(-v)); }
-    case 5u: { return tanh(clamp(v, -30.0, 30.0)); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -89,6 +79,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   let yBase = (n * params.M + m0) * ohw + p;
   for (var j = 0u; j < mCount; j++) {
-    y[yBase + j * ohw] = activate(acc[j]);
+    y[yBase + j * ohw] = activate(acc[j], params.a, params.b);
   }
 }

@@ -1,10 +1,10 @@
+// Uses activate() and override ACT from activation.wgsl.
 // Batched, tiled y = act(alpha * op(A) @ op(B) + beta * C).
 // A workgroup of 16x16 threads computes one 64x64 tile of one batch's (M, N) output; each thread
 // owns a 4x4 block (rows ty + 16i, cols tx + 16j, so reads of shared B and writes of y are
 // contiguous across tx). K is walked in 16-deep tiles staged through workgroup memory.
 // Transposes, batch broadcasting and C broadcasting are all strides in params, so only ACT
 // specialises the pipeline. grid = (ceil(N/64), ceil(M/64), batch).
-override ACT: u32 = 0u;
 
 const TS = 16u; // threads per side
 const R = 4u;   // outputs per thread per side
@@ -33,16 +33,6 @@ struct Params {
 var<workgroup> As: array<f32, 1024>; // [BK][BM]
 var<workgroup> Bs: array<f32, 1024>; // [BK][BN]
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return select(v * params.a, v, v >= 0.0); }
-    case 3u: { return clamp(v, params.a, params.b); }
-    case 4u: { return 1.0 / (1.0 + exp(-v)); }
-    case 5u: { return tanh(clamp(v, -30.0, 30.0)); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -118,7 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (n >= N) { break; }
       var v = params.alpha * acc[i * R + j];
       if (params.hasC != 0u) { v += params.beta * bias[m * params.cM + n * params.cN]; }
-      y[outBase + m * N + n] = activate(v);
+      y[outBase + m * N + n] = activate(v, params.a, params.b);
     }
   }
 }

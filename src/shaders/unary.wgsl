@@ -1,5 +1,5 @@
+// Uses activate() and override ACT from activation.wgsl.
 // Elementwise activation y = f(x) over a flat array. ACT picks f (see kernels/common.ts).
-override ACT: u32 = 0u;
 override WG: u32 = 256u;
 
 struct Params {
@@ -13,20 +13,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-fn activate(v: f32) -> f32 {
-  switch ACT {
-    case 1u: { return max(v, 0.0); }
-    case 2u: { return select(v * params.a, v, v >= 0.0); }
-    case 3u: { return clamp(v, params.a, params.b); }
-    case 4u: { return 1.0 / (1.0 + exp(-v)); }
-    case 5u: { return tanh(clamp(v, -30.0, 30.0)); }
-    default: { return v; }
-  }
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.count) { return; }
-  y[i] = activate(x[i]);
+  y[i] = activate(x[i], params.a, params.b);
 }

@@ -1,0 +1,57 @@
+/** Shapes shared by the bench page (browser) and bench/main.ts (Node). Plain data only. */
+
+export type Tag = 'swiftshader' | 'gpu';
+export type ContenderName = 'ours' | 'ort-web';
+
+/** What main.ts asks the page to measure. */
+export interface BenchConfig {
+  models: string[];      // file names served at /data/models/
+  batches: number[];
+  runs: number;          // timed runs per contender per case; also the number of interleaved cycles
+  warmup: number;        // untimed runs after the first (compile) run
+}
+
+export interface Stats { medianMs: number; minMs: number; maxMs: number; samplesMs: number[] }
+
+/** One contender × case. */
+export interface BenchRecord {
+  contender: ContenderName;
+  model: string;
+  batch: number;
+  tag: Tag;
+  /** Session creation (parse + weight upload); shared by the model's batches. */
+  loadMs: number | null;
+  /** First run of this case: pipeline compile + buffer allocation + one run. */
+  firstRunMs: number | null;
+  /** End to end: upload + run + readback, wall clock. */
+  e2e: Stats | null;
+  /** GPU time of the compute pass by timestamp queries; null when not measurable. */
+  gpu: Stats | null;
+  gpuNote: string;
+  cycles: number;
+  /** Max |ours − ort-web| on this case's output (the same on both records), a sanity check. */
+  maxAbsDiffVsOther: number | null;
+  error: string | null;
+  extra: Record<string, unknown>;
+}
+
+export interface AdapterLog {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: string[];
+  limits: Record<string, number>;
+  userAgent: string;
+  /** The adapter onnxruntime-web picked for itself, if it initialised. */
+  ortAdapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } | null;
+}
+
+export interface PageResult {
+  tag: Tag;
+  adapter: AdapterLog;
+  ortVersion: string;
+  ortError: string | null;
+  records: BenchRecord[];
+}
