@@ -31,6 +31,8 @@ export interface BenchRecord {
   cycles: number;
   /** Max |ours − ort-web| on this case's output (the same on both records), a sanity check. */
   maxAbsDiffVsOther: number | null;
+  /** Max |this − onnxruntime-node (CPU)| on the same input, filled in by main.ts. */
+  maxAbsDiffVsOrtNode: number | null;
   error: string | null;
   extra: Record<string, unknown>;
 }
@@ -48,8 +50,12 @@ export interface AdapterLog {
   ortAdapter: { vendor: string; architecture: string; description: string; isFallbackAdapter: boolean } | null;
 }
 
+/** One contender's first-run output for one case, checked in Node against onnxruntime-node. */
+export interface CaseOutput { contender: ContenderName; model: string; batch: number; shape: number[]; seed: number; data: number[] }
+
 export interface PageResult {
   tag: Tag;
+  outputs: CaseOutput[];
   adapter: AdapterLog;
   ortVersion: string;
   ortError: string | null;

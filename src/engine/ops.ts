@@ -21,6 +21,7 @@ import { transpose } from '../kernels/transpose';
 import { concat } from '../kernels/concat';
 import { softmax } from '../kernels/softmax';
 import { activationOf } from './fuse';
+import type { WeightStore } from './weights';
 
 export interface OpCall {
   ctx: GpuContext;
@@ -35,6 +36,8 @@ export interface OpCall {
   output(i: number): GpuTensor;
   /** Uploads a host array computed at plan time (e.g. BN's scale and shift). */
   upload(label: string, data: Float32Array): GpuTensor;
+  /** The session's uploaded constants, for kernels that prepare weights their own way. */
+  weights: WeightStore;
   /** A plan-owned buffer for an intermediate result inside one op. */
   scratch(label: string, shape: number[]): GpuTensor;
 }

@@ -78,6 +78,7 @@ export class ExecutionPlan {
         constant: (i) => (node.inputs[i] ? constants[node.inputs[i]!] : undefined),
         output: (i) => values.get(node.outputs[i]!)!,
         upload: (label, data) => weights.derived(label, data),
+        weights,
         scratch: (label, shape) => {
           const buffer = this.ctx.acquire(label, sizeOf(shape) * 4);
           this.owned.push(buffer);

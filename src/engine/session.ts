@@ -10,14 +10,19 @@ import { ModelError } from '../core/errors';
 import { ExecutionPlan, type HostTensor } from './plan';
 import { RUNNABLE_OPS } from './ops';
 import { WeightStore } from './weights';
+import { lowerQdq, QDQ_OPS } from './lower-qdq';
 
 export class InferenceSession {
   private readonly plans = new Map<string, ExecutionPlan>();
   private readonly weights: WeightStore;
 
+  /** The model as the engine runs it: QDQ patterns lowered onto integer kernels. */
+  readonly runModel: Model;
+
   /** Throws a ModelError naming every unsupported op before any GPU work. */
   constructor(readonly ctx: GpuContext, readonly model: Model) {
-    checkSupport(model, RUNNABLE_OPS, FOLDABLE_OPS);
+    checkSupport(model, new Set([...RUNNABLE_OPS, ...QDQ_OPS]), FOLDABLE_OPS);
+    this.runModel = lowerQdq(model);
     this.weights = new WeightStore(ctx);
   }
 
@@ -41,7 +46,7 @@ export class InferenceSession {
     const key = JSON.stringify(inputShapes);
     let p = this.plans.get(key);
     if (!p) {
-      p = new ExecutionPlan(this.ctx, this.model, this.weights, inputShapes);
+      p = new ExecutionPlan(this.ctx, this.runModel, this.weights, inputShapes);
       this.plans.set(key, p);
     }
     return p;

@@ -6,6 +6,7 @@ import { ModelError } from '../core/errors';
 
 export class WeightStore {
   private readonly tensors = new Map<string, GpuTensor>();
+  private readonly prepared = new Map<string, { value: unknown; buffers: GPUBuffer[] }>();
   constructor(private readonly ctx: GpuContext) {}
 
   /** The GPU copy of a constant, as f32 (int constants used as data are converted). */
@@ -30,6 +31,13 @@ export class WeightStore {
     return g;
   }
 
+  /** Weights a kernel prepares its own way (packed int8, sign bits), made once under `key`. */
+  cached<T>(key: string, make: () => { value: T; buffers: GPUBuffer[] }): T {
+    let p = this.prepared.get(key);
+    if (!p) { p = make(); this.prepared.set(key, p); }
+    return p.value as T;
+  }
+
   get byteSize(): number {
     let n = 0;
     for (const t of this.tensors.values()) n += t.buffer.size;
@@ -38,6 +46,8 @@ export class WeightStore {
 
   destroy(): void {
     for (const t of this.tensors.values()) t.buffer.destroy();
+    for (const p of this.prepared.values()) for (const b of p.buffers) b.destroy();
     this.tensors.clear();
+    this.prepared.clear();
   }
 }

@@ -334,6 +334,8 @@ const unsqueeze: ShapeRule = (c) => {
 
 export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   Conv: conv, Gemm: gemm, MatMul: matmul,
+  // The engine's lowered integer ops (engine/lower-qdq.ts) have the shapes of the ops they replace.
+  StudioInt8Conv: conv, StudioInt8Gemm: gemm, StudioFakeQuant: same,
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast,
   Relu: same, LeakyRelu: same, Sigmoid: same, Tanh: same, Clip: same, Identity: same, Dropout: dropout,
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, BatchNormalization: batchNorm,

@@ -31,9 +31,9 @@ function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
   const shape = (i: number): number[] => r.values[node.inputs[i] ?? '']?.shape ?? [];
   const n = sizeOf(out);
   switch (node.opType) {
-    case 'Conv': // each output: (C/group)·k… multiply-adds, plus the bias add
+    case 'Conv': case 'StudioInt8Conv': // each output: (C/group)·k… multiply-adds, plus the bias add
       return n * (2 * sizeOf(shape(1).slice(1)) + (node.inputs[2] ? 1 : 0));
-    case 'Gemm': {
+    case 'Gemm': case 'StudioInt8Gemm': {
       const a = shape(0);
       const k = attrInt(node, 'transA', 0) ? a[0]! : a[1]!;
       return n * (2 * k + (node.inputs[2] ? 1 : 0));

@@ -134,13 +134,14 @@ export function describeAdapter(ctx: GpuContext): string {
 }
 
 export function summarise(model: Model, fileName: string, session: InferenceSession): ModelSummary {
-  const resolved = resolveGraph(model, { [session.input.name]: session.inputShapeFor(1) });
+  // Layers as the engine runs them (QDQ lowered to integer ops); size as the file stores it.
+  const resolved = resolveGraph(session.runModel, { [session.input.name]: session.inputShapeFor(1) });
   const size = modelSize(model);
   const { steps } = fuseGraph(resolved, model.opset);
   const fusedInto = new Map<string, string>();
   for (const s of steps) for (const f of s.fused) fusedInto.set(f, s.node.name);
   const batchDim = session.input.shape[0];
-  const stats = layerStats(model, resolved);
+  const stats = layerStats(session.runModel, resolved);
   const layers = stats.map((l) => ({
     ...l,
     shape: typeof batchDim === 'string' && l.outputShape.length ? [batchDim, ...l.outputShape.slice(1)] : l.outputShape,

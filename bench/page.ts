@@ -1,0 +1,104 @@
+/**
+ * The browser side of `npm run bench`: one page, one GPU context, the studio's engine and
+ * onnxruntime-web interleaved run by run on the same inputs (BENCHMARKS.md, whole-model cases).
+ */
+import { createGpuContext } from '../src/gpu/adapter';
+import { randomFloats } from '../src/core/rng';
+import { maxAbsDiff } from '../src/core/allclose';
+import { configureOrt, ortAdapterInfo, ORT_VERSION, Ours, OrtWeb, type Contender } from './contenders';
+import { stats, timed } from './stats';
+import type { AdapterLog, BenchConfig, BenchRecord, CaseOutput, PageResult, Tag } from './types';
+
+const log = (msg: string) => console.log(`[page] ${msg}`);
+const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+async function runBench(cfg: BenchConfig): Promise<PageResult> {
+  configureOrt();
+  const ctx = await createGpuContext();
+  const i = ctx.info;
+  const tag: Tag = i.isFallback ? 'swiftshader' : 'gpu';
+  const adapter: AdapterLog = {
+    vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
+    isFallbackAdapter: i.isFallback, features: i.features, limits: { ...i.limits }, userAgent: navigator.userAgent, ortAdapter: null,
+  };
+  const ours = new Ours(ctx);
+  const ort = new OrtWeb();
+  let ortError: string | null = null;
+  const records: BenchRecord[] = [];
+  const outputs: CaseOutput[] = [];
+  const gpuNote = i.hasTimestamps ? 'timestamp queries around the compute pass' : 'adapter has no timestamp-query';
+
+  for (const model of cfg.models) {
+    const bytes = new Uint8Array(await (await fetch(`/data/models/${model}`)).arrayBuffer());
+    const [, oursLoad] = await timed(() => ours.load(bytes, model));
+    let ortLoad: number | null = null;
+    let ortOk = false;
+    try {
+      [, ortLoad] = await timed(() => ort.load(bytes.slice()));
+      ortOk = true;
+      adapter.ortAdapter ??= await ortAdapterInfo();
+    } catch (e) {
+      ortError ??= errText(e);
+      log(`onnxruntime-web could not create a WebGPU session for ${model}: ${errText(e)}`);
+    }
+    log(`${model}: session created (ours ${oursLoad.toFixed(1)} ms, ort-web ${ortLoad?.toFixed(1) ?? 'failed'} ms)`);
+
+    for (const batch of cfg.batches) {
+      const shape = ours.inputShapeFor(batch);
+      const seed = 1234 + batch;
+      const input = randomFloats(shape.reduce((a, b) => a * b, 1), seed, -1, 1);
+      const base = { model, batch, tag, cycles: cfg.runs, error: null, extra: {} };
+      const rOurs: BenchRecord = { ...base, contender: 'ours', loadMs: oursLoad, firstRunMs: null, e2e: null, gpu: null, gpuNote, maxAbsDiffVsOther: null, maxAbsDiffVsOrtNode: null };
+      const rOrt: BenchRecord = {
+        ...base, contender: 'ort-web', loadMs: ortLoad, firstRunMs: null, e2e: null, gpu: null,
+        gpuNote: 'not available: onnxruntime-web exposes no per-run GPU timestamps', maxAbsDiffVsOther: null, maxAbsDiffVsOrtNode: null, error: ortOk ? null : ortError,
+      };
+      const live: [Contender, BenchRecord][] = [[ours, rOurs]];
+      if (ortOk) live.push([ort, rOrt]);
+
+      // First run (pipelines compiled, buffers allocated), then warm-up, all untimed for the stats.
+      const compilesBefore = ctx.pipelineCompiles;
+      const outs: Float32Array[] = [];
+      for (const [c, r] of live) {
+        try {
+          const [out, ms] = await timed(() => c.run(input, shape));
+          r.firstRunMs = ms;
+          outs.push(out);
+          outputs.push({ contender: c.name, model, batch, shape, seed, data: Array.from(out) });
+        } catch (e) { r.error = errText(e); log(`${c.name} ${model} b${batch} first run failed: ${r.error}`); }
+      }
+      rOurs.extra = { pipelinesCompiledOnFirstRun: ctx.pipelineCompiles - compilesBefore };
+      if (outs.length === 2) rOurs.maxAbsDiffVsOther = rOrt.maxAbsDiffVsOther = maxAbsDiff(outs[0]!, outs[1]!);
+      const ok = live.filter(([, r]) => !r.error);
+      for (let w = 0; w < cfg.warmup; w++) for (const [c] of ok) await c.run(input, shape);
+      log(`${model} b${batch}: first run ours ${rOurs.firstRunMs?.toFixed(1)} ms, ort-web ${rOrt.firstRunMs?.toFixed(1) ?? '—'} ms; max |ours−ort| ${rOurs.maxAbsDiffVsOther ?? '—'}`);
+
+      // Interleaved cycles: ours, ort-web, then ours again with timestamps (GPU time kept apart from e2e).
+      const e2e = new Map<Contender, number[]>(ok.map(([c]) => [c, []]));
+      const gpu: number[] = [];
+      for (let k = 0; k < cfg.runs; k++) {
+        for (const [c] of ok) {
+          const [, ms] = await timed(() => c.run(input, shape));
+          e2e.get(c)!.push(ms);
+        }
+        if (i.hasTimestamps && !rOurs.error) {
+          const g = await ours.gpuMs(input, shape);
+          if (g !== null) gpu.push(g);
+        }
+      }
+      for (const [c, r] of ok) r.e2e = stats(e2e.get(c)!);
+      rOurs.gpu = gpu.length === cfg.runs ? stats(gpu) : null;
+      if (i.hasTimestamps && !rOurs.gpu) rOurs.gpuNote = `timestamp queries gave usable values in only ${gpu.length}/${cfg.runs} runs`;
+      records.push(rOurs, rOrt);
+      log(`${model} b${batch}: e2e median ours ${rOurs.e2e?.medianMs.toFixed(2)} ms, ort-web ${rOrt.e2e?.medianMs.toFixed(2) ?? '—'} ms`);
+    }
+    await ours.dispose();
+    await ort.dispose();
+  }
+  ctx.destroy();
+  return { tag, adapter, ortVersion: ORT_VERSION, ortError, records, outputs };
+}
+
+declare global { interface Window { runBench?: typeof runBench } }
+window.runBench = runBench;
+document.getElementById('log')!.textContent = 'bench page ready';

@@ -1,0 +1,76 @@
+/** Turns the page's records into the printed report (adapter, first runs, Markdown table) and the JSON file. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { BenchRecord, PageResult, Stats } from './types';
+
+const ms = (v: number | null | undefined, d = 2) => (v == null ? '—' : v.toFixed(d));
+const diff = (v: number | null | undefined) => (v == null ? '—' : v.toExponential(1));
+const span = (s: Stats | null) => (s ? `${ms(s.medianMs)} [${ms(s.minMs)}–${ms(s.maxMs)}]` : '—');
+
+export function adapterLines(r: PageResult, browserVersion: string): string[] {
+  const a = r.adapter;
+  const ortA = a.ortAdapter;
+  return [
+    `Adapter: vendor '${a.vendor}', architecture '${a.architecture}', description '${a.description}', isFallbackAdapter ${a.isFallbackAdapter} → tag '${r.tag}'`,
+    `Features: ${a.features.join(', ') || '(none)'}`,
+    `Limits: ${Object.entries(a.limits).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `Browser: Chromium ${browserVersion} (${a.userAgent})`,
+    r.ortError
+      ? `onnxruntime-web ${r.ortVersion} (executionProviders ['webgpu'] only): COULD NOT INITIALISE — ${r.ortError}. No ort-web figures below.`
+      : `onnxruntime-web ${r.ortVersion}, executionProviders ['webgpu'] only; its adapter: ${ortA ? `'${ortA.vendor}' / '${ortA.architecture}' / '${ortA.description}', isFallbackAdapter ${ortA.isFallbackAdapter}` : '(not exposed)'}`,
+    'TF.js (webgpu backend): not measured yet.',
+  ];
+}
+
+/** Outputs further than this from onnxruntime-node (CPU) make a contender's timings suspect. */
+export const WRONG_OUTPUT_ABS = 1e-3;
+const wrong = (r: BenchRecord | undefined) => r?.maxAbsDiffVsOrtNode != null && r.maxAbsDiffVsOrtNode > WRONG_OUTPUT_ABS;
+
+/** One line per contender × case whose output disagrees with onnxruntime-node. */
+export function wrongOutputLines(r: PageResult): string[] {
+  return r.records.filter((x) => wrong(x)).map((x) =>
+    `WARNING: ${x.contender} gives WRONG OUTPUT on ${x.model} b${x.batch} (max abs diff ${diff(x.maxAbsDiffVsOrtNode)} vs onnxruntime-node CPU on the same input); its timings there are not comparable (marked ⚠).`);
+}
+
+/** Pairs the records of one case: [ours, ort-web]. */
+function cases(records: BenchRecord[]): [BenchRecord, BenchRecord | undefined][] {
+  const ours = records.filter((r) => r.contender === 'ours');
+  return ours.map((o) => [o, records.find((r) => r.contender === 'ort-web' && r.model === o.model && r.batch === o.batch)]);
+}
+
+export function firstRunLines(r: PageResult): string[] {
+  return cases(r.records).map(([o, w]) =>
+    `First run [${r.tag}] ${o.model} b${o.batch} (compile + allocate + 1 run): ours ${ms(o.firstRunMs, 1)} ms ` +
+    `(${String(o.extra.pipelinesCompiledOnFirstRun ?? '?')} pipelines compiled; session load ${ms(o.loadMs, 1)} ms), ` +
+    `ort-web ${ms(w?.firstRunMs, 1)} ms (session create ${ms(w?.loadMs, 1)} ms)` +
+    `; max |ours − ort-web| ${diff(o.maxAbsDiffVsOther)}`);
+}
+
+export function markdownTable(r: PageResult): string {
+  const rows = [
+    '| model | batch | tag | runs | ours e2e ms, median [min–max] | ort-web e2e ms, median [min–max] | ours/ort-web | speedup ort-web/ours | ours GPU ms (timestamps) | ort-web GPU ms | max abs diff vs onnxruntime-node, ours / ort-web |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const [o, w] of cases(r.records)) {
+    const a = o.e2e?.medianMs, b = w?.e2e?.medianMs;
+    const both = a != null && b != null;
+    const flag = wrong(o) || wrong(w) ? ' ⚠' : '';
+    rows.push(`| ${o.model} | ${o.batch} | ${o.tag} | ${o.e2e?.samplesMs.length ?? 0} | ${o.error ? `error: ${o.error}` : span(o.e2e)}${wrong(o) ? ' ⚠' : ''} | ` +
+      `${w?.error ? 'failed (see above)' : span(w?.e2e ?? null)}${wrong(w) ? ' ⚠' : ''} | ${both ? (a / b).toFixed(2) + flag : '—'} | ${both ? `${(b / a).toFixed(2)}×${flag}` : '—'} | ` +
+      `${o.gpu ? span(o.gpu) : `— (${o.gpuNote})`} | n/a | ${diff(o.maxAbsDiffVsOrtNode)} / ${diff(w?.maxAbsDiffVsOrtNode)} |`);
+  }
+  return rows.join('\n');
+}
+
+/** bench/results/<date>-<tag>.json; a second run on the same day gets -2, -3, … */
+export function writeJson(r: PageResult, meta: Record<string, unknown>): string {
+  const dir = resolve(process.cwd(), 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  let path = resolve(dir, `${date}-${r.tag}.json`);
+  for (let n = 2; existsSync(path); n++) path = resolve(dir, `${date}-${r.tag}-${n}.json`);
+  const body = { ...meta, tag: r.tag, adapter: r.adapter, ortVersion: r.ortVersion, ortError: r.ortError, tfjs: 'not measured yet', records: r.records };
+  // Raw outputs stay out of the file: the diffs above summarise them.
+  writeFileSync(path, JSON.stringify(body, null, 2) + '\n');
+  return path;
+}
