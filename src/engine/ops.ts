@@ -22,6 +22,7 @@ import { concat } from '../kernels/concat';
 import { softmax } from '../kernels/softmax';
 import { activationOf } from './fuse';
 import type { WeightStore } from './weights';
+import { INT8_OPS } from './ops-int8';
 
 export interface OpCall {
   ctx: GpuContext;
@@ -238,7 +239,8 @@ export const OPS: Record<string, OpImpl> = {
   Unsqueeze: view,
   Identity: view,
   Dropout: view,
+  ...INT8_OPS,
 };
 
-/** Ops the engine runs on the GPU. */
-export const RUNNABLE_OPS: ReadonlySet<string> = new Set(Object.keys(OPS));
+/** ONNX ops the engine runs on the GPU (the Studio* ops are internal, made by lowering). */
+export const RUNNABLE_OPS: ReadonlySet<string> = new Set(Object.keys(OPS).filter((op) => !op.startsWith('Studio')));

@@ -5,8 +5,12 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { GpuError, ModelError } from '../core/errors';
+import { DatasetError, GpuError, ModelError } from '../core/errors';
+import { quantizeInt8, type Int8Result } from '../compress/int8';
+import type { Int8Recipe } from '../compress/quantize-plan';
 import { importOnnx } from '../model/onnx-import';
+import { exportOnnx } from '../model/onnx-export';
+import { histogram, layerWeights, type Histogram } from '../compress/histogram';
 import type { Model } from '../model/ir';
 import { resolveGraph } from '../model/resolve';
 import { layerStats, modelSize } from '../model/stats';
@@ -15,12 +19,15 @@ import { evaluateAccuracy, measureLatency, type AccuracyProgress } from '../engi
 import { fuseGraph } from '../engine/fuse';
 import { OPS } from '../engine/ops';
 import { parseIdx, maybeGunzip } from '../data/idx';
-import { datasetFromIdx, batchFor, checkFits, type LabelledDataset } from '../data/dataset';
+import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
 import type { DatasetSummary, DeviceSummary, EvalOptions, EvalResult, ModelSummary } from './types';
 
 export class StudioRuntime {
   private ctx: GpuContext | null = null;
   private model: Model | null = null;
+  /** The loaded file and the variants made from it, by name; `model` is one of them. */
+  private readonly variants = new Map<string, Model>();
+  private baseName: string | null = null;
   private modelSummary: ModelSummary | null = null;
   private session: InferenceSession | null = null;
   private dataset: LabelledDataset | null = null;
@@ -49,6 +56,60 @@ export class StudioRuntime {
   async loadModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
     this.refuseWhileEvaluating(fileName);
     const model = importOnnx(bytes, fileName);
+    const summary = await this.useModel(model, fileName);
+    this.variants.clear();
+    this.variants.set(fileName, model);
+    this.baseName = fileName;
+    return summary;
+  }
+
+  /** Switches to a variant made earlier (the loaded file or a compressed copy of it). */
+  async selectVariant(name: string): Promise<ModelSummary> {
+    const model = this.variants.get(name);
+    if (!model) throw new ModelError(`there is no variant named '${name}'`);
+    return this.useModel(model, name);
+  }
+
+  /** A variant as an ONNX file (int8 variants in the standard QDQ form). */
+  exportVariant(name: string): Uint8Array {
+    const model = this.variants.get(name);
+    if (!model) throw new ModelError(`there is no variant named '${name}'`);
+    return exportOnnx(model);
+  }
+
+  /** Histogram of one layer's weights in the loaded file and in the current variant. */
+  weightHistogram(layer: string): Histogram {
+    const base = this.baseName ? this.variants.get(this.baseName) : null;
+    const named: { name: string; values: Float32Array }[] = [];
+    for (const [name, model] of [[this.baseName, base], [this.modelSummary?.fileName, this.model]] as const) {
+      const values = model ? layerWeights(model, layer) : null;
+      if (values && name && !named.some((n) => n.name === name)) named.push({ name, values });
+    }
+    if (!named.length) throw new ModelError(`layer '${layer}' has no weights to show`);
+    return histogram(named);
+  }
+
+  /**
+   * Quantizes the loaded file to int8 and selects the new variant. Calibration uses the last
+   * `recipe.samples` items of the loaded dataset, so it overlaps the evaluation set only there.
+   */
+  async quantizeVariant(recipe: Int8Recipe, preprocess: Preprocess, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ModelSummary & { quantized: string[]; skipped: { node: string; reason: string }[] }> {
+    const base = this.baseName ? this.variants.get(this.baseName) : null;
+    if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    if (this.model !== base) await this.useModel(base, this.baseName);
+    const ds = this.dataset;
+    if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
+    if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}`);
+    const q = await this.quantizeInt8(recipe, preprocess, sliceDataset(ds, ds.count - recipe.samples), onProgress, signal);
+    const name = `${this.baseName.replace(/\.onnx$/i, '')}-int8-${recipe.perChannel ? 'pc' : 'pt'}-${recipe.calibration}.onnx`;
+    this.variants.set(name, q.model);
+    const summary = await this.useModel(q.model, name);
+    return { ...summary, quantized: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped };
+  }
+
+  /** Makes an in-memory model (e.g. a quantized variant) the current one. */
+  async useModel(model: Model, fileName: string): Promise<ModelSummary> {
+    this.refuseWhileEvaluating(fileName);
     const ctx = await this.device();
     const session = new InferenceSession(ctx, model); // refuses unsupported ops before anything runs
     const summary = summarise(model, fileName, session);
@@ -68,6 +129,24 @@ export class StudioRuntime {
     if (this.session) checkFits(ds, this.session.input.shape, this.session.input.name);
     this.dataset = ds;
     return summariseDataset(ds);
+  }
+
+  get currentModel(): Model | null { return this.model; }
+
+  /**
+   * int8 post-training quantization of the current model, calibrated on the first
+   * `recipe.samples` items of `calibration` (default: the loaded dataset). Returns the QDQ model;
+   * the current model stays as it was.
+   */
+  async quantizeInt8(recipe: Int8Recipe, preprocess: Preprocess, calibration?: LabelledDataset,
+    onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Int8Result> {
+    const session = await this.liveSession();
+    const ds = calibration ?? this.dataset;
+    if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
+    const input = session.input;
+    checkFits(ds, input.shape, input.name);
+    if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}`);
+    return quantizeInt8(session.ctx, this.model!, recipe, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), onProgress, signal);
   }
 
   private async liveSession(): Promise<InferenceSession> {
@@ -153,6 +232,16 @@ export function summarise(model: Model, fileName: string, session: InferenceSess
     sizeBytes: size.totalBytes, bytesByDtype: size.byDtype, params: size.params,
     flops: stats.reduce((a, l) => a + l.flops, 0),
     dispatches: steps.filter((s) => !OPS[s.node.opType]?.alias).length,
+  };
+}
+
+/** Items [start, count) of a dataset as a dataset of their own (views, no copies). */
+export function sliceDataset(ds: LabelledDataset, start: number): LabelledDataset {
+  const per = ds.itemShape.reduce((a, b) => a * b, 1);
+  return {
+    ...ds, name: `${ds.name} [${start}:]`, count: ds.count - start,
+    images: ds.images.subarray(start * per) as LabelledDataset['images'],
+    labels: ds.labels.subarray(start) as LabelledDataset['labels'],
   };
 }
 

