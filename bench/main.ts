@@ -1,27 +1,42 @@
 /**
- * `npm run bench`: the studio's engine vs onnxruntime-web (WebGPU) on whole models, in one headless
- * Chromium page, by the protocol in BENCHMARKS.md. A benchmark, never a test: it prints figures.
+ * `npm run bench`: by the protocol in BENCHMARKS.md, in one headless Chromium page and session,
+ * (1) whole models, the studio's engine vs onnxruntime-web (WebGPU), then (2) kernels, f32 vs int8
+ * (dot4I8Packed and unpacked) vs XNOR on the GEMM and Conv2d cases. A benchmark, never a test: it
+ * prints figures and writes JSON to bench/results/.
  *
- *   npm run bench -- [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
+ *   npm run bench -- [--only models|kernels]
+ *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
+ *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
+ *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
  */
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 // @ts-expect-error plain JS helper shared with vitest, e2e and the CLI
 import { chromiumPath, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { startServer } from './server';
 import { checkAgainstOrtNode } from './reference';
 import { adapterLines, firstRunLines, markdownTable, writeJson, wrongOutputLines } from './report';
+import { kernelAdapterLines, kernelCompileLines, kernelNoteLines, kernelPipelineLines, kernelTable, kernelValidationLines, writeKernelJson } from './kernels-report';
 import type { BenchConfig } from './types';
+import type { KernelBenchConfig } from './kernel-types';
 
 const { values } = parseArgs({
   options: {
+    only: { type: 'string' },
     runs: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     models: { type: 'string', default: 'lenet-mnist.onnx,mlp-mnist.onnx' },
     batches: { type: 'string', default: '1,64' },
+    'kernel-runs': { type: 'string' },
+    'kernel-warmup': { type: 'string', default: '1' },
+    'kernel-cases': { type: 'string' },
+    large: { type: 'boolean', default: false },
   },
 });
+if (values.only !== undefined && values.only !== 'models' && values.only !== 'kernels') throw new Error(`--only takes 'models' or 'kernels', got '${values.only}'`);
+const doModels = values.only !== 'kernels';
+const doKernels = values.only !== 'models';
 const cfg: BenchConfig = {
   models: values.models.split(','),
   batches: values.batches.split(',').map(Number),
@@ -29,6 +44,14 @@ const cfg: BenchConfig = {
   warmup: Number(values.warmup),
 };
 if (!(cfg.runs >= 5)) throw new Error('--runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
+const kcfg: KernelBenchConfig = {
+  runs: values['kernel-runs'] === undefined ? null : Number(values['kernel-runs']),
+  warmup: Number(values['kernel-warmup']),
+  large: values.large,
+  cases: values['kernel-cases'] ? values['kernel-cases'].split(',') : null,
+};
+if (kcfg.runs !== null && !(kcfg.runs >= 5)) throw new Error('--kernel-runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
+if (!(kcfg.warmup >= 0)) throw new Error('--kernel-warmup must be 0 or more');
 
 const started = Date.now();
 const path = chromiumPath() as string | null;
@@ -45,7 +68,17 @@ try {
   page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) console.log(`[page:http ${r.status()}] ${r.url()}`); });
   page.on('pageerror', (e) => console.log(`[page:uncaught] ${e.message}`));
   await page.goto(`${url}/bench/page.html`);
-  await page.waitForFunction(() => typeof window.runBench === 'function', undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => typeof window.runBench === 'function' && typeof window.runKernelBench === 'function', undefined, { timeout: 120_000 });
+  if (doModels) await benchModels(page, browser);
+  if (doKernels) await benchKernels(page, browser);
+  console.log(`\nAll done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+async function benchModels(page: Page, browser: Browser): Promise<void> {
+  const t0 = Date.now();
   console.log(`Benchmark: ${cfg.models.join(', ')} × batch ${cfg.batches.join(', ')}; ${cfg.runs} interleaved cycles (ours, ort-web), ${cfg.warmup} warm-up runs`);
   const result = await page.evaluate((c) => window.runBench!(c), cfg);
   const browserVersion = browser.version();
@@ -60,9 +93,26 @@ try {
   console.log('\nGPU time: ours from timestamp queries around the compute pass (separate runs, not part of e2e); ' +
     'ort-web GPU time is not available (onnxruntime-web exposes no per-run timestamps).');
   if (result.tag === 'swiftshader') console.log('SwiftShader is a CPU emulation: these ratios compare contenders on this page, not GPU kernels.');
-  const file = writeJson(result, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, config: cfg, wallSeconds: (Date.now() - started) / 1000 });
-  console.log(`\nJSON: ${relative(process.cwd(), file)} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
-} finally {
-  await browser.close();
-  await server.close();
+  const file = writeJson(result, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, config: cfg, wallSeconds: (Date.now() - t0) / 1000 });
+  console.log(`\nJSON: ${relative(process.cwd(), file)} (${((Date.now() - t0) / 1000).toFixed(0)} s for the models)`);
+}
+
+async function benchKernels(page: Page, browser: Browser): Promise<void> {
+  const t0 = Date.now();
+  console.log(`\nKernel benchmark: f32 vs int8 (dot4I8Packed, unpacked) vs XNOR, interleaved per cycle${kcfg.large ? ', with 1024³' : ''}`);
+  const r = await page.evaluate((c) => window.runKernelBench!(c), kcfg);
+  const browserVersion = browser.version();
+  console.log('\n' + kernelAdapterLines(r, browserVersion).join('\n'));
+  console.log(`Protocol: ${r.runs} timed runs per contender = ${r.runs} interleaved cycles (f32, int8 dot4I8Packed, int8 unpacked, XNOR, f32, …), ` +
+    `after 1 validation run + ${r.warmup} warm-up run(s); median [min–max].`);
+  console.log('\n' + kernelCompileLines(r).join('\n'));
+  console.log('\n' + kernelPipelineLines(r).join('\n'));
+  console.log('\n' + kernelValidationLines(r).join('\n'));
+  console.log(`\nGPU time (timestamp queries around the compute pass, from the same runs as e2e below), ms, tag '${r.tag}':\n`);
+  console.log(kernelTable(r, 'gpu'));
+  console.log(`\nEnd to end (upload x + dispatches + readback y; weights resident), ms, tag '${r.tag}':\n`);
+  console.log(kernelTable(r, 'e2e'));
+  console.log('\n' + kernelNoteLines(r).join('\n'));
+  const file = writeKernelJson(r, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, config: kcfg, wallSeconds: (Date.now() - t0) / 1000 });
+  console.log(`\nJSON: ${relative(process.cwd(), file)} (${r.records.length} records; ${((Date.now() - t0) / 1000).toFixed(0)} s for the kernels)`);
 }

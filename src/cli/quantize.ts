@@ -1,13 +1,17 @@
 /**
  * `quantize <model.onnx> --int8 ... --out <file.onnx>`: calibrate on the MNIST training set (or
  * --calibration-images/--calibration-labels), write the QDQ model, and report size, accuracy and
- * latency before and after on the evaluation set.
+ * latency before and after on the evaluation set. `--binary` writes the studio's binary format
+ * (docs/binary-format.md) instead; it needs no calibration data.
  */
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_INT8_RECIPE, type Int8Recipe } from '../compress/quantize-plan';
+import { applyBinary, DEFAULT_BINARY_RECIPE, planBinary, type BinaryRecipe } from '../compress/binarize';
 import { exportOnnx } from '../model/onnx-export';
 import { weightBytes } from '../compress/storage';
+import { ModelError } from '../core/errors';
+import type { EvalResult } from '../worker/types';
 import { evalOptions, MNIST, openRuntime, positiveInt, preprocessFrom, progress, readDataset, toJson, UsageError, num, type Flags } from './common';
 
 export function recipeFrom(flags: Flags): Int8Recipe {
@@ -25,8 +29,26 @@ export function recipeFrom(flags: Flags): Int8Recipe {
   };
 }
 
+/** A flag that takes no value; the parser would otherwise swallow the next argument as one. */
+function switchOn(flags: Flags, name: string): boolean {
+  const v = flags[name];
+  if (typeof v === 'string') throw new UsageError(`--${name} takes no value (got '${v}'); put the model file before the flags`);
+  return v === true;
+}
+
+export function binaryRecipeFrom(flags: Flags): BinaryRecipe {
+  const keep = switchOn(flags, 'keep-first-last'), all = switchOn(flags, 'binarize-all');
+  if (keep && all) throw new UsageError('--keep-first-last and --binarize-all contradict each other; pick one');
+  return { ...DEFAULT_BINARY_RECIPE, keepFirstLast: !all, activationScale: switchOn(flags, 'activation-scale') };
+}
+
+const latencyOf = (r: EvalResult) => ({ median: toJson(r).latencyMs.median, p95: toJson(r).latencyMs.p95 });
+
 export async function quantizeCommand(positional: string[], flags: Flags) {
-  if (!flags.int8) throw new UsageError('choose a scheme: --int8 (binary arrives next)');
+  const binary = switchOn(flags, 'binary');
+  if (binary && flags.int8) throw new UsageError('choose one scheme: --int8 or --binary');
+  if (binary) return binaryCommand(positional, flags);
+  if (!flags.int8) throw new UsageError('choose a scheme: --int8 or --binary');
   if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
   const recipe = recipeFrom(flags);
   const pre = preprocessFrom(flags);
@@ -52,6 +74,39 @@ export async function quantizeCommand(positional: string[], flags: Flags) {
       before: { median: toJson(before).latencyMs.median, p95: toJson(before).latencyMs.p95 },
       after: { median: toJson(after).latencyMs.median, p95: toJson(after).latencyMs.p95 },
     },
+    samples: after.samples, device: after.device, isFallback: after.isFallback,
+  };
+}
+
+/** `quantize <model.onnx> --binary [--keep-first-last | --binarize-all] [--activation-scale] --out <file.onnx>`. */
+async function binaryCommand(positional: string[], flags: Flags) {
+  const recipe = binaryRecipeFrom(flags);
+  if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
+  const pre = preprocessFrom(flags);
+  const runtime = await openRuntime(positional[0], flags);
+  const opts = evalOptions(flags, pre);
+  const before = await runtime.evaluate(opts, progress(flags));
+  const model = runtime.currentModel!;
+  const plan = planBinary(model, recipe);
+  if (!plan.layers.length) {
+    throw new ModelError(`no layer of this model can be binarized (${plan.kept.map((k) => `'${k.node}': ${k.reason}`).join('; ') || 'it has no Conv or Gemm layers'})`);
+  }
+  const out = applyBinary(model, plan, recipe);
+  const bytes = exportOnnx(out);
+  writeFileSync(flags.out, bytes);
+  await runtime.useModel(out, basename(flags.out));
+  const after = await runtime.evaluate(opts, progress(flags));
+  const names = new Set(plan.layers.map((l) => l.node.name));
+  const ratio = (a: number, b: number) => ({ before: a, after: b, ratio: a / b });
+  return {
+    out: flags.out, recipe, binarizedLayers: [...names], keptFloat: plan.kept,
+    fileBytes: ratio(statSync(positional[0]!).size, bytes.length),
+    sizeBytes: ratio(before.sizeBytes, after.sizeBytes),
+    weightBytes: ratio(weightBytes(model), weightBytes(out)),
+    // The binarized layers alone: float32 weights vs packed sign bits + alpha.
+    binarizedWeightBytes: ratio(weightBytes(model, names), weightBytes(out, names)),
+    accuracy: { before: before.accuracy, after: after.accuracy, drop: before.accuracy - after.accuracy },
+    latencyMs: { before: latencyOf(before), after: latencyOf(after) },
     samples: after.samples, device: after.device, isFallback: after.isFallback,
   };
 }

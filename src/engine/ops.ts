@@ -23,6 +23,7 @@ import { softmax } from '../kernels/softmax';
 import { activationOf } from './fuse';
 import type { WeightStore } from './weights';
 import { INT8_OPS } from './ops-int8';
+import { BINARY_OPS } from './ops-binary';
 
 export interface OpCall {
   ctx: GpuContext;
@@ -240,6 +241,7 @@ export const OPS: Record<string, OpImpl> = {
   Identity: view,
   Dropout: view,
   ...INT8_OPS,
+  ...BINARY_OPS,
 };
 
 /** ONNX ops the engine runs on the GPU (the Studio* ops are internal, made by lowering). */

@@ -11,18 +11,19 @@ import { ExecutionPlan, type HostTensor } from './plan';
 import { RUNNABLE_OPS } from './ops';
 import { WeightStore } from './weights';
 import { lowerQdq, QDQ_OPS } from './lower-qdq';
+import { lowerBinary } from './ops-binary';
 
 export class InferenceSession {
   private readonly plans = new Map<string, ExecutionPlan>();
   private readonly weights: WeightStore;
 
-  /** The model as the engine runs it: QDQ patterns lowered onto integer kernels. */
+  /** The model as the engine runs it: QDQ patterns lowered onto integer kernels, binary ops onto XNOR kernels. */
   readonly runModel: Model;
 
   /** Throws a ModelError naming every unsupported op before any GPU work. */
   constructor(readonly ctx: GpuContext, readonly model: Model) {
     checkSupport(model, new Set([...RUNNABLE_OPS, ...QDQ_OPS]), FOLDABLE_OPS);
-    this.runModel = lowerQdq(model);
+    this.runModel = lowerBinary(lowerQdq(model));
     this.weights = new WeightStore(ctx);
   }
 

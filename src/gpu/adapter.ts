@@ -49,5 +49,9 @@ export async function createGpuContext(gpu: GPU | undefined = globalThis.navigat
     hasDot4I8: wgsl.includes('packed_4x8_integer_dot_product'),
   };
   if (/swiftshader/i.test(`${summary.vendor} ${summary.architecture} ${summary.description}`)) summary.isFallback = true;
-  return new GpuContext(device, summary);
+  const ctx = new GpuContext(device, summary);
+  // Dawn in Node frees its instance when the GPU object is collected, taking the device with it:
+  // the context holds the objects it came from for as long as it lives.
+  ctx.keepAlive = [gpu, adapter];
+  return ctx;
 }

@@ -32,6 +32,8 @@ export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pool = new Map<string, GPUBuffer[]>();
   private lostHandlers: ((info: DeviceLostInfo) => void)[] = [];
+  /** The GPU and adapter objects this device came from, referenced so they are not collected. */
+  keepAlive: unknown[] = [];
   private destroyed = false;
 
   constructor(device: GPUDevice, info: AdapterSummary) {

@@ -332,10 +332,33 @@ const unsqueeze: ShapeRule = (c) => {
   return [{ dtype: x.dtype, shape: Array.from({ length: rank }, (_, i) => (add.has(i) ? 1 : x.shape[k++]!)) }];
 };
 
+/**
+ * The engine's binary ops (engine/ops-binary.ts): the float op's shape, its weight taken from
+ * 'weight_shape' once the packed bits (N, ceil(K/32)) uint32, alpha (N) and bias (N) fit it.
+ */
+function binaryRule(float: ShapeRule, attrs: Node['attrs']): ShapeRule {
+  return (c) => {
+    const ws = attrInts(c.node, 'weight_shape', []);
+    if (ws.length < 2 || ws.some((d) => !Number.isInteger(d) || d < 1)) throw nodeError(c.node, `weight_shape ${fmt(ws)} must hold the float weight's dims`);
+    const n = ws[0]!, k32 = Math.ceil(sizeOf(ws) / n / 32);
+    const bits = input(c, 1, 'bits'), alpha = input(c, 2, 'alpha'), bias = c.inputs[3];
+    if (bits.dtype !== 'uint32' || !sameShape(bits.shape, [n, k32])) {
+      throw nodeError(c.node, `bits are ${bits.dtype} ${fmt(bits.shape)}, but weight_shape ${fmt(ws)} packs into uint32 [${n},${k32}]`);
+    }
+    for (const [role, v] of [['alpha', alpha], ['bias', bias]] as const) {
+      if (v && !sameShape(v.shape, [n])) throw nodeError(c.node, `${role} is ${fmt(v.shape)}; weight_shape ${fmt(ws)} needs [${n}]`);
+    }
+    const node = { ...c.node, attrs: { ...c.node.attrs, ...attrs } };
+    return float({ ...c, node, inputs: [c.inputs[0], { dtype: 'float32', shape: ws }, bias], consts: [] });
+  };
+}
+
 export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   Conv: conv, Gemm: gemm, MatMul: matmul,
   // The engine's lowered integer ops (engine/lower-qdq.ts) have the shapes of the ops they replace.
   StudioInt8Conv: conv, StudioInt8Gemm: gemm, StudioFakeQuant: same,
+  StudioXnorConv: binaryRule(conv, {}),
+  StudioXnorGemm: binaryRule(gemm, { transA: { type: 'int', value: 0 }, transB: { type: 'int', value: 1 } }),
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast,
   Relu: same, LeakyRelu: same, Sigmoid: same, Tanh: same, Clip: same, Identity: same, Dropout: dropout,
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, BatchNormalization: batchNorm,

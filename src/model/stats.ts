@@ -5,7 +5,7 @@
  */
 import { DTYPE_BYTES } from '../core/dtype';
 import { sizeOf } from '../core/shape';
-import { attrInt, type Model, type Node } from './ir';
+import { attrInt, attrInts, type Model, type Node } from './ir';
 import { poolPads, type ResolvedGraph } from './resolve';
 
 export interface LayerStat {
@@ -37,6 +37,12 @@ function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
       const a = shape(0);
       const k = attrInt(node, 'transA', 0) ? a[0]! : a[1]!;
       return n * (2 * k + (node.inputs[2] ? 1 : 0));
+    }
+    case 'StudioXnorConv': case 'StudioXnorGemm': {
+      // Binary multiply-adds (XNOR + popcount) count 1/64 FLOP, as Bi-Real Net and ReActNet count
+      // them; then alpha·beta·dot in float, plus the bias add.
+      const ws = attrInts(node, 'weight_shape', [1]);
+      return n * (sizeOf(ws) / ws[0]! / 64 + 2 + (node.inputs[3] ? 1 : 0));
     }
     case 'MatMul': {
       const a = shape(0);

@@ -9,6 +9,11 @@ export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
 const RANGE = `${MIN_OPSET}–${MAX_OPSET}`;
 
+/** The studio's own ONNX domain: its binary format (docs/binary-format.md), which onnxruntime cannot run. */
+export const STUDIO_DOMAIN = 'ai.compression-studio';
+/** The only custom-domain ops accepted, as 'domain.op'; engine/lower-binary.ts lowers them before shapes are resolved. */
+export const STUDIO_CUSTOM_OPS: ReadonlySet<string> = new Set(['XnorConv', 'XnorGemm'].map((op) => `${STUDIO_DOMAIN}.${op}`));
+
 /** Throws one ModelError naming every reason the model cannot run; returns when it can. */
 export function checkSupport(model: Model, runnableOps: ReadonlySet<string>, foldableOps: ReadonlySet<string>): void {
   const problems = supportProblems(model, runnableOps, foldableOps);
@@ -48,8 +53,9 @@ export function supportProblems(
   const foreign = new Map<string, string[]>(); // 'domain.op' -> node names
   const missing = new Map<string, string[]>(); // op -> node names
   for (const n of graph.nodes) {
-    if (n.domain !== '') add(foreign, `${n.domain}.${n.opType}`, n.name);
-    else if (!runnableOps.has(n.opType) && !foldableOps.has(n.opType)) add(missing, n.opType, n.name);
+    if (n.domain === '') {
+      if (!runnableOps.has(n.opType) && !foldableOps.has(n.opType)) add(missing, n.opType, n.name);
+    } else if (!STUDIO_CUSTOM_OPS.has(`${n.domain}.${n.opType}`)) add(foreign, `${n.domain}.${n.opType}`, n.name);
     for (const [attr, a] of Object.entries(n.attrs)) {
       if (a.type === 'graph') {
         problems.push(

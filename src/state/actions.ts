@@ -10,9 +10,12 @@ import { DEFAULT_DATASET, DEFAULT_MODEL } from './defaults';
 let client: StudioClient | null = null;
 let pendingBytes: { images?: { bytes: Uint8Array; name: string }; labels?: { bytes: Uint8Array; name: string } } = {};
 
-function report(title: string, e: unknown): void {
+/** The worker client, for the other action modules (null until WebGPU started). */
+export function studioClient(): StudioClient | null { return client; }
+
+export function report(title: string, e: unknown, cancelled = 'The evaluation was stopped; earlier results are kept.'): void {
   const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof StudioError && e.kind === 'cancelled') { pushNotice('info', 'Cancelled', 'The evaluation was stopped; earlier results are kept.'); return; }
+  if (e instanceof StudioError && e.kind === 'cancelled') { pushNotice('info', 'Cancelled', cancelled); return; }
   pushNotice('error', title, message);
 }
 
@@ -57,10 +60,15 @@ export async function loadDefaults(): Promise<void> {
 
 async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void> {
   if (!client) return;
+  if (useStudio.getState().quantizeJob) {
+    pushNotice('error', `Could not load ${fileName}`, `A quantization is running: cancel it or let it finish, then load ${fileName} again.`);
+    return;
+  }
   useStudio.setState({ modelLoading: fileName });
   try {
     const model = await client.call('loadModel', { bytes, fileName });
-    useStudio.setState({ model });
+    // A new file starts a new family of variants; results of the old ones stay in the history.
+    useStudio.setState({ model, variants: [{ name: fileName, kind: 'original', summary: model }], currentVariant: fileName, weights: null });
     void refreshDevice(); // loading compiled the model's pipelines
   } catch (e) {
     report(`Could not load ${fileName}`, e);
@@ -102,9 +110,10 @@ export async function openFiles(files: File[]): Promise<void> {
 export function setPreprocess(p: Preprocess): void { useStudio.setState({ preprocess: p }); }
 export function setLimit(limit: number | null): void { useStudio.setState({ limit }); }
 
-export async function evaluate(): Promise<void> {
+/** Evaluates the current variant with the Evaluate card's settings; null when it failed or was cancelled. */
+export async function evaluate(): Promise<EvalResult | null> {
   const s = useStudio.getState();
-  if (!client || s.job) return;
+  if (!client || s.job) return null;
   let jobId = 0;
   const { id, done }: { id: number; done: Promise<EvalResult> } = client.start('evaluate', {
     preprocess: s.preprocess, limit: s.limit ?? undefined, batchSize: 64, latencyRuns: 20,
@@ -113,9 +122,14 @@ export async function evaluate(): Promise<void> {
   useStudio.setState({ job: { id, phase: 'accuracy', done: 0, total: s.limit ?? s.dataset?.count ?? 0, correct: 0 } });
   try {
     const result = await done;
-    useStudio.setState((st) => ({ results: [...st.results, result] }));
+    useStudio.setState((st) => ({
+      results: [...st.results, result],
+      variants: st.variants.map((v) => (v.name === result.modelFile ? { ...v, eval: result } : v)),
+    }));
+    return result;
   } catch (e) {
     report('Evaluation stopped', e);
+    return null;
   } finally {
     useStudio.setState({ job: null });
     void refreshDevice();

@@ -4,6 +4,9 @@ import { DropZone } from './DropZone';
 import { ModelView } from './ModelView';
 import { EvaluatePanel } from './EvaluatePanel';
 import { ResultsCard } from './ResultsCard';
+import { QuantizePanel } from './QuantizePanel';
+import { VariantsCard } from './VariantsCard';
+import { WeightsCard } from './WeightsCard';
 import { Notices } from './Notices';
 import { NoWebGPU } from './NoWebGPU';
 
@@ -21,10 +24,13 @@ export function App() {
           <aside className="sidebar">
             <DropZone />
             <EvaluatePanel />
+            <QuantizePanel />
             <DeviceCard />
           </aside>
           <section className="content">
             <ResultsCard />
+            <VariantsCard />
+            <WeightsCard />
             <ModelView />
           </section>
         </main>

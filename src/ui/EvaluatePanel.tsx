@@ -6,6 +6,7 @@ export function EvaluatePanel() {
   const pre = useStudio((s) => s.preprocess);
   const limit = useStudio((s) => s.limit);
   const job = useStudio((s) => s.job);
+  const quantizing = useStudio((s) => Boolean(s.quantizeJob));
   const ready = useStudio((s) => Boolean(s.model && s.dataset && s.webgpu === 'ready'));
   const count = useStudio((s) => s.dataset?.count ?? 0);
   const pct = job && job.total ? Math.round((100 * job.done) / job.total) : 0;
@@ -34,7 +35,7 @@ export function EvaluatePanel() {
           onChange={(e) => setLimit(e.target.value ? Math.max(1, Number(e.target.value)) : null)} />
       </label>
       <div className="row">
-        <button className="primary" data-testid="evaluate" disabled={!ready || Boolean(job)} onClick={() => void evaluate()}>Evaluate</button>
+        <button className="primary" data-testid="evaluate" disabled={!ready || Boolean(job) || quantizing} onClick={() => void evaluate()}>Evaluate</button>
         <button data-testid="cancel" disabled={!job} onClick={cancelEvaluation}>Cancel</button>
       </div>
       {job && (

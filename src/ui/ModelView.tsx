@@ -40,7 +40,7 @@ export function ModelView() {
           {model.layers.map((l, i) => (
             <tr key={l.name}>
               <td className="muted">{i + 1}</td><td className="mono">{l.name}</td>
-              <td><span className="op">{l.opType}</span>{l.fusedInto && <span className="fused" title={`computed inside ${l.fusedInto}'s kernel`}>fused</span>}</td>
+              <td><span className="op" title={l.opType}>{opLabel(l.opType)}</span>{l.fusedInto && <span className="fused" title={`computed inside ${l.fusedInto}'s kernel`}>fused</span>}</td>
               <td className="mono">{fmtShape(l.shape)}</td><td className="num">{l.params ? l.params.toLocaleString() : ''}</td>
               <td className="num">{l.flops ? fmtCount(l.flops) : ''}</td><td className="num">{l.bytes ? fmtBytes(l.bytes) : ''}</td>
             </tr>
@@ -55,4 +55,12 @@ export function ModelView() {
 function shortName(name: string): string {
   const parts = name.split('/').filter(Boolean);
   return parts.slice(-2).join('/') || name;
+}
+
+/** The engine's internal lowered ops, named as a user thinks of them. */
+function opLabel(op: string): string {
+  if (op === 'StudioFakeQuant') return 'Quantize·Dequantize';
+  const m = /^Studio(Int8|Xnor)(\w+)$/.exec(op) ?? /^Xnor(\w+)$/.exec(op);
+  if (!m) return op;
+  return m.length === 3 ? `${m[2]} · ${m[1] === 'Int8' ? 'int8' : 'binary'}` : `${m[1]} · binary`;
 }

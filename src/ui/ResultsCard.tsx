@@ -35,7 +35,8 @@ export function ResultsCard() {
             <ScatterChart margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="latency" name="latency b1" unit=" ms" type="number" />
-              <YAxis dataKey="accuracy" name="accuracy" unit=" %" type="number" domain={['auto', 'auto']} />
+              <YAxis dataKey="accuracy" name="accuracy" unit=" %" type="number" allowDecimals={false}
+                domain={[(lo: number) => Math.max(0, Math.floor(lo - 1)), (hi: number) => Math.min(100, Math.ceil(hi + 0.5))]} />
               <Tooltip cursor={{ strokeDasharray: '3 3' }} />
               <Scatter data={points} fill="#4f46e5" isAnimationActive={false} />
             </ScatterChart>

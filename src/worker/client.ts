@@ -1,9 +1,8 @@
 /** The page's side of the worker protocol: typed calls that resolve with results or reject with StudioErrors. */
 import { StudioError, type ErrorInfo } from '../core/errors';
-import type { AccuracyProgress } from '../engine/evaluate';
-import type { Method, Methods, Request, Response } from './protocol';
+import type { Method, Methods, ProgressOf, Request, Response } from './protocol';
 
-type Progress = AccuracyProgress & { phase: 'accuracy' | 'latency' };
+type Progress = ProgressOf<Method>;
 
 export class WorkerError extends StudioError {
   constructor(info: ErrorInfo) {
@@ -37,10 +36,10 @@ export class StudioClient {
   }
 
   /** Starts a request; `id` can be passed to cancel(). */
-  start<M extends Method>(method: M, arg: Methods[M]['arg'], progress?: (p: Progress) => void, transfer: Transferable[] = []): { id: number; done: Promise<Methods[M]['result']> } {
+  start<M extends Method>(method: M, arg: Methods[M]['arg'], progress?: (p: ProgressOf<M>) => void, transfer: Transferable[] = []): { id: number; done: Promise<Methods[M]['result']> } {
     const id = this.nextId++;
     const done = new Promise<Methods[M]['result']>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, progress });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, progress: progress as ((p: Progress) => void) | undefined });
     });
     this.worker.postMessage({ id, method, arg } as Request, transfer);
     return { id, done };

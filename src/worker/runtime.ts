@@ -8,6 +8,7 @@ import type { GpuContext, DeviceLostInfo } from '../gpu/context';
 import { DatasetError, GpuError, ModelError } from '../core/errors';
 import { quantizeInt8, type Int8Result } from '../compress/int8';
 import type { Int8Recipe } from '../compress/quantize-plan';
+import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
@@ -105,6 +106,19 @@ export class StudioRuntime {
     this.variants.set(name, q.model);
     const summary = await this.useModel(q.model, name);
     return { ...summary, quantized: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped };
+  }
+
+  /** Binarizes (XNOR-Net) the loaded file's Conv/Gemm layers and selects the new variant; needs no data. */
+  async binarizeVariant(recipe: BinaryRecipe): Promise<ModelSummary & { binarized: string[]; kept: { node: string; reason: string }[] }> {
+    const base = this.baseName ? this.variants.get(this.baseName) : null;
+    if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    const plan = planBinary(base, recipe);
+    if (!plan.layers.length) throw new ModelError(`no layer of this model can be binarized (${plan.kept.map((k) => `'${k.node}': ${k.reason}`).join('; ') || 'it has no Conv or Gemm layers'})`);
+    const model = applyBinary(base, plan, recipe);
+    const name = `${this.baseName.replace(/\.onnx$/i, '')}-binary-${recipe.keepFirstLast ? 'kfl' : 'all'}${recipe.activationScale ? '-beta' : ''}.onnx`;
+    const summary = await this.useModel(model, name); // refuses before the variant is kept
+    this.variants.set(name, model);
+    return { ...summary, binarized: plan.layers.map((l) => l.node.name), kept: plan.kept };
   }
 
   /** Makes an in-memory model (e.g. a quantized variant) the current one. */

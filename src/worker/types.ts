@@ -5,6 +5,9 @@ import type { LayerStat } from '../model/stats';
 import type { LatencyStats } from '../engine/evaluate';
 import type { Preprocess } from '../data/dataset';
 
+// The recipe the UI edits and the CLI reads; its defaults (with their reasons) live in compress/.
+export { DEFAULT_INT8_RECIPE, type Int8Recipe } from '../compress/quantize-plan';
+
 /** A layer row: the model's stats plus how the engine runs it. */
 export interface LayerRow extends LayerStat {
   /** Output shape with the batch dim shown as the model names it ('N') where it is symbolic. */
@@ -20,8 +23,13 @@ export interface ModelSummary {
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   layers: LayerRow[];
-  /** Stored bytes of the weights, by dtype. */
+  /** Stored bytes of all initializers (weights, biases, scales), and the same by dtype. */
   sizeBytes: number;
+  /**
+   * Stored bytes of the Conv/Gemm/MatMul weight tensors only (int8 ones with their scales and zero
+   * points; biases not counted), the figure compression ratios are quoted on. Added by the worker.
+   */
+  weightBytes?: number;
   bytesByDtype: Record<string, number>;
   params: number;
   /** FLOPs for one sample. */
@@ -66,3 +74,19 @@ export interface EvalResult {
 export interface DeviceSummary extends AdapterSummary {
   pipelineCompiles: number;
 }
+
+/** What quantizing made: the new variant's summary, the layers now int8, and those left float. */
+export interface QuantizeResult extends ModelSummary {
+  quantized: string[];
+  skipped: { node: string; reason: string }[];
+}
+
+/** One layer's weights binned over shared edges, one series per model (the loaded file, the current variant). */
+export interface WeightHistogram {
+  edges: number[];
+  series: { name: string; counts: number[] }[];
+}
+
+/** Progress of an evaluation (accuracy pass, then latency) or of an int8 calibration pass. */
+export interface EvalProgress { phase: 'accuracy' | 'latency'; done: number; total: number; correct: number }
+export interface CalibrationProgress { phase: 'calibration'; done: number; total: number }

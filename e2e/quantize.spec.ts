@@ -1,0 +1,124 @@
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { statSync } from 'node:fs';
+import { waitForDefaults } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+const row = (page: Page, kind: 'original' | 'int8') => page.locator(`[data-testid="variant-row"][data-kind="${kind}"]`);
+const accuracyOf = async (r: Locator) => Number(await r.getByTestId('v-accuracy').getAttribute('data-accuracy'));
+const sizeOfDownload = async (page: Page, r: Locator) => {
+  const [download] = await Promise.all([page.waitForEvent('download'), r.getByTestId('v-download').click()]);
+  return { name: download.suggestedFilename(), bytes: statSync((await download.path())!).size };
+};
+
+test('quantizes LeNet to int8 and compares it with the original', async ({ page }) => {
+  await page.goto('/');
+  await waitForDefaults(page);
+  await expect(row(page, 'original')).toHaveCount(1);
+
+  // The original, evaluated on the same samples the new variant will be.
+  await page.getByTestId('limit').fill('256');
+  await page.getByTestId('evaluate').click();
+  await expect(page.getByTestId('accuracy')).toContainText('/ 256 correct', { timeout: 180_000 });
+  await expect(row(page, 'original').getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/);
+  const original = await accuracyOf(row(page, 'original'));
+
+  await page.getByTestId('q-granularity').selectOption('channel');
+  await page.getByTestId('q-calibration').selectOption('minmax');
+  await page.getByTestId('q-samples').fill('128');
+  await page.getByTestId('quantize').click();
+  await expect(page.getByTestId('q-progress')).toBeVisible();
+
+  // Quantizing selects the new variant and evaluates it with no further clicks.
+  const int8 = row(page, 'int8');
+  await expect(page.getByTestId('q-progress')).toContainText('Evaluating lenet-mnist-int8', { timeout: 120_000 });
+  await expect(int8).toHaveClass(/current/);
+  await page.screenshot({ path: 'test-results/screens/05-quantize.png', fullPage: true });
+  await expect(int8.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 180_000 });
+  await expect(page.getByTestId('q-progress')).toBeHidden({ timeout: 60_000 });
+  await expect(int8).toHaveClass(/current/);
+  await expect(int8.getByTestId('v-accuracy')).toContainText('256 samples');
+  expect(Math.abs((await accuracyOf(int8)) - original)).toBeLessThanOrEqual(1);
+  await expect(int8.getByTestId('v-delta')).toContainText('pts');
+  const ratio = Number((await int8.getByTestId('v-ratio').textContent())!.match(/([\d.]+)×/)![1]);
+  expect(ratio).toBeGreaterThanOrEqual(3.8);
+  await expect(page.getByTestId('variants-chart').locator('.recharts-scatter-symbol')).toHaveCount(2);
+
+  // Downloads: the int8 file is smaller than the original's.
+  const q = await sizeOfDownload(page, int8);
+  const o = await sizeOfDownload(page, row(page, 'original'));
+  expect(q.name).toMatch(/int8.*\.onnx$/);
+  expect(o.name).toBe('lenet-mnist.onnx');
+  expect(q.bytes).toBeGreaterThan(0);
+  expect(q.bytes).toBeLessThan(o.bytes);
+
+  // Weight histograms: original against int8, for another layer.
+  const picker = page.getByTestId('weights-layer');
+  const layers = await picker.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  expect(layers.length).toBeGreaterThan(1);
+  await picker.selectOption(layers[1]!);
+  const chart = page.getByTestId('weights-chart');
+  await expect(chart).toHaveAttribute('data-series', '2');
+  await expect(chart.locator('.recharts-legend-item')).toHaveCount(2);
+  await expect(chart.locator('.recharts-bar')).toHaveCount(2);
+  await expect(chart.locator('.recharts-bar-rectangle').first()).toBeVisible();
+  await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/06-variants.png', fullPage: true });
+
+  // Selecting the original shows its summary; the int8 variant stays listed.
+  await row(page, 'original').getByTestId('v-select').click();
+  await expect(row(page, 'original')).toHaveClass(/current/);
+  await expect(page.getByTestId('loaded-model')).toHaveText('lenet-mnist.onnx');
+  await expect(chart).toHaveAttribute('data-series', '1');
+});
+
+test('bad quantization settings get clear messages and nothing is lost', async ({ page }) => {
+  await page.goto('/');
+  await waitForDefaults(page);
+  await page.getByTestId('limit').fill('64');
+
+  await page.getByTestId('q-samples').fill('0');
+  await page.getByTestId('quantize').click();
+  await expect(page.getByTestId('notice-error').last()).toContainText('at least one sample');
+  await page.getByTestId('q-samples').fill('20000');
+  await page.getByTestId('quantize').click();
+  await expect(page.getByTestId('notice-error').last()).toContainText('the dataset has 10000');
+  await expect(row(page, 'int8')).toHaveCount(0);
+  await expect(page.getByTestId('quantize')).toBeEnabled();
+
+  // Cancel during calibration keeps what was there.
+  await page.getByTestId('q-samples').fill('10000');
+  await page.getByTestId('quantize').click();
+  await expect(page.getByTestId('q-progress')).toBeVisible();
+  await page.getByTestId('q-cancel').click();
+  await expect(page.getByTestId('notice-info').last()).toContainText('Quantization was stopped');
+  await expect(row(page, 'int8')).toHaveCount(0);
+  await expect(page.getByTestId('loaded-model')).toHaveText('lenet-mnist.onnx');
+
+  // A model with no Conv or Gemm (Flatten → MatMul) has nothing to quantize.
+  await dropMatMulOnlyModel(page);
+  await expect(page.getByTestId('loaded-model')).toHaveText('matmul-only.onnx');
+  await page.getByTestId('q-samples').fill('64');
+  await page.getByTestId('quantize').click();
+  await expect(page.getByTestId('notice-error').last()).toContainText('no layer of this model can be quantized');
+  await expect(page.getByTestId('loaded-model')).toHaveText('matmul-only.onnx');
+  await page.getByTestId('evaluate').click();
+  await expect(page.getByTestId('accuracy')).toContainText('/ 64 correct', { timeout: 180_000 });
+});
+
+/** Builds Flatten → MatMul (input [N, 1, 28, 28]) with the studio's own builder and exporter, in the page, and drops it. */
+async function dropMatMulOnlyModel(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const src = (name: string) => import(/* @vite-ignore */ `/src/model/${name}.ts`);
+    const [{ GraphBuilder, tensor }, { exportOnnx }] = await Promise.all([src('builder'), src('onnx-export')]);
+    const b = new GraphBuilder('matmul-only', 13);
+    const x = b.input('x', 'float32', ['N', 1, 28, 28]);
+    const w = b.initializer('w', tensor('float32', [784, 10], Array.from({ length: 7840 }, (_, i) => ((i * 37) % 11) / 50 - 0.1)));
+    b.output(b.node('MatMul', [b.node('Flatten', [x]), w]), 'float32', ['N', 10]);
+    const dt = new DataTransfer();
+    dt.items.add(new File([exportOnnx(b.build())], 'matmul-only.onnx'));
+    const zone = document.querySelector('[data-testid="dropzone"]')!;
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+}

@@ -1,0 +1,65 @@
+import { useEffect } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useStudio } from '../state/store';
+import { chooseWeightsLayer, showWeights } from '../state/variants';
+import type { WeightHistogram } from '../worker/types';
+
+const WEIGHT_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+const FILLS = ['#818cf8', '#0d9488'];
+
+/** Before/after weight histograms of one layer: the loaded file against the current variant. */
+export function WeightsCard() {
+  const layers = useStudio((s) => s.variants.find((v) => v.kind === 'original')?.summary.layers);
+  const current = useStudio((s) => s.currentVariant);
+  const weights = useStudio((s) => s.weights);
+  const choices = (layers ?? []).filter((l) => WEIGHT_OPS.has(l.opType) && l.params > 0);
+  const layer = weights && choices.some((l) => l.name === weights.layer) ? weights.layer : choices[0]?.name;
+
+  useEffect(() => {
+    if (layer && current) void showWeights(layer);
+  }, [layer, current]);
+
+  if (!layer) return null;
+  const hist = weights?.layer === layer ? weights.histogram : null;
+  return (
+    <div className="card" data-testid="weights-card">
+      <h3>Weights <span className="muted">· distribution of one layer's weights, original against the current variant</span></h3>
+      <label className="field inline">Layer
+        <select value={layer} data-testid="weights-layer" onChange={(e) => chooseWeightsLayer(e.target.value)}>
+          {choices.map((l) => <option key={l.name} value={l.name}>{l.name} · {l.opType} · {l.params.toLocaleString()} params</option>)}
+        </select>
+      </label>
+      {weights?.error && <p className="muted small">{weights.error}</p>}
+      {hist ? <HistogramChart hist={hist} /> : !weights?.error && <div className="chart-placeholder muted small">Loading…</div>}
+      {hist && hist.series.length === 1 && <p className="muted small">Quantize, or select a variant, to compare its weights with the original's.</p>}
+    </div>
+  );
+}
+
+function HistogramChart({ hist }: { hist: WeightHistogram }) {
+  const data = hist.series[0]!.counts.map((_, i) => {
+    const row: Record<string, number | string> = { bin: fmtEdge((hist.edges[i]! + hist.edges[i + 1]!) / 2) };
+    hist.series.forEach((s, j) => { row[`s${j}`] = s.counts[i]!; });
+    return row;
+  });
+  return (
+    <div className="chart" data-testid="weights-chart" data-series={hist.series.length}>
+      <ResponsiveContainer width="100%" height={220}>
+        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }} barGap={0} barCategoryGap="12%">
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="bin" tick={{ fontSize: 10 }} interval={4} />
+          <YAxis tick={{ fontSize: 10 }} width={48} />
+          <Tooltip />
+          <Legend verticalAlign="top" height={24} iconSize={10} itemSorter={null} />
+          {hist.series.map((s, j) => (
+            <Bar key={s.name} dataKey={`s${j}`} name={`${s.name} (${j ? 'current variant' : 'original'})`} fill={FILLS[j % FILLS.length]} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+function fmtEdge(x: number): string {
+  return Math.abs(x) < 1e-9 ? '0' : x.toPrecision(2);
+}
