@@ -5,7 +5,7 @@ import { batchNormParams } from './batchnorm-params';
 import { batchNormToAffine } from './channel-affine';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
 
-describe('batchNormParams kernel vs batchNormToAffine', () => {
+describe('batchNormParams kernel (batchnorm_params.wgsl) vs batchNormToAffine', () => {
   for (const [C, eps] of [[1, 1e-5], [3, 1e-2], [130, 1e-5]] as const) {
     it(`C=${C}, epsilon=${eps}`, async () => {
       const ctx = await testContext();

@@ -84,7 +84,7 @@ const CONV: ConvCase[] = [
 
 const actOf = (a?: Activation): Activation => a ?? { kind: 'none' };
 
-describe('binarizeWeights', () => {
+describe('binarizeWeights (host side of binarize_pack.wgsl and xnor_matmul.wgsl)', () => {
   it('packs sign(0) = +1, leaves the tail past K zero and takes alpha = mean |W|', () => {
     const K = 33;
     const w = new Float32Array(2 * K).map((_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? -0.5 : 0.25));

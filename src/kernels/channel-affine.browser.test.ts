@@ -29,7 +29,7 @@ function bnParams(C: number, seed: number) {
   };
 }
 
-describe('channelAffine kernel vs reference', () => {
+describe('channelAffine kernel (channel_affine.wgsl) vs reference', () => {
   for (const [idx, c] of CASES.entries()) {
     it(c.name, async () => {
       const ctx = await testContext();

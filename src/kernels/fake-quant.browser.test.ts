@@ -4,7 +4,7 @@ import { fakeQuant } from './fake-quant';
 import { fakeQuantRef } from './fake-quant.ref';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
 
-describe('fakeQuant kernel vs reference (bit-exact)', () => {
+describe('fakeQuant kernel (fake_quant.wgsl) vs reference (bit-exact)', () => {
   const cases = [
     { name: 'symmetric', scale: 0.02, zero: 0, lo: -3, hi: 3, n: 1001 },
     { name: 'asymmetric after ReLU', scale: 0.0117, zero: -128, lo: 0, hi: 3, n: 257 },

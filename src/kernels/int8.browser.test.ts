@@ -114,7 +114,7 @@ function expectBitExact(got: Float32Array, want: Int8RefResult, q: Int8Quant): v
   if (want.yq.length >= 4) expect(new Set(want.yq).size, 'the case saturates every output').toBeGreaterThan(1);
 }
 
-describe('int8 matmul vs integer reference', () => {
+describe('int8 matmul vs integer reference (dot4_builtin.wgsl and dot4_unpacked.wgsl variants)', () => {
   MATMUL.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();

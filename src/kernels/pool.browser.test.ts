@@ -85,7 +85,7 @@ describe('pool2d kernel vs reference', () => {
   });
 });
 
-describe('globalAvgPool kernel vs reference', () => {
+describe('globalAvgPool kernel (global_avg_pool.wgsl) vs reference', () => {
   const G: { name: string; x: [number, number, number, number] }[] = [
     { name: '1x1 spatial', x: [2, 5, 1, 1] },
     { name: 'odd spatial, fewer values than threads', x: [3, 7, 5, 3] },
