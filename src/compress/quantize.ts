@@ -13,11 +13,7 @@ import type { Int8Recipe, QuantLayer, QuantPlan } from './quantize-plan';
 /** Ops that move values without changing them: a tensor they produce stays on its input's int8 grid. */
 const GRID_PRESERVING = new Set(['MaxPool', 'Flatten', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Dropout']);
 
-/** Round half to even, as QuantizeLinear and the integer kernels do. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+import { roundHalfEven } from '../core/round';
 
 export interface WeightQuant { q: Int8Array; scale: Float32Array; zero: Int8Array }
 

@@ -46,3 +46,8 @@ export function normAxis(axis: number, rank: number): number {
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/** ONNX Conv/pool output size along one axis (floor mode). */
+export function convOutSize(i: number, k: number, stride: number, dilation: number, p0: number, p1: number): number {
+  return Math.floor((i + p0 + p1 - dilation * (k - 1) - 1) / stride) + 1;
+}

@@ -10,7 +10,7 @@ import { uploadInt8Weights, type Int8Quant, type Int8Weights } from '../kernels/
 import { int8Conv2d } from '../kernels/int8-conv';
 import { int8Matmul } from '../kernels/int8-matmul';
 import { fakeQuant } from '../kernels/fake-quant';
-import { roundHalfEvenF } from '../kernels/fake-quant.ref';
+import { roundHalfEven } from '../core/round';
 import type { OpCall, OpImpl } from './ops';
 
 function quantOf(node: Node): Int8Quant {
@@ -45,7 +45,7 @@ function int8Weights(c: OpCall, q: Int8Quant): Int8Weights {
     const scale = Float32Array.from(perChannel(c.constant(2), N, 1));
     const zero = Int8Array.from(perChannel(c.node.inputs[3] ? c.constant(3) : undefined, N, 0));
     const bias = c.node.inputs[4] ? (constant(c, 4, 'bias').data as Float32Array) : null;
-    const biasQ = bias ? Int32Array.from(bias, (b, n) => roundHalfEvenF(b / (q.xScale * scale[n]!))) : null;
+    const biasQ = bias ? Int32Array.from(bias, (b, n) => roundHalfEven(b / (q.xScale * scale[n]!))) : null;
     const value = uploadInt8Weights(c.ctx, c.node.name, {
       q: rows, N, K, scale, zero, biasQ, xScale: q.xScale, yScale: q.yScale,
       shape: rowsAreOutputs ? [...wq.dims] : [N, K],

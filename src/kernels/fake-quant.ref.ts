@@ -1,13 +1,9 @@
-/** Round half to even on a float, as WGSL round() and ONNX QuantizeLinear do. */
-export function roundHalfEvenF(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+import { roundHalfEven } from '../core/round';
 
 /** The int8 value QuantizeLinear gives `x` with 1/scale precomputed in f32; every step rounded like the GPU. */
 export function quantizeI8(x: number, invScale: number, zero: number): number {
   const scaled = Math.fround(Math.fround(x) * Math.fround(invScale));
-  const q = Math.max(-2147483648, Math.min(2147483647, roundHalfEvenF(scaled))) + zero;
+  const q = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(scaled))) + zero;
   return Math.max(-128, Math.min(127, q));
 }
 

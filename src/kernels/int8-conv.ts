@@ -14,10 +14,8 @@ export interface Int8ConvAttrs {
   group: number;
 }
 
-/** ONNX Conv's output size along one axis. */
-export function convOutSize(i: number, k: number, stride: number, dilation: number, p0: number, p1: number): number {
-  return Math.floor((i + p0 + p1 - dilation * (k - 1) - 1) / stride) + 1;
-}
+import { convOutSize } from '../core/shape';
+export { convOutSize };
 
 /**
  * y = dequant(requant(conv(quant(x), wq) + bias)) with int8 arithmetic (shaders/int8_conv2d.wgsl).

@@ -11,11 +11,8 @@ import type { Int8Quant, Int8WeightSpec } from './int8';
 const f = Math.fround;
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
 
-/** WGSL round(): nearest integer, ties to even. */
-export function roundHalfEven(v: number): number {
-  const r = Math.round(v); // ties toward +inf
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+import { roundHalfEven } from '../core/round';
+export { roundHalfEven };
 
 /** xq = clamp(round(f32(x * invXScale)) + xZero, -128, 127), invXScale = fround(1/xScale). */
 export function quantizeValue(x: number, invXScale: number, xZero: number): number {

@@ -10,10 +10,8 @@ export interface XnorConvAttrs {
   group: number;
 }
 
-/** ONNX's output size along one axis. */
-export function convOutSize(i: number, k: number, stride: number, dil: number, p0: number, p1: number): number {
-  return Math.floor((i + p0 + p1 - dil * (k - 1) - 1) / stride) + 1;
-}
+import { convOutSize } from '../core/shape';
+export { convOutSize };
 
 /**
  * XNOR-Net binary conv, NCHW: y (N, M, OH, OW) = act(alpha[m] * beta[patch] * dot + bias[m]),
