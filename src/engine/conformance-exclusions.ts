@@ -2,7 +2,7 @@
  * Conformance cases of supported ops that are out of scope, each with its reason. The test fails
  * if a listed case starts passing, so this list stays true.
  */
-const INT_ARITH = 'integer tensors (int8/uint8) as data: the studio computes in float32; int8 arrives with the quantization issue';
+const INT_ARITH = 'integer division on uint8 data truncates; integer tensors travel as float32 values and only the quantization ops (Q/DQ, QLinear*, *Integer) treat them as integers';
 const POOL_3D = '3-D spatial pooling: the studio runs 1-D and 2-D spatial ops';
 const BN_TRAINING = 'BatchNormalization with training_mode=1: the studio runs inference';
 const FLOAT_TYPES = 'float16/bfloat16/float64/string graph inputs or outputs: the studio takes and returns float32';
@@ -13,7 +13,6 @@ const NON_TENSOR = 'optional/sequence values: the studio handles tensors only';
 const ARGMAX = "MaxPool's Indices output (int64 argmax)";
 
 export const EXCLUDED: Record<string, string> = {
-  test_add_uint8: INT_ARITH,
   test_averagepool_3d_default: POOL_3D,
   test_batchnorm_epsilon_training_mode: BN_TRAINING,
   test_batchnorm_example_training_mode: BN_TRAINING,
@@ -37,9 +36,6 @@ export const EXCLUDED: Record<string, string> = {
   test_castlike_FLOAT_to_FLOAT16_expanded: FLOAT_TYPES,
   test_castlike_FLOAT_to_STRING_expanded: FLOAT_TYPES,
   test_castlike_STRING_to_FLOAT_expanded: FLOAT_TYPES,
-  test_clip_default_int8_inbounds: INT_ARITH,
-  test_clip_default_int8_max: INT_ARITH,
-  test_clip_default_int8_min: INT_ARITH,
   test_div_uint8: INT_ARITH,
   test_dropout_default_mask: DROPOUT_TRAINING,
   test_dropout_default_mask_ratio: DROPOUT_TRAINING,
@@ -51,11 +47,9 @@ export const EXCLUDED: Record<string, string> = {
   test_globalaveragepool_precomputed: OPSET_1,
   test_identity_opt: NON_TENSOR,
   test_identity_sequence: NON_TENSOR,
-  test_maxpool_2d_uint8: INT_ARITH,
   test_maxpool_3d_default: POOL_3D,
   test_maxpool_with_argmax_2d_precomputed_pads: ARGMAX,
   test_maxpool_with_argmax_2d_precomputed_strides: ARGMAX,
-  test_mul_uint8: INT_ARITH,
   test_range_float_type_positive_delta: FOLD_ONLY,
   test_slice: FOLD_ONLY,
   test_slice_default_axes: FOLD_ONLY,
@@ -65,7 +59,6 @@ export const EXCLUDED: Record<string, string> = {
   test_slice_neg_steps: FOLD_ONLY,
   test_slice_negative_axes: FOLD_ONLY,
   test_slice_start_out_of_bounds: FOLD_ONLY,
-  test_sub_uint8: INT_ARITH,
   test_training_dropout: DROPOUT_TRAINING,
   test_training_dropout_default: DROPOUT_TRAINING,
   test_training_dropout_default_mask: DROPOUT_TRAINING,

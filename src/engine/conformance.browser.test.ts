@@ -16,9 +16,11 @@ import { InferenceSession } from './session';
 import { bindInputs } from '../model/bind';
 import { RUNNABLE_OPS } from './ops';
 import { EXCLUDED } from './conformance-exclusions';
+import { INTEGER_OPS, PARAMETER_INPUTS } from './lower-qlinear';
+import type { Model } from '../model/ir';
 
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-const cases = await commands.conformanceCasesFor([...RUNNABLE_OPS, ...FOLDABLE_OPS]);
+const cases = await commands.conformanceCasesFor([...RUNNABLE_OPS, ...FOLDABLE_OPS, ...INTEGER_OPS]);
 const outcome = { passed: [] as string[], excluded: [] as string[] };
 
 async function runCase(name: string): Promise<void> {
@@ -27,8 +29,10 @@ async function runCase(name: string): Promise<void> {
   const model = importOnnx(b64(files.model), `${name}/model.onnx`);
   for (const set of files.sets) {
     const inputs = set.inputs.map((f) => parseTensorProtoBytes(b64(f)).tensor);
-    // Integer inputs (shapes, axes, indices) are shape data: bound as constants, as exporters bake them in.
-    const bound = Object.fromEntries(model.graph.inputs.flatMap((vi, i) => (isInteger(vi.dtype) ? [[vi.name, inputs[i]!]] : [])));
+    // Integer inputs (shapes, axes, indices) are shape data, and scales, zero points and weights of
+    // quantized ops are parameters: bound as constants, as exporters store them.
+    const params = parameterInputs(model);
+    const bound = Object.fromEntries(model.graph.inputs.flatMap((vi, i) => (isShapeData(vi.dtype) || params.has(vi.name) ? [[vi.name, inputs[i]!]] : [])));
     const session = new InferenceSession(ctx, bindInputs(model, bound));
     try {
       const feeds = Object.fromEntries(model.graph.inputs.flatMap((vi, i) => {
@@ -48,8 +52,19 @@ async function runCase(name: string): Promise<void> {
   }
 }
 
-function isInteger(dtype: string): boolean {
+function isShapeData(dtype: string): boolean {
   return dtype === 'int64' || dtype === 'int32';
+}
+
+/** Graph inputs that every consumer reads at a parameter position (engine/lower-qlinear.ts PARAMETER_INPUTS). */
+function parameterInputs(model: Model): Set<string> {
+  const atParam = new Map<string, boolean>();
+  for (const n of model.graph.nodes) {
+    n.inputs.forEach((v, i) => {
+      if (v) atParam.set(v, (atParam.get(v) ?? true) && (PARAMETER_INPUTS[n.opType]?.includes(i) ?? false));
+    });
+  }
+  return new Set([...atParam].filter(([, p]) => p).map(([v]) => v));
 }
 
 describe('ONNX backend conformance (libonnx-testdata)', () => {

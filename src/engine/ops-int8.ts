@@ -3,7 +3,7 @@
  * packed and uploaded once per session (WeightStore.cached); activations stay float32 between
  * kernels, each int8 kernel quantizing on load and writing its requantized output dequantized.
  */
-import { attrFloat, attrInt, type Node, type TensorData } from '../model/ir';
+import { attrFloat, attrInt, type TensorData } from '../model/ir';
 import { ModelError } from '../core/errors';
 import { convPads } from '../model/resolve';
 import { uploadInt8Weights, type Int8Quant, type Int8Weights } from '../kernels/int8';
@@ -11,12 +11,24 @@ import { int8Conv2d } from '../kernels/int8-conv';
 import { int8Matmul } from '../kernels/int8-matmul';
 import { fakeQuant } from '../kernels/fake-quant';
 import { roundHalfEven } from '../core/round';
+import { normAxis, sizeOf } from '../core/shape';
+import type { DType } from '../core/dtype';
+import { dequantizeLinear, quantizeLinear, type LinearQuantParams } from '../kernels/quantize-linear';
+import { dynamicQuantParams } from '../kernels/dynamic-quant';
 import type { OpCall, OpImpl } from './ops';
 
-function quantOf(node: Node): Int8Quant {
+/**
+ * The call's quantization, from lower-qdq's attributes: a static input grid (x_zero already on
+ * the int8 grid) or, with dynamic=1, the range StudioDynamicRange measured (input 5; its uint8
+ * zero point shifted by -128); output requantized to (y_scale, y_zero) or, with float_out=1, float.
+ */
+function quantOf(c: OpCall): Int8Quant {
+  const node = c.node;
+  const dynamic = attrInt(node, 'dynamic', 0) === 1;
   return {
     xScale: attrFloat(node, 'x_scale', 1), xZero: attrInt(node, 'x_zero', 0),
     yScale: attrFloat(node, 'y_scale', 1), yZero: attrInt(node, 'y_zero', 0), relu: attrInt(node, 'relu', 0) === 1,
+    ...(dynamic ? { xq: c.input(5), xShift: -128 } : {}),
   };
 }
 
@@ -36,7 +48,7 @@ function perChannel(t: TensorData | undefined, n: number, dflt: number): number[
 function int8Weights(c: OpCall, q: Int8Quant): Int8Weights {
   return c.weights.cached(`${c.node.name}:int8`, () => {
     const wq = constant(c, 1, 'int8 weights');
-    const rowsAreOutputs = attrInt(c.node, 'w_axis', 0) === 0;
+    const rowsAreOutputs = attrInt(c.node, 'rows_are_outputs', 1) === 1;
     const [d0, d1] = [wq.dims[0]!, wq.dims.slice(1).reduce((a, b) => a * b, 1)];
     const N = rowsAreOutputs ? d0 : d1, K = rowsAreOutputs ? d1 : d0;
     const src = wq.data as Int8Array;
@@ -44,19 +56,21 @@ function int8Weights(c: OpCall, q: Int8Quant): Int8Weights {
     const rows = rowsAreOutputs ? src : Int8Array.from({ length: N * K }, (_, i) => src[(i % K) * N + Math.floor(i / K)]!);
     const scale = Float32Array.from(perChannel(c.constant(2), N, 1));
     const zero = Int8Array.from(perChannel(c.node.inputs[3] ? c.constant(3) : undefined, N, 0));
-    const bias = c.node.inputs[4] ? (constant(c, 4, 'bias').data as Float32Array) : null;
-    const biasQ = bias ? Int32Array.from(bias, (b, n) => roundHalfEven(b / (q.xScale * scale[n]!))) : null;
-    const value = uploadInt8Weights(c.ctx, c.node.name, {
-      q: rows, N, K, scale, zero, biasQ, xScale: q.xScale, yScale: q.yScale,
-      shape: rowsAreOutputs ? [...wq.dims] : [N, K],
-    });
+    const bias = c.node.inputs[4] ? Float32Array.from(constant(c, 4, 'bias').data as ArrayLike<number>) : null;
+    const shape = rowsAreOutputs ? [...wq.dims] : [N, K];
+    const value = attrInt(c.node, 'float_out', 0) === 1
+      ? uploadInt8Weights(c.ctx, c.node.name, { output: 'float', q: rows, N, K, scale, zero, biasF: bias, shape })
+      : uploadInt8Weights(c.ctx, c.node.name, {
+        q: rows, N, K, scale, zero, xScale: q.xScale, yScale: q.yScale, shape,
+        biasQ: bias ? Int32Array.from(bias, (b, n) => roundHalfEven(b / (q.xScale * scale[n]!))) : null,
+      });
     return { value, buffers: [value.packed, value.channels] };
   });
 }
 
 const int8Conv: OpImpl = {
   plan(c) {
-    const x = c.input(0), y = c.output(0), q = quantOf(c.node);
+    const x = c.input(0), y = c.output(0), q = quantOf(c);
     const w = int8Weights(c, q);
     if (x.shape.length !== 4) throw new ModelError(`node '${c.node.name}': int8 Conv runs 2-D convolutions only, got input [${x.shape}]`);
     const g = convPads(c.node, x.shape, w.shape.slice(2));
@@ -69,7 +83,7 @@ const int8Conv: OpImpl = {
 
 const int8Gemm: OpImpl = {
   plan(c) {
-    const q = quantOf(c.node);
+    const q = quantOf(c);
     return int8Matmul(c.ctx, c.input(0), int8Weights(c, q), c.output(0), q, { label: c.node.name });
   },
 };
@@ -78,8 +92,50 @@ const fakeQuantOp: OpImpl = {
   plan: (c) => fakeQuant(c.ctx, c.input(0), c.output(0), attrFloat(c.node, 'scale', 1), attrInt(c.node, 'zero', 0), c.node.name),
 };
 
+/** Saturation bounds of the integer types QuantizeLinear writes. */
+const INT_RANGE: Partial<Record<DType, { lo: number; hi: number }>> = {
+  int8: { lo: -128, hi: 127 }, uint8: { lo: 0, hi: 255 }, int16: { lo: -32768, hi: 32767 }, uint16: { lo: 0, hi: 65535 },
+};
+
+/** Scale and zero point of a Q/DQ node as GPU tensors, per tensor or along `axis`. */
+function linearParams(c: OpCall): LinearQuantParams {
+  const x = c.input(0), scale = c.input(1);
+  const n = sizeOf(scale.shape);
+  const zero = c.hasInput(2) ? c.input(2) : c.upload(`${c.node.name}:zero`, new Float32Array(n));
+  if (n === 1) return { scale, zero, axisSize: 1, inner: 1 };
+  const axis = normAxis(attrInt(c.node, 'axis', 1), x.shape.length);
+  return { scale, zero, axisSize: n, inner: sizeOf(x.shape.slice(axis + 1)) };
+}
+
+const quantizeLinearOp: OpImpl = {
+  plan(c) {
+    const range = INT_RANGE[c.outputType(0)];
+    if (!range) throw new ModelError(`node '${c.node.name}' (QuantizeLinear): quantizing to ${c.outputType(0)} is not supported`);
+    return quantizeLinear(c.ctx, c.input(0), linearParams(c), c.output(0), range, c.node.name);
+  },
+};
+
+const dequantizeLinearOp: OpImpl = {
+  plan: (c) => dequantizeLinear(c.ctx, c.input(0), linearParams(c), c.output(0), c.node.name),
+};
+
+const dynamicQuantizeLinearOp: OpImpl = {
+  plan(c) {
+    const qparams = c.scratch(`${c.node.name}:qparams`, [4]);
+    const [scale, zero] = [c.output(1), c.output(2)];
+    return [
+      ...dynamicQuantParams(c.ctx, c.input(0), { qparams, scale, zero }, `${c.node.name}:range`),
+      ...quantizeLinear(c.ctx, c.input(0), { scale, zero, axisSize: 1, inner: 1 }, c.output(0), INT_RANGE.uint8!, c.node.name),
+    ];
+  },
+};
+
 export const INT8_OPS: Record<string, OpImpl> = {
   StudioInt8Conv: int8Conv,
   StudioInt8Gemm: int8Gemm,
   StudioFakeQuant: fakeQuantOp,
+  StudioDynamicRange: { plan: (c) => dynamicQuantParams(c.ctx, c.input(0), { qparams: c.output(0) }, c.node.name) },
+  QuantizeLinear: quantizeLinearOp,
+  DequantizeLinear: dequantizeLinearOp,
+  DynamicQuantizeLinear: dynamicQuantizeLinearOp,
 };

@@ -5,6 +5,7 @@
  */
 import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Node, TensorData } from '../model/ir';
+import type { DType } from '../core/dtype';
 import { attrFloat, attrInt, attrInts } from '../model/ir';
 import { ModelError } from '../core/errors';
 import { normAxis, sizeOf } from '../core/shape';
@@ -36,6 +37,8 @@ export interface OpCall {
   /** Host value of input i when it is a constant. */
   constant(i: number): TensorData | undefined;
   output(i: number): GpuTensor;
+  /** The element type output i carries (integer types travel as float32 holding integers). */
+  outputType(i: number): DType;
   /** Uploads a host array computed at plan time (e.g. BN's scale and shift). */
   upload(label: string, data: Float32Array): GpuTensor;
   /** The session's uploaded constants, for kernels that prepare weights their own way. */

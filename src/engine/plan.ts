@@ -77,6 +77,7 @@ export class ExecutionPlan {
         hasInput: (i) => Boolean(node.inputs[i]),
         constant: (i) => (node.inputs[i] ? constants[node.inputs[i]!] : undefined),
         output: (i) => values.get(node.outputs[i]!)!,
+        outputType: (i) => this.resolved.values[node.outputs[i]!]?.dtype ?? 'float32',
         upload: (label, data) => weights.derived(label, data),
         weights,
         scratch: (label, shape) => {

@@ -10,7 +10,8 @@ import { ModelError } from '../core/errors';
 import { ExecutionPlan, type HostTensor } from './plan';
 import { RUNNABLE_OPS } from './ops';
 import { WeightStore } from './weights';
-import { lowerQdq, QDQ_OPS } from './lower-qdq';
+import { lowerQdq } from './lower-qdq';
+import { INTEGER_OPS } from './lower-qlinear';
 import { lowerBinary } from './ops-binary';
 
 export class InferenceSession {
@@ -22,7 +23,7 @@ export class InferenceSession {
 
   /** Throws a ModelError naming every unsupported op before any GPU work. */
   constructor(readonly ctx: GpuContext, readonly model: Model) {
-    checkSupport(model, new Set([...RUNNABLE_OPS, ...QDQ_OPS]), FOLDABLE_OPS);
+    checkSupport(model, new Set([...RUNNABLE_OPS, ...INTEGER_OPS]), FOLDABLE_OPS);
     this.runModel = lowerBinary(lowerQdq(model));
     this.weights = new WeightStore(ctx);
   }

@@ -2,16 +2,17 @@ import code from '../shaders/int8_matmul.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import type { GpuTensor } from './common';
-import { int8Pipeline, writeQuantFields, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
+import { int8Pipeline, int8QuantBindings, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
 
 const TILE = 64; // output tile side, BM/BN in int8_matmul.wgsl
 const MAX_GROUPS = 65535;
 
 /**
- * y = dequant(requant(quant(x) @ wq^T + bias)) with int8 arithmetic (see shaders/int8_matmul.wgsl).
+ * y = dequant(requant(quant(x) @ wq^T + bias)) with int8 arithmetic (see shaders/int8_matmul.wgsl),
+ * or for 'float' weights y = (quant(x) @ wq^T) * xScale * wScale + biasF.
  * x: (..., K) f32, leading dims folded into M; w: (N, K) int8 from `uploadInt8Weights`;
- * y: (..., N) f32 holding dequantised int8 values. One dispatch; the pipeline depends only on
- * the dot4 variant.
+ * y: (..., N) f32. x's quantisation is static (q.xScale, q.xZero) or dynamic (q.xq), see int8.ts.
+ * One dispatch; the pipeline depends only on the dot4 variant.
  */
 export function int8Matmul(
   ctx: GpuContext, x: GpuTensor, w: Int8Weights, y: GpuTensor, q: Int8Quant, opts?: Int8Options,
@@ -31,8 +32,8 @@ export function int8Matmul(
   if (grid[1] > MAX_GROUPS) throw new Error(`${label}: M = ${M} needs ${grid[1]} row tiles, over ${MAX_GROUPS}`);
 
   const u = new UniformWriter().u32(M).u32(N);
-  const params = ctx.uniform(`${label}:params`, writeQuantFields(u, w, q, label).finish());
+  const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
   const pipeline = int8Pipeline(ctx, 'int8_matmul', code, opts);
-  const buffers = [params, x.buffer, w.packed, w.channels, y.buffer];
+  const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];
 }

@@ -4,9 +4,11 @@
  * fround of it is the correctly rounded f32 product) and round-half-to-even, and the accumulator
  * wraps like i32, so a kernel must match these bit for bit. The accumulator is summed directly as
  * sum (xq - xZero)(wq - wZero): the kernels expand it, so agreement also checks the expansion.
+ * The input's (xScale, xZero, invXScale) come from `xqOf`: the call's static values, or the
+ * values a dynamic call's xq tensor held on the GPU (read back and passed in).
  */
 import type { Int8ConvAttrs } from './int8-conv';
-import type { Int8Quant, Int8WeightSpec } from './int8';
+import type { Int8Quant, Int8RequantWeightSpec, Int8WeightSpec } from './int8';
 
 const f = Math.fround;
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
@@ -60,42 +62,66 @@ export function quantizeBias(bias: Float32Array, xScale: number, wScale: Float32
 }
 
 /** Multipliers as uploadInt8Weights computes them, restated here so the oracle stands alone. */
-function multipliers(w: Int8WeightSpec): number[] {
+function multipliers(w: Int8RequantWeightSpec): number[] {
   return Array.from(w.scale, (s) => f((w.xScale * s) / w.yScale));
 }
 
-/** What a reference returns: y dequantised (as the kernel stores it), yq, and the i32 accumulators (bias included). */
+/** What a reference returns: y (as the kernel stores it), yq ('requant' only; 0 for 'float'), and the i32 accumulators ('requant': bias included; 'float': without). */
 export interface Int8RefResult { y: Float32Array; yq: Int32Array; acc: Int32Array }
 
-/** x: (M, K) f32; w: (N, K) int8. All results (M, N). */
-export function int8MatmulRef(x: Float32Array, M: number, w: Int8WeightSpec, q: Int8Quant): Int8RefResult {
+/** The input quantisation a kernel sees: (xScale, arithmetic zero xZero + xShift, invXScale). */
+function xqOf(q: Int8Quant, xq?: ArrayLike<number>): { xScale: number; xZero: number; inv: number } {
+  const [xScale, xZero, inv] = xq ? [xq[0]!, xq[1]!, xq[2]!] : [f(q.xScale), q.xZero, f(1 / q.xScale)];
+  return { xScale, xZero: xZero + (q.xShift ?? 0), inv };
+}
+
+/** The epilogue for channel n's accumulator (bias not yet added): writes y, yq and acc at o. */
+function epilogue(w: Int8WeightSpec, q: Int8Quant, xScale: number, mult: number[] | null, n: number, acc: number, o: number, r: Int8RefResult): void {
+  if (w.output === 'float') {
+    r.acc[o] = acc;
+    const y = f(f(f(acc) * f(xScale * w.scale[n]!)) + (w.biasF ? w.biasF[n]! : 0));
+    r.y[o] = q.relu ? Math.max(y, 0) : y;
+  } else {
+    r.acc[o] = acc = (acc + (w.biasQ ? w.biasQ[n]! : 0)) | 0;
+    [r.yq[o], r.y[o]] = requantize(acc, mult![n]!, q);
+  }
+}
+
+function result(size: number): Int8RefResult {
+  return { y: new Float32Array(size), yq: new Int32Array(size), acc: new Int32Array(size) };
+}
+
+/** x: (M, K) f32; w: (N, K) int8. All results (M, N). `xq`: a dynamic call's (xScale, xZero, invXScale). */
+export function int8MatmulRef(x: Float32Array, M: number, w: Int8WeightSpec, q: Int8Quant, xq?: ArrayLike<number>): Int8RefResult {
   const { N, K } = w;
-  const inv = f(1 / q.xScale), mult = multipliers(w);
-  const y = new Float32Array(M * N), yq = new Int32Array(M * N), accs = new Int32Array(M * N);
+  const { xScale, xZero, inv } = xqOf(q, xq);
+  const mult = w.output === 'float' ? null : multipliers(w);
+  const r = result(M * N);
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
       let acc = 0;
       for (let k = 0; k < K; k++) {
-        const xq = quantizeValue(x[m * K + k]!, inv, q.xZero);
-        acc = (acc + Math.imul(xq - q.xZero, w.q[n * K + k]! - w.zero[n]!)) | 0;
+        const xv = quantizeValue(x[m * K + k]!, inv, xZero);
+        acc = (acc + Math.imul(xv - xZero, w.q[n * K + k]! - w.zero[n]!)) | 0;
       }
-      accs[m * N + n] = acc = (acc + (w.biasQ ? w.biasQ[n]! : 0)) | 0;
-      [yq[m * N + n], y[m * N + n]] = requantize(acc, mult[n]!, q);
+      epilogue(w, q, xScale, mult, n, acc, m * N + n, r);
     }
   }
-  return { y, yq, acc: accs };
+  return r;
 }
 
-/** x: (N, C, H, W) f32; w: (M, C/group, KH, KW) int8 as w.shape; yShape (N, M, OH, OW). */
+/** x: (N, C, H, W) f32; w: (M, C/group, KH, KW) int8 as w.shape; yShape (N, M, OH, OW). `xq` as int8MatmulRef. */
 export function int8Conv2dRef(
   x: Float32Array, xShape: readonly number[], w: Int8WeightSpec, conv: Int8ConvAttrs, q: Int8Quant, yShape: readonly number[],
+  xq?: ArrayLike<number>,
 ): Int8RefResult {
   const [N, C, H, W] = xShape as [number, number, number, number];
   const [M, cpg, KH, KW] = w.shape as [number, number, number, number];
   const [, , OH, OW] = yShape as [number, number, number, number];
   const mpg = M / conv.group;
-  const inv = f(1 / q.xScale), mult = multipliers(w);
-  const y = new Float32Array(N * M * OH * OW), yq = new Int32Array(y.length), accs = new Int32Array(y.length);
+  const { xScale, xZero, inv } = xqOf(q, xq);
+  const mult = w.output === 'float' ? null : multipliers(w);
+  const r = result(N * M * OH * OW);
   for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
     const g = Math.floor(m / mpg);
     let acc = 0;
@@ -103,13 +129,11 @@ export function int8Conv2dRef(
       const ih = oh * conv.strides[0] - conv.pads[0] + kh * conv.dilations[0];
       const iw = ow * conv.strides[1] - conv.pads[1] + kw * conv.dilations[1];
       const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-      const xq = inside ? quantizeValue(x[((n * C + g * cpg + c) * H + ih) * W + iw]!, inv, q.xZero) : q.xZero; // pad = real 0
+      const xv = inside ? quantizeValue(x[((n * C + g * cpg + c) * H + ih) * W + iw]!, inv, xZero) : xZero; // pad = real 0
       const wq = w.q[((m * cpg + c) * KH + kh) * KW + kw]!;
-      acc = (acc + Math.imul(xq - q.xZero, wq - w.zero[m]!)) | 0;
+      acc = (acc + Math.imul(xv - xZero, wq - w.zero[m]!)) | 0;
     }
-    const o = ((n * M + m) * OH + oh) * OW + ow;
-    accs[o] = acc = (acc + (w.biasQ ? w.biasQ[m]! : 0)) | 0;
-    [yq[o], y[o]] = requantize(acc, mult[m]!, q);
+    epilogue(w, q, xScale, mult, m, acc, ((n * M + m) * OH + oh) * OW + ow, r);
   }
-  return { y, yq, acc: accs };
+  return r;
 }

@@ -1,36 +1,60 @@
 /**
  * Shared host side of the int8 kernels (int8-matmul.ts, int8-conv.ts): weight packing and upload,
- * the dot4 variant choice, and the quantisation fields both params uniforms end with.
+ * the dot4 variant choice, and the quantisation fields and bindings both kernels share.
  *
  * Semantics (Jacob et al. 2018, integer-arithmetic-only inference):
  * - Weights are int8 per output channel n, real w = wScale[n] * (wq - wZero[n]); per-tensor is
  *   every channel equal, symmetric is wZero = 0. They are packed 4 per u32 along K, byte j of word
  *   k4 holding K index 4*k4 + j, K padded to a multiple of 4 with wZero[n]; layout (N, K4). For a
  *   conv, K = (C/group)*kH*kW in (c, kh, kw) order, i.e. ONNX's (M, C/group, kH, kW) flattened.
- * - Activations stay f32 between layers; a kernel quantises its input on load with the calibrated
- *   per-tensor (xScale, xZero) and writes its output dequantised with (yScale, yZero), so the
- *   values it stores are exactly those an int8 pipeline would hold. See shaders/int8_matmul.wgsl.
- * - bias is int32 with scale xScale*wScale[n]; mult[n] = fround(xScale*wScale[n]/yScale) is the
- *   f32 requantisation multiplier. Both are baked in at upload, so a call must pass the same
- *   xScale and yScale (checked).
+ * - Activations stay f32 between layers; a kernel quantises its input on load with a per-tensor
+ *   (xScale, xZero) read from a storage binding `xq` = (xScale, xZero, fround(1/xScale), 0):
+ *   q = clamp(round(x * invXScale) + xZero + xShift, -128, 127), the arithmetic zero being
+ *   xZero + xShift. Static calls (Int8Quant's xScale, xZero) upload xq per call; dynamic calls
+ *   pass `Int8Quant.xq`, a GPU tensor such as dynamicQuantParams' qparams, whose uint8-grid zero
+ *   xShift = -128 moves onto the int8 grid.
+ * - The output depends on how the weights were uploaded (Int8WeightSpec.output):
+ *   'requant' (default): bias is int32 with scale xScale*wScale[n]; mult[n] =
+ *     fround(xScale*wScale[n]/yScale) requantises onto (yScale, yZero) and the kernel stores the
+ *     dequantised int8 value, exactly what an int8 pipeline would hold. Both are baked in at
+ *     upload, so a call must pass the same xScale and yScale (checked), and cannot be dynamic.
+ *   'float': y = fround(fround(f32(acc) * fround(xScale*wScale[n])) + biasF[n]), acc without
+ *     bias, ReLU as max(y, 0); no requantisation, so yScale/yZero are unused and the weights fit
+ *     any xScale, static or dynamic (ONNX MatMulInteger/ConvInteger followed by Mul and Add).
+ * See shaders/int8_matmul.wgsl.
  */
 import dot4Builtin from '../shaders/dot4_builtin.wgsl?raw';
 import dot4Unpacked from '../shaders/dot4_unpacked.wgsl?raw';
 import type { GpuContext, UniformWriter } from '../gpu/context';
+import { sizeOf } from '../core/shape';
+import type { GpuTensor } from './common';
 
-/** Host-side int8 weights as a quantiser produces them. */
-export interface Int8WeightSpec {
+interface Int8WeightBase {
   q: Int8Array; // (N, K) row-major
   N: number;
   K: number;
   scale: Float32Array; // (N)
   zero: Int8Array; // (N)
-  biasQ: Int32Array | null; // (N), scale xScale*scale[n]
-  xScale: number; // the input's calibrated scale, for mult and bias
-  yScale: number; // the output's calibrated scale, for mult
   /** The original weight shape, e.g. (M, C/group, kH, kW) for a conv; default (N, K). */
   shape?: number[];
 }
+
+/** Int8 weights whose kernels requantise their output onto a calibrated int8 grid (the default). */
+export interface Int8RequantWeightSpec extends Int8WeightBase {
+  output?: 'requant';
+  biasQ: Int32Array | null; // (N), scale xScale*scale[n]
+  xScale: number; // the input's calibrated scale, for mult and bias
+  yScale: number; // the output's calibrated scale, for mult
+}
+
+/** Int8 weights whose kernels write float: y = acc * xScale * scale[n] + biasF[n]. */
+export interface Int8FloatWeightSpec extends Int8WeightBase {
+  output: 'float';
+  biasF: Float32Array | null; // (N), real units
+}
+
+/** Host-side int8 weights as a quantiser produces them. */
+export type Int8WeightSpec = Int8RequantWeightSpec | Int8FloatWeightSpec;
 
 /** Int8 weights on the GPU, uploaded once by `uploadInt8Weights`. */
 export interface Int8Weights {
@@ -41,22 +65,36 @@ export interface Int8Weights {
   shape: number[];
   /** (N, K4) u32, 4 int8 per word along K. */
   packed: GPUBuffer;
-  /** (N) x vec4<u32>: wSum (i32, over the real K), wZero (i32), bias (i32), mult (f32 bits). */
+  /**
+   * (N) x vec4<u32>: wSum (i32, over the real K), wZero (i32), then for 'requant' bias (i32) and
+   * mult (f32 bits), for 'float' bias (f32 bits) and wScale (f32 bits).
+   */
   channels: GPUBuffer;
   /** Some wZero != 0, so kernels need the sum of xq. */
   asym: boolean;
-  xScale: number;
-  yScale: number;
+  output: 'requant' | 'float';
+  /** The scales 'requant' weights were baked for; null for 'float'. */
+  xScale: number | null;
+  yScale: number | null;
 }
 
-/** The calibrated per-tensor quantisation of a kernel's input x and output y. */
+/** A kernel call's quantisation of its input x and output y. */
 export interface Int8Quant {
+  /** Static input quantisation; unused when `xq` is given. */
   xScale: number;
   xZero: number;
+  /** Output quantisation; unused by 'float' weights. */
   yScale: number;
   yZero: number;
-  /** Fused ReLU: yq clamps at yZero (real 0) instead of -128. */
+  /** Fused ReLU: yq clamps at yZero (real 0) instead of -128; 'float' output: max(y, 0). */
   relu: boolean;
+  /**
+   * Dynamic input quantisation: f32[4] (xScale, xZero, 1/xScale, unused) on the GPU, e.g.
+   * dynamicQuantParams' qparams. Needs 'float' weights.
+   */
+  xq?: GpuTensor;
+  /** Added to the input zero point (static or xq's): -128 runs a uint8 grid on these int8 kernels. Default 0. */
+  xShift?: number;
 }
 
 export interface Int8Options {
@@ -85,20 +123,25 @@ export function requantMultipliers(xScale: number, wScale: Float32Array, yScale:
   return Float32Array.from(wScale, (s) => (xScale * s) / yScale);
 }
 
-/** The per-channel table bound beside the weights: (wSum, wZero, bias, mult bits) per channel. */
+/** The per-channel table bound beside the weights, laid out as `Int8Weights.channels`. */
 export function channelTable(spec: Int8WeightSpec): Uint32Array {
   const { q, N, K } = spec;
   const words = new Uint32Array(4 * N);
   const i32 = new Int32Array(words.buffer);
   const f32 = new Float32Array(words.buffer);
-  const mult = requantMultipliers(spec.xScale, spec.scale, spec.yScale);
+  const mult = spec.output === 'float' ? null : requantMultipliers(spec.xScale, spec.scale, spec.yScale);
   for (let n = 0; n < N; n++) {
     let s = 0;
     for (let k = 0; k < K; k++) s += q[n * K + k]!;
     i32[4 * n] = s;
     i32[4 * n + 1] = spec.zero[n]!;
-    i32[4 * n + 2] = spec.biasQ ? spec.biasQ[n]! : 0;
-    f32[4 * n + 3] = mult[n]!;
+    if (spec.output === 'float') {
+      f32[4 * n + 2] = spec.biasF ? spec.biasF[n]! : 0;
+      f32[4 * n + 3] = spec.scale[n]!;
+    } else {
+      i32[4 * n + 2] = spec.biasQ ? spec.biasQ[n]! : 0;
+      f32[4 * n + 3] = mult![n]!;
+    }
   }
   return words;
 }
@@ -110,10 +153,12 @@ export function uploadInt8Weights(ctx: GpuContext, label: string, spec: Int8Weig
   if (shape[0] !== N || shape.slice(1).reduce((a, b) => a * b, 1) !== K) {
     throw new Error(`${label}: weight shape (${shape}) does not flatten to (N, K) = (${N}, ${K})`);
   }
-  if (spec.scale.length !== N || spec.zero.length !== N || (spec.biasQ && spec.biasQ.length !== N)) {
+  const bias = spec.output === 'float' ? spec.biasF : spec.biasQ;
+  if (spec.scale.length !== N || spec.zero.length !== N || (bias && bias.length !== N)) {
     throw new Error(`${label}: scale, zero and bias need one entry per output channel (${N})`);
   }
-  if (!(spec.xScale > 0 && spec.yScale > 0) || spec.scale.some((s) => !(s > 0 && Number.isFinite(s)))) {
+  const requant = spec.output !== 'float';
+  if ((requant && !(spec.xScale > 0 && spec.yScale > 0)) || spec.scale.some((s) => !(s > 0 && Number.isFinite(s)))) {
     throw new Error(`${label}: scales must be positive and finite`);
   }
   const { packed, K4 } = packInt8Weights(spec.q, N, K, spec.zero);
@@ -122,8 +167,9 @@ export function uploadInt8Weights(ctx: GpuContext, label: string, spec: Int8Weig
     packed: ctx.upload(`${label}:packed`, packed),
     channels: ctx.upload(`${label}:channels`, channelTable(spec)),
     asym: spec.zero.some((z) => z !== 0),
-    xScale: spec.xScale,
-    yScale: spec.yScale,
+    output: requant ? 'requant' : 'float',
+    xScale: requant ? spec.xScale : null,
+    yScale: requant ? spec.yScale : null,
   };
 }
 
@@ -149,23 +195,50 @@ export function dot4Variant(ctx: GpuContext, opts?: Int8Options): 'dot4i8' | 'un
 /**
  * The pipeline of `kernel` for the call's dot4 variant. The variant is in the name, not an
  * override, because the two are different modules (the builtin one does not compile without the
- * feature); ReLU and bias are data (the clamp floor and a zero bias), so nothing else specialises.
+ * feature); ReLU and bias are data (the clamp floor and a zero bias). `constants` are a kernel's
+ * tile-shape overrides (int8_conv_gemm's TX), a fixed handful of values, never sizes.
  */
-export function int8Pipeline(ctx: GpuContext, kernel: string, code: string, opts?: Int8Options): GPUComputePipeline {
+export function int8Pipeline(
+  ctx: GpuContext, kernel: string, code: string, opts?: Int8Options, constants: Record<string, number> = {},
+): GPUComputePipeline {
   const variant = dot4Variant(ctx, opts);
-  return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), {});
+  return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), constants);
 }
 
-/** Appends the quantisation fields both int8 params structs end with (K ... asym), after checking `q`. */
-export function writeQuantFields(u: UniformWriter, w: Int8Weights, q: Int8Quant, what: string): UniformWriter {
+/**
+ * Appends the quantisation fields both int8 params structs end with (K ... relu) after checking
+ * `q` against `w`, and returns the finished uniform with the `xq` buffer to bind: q.xq's, or
+ * (xScale, xZero, fround(1/xScale), 0) uploaded for a static call.
+ */
+export function int8QuantBindings(
+  ctx: GpuContext, u: UniformWriter, w: Int8Weights, q: Int8Quant, what: string,
+): { params: GPUBuffer; xq: GPUBuffer } {
   const isZero = (z: number) => Number.isInteger(z) && z >= -128 && z <= 127;
-  if (!isZero(q.xZero) || !isZero(q.yZero)) throw new Error(`${what}: zero points must be integers in [-128, 127], got ${q.xZero}, ${q.yZero}`);
-  if (q.xScale !== w.xScale || q.yScale !== w.yScale) {
-    throw new Error(`${what}: weights '${w.label}' were uploaded for xScale ${w.xScale}, yScale ${w.yScale} but the call uses ${q.xScale}, ${q.yScale}; upload them again`);
+  const xShift = q.xShift ?? 0;
+  if (!Number.isInteger(xShift)) throw new Error(`${what}: xShift must be an integer, got ${xShift}`);
+  const floatOut = w.output === 'float';
+  if (q.xq) {
+    if (!floatOut) {
+      throw new Error(`${what}: dynamic input quantisation (q.xq) needs weights uploaded with output 'float'; '${w.label}' requantises with a multiplier baked for a known xScale`);
+    }
+    if (sizeOf(q.xq.shape) !== 4) throw new Error(`${what}: q.xq must hold 4 values (xScale, xZero, 1/xScale, 0), got [${q.xq.shape}]`);
+  } else {
+    if (!isZero(q.xZero + xShift)) throw new Error(`${what}: zero points must be integers in [-128, 127], got xZero ${q.xZero} + xShift ${xShift}`);
+    if (!(q.xScale > 0 && Number.isFinite(q.xScale))) throw new Error(`${what}: xScale must be positive and finite, got ${q.xScale}`);
   }
-  return u.u32(w.K).u32(w.K4)
-    .i32(q.xZero).i32(q.yZero)
-    .i32(q.relu ? q.yZero : -128).i32(127)
-    .f32(1 / q.xScale).f32(q.yScale) // f32() rounds: invXScale = fround(1/xScale)
-    .u32(w.asym ? 1 : 0);
+  if (!floatOut) {
+    if (!isZero(q.yZero)) throw new Error(`${what}: zero points must be integers in [-128, 127], got yZero ${q.yZero}`);
+    if (q.xScale !== w.xScale || q.yScale !== w.yScale) {
+      throw new Error(`${what}: weights '${w.label}' were uploaded for xScale ${w.xScale}, yScale ${w.yScale} but the call uses ${q.xScale}, ${q.yScale}; upload them again`);
+    }
+  }
+  const yZero = floatOut ? 0 : q.yZero;
+  u.u32(w.K).u32(w.K4)
+    .i32(xShift).i32(yZero)
+    .i32(q.relu ? yZero : -128).i32(127)
+    .u32(floatOut ? 1 : 0).f32(floatOut ? 1 : q.yScale) // float: an opaque 1 (the shaders' fma guard)
+    .u32(w.asym ? 1 : 0).u32(q.relu ? 1 : 0);
+  // Float32Array rounds: invXScale = fround(1/xScale), as before xq was a binding.
+  const xq = q.xq?.buffer ?? ctx.upload(`${what}:xq`, Float32Array.of(q.xScale, q.xZero, 1 / q.xScale, 0));
+  return { params: ctx.uniform(`${what}:params`, u.finish()), xq };
 }

@@ -333,6 +333,44 @@ const unsqueeze: ShapeRule = (c) => {
 };
 
 /**
+ * QuantizeLinear / DequantizeLinear: same shape; the scale and zero point are a scalar (per
+ * tensor) or a 1-D tensor along `axis`. Q's output type is its zero point's (uint8 when absent).
+ */
+function linearQuantRule(quantize: boolean): ShapeRule {
+  return (c) => {
+    const x = input(c, 0, 'x'), scale = input(c, 1, 'scale'), zero = c.inputs[2];
+    const per = sizeOf(scale.shape);
+    if (scale.shape.length > 1) throw nodeError(c.node, `scale is ${fmt(scale.shape)}; it must be a scalar or 1-D`);
+    if (per > 1) {
+      const axis = axisIn(c.node, attrInt(c.node, 'axis', 1), x.shape.length);
+      if (x.shape[axis] !== per) throw nodeError(c.node, `scale has ${per} values but axis ${axis} of x ${fmt(x.shape)} has ${x.shape[axis]}`);
+    }
+    if (zero && sizeOf(zero.shape) !== per) throw nodeError(c.node, `zero point ${fmt(zero.shape)} and scale ${fmt(scale.shape)} differ in shape`);
+    if (quantize) {
+      const dtype = zero?.dtype ?? 'uint8';
+      if (!QUANTIZED_TYPES.has(dtype)) throw nodeError(c.node, `quantizing to ${dtype} is not supported (int8, uint8, int16, uint16)`);
+      return [{ dtype, shape: x.shape }];
+    }
+    return [{ dtype: 'float32', shape: x.shape }];
+  };
+}
+export const QUANTIZED_TYPES: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16', 'uint16']);
+
+const dynamicQuantize: ShapeRule = (c) => {
+  const x = input(c, 0, 'x');
+  return [{ dtype: 'uint8', shape: x.shape }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+};
+
+/** The engine's int8 matmul (engine/lower-qdq.ts): x (..., K) times weights stored (N, K) or (K, N). */
+const int8Gemm: ShapeRule = (c) => {
+  const x = input(c, 0, 'x'), w = input(c, 1, 'weights');
+  const rows = attrInt(c.node, 'rows_are_outputs', 1) !== 0;
+  const [n, k] = (rows ? w.shape : [w.shape[1], w.shape[0]]) as [number, number];
+  if (x.shape[x.shape.length - 1] !== k) throw nodeError(c.node, `x is ${fmt(x.shape)} but the weights ${fmt(w.shape)} need K = ${k} last`);
+  return [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), n] }];
+};
+
+/**
  * The engine's binary ops (engine/ops-binary.ts): the float op's shape, its weight taken from
  * 'weight_shape' once the packed bits (N, ceil(K/32)) uint32, alpha (N) and bias (N) fit it.
  */
@@ -356,7 +394,9 @@ function binaryRule(float: ShapeRule, attrs: Node['attrs']): ShapeRule {
 export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   Conv: conv, Gemm: gemm, MatMul: matmul,
   // The engine's lowered integer ops (engine/lower-qdq.ts) have the shapes of the ops they replace.
-  StudioInt8Conv: conv, StudioInt8Gemm: gemm, StudioFakeQuant: same,
+  StudioInt8Conv: conv, StudioInt8Gemm: int8Gemm, StudioFakeQuant: same,
+  StudioDynamicRange: (c) => { input(c, 0, 'x'); return [{ dtype: 'float32', shape: [4] }]; }, // (scale, zero, 1/scale, 0)
+  QuantizeLinear: linearQuantRule(true), DequantizeLinear: linearQuantRule(false), DynamicQuantizeLinear: dynamicQuantize,
   StudioXnorConv: binaryRule(conv, {}),
   StudioXnorGemm: binaryRule(gemm, { transA: { type: 'int', value: 0 }, transB: { type: 'int', value: 1 } }),
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast,

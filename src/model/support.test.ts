@@ -63,7 +63,7 @@ describe('checkSupport', () => {
     b.output(y, 'float32', ['N', 4]);
     b.output(b.node('Shape', [y]), 'int64', [2]);
     const problems = supportProblems(b.build(), RUNNABLE, FOLDABLE);
-    expect(problems).toEqual(["graph input 'ids' is int64; the studio computes in float32 and takes float32 inputs"]);
+    expect(problems).toEqual(["graph input 'ids' is int64; the studio takes and returns float32, and int8/uint8/int16/uint16/int32 as quantized values"]);
   });
 
   test('subgraph attributes are refused, and every problem lands in the same error', () => {

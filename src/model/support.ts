@@ -5,6 +5,9 @@
 import { ModelError } from '../core/errors';
 import type { Model } from './ir';
 
+/** Integer tensors the engine carries as float32 holding their values (exact below 2^24). */
+const INTEGER_VALUES: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32']);
+
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
 const RANGE = `${MIN_OPSET}–${MAX_OPSET}`;
@@ -42,10 +45,11 @@ export function supportProblems(
 
   for (const [kind, values] of [['input', graph.inputs], ['output', graph.outputs]] as const) {
     for (const v of values) {
-      // Integer outputs can only come from folded shape arithmetic (Shape, Gather, ...), which the engine returns as constants.
-      const ok = v.dtype === 'float32' || (kind === 'output' && (v.dtype === 'int64' || v.dtype === 'int32'));
+      // Quantized tensors (int8/uint8, int32 accumulators) travel as float32 holding integers; int64
+      // outputs can only come from folded shape arithmetic (Shape, Gather, ...), returned as constants.
+      const ok = v.dtype === 'float32' || INTEGER_VALUES.has(v.dtype) || (kind === 'output' && v.dtype === 'int64');
       if (!ok) {
-        problems.push(`graph ${kind} '${v.name}' is ${v.dtype}; the studio computes in float32 and takes float32 inputs`);
+        problems.push(`graph ${kind} '${v.name}' is ${v.dtype}; the studio takes and returns float32, and int8/uint8/int16/uint16/int32 as quantized values`);
       }
     }
   }

@@ -1,9 +1,10 @@
 // Uses dot4() from dot4_builtin.wgsl or dot4_unpacked.wgsl (kernels/int8.ts `withDot4`).
 // Integer-arithmetic 2-D convolution (ONNX Conv, NCHW, groups, strides, pads, dilations), with the
-// same quantise-on-load / i32 accumulate / requantise / dequantise steps as int8_matmul.wgsl, read
-// there. K = (C/group)*KH*KW in (c, kh, kw) order, the order of the host-packed weights (M, K4).
-// Padding positions take xq = xZero (a real zero); K's tail past K takes xq = 0 against the
-// weights' wZero tail, so it adds nothing to either the products or the row sum.
+// same quantise-on-load (xq binding, xShift) / i32 accumulate / requant-or-float epilogue steps as
+// int8_matmul.wgsl, read there. K = (C/group)*KH*KW in (c, kh, kw) order, the order of the
+// host-packed weights (M, K4). Padding positions take xq = xZero (the shifted zero point: a real
+// zero); K's tail past K takes xq = 0 against the weights' wZero tail, so it adds nothing to
+// either the products or the row sum.
 // Each invocation computes one output pixel for up to 4 output channels of one group, so every
 // packed x word (4 quantised values) feeds 4 dot4s, and the weight reads are the same address
 // across the workgroup. Pixel is the fastest-varying index, so neighbouring invocations read
@@ -18,22 +19,29 @@ struct Params {
   dilH: u32, dilW: u32, group: u32, cPerGroup: u32,
   mPerGroup: u32, mPer: u32, blocksPerGroup: u32, total: u32,
   K: u32, K4: u32,
-  xZero: i32, yZero: i32,
-  lo: i32, hi: i32, // output clamp in yq units
-  invXScale: f32, yScale: f32,
+  xShift: i32, yZero: i32, // xShift: added to xq's zero point
+  lo: i32, hi: i32, // output clamp in yq units (requant)
+  floatOut: u32, yScale: f32, // yScale: 1 for float output
   asym: u32, // unused here: the row sum costs one add per value, cheaper than a branch
+  relu: u32, // float output only; requant clamps at lo
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;         // (N, C, H, W)
 @group(0) @binding(2) var<storage, read> w: array<u32>;         // (M, K4) packed int8
-@group(0) @binding(3) var<storage, read> chan: array<vec4<u32>>; // (M): wSum, wZero, bias (i32), mult (f32 bits)
+@group(0) @binding(3) var<storage, read> chan: array<vec4<u32>>; // (M): wSum, wZero (i32), then bias (i32), mult (f32 bits)
+                                                                 // or, float output, biasF, wScale (f32 bits)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;   // (N, M, OH, OW)
+@group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
+
+// xq's values, read once per invocation at the top of main.
+var<private> xZero: i32;
+var<private> invXScale: f32;
 
 fn quantize(v: f32) -> i32 {
   // Clamp before converting: a huge or infinite x must not overflow the i32 conversion.
-  let r = clamp(round(v * params.invXScale), -512.0, 512.0);
-  return clamp(i32(r) + params.xZero, -128, 127);
+  let r = clamp(round(v * invXScale), -512.0, 512.0);
+  return clamp(i32(r) + xZero, -128, 127);
 }
 
 fn pack4(q: vec4<i32>) -> u32 {
@@ -41,8 +49,14 @@ fn pack4(q: vec4<i32>) -> u32 {
   return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
 }
 
-fn requantize(acc: i32, mult: f32) -> f32 {
-  let r = clamp(round(f32(acc) * mult), -512.0, 512.0);
+// acc excludes bias; ch is the channel's table entry. As in int8_matmul.wgsl.
+fn epilogue(acc: i32, ch: vec4<u32>) -> f32 {
+  if (params.floatOut != 0u) {
+    let p = f32(acc) * (xq[0] * bitcast<f32>(ch.w));
+    let y = p * params.yScale + bitcast<f32>(ch.z); // yScale = 1: see int8_matmul.wgsl
+    return select(y, max(y, 0.0), params.relu != 0u);
+  }
+  let r = clamp(round(f32(acc + bitcast<i32>(ch.z)) * bitcast<f32>(ch.w)), -512.0, 512.0);
   let q = clamp(i32(r) + params.yZero, params.lo, params.hi);
   return f32(q - params.yZero) * params.yScale;
 }
@@ -54,7 +68,7 @@ fn next(tap: ptr<function, vec3<u32>>, xBase: u32, ih0: i32, iw0: i32) -> i32 {
   if (t.x >= params.cPerGroup) { return 0; }
   let ih = ih0 + i32(t.y * params.dilH);
   let iw = iw0 + i32(t.z * params.dilW);
-  var v = params.xZero;
+  var v = xZero;
   if (ih >= 0 && ih < i32(params.H) && iw >= 0 && iw < i32(params.W)) {
     v = quantize(x[xBase + (t.x * params.H + u32(ih)) * params.W + u32(iw)]);
   }
@@ -69,6 +83,8 @@ fn next(tap: ptr<function, vec3<u32>>, xBase: u32, ih0: i32, iw0: i32) -> i32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.total) { return; }
+  xZero = i32(xq[1]) + params.xShift;
+  invXScale = xq[2];
   // i = ((n * group + g) * blocksPerGroup + block) * OH*OW + pixel
   let ohw = params.OH * params.OW;
   let p = i % ohw;
@@ -111,8 +127,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var j = 0u; j < mCount; j++) {
     let ch = chan[m0 + j];
     let wZero = bitcast<i32>(ch.y);
-    let a = acc[j] + bitcast<i32>(ch.z) - params.xZero * bitcast<i32>(ch.x)
-      + i32(params.K) * params.xZero * wZero - wZero * rowSum;
-    y[yBase + j * ohw] = requantize(a, bitcast<f32>(ch.w));
+    let a = acc[j] - xZero * bitcast<i32>(ch.x) + i32(params.K) * xZero * wZero - wZero * rowSum;
+    y[yBase + j * ohw] = epilogue(a, ch);
   }
 }

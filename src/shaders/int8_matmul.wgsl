@@ -2,15 +2,20 @@
 // Integer-arithmetic matmul after Jacob et al. 2018, y (M, N) from f32 x (M, K) and int8 weights
 // pre-packed 4 per u32 along K, layout (N, K4). Per output:
 //   xq  = clamp(round(x * invXScale) + xZero, -128, 127)     quantised on load, 4 K values per u32
-//   acc = sum_k (xq - xZero)(wq - wZero[n]) + bias[n]         in i32, wrapping like the CPU reference
-//       = sum xq*wq - xZero*wSum[n] - wZero[n]*sum xq + K*xZero*wZero[n] + bias[n]
-//   yq  = clamp(round(f32(acc) * mult[n]) + yZero, lo, hi)    lo = yZero fuses ReLU
-//   y   = f32(yq - yZero) * yScale                            stored dequantised for f32 consumers
-// round() is half-to-even and every float step is one correctly rounded f32 multiply, so the CPU
-// reference (kernels/int8.ref.ts) can match bit for bit. Tiling as in matmul.wgsl: 16x16 threads,
-// a 64x64 output tile, each thread a 4x4 block (rows ty + 16i, cols tx + 16j); K walked 8 packed
-// words (32 values) at a time through workgroup memory, so each x value is quantised once per tile.
-// grid = (ceil(N/64), ceil(M/64), 1). Sizes and quantisation parameters are all in params.
+//   acc = sum_k (xq - xZero)(wq - wZero[n])                   in i32, wrapping like the CPU reference
+//       = sum xq*wq - xZero*wSum[n] - wZero[n]*sum xq + K*xZero*wZero[n]
+// then one of two epilogues (params.floatOut, uniform so one pipeline serves both):
+//   requant: yq = clamp(round(f32(acc + bias[n]) * mult[n]) + yZero, lo, hi)   lo = yZero fuses ReLU
+//            y  = f32(yq - yZero) * yScale                    stored dequantised for f32 consumers
+//   float:   y  = f32(acc) * (xScale * wScale[n]) + biasF[n], then max(y, 0) for ReLU
+// (xScale, xZero, invXScale) come from the storage binding xq, static (uploaded by the host) or
+// computed on the GPU (dynamicQuantParams); xZero there is shifted by params.xShift (-128 puts a
+// uint8 grid on int8). round() is half-to-even and every float step is one correctly rounded f32
+// operation, so the CPU reference (kernels/int8.ref.ts) can match bit for bit (the float
+// epilogue guards its multiply-add against fma contraction, see epilogue()).
+// Tiling as in matmul.wgsl: 16x16 threads, a 64x64 output tile, each thread a 4x4 block (rows
+// ty + 16i, cols tx + 16j); K walked 8 packed words (32 values) at a time through workgroup
+// memory, so each x value is quantised once per tile. grid = (ceil(N/64), ceil(M/64), 1).
 
 const TS = 16u;
 const R = 4u;
@@ -21,25 +26,32 @@ const BK4 = 8u; // packed words per K tile
 struct Params {
   M: u32, N: u32,
   K: u32, K4: u32,
-  xZero: i32, yZero: i32,
-  lo: i32, hi: i32, // output clamp in yq units
-  invXScale: f32, yScale: f32,
+  xShift: i32, yZero: i32, // xShift: added to xq's zero point
+  lo: i32, hi: i32, // output clamp in yq units (requant)
+  floatOut: u32, yScale: f32, // yScale: 1 for float output
   asym: u32, // some wZero != 0: the kernel needs sum xq per row
+  relu: u32, // float output only; requant clamps at lo
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;         // (M, K)
 @group(0) @binding(2) var<storage, read> w: array<u32>;         // (N, K4) packed int8
-@group(0) @binding(3) var<storage, read> chan: array<vec4<u32>>; // (N): wSum, wZero, bias (i32), mult (f32 bits)
+@group(0) @binding(3) var<storage, read> chan: array<vec4<u32>>; // (N): wSum, wZero (i32), then bias (i32), mult (f32 bits)
+                                                                 // or, float output, biasF, wScale (f32 bits)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;   // (M, N)
+@group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
+
+// xq's values, read once per invocation at the top of main.
+var<private> xZero: i32;
+var<private> invXScale: f32;
 
 var<workgroup> Xs: array<u32, 512>; // [BK4][BM]
 var<workgroup> Ws: array<u32, 512>; // [BK4][BN]
 
 fn quantize(v: f32) -> i32 {
   // Clamp before converting: a huge or infinite x must not overflow the i32 conversion.
-  let r = clamp(round(v * params.invXScale), -512.0, 512.0);
-  return clamp(i32(r) + params.xZero, -128, 127);
+  let r = clamp(round(v * invXScale), -512.0, 512.0);
+  return clamp(i32(r) + xZero, -128, 127);
 }
 
 fn pack4(q: vec4<i32>) -> u32 {
@@ -47,8 +59,16 @@ fn pack4(q: vec4<i32>) -> u32 {
   return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
 }
 
-fn requantize(acc: i32, mult: f32) -> f32 {
-  let r = clamp(round(f32(acc) * mult), -512.0, 512.0);
+// acc excludes bias; ch is the channel's table entry.
+fn epilogue(acc: i32, ch: vec4<u32>) -> f32 {
+  if (params.floatOut != 0u) {
+    // params.yScale is 1 here but unknown to the compiler: should it contract the multiply and add
+    // into an fma, fma(p, 1, bias) still adds the rounded product p, as the reference does.
+    let p = f32(acc) * (xq[0] * bitcast<f32>(ch.w));
+    let y = p * params.yScale + bitcast<f32>(ch.z);
+    return select(y, max(y, 0.0), params.relu != 0u);
+  }
+  let r = clamp(round(f32(acc + bitcast<i32>(ch.z)) * bitcast<f32>(ch.w)), -512.0, 512.0);
   let q = clamp(i32(r) + params.yZero, params.lo, params.hi);
   return f32(q - params.yZero) * params.yScale;
 }
@@ -56,6 +76,8 @@ fn requantize(acc: i32, mult: f32) -> f32 {
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
+  xZero = i32(xq[1]) + params.xShift;
+  invXScale = xq[2];
   let M = params.M;
   let N = params.N;
   let K = params.K;
@@ -119,13 +141,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (n >= N) { break; }
     let ch = chan[n];
     let wZero = bitcast<i32>(ch.y);
-    let mult = bitcast<f32>(ch.w);
-    // The per-column terms of the zero-point expansion, plus bias.
-    let colTerm = bitcast<i32>(ch.z) - params.xZero * bitcast<i32>(ch.x) + i32(K) * params.xZero * wZero;
+    // The per-column terms of the zero-point expansion.
+    let colTerm = i32(K) * xZero * wZero - xZero * bitcast<i32>(ch.x);
     for (var i = 0u; i < R; i++) {
       let m = row0 + lid.y + i * TS;
       if (m >= M) { break; }
-      y[m * N + n] = requantize(acc[i * R + j] + colTerm - wZero * rowSum[i], mult);
+      y[m * N + n] = epilogue(acc[i * R + j] + colTerm - wZero * rowSum[i], ch);
     }
   }
 }
