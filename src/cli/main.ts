@@ -2,7 +2,7 @@
  * Headless CLI: the same runtime, engine and WGSL kernels as the studio, on Dawn.
  *   npm run cli -- eval <model.onnx> [--images F --labels F] [--preprocess raw|unit|normalize]
  *                       [--mean M --std S] [--limit N] [--batch B] [--runs R] [--json]
- *   npm run cli -- quantize <model.onnx> --int8 [--per-tensor] [--asymmetric]
+ *   npm run cli -- quantize <model.onnx> --int8 [--per-tensor] [--asymmetric] [--dynamic]
  *                       [--calibration minmax|percentile|mse] [--percentile P] [--calibration-samples N]
  *                       --out <file.onnx> [--json] (+ the eval flags for the before/after evaluation)
  *   npm run cli -- quantize <model.onnx> --binary [--keep-first-last (default) | --binarize-all]
@@ -14,7 +14,7 @@ import { evalOptions, openRuntime, preprocessFrom, printEval, progress, toJson, 
 import { quantizeCommand } from './quantize';
 
 const USAGE = `usage: npm run cli -- eval <model.onnx> [--images <idx> --labels <idx>] [--preprocess raw|unit|normalize] [--mean M --std S] [--limit N] [--json]
-       npm run cli -- quantize <model.onnx> --int8 [--per-tensor] [--asymmetric] [--calibration minmax|percentile|mse] [--calibration-samples N] --out <file.onnx> [--json]
+       npm run cli -- quantize <model.onnx> --int8 [--per-tensor] [--asymmetric] [--dynamic] [--calibration minmax|percentile|mse] [--calibration-samples N] --out <file.onnx> [--json]
        npm run cli -- quantize <model.onnx> --binary [--keep-first-last | --binarize-all] [--activation-scale] --out <file.onnx> [--json]`;
 
 async function main(): Promise<number> {

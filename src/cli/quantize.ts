@@ -1,7 +1,8 @@
 /**
  * `quantize <model.onnx> --int8 ... --out <file.onnx>`: calibrate on the MNIST training set (or
  * --calibration-images/--calibration-labels), write the QDQ model, and report size, accuracy and
- * latency before and after on the evaluation set. `--binary` writes the studio's binary format
+ * latency before and after on the evaluation set; --dynamic measures activation ranges per batch
+ * at run time (DynamicQuantizeLinear) instead of calibrating them. `--binary` writes the studio's binary format
  * (docs/binary-format.md) instead; it needs no calibration data.
  */
 import { statSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ export function recipeFrom(flags: Flags): Int8Recipe {
     calibration,
     percentile: num(flags.percentile, 'percentile', DEFAULT_INT8_RECIPE.percentile),
     samples: positiveInt(flags['calibration-samples'], 'calibration-samples', DEFAULT_INT8_RECIPE.samples)!,
+    activations: switchOn(flags, 'dynamic') ? 'dynamic' : 'static',
   };
 }
 
@@ -58,7 +60,8 @@ export async function quantizeCommand(positional: string[], flags: Flags) {
   const calImages = typeof flags['calibration-images'] === 'string' ? flags['calibration-images'] : join(MNIST, 'train-images-idx3-ubyte');
   const calLabels = typeof flags['calibration-labels'] === 'string' ? flags['calibration-labels'] : join(MNIST, 'train-labels-idx1-ubyte');
   const runtimeModel = runtime.currentModel!;
-  const calibration = await readDataset(calImages, calLabels, 'calibration');
+  // Dynamic quantization measures ranges per batch at run time: it reads no calibration data.
+  const calibration = recipe.activations === 'dynamic' ? undefined : await readDataset(calImages, calLabels, 'calibration');
   const q = await runtime.quantizeInt8(recipe, pre, calibration,
     flags.json ? undefined : (done, total) => process.stderr.write(`\rcalibration ${done}/${total}   `));
   const bytes = exportOnnx(q.model);

@@ -24,6 +24,7 @@ export async function quantizeInt8(
     const why = plan.skipped.map((s) => `'${s.node}': ${s.reason}`).join('; ');
     throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
   }
+  if (recipe.activations === 'dynamic') return { model: applyInt8(model, plan, {}, recipe), plan, ranges: {}, params: {} };
   const observers = await observeTensors(ctx, model, plan.targets, batchAt, recipe.samples, 64, onProgress, signal);
   const ranges = Object.fromEntries(Object.entries(observers).map(([t, o]) => [t, o.range(recipe.calibration, recipe.percentile)]));
   const params = activationParams(model, plan, ranges, recipe);

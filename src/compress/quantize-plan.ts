@@ -15,6 +15,13 @@ export interface Int8Recipe {
   symmetricWeights: boolean;
   /** Activations are asymmetric by default: after ReLU they are all ≥ 0 and would waste half the range. */
   symmetricActivations: boolean;
+  /**
+   * 'static': activation ranges calibrated once (QuantizeLinear/DequantizeLinear pairs with fixed
+   * scales). 'dynamic': each layer's input range is measured per batch at run time
+   * (DynamicQuantizeLinear), which needs no calibration data and follows outliers, at the cost
+   * of a reduction per layer and float outputs between layers.
+   */
+  activations: 'static' | 'dynamic';
   calibration: 'minmax' | 'percentile' | 'mse';
   /** For percentile calibration; 99.99 keeps all but the rarest outliers. */
   percentile: number;
@@ -29,6 +36,7 @@ export const DEFAULT_INT8_RECIPE: Int8Recipe = {
   perChannel: true,
   symmetricWeights: true,
   symmetricActivations: false,
+  activations: 'static',
   calibration: 'minmax',
   percentile: 99.99,
   samples: 256,

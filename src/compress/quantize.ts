@@ -89,9 +89,27 @@ export function applyInt8(model: Model, plan: QuantPlan, params: Record<string, 
     );
   };
 
+  // Dynamic: each layer's input range is measured per batch; the bias stays float (its scale
+  // x_scale·w_scale is known only at run time) and outputs stay float.
+  const dynamicQuant = (x: string) => {
+    nodes.push(
+      { name: `${x}::DynamicQuantizeLinear`, opType: 'DynamicQuantizeLinear', domain: '', inputs: [x], outputs: [`${x}::uint8`, `${x}::scale`, `${x}::zero_point`], attrs: {} },
+      { name: `${x}::DequantizeLinear`, opType: 'DequantizeLinear', domain: '', inputs: [`${x}::uint8`, `${x}::scale`, `${x}::zero_point`], outputs: [`${x}::dequantized`], attrs: {} },
+    );
+  };
+  const dynamic = recipe.activations === 'dynamic';
+
   for (const original of g.nodes) {
     const node = { ...original, inputs: [...original.inputs], outputs: [...original.outputs] };
     const layer = byName.get(node.name);
+    if (layer && dynamic) {
+      const x = layer.input;
+      if (!dequantizedInputs.has(x)) { dequantizedInputs.set(x, `${x}::dequantized`); dynamicQuant(x); }
+      node.inputs[0] = dequantizedInputs.get(x)!;
+      quantizeLayerConstants(node, layer, null, recipe, init, nodes, shared);
+      nodes.push(node);
+      continue;
+    }
     if (layer) {
       const x = layer.input;
       if (!quantizedOutputs.has(x)) {
@@ -100,18 +118,19 @@ export function applyInt8(model: Model, plan: QuantPlan, params: Record<string, 
       }
       quantizeLayerConstants(node, layer, params[x]!, recipe, init, nodes, shared);
     }
-    const writes = outputOf.get(node.name);
+    const writes = dynamic ? undefined : outputOf.get(node.name); // dynamic outputs stay float
     if (writes) node.outputs[0] = `${writes.output}::float`;
     nodes.push(node);
     if (writes) qdq(writes.output, `${writes.output}::float`, writes.output);
   }
   g.nodes = nodes;
-  return { ...model, producer: model.producer ? `${model.producer} + compression-studio int8` : 'compression-studio int8', graph: g };
+  const tag = dynamic ? 'int8 dynamic' : 'int8';
+  return { ...model, producer: model.producer ? `${model.producer} + compression-studio ${tag}` : `compression-studio ${tag}`, graph: g };
 }
 
-/** Replaces the layer's weight and bias by int8/int32 initializers behind DequantizeLinear. */
+/** Replaces the layer's weight and bias by int8/int32 initializers behind DequantizeLinear; without x's grid (dynamic) the bias stays float. */
 function quantizeLayerConstants(
-  node: Node, layer: QuantLayer, x: QuantParams, recipe: Int8Recipe, init: Record<string, TensorData>, nodes: Node[], sharedConstants: ReadonlySet<string>,
+  node: Node, layer: QuantLayer, x: QuantParams | null, recipe: Int8Recipe, init: Record<string, TensorData>, nodes: Node[], sharedConstants: ReadonlySet<string>,
 ): void {
   const wName = node.inputs[1]!;
   const w = init[wName]!;
@@ -126,7 +145,7 @@ function quantizeLayerConstants(
   nodes.push({ name: `${wName}::DequantizeLinear`, opType: 'DequantizeLinear', domain: '', inputs: [`${wName}::int8`, `${wName}::scale`, `${wName}::zero_point`], outputs: [`${wName}::dequantized`], attrs: axisAttr });
   node.inputs[1] = `${wName}::dequantized`;
   const bName = node.inputs[2];
-  if (bName) {
+  if (bName && x) {
     const b = init[bName]!.data as Float32Array;
     const n = b.length;
     const bScale = new Float32Array(n), bq = new Int32Array(n);
@@ -141,5 +160,5 @@ function quantizeLayerConstants(
     node.inputs[2] = `${bName}::dequantized`;
   }
   // The float weights are gone unless another node still reads them.
-  for (const name of [wName, bName]) if (name && !sharedConstants.has(name)) delete init[name];
+  for (const name of [wName, x ? bName : undefined]) if (name && !sharedConstants.has(name)) delete init[name];
 }
