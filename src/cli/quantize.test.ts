@@ -1,0 +1,82 @@
+/**
+ * `quantize --int8` as a user runs it (vite-node, Dawn WebGPU): the JSON report, the written file
+ * read back by `eval`, and clear one-line refusals for bad calibration input or layers that cannot
+ * be quantized.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GraphBuilder } from '../model/builder';
+import { exportOnnx } from '../model/onnx-export';
+
+const tmp = mkdtempSync(join(tmpdir(), 'studio-quantize-'));
+
+function cli(...args: string[]) {
+  const r = spawnSync('npx', ['vite-node', 'src/cli/main.ts', '--', ...args], { encoding: 'utf8', timeout: 300_000 });
+  const errLines = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  return { code: r.status, stdout: r.stdout, errLines, last: r.stdout.trim().split('\n').at(-1) ?? '' };
+}
+
+function idx(dims: number[]): Uint8Array {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(4 + 4 * dims.length + n);
+  out[2] = 0x08; out[3] = dims.length;
+  dims.forEach((d, i) => new DataView(out.buffer).setUint32(4 + 4 * i, d));
+  return out;
+}
+
+/** An MNIST-shaped classifier whose only layer is a Gemm with alpha = 0.5, which int8 PTQ leaves alone. */
+function unquantizableModel(): string {
+  const b = new GraphBuilder('scaled', 13);
+  const w = b.initializer('w', { dtype: 'float32', dims: [10, 784], data: new Float32Array(7840).fill(0.01) });
+  b.output(b.node('Gemm', [b.input('input', 'float32', ['N', 784]), w], { transB: { type: 'int', value: 1 }, alpha: { type: 'float', value: 0.5 } }, { name: 'scaled_fc' }), 'float32', ['N', 10]);
+  const p = join(tmp, 'scaled.onnx');
+  writeFileSync(p, exportOnnx(b.build()));
+  return p;
+}
+
+describe('cli quantize --int8', () => {
+  it('--dynamic quantizes without calibration data, reports before/after, and eval reads the file', () => {
+    const out = join(tmp, 'mlp-dyn.onnx');
+    const r = cli('quantize', 'fixtures/mlp-mnist.onnx', '--int8', '--dynamic', '--out', out, '--limit', '500', '--runs', '2', '--json');
+    expect(r.errLines).toEqual([]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.last);
+    expect(j.recipe.activations).toBe('dynamic');
+    expect(j.quantizedLayers.length).toBeGreaterThan(0);
+    expect(j.weightBytes.ratio).toBeGreaterThan(3.5);
+    expect(j.accuracy.before).toBeGreaterThan(0.9);
+    expect(Math.abs(j.accuracy.drop)).toBeLessThan(0.02);
+    expect(j.latencyMs.before.median).toBeGreaterThan(0);
+    expect(j.latencyMs.after.median).toBeGreaterThan(0);
+    const back = cli('eval', out, '--limit', '500', '--runs', '2', '--json');
+    expect(back.code).toBe(0);
+    expect(JSON.parse(back.last).accuracy).toBe(j.accuracy.after);
+  });
+
+  const bad: [string, () => string[], RegExp][] = [
+    ['a calibration set of the wrong shape', () => {
+      writeFileSync(join(tmp, 'cal-img'), idx([4, 32, 32]));
+      writeFileSync(join(tmp, 'cal-lbl'), idx([4]));
+      return ['fixtures/lenet-mnist.onnx', '--calibration-images', join(tmp, 'cal-img'), '--calibration-labels', join(tmp, 'cal-lbl')];
+    }, /expects \[N,1,28,28\].*32/],
+    ['zero calibration samples', () => ['fixtures/lenet-mnist.onnx', '--calibration-samples', '0'], /--calibration-samples must be a positive integer/],
+    ['more calibration samples than the set holds', () => {
+      writeFileSync(join(tmp, 'few-img'), idx([3, 28, 28]));
+      writeFileSync(join(tmp, 'few-lbl'), idx([3]));
+      return ['fixtures/lenet-mnist.onnx', '--calibration-images', join(tmp, 'few-img'), '--calibration-labels', join(tmp, 'few-lbl'), '--calibration-samples', '10'];
+    }, /calibration asks for 10 samples but the dataset has 3/],
+    ['a model whose layers cannot be quantized', () => [unquantizableModel()], /no layer of this model can be quantized to int8 \('scaled_fc': Gemm with alpha or beta ≠ 1 is not quantized\)/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`refuses ${what} with one line on stderr and a non-zero exit`, () => {
+      const r = cli('quantize', ...args(), '--int8', '--out', join(tmp, 'never.onnx'), '--limit', '100', '--runs', '1', '--json');
+      expect(r.code).not.toBe(0);
+      expect(r.errLines).toHaveLength(1);
+      expect(r.errLines[0]).toMatch(message);
+      expect(r.stdout.trim()).toBe('');
+    });
+  }
+});
