@@ -25,7 +25,10 @@ const ARG_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1], Squeeze: [1], Unsqueeze: [1], Clip: [1, 2], Dropout: [1, 2],
 };
 
-const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip']);
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip',
+  'QuantizeLinear', 'DequantizeLinear', 'StudioFakeQuant', 'DynamicQuantizeLinear']);
+/** Constant inputs of the int8 layers that are quantization parameters (scale, zero point): bytes, not params. */
+const QUANT_PARAM_INPUTS: Readonly<Record<string, readonly number[]>> = { StudioInt8Conv: [2, 3], StudioInt8Gemm: [2, 3] };
 
 function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
   const shape = (i: number): number[] => r.values[node.inputs[i] ?? '']?.shape ?? [];
@@ -33,11 +36,17 @@ function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
   switch (node.opType) {
     case 'Conv': case 'StudioInt8Conv': // each output: (C/group)·k… multiply-adds, plus the bias add
       return n * (2 * sizeOf(shape(1).slice(1)) + (node.inputs[2] ? 1 : 0));
-    case 'Gemm': case 'StudioInt8Gemm': {
+    case 'Gemm': {
       const a = shape(0);
       const k = attrInt(node, 'transA', 0) ? a[0]! : a[1]!;
       return n * (2 * k + (node.inputs[2] ? 1 : 0));
     }
+    case 'StudioInt8Gemm': { // x (..., K), from Gemm or MatMul
+      const a = shape(0);
+      return n * (2 * a[a.length - 1]! + (node.inputs[4] ? 1 : 0));
+    }
+    case 'StudioDynamicRange': // a min/max reduction over its input
+      return sizeOf(shape(0));
     case 'StudioXnorConv': case 'StudioXnorGemm': {
       // Binary multiply-adds (XNOR + popcount) count 1/64 FLOP, as Bi-Real Net and ReActNet count
       // them; then alpha·beta·dot in float, plus the bias add.
@@ -70,7 +79,7 @@ export function layerStats(_model: Model, resolved: ResolvedGraph): LayerStat[] 
       const t = resolved.constants[v];
       if (!t) return;
       const count = sizeOf(t.dims);
-      params += count;
+      if (!QUANT_PARAM_INPUTS[node.opType]?.includes(node.inputs.indexOf(v))) params += count;
       bytes += count * DTYPE_BYTES[t.dtype];
     });
     return {
