@@ -16,6 +16,7 @@
 import type { AttrValue, Model, Node, TensorData } from '../model/ir';
 import { attrFloat, attrInt } from '../model/ir';
 import { sizeOf } from '../core/shape';
+import { DTYPE_ONNX } from '../core/dtype';
 import { decomposeIntegerOps } from './lower-qlinear';
 
 export const QDQ_OPS: ReadonlySet<string> = new Set(['QuantizeLinear', 'DequantizeLinear']);
@@ -37,9 +38,9 @@ function scalar(t: TensorData | undefined): number | null {
   return t && t.data.length === 1 ? Number(t.data[0]) : null;
 }
 
-/** The int8-domain zero point of a constant scalar zero point; an absent one is uint8 0 (ONNX's default). */
-function int8Zero(t: TensorData | undefined, present: boolean): number | null {
-  if (!present) return UINT8_SHIFT;
+/** The int8-domain zero point of a constant scalar zero point; an absent one is 0 of uint8 (ONNX's default) or of opset 21's output_dtype. */
+function int8Zero(t: TensorData | undefined, present: boolean, outputDtype = 0): number | null {
+  if (!present) return outputDtype === DTYPE_ONNX.int8 ? 0 : outputDtype === 0 || outputDtype === DTYPE_ONNX.uint8 ? UINT8_SHIFT : null;
   const z = scalar(t);
   if (z === null || !t) return null;
   return t.dtype === 'uint8' ? z + UINT8_SHIFT : t.dtype === 'int8' ? z : null;
@@ -74,7 +75,7 @@ export function lowerQdq(input: Model): Model {
   /** The int8 grid of a Q or DQ node with constant scalar scale and zero point. */
   const gridOfNode = (n: Node): Grid | null => {
     const scale = scalar(init[n.inputs[1] ?? '']);
-    const zero = int8Zero(init[n.inputs[2] ?? ''], Boolean(n.inputs[2]));
+    const zero = int8Zero(init[n.inputs[2] ?? ''], Boolean(n.inputs[2]), attrInt(n, 'output_dtype', 0));
     return scale !== null && scale > 0 && zero !== null ? { scale, zero } : null;
   };
 

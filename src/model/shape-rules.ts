@@ -4,7 +4,7 @@
  * node output. Any inconsistency is a ModelError that names the node, the op and the shapes, since a
  * wrong shape found here is far cheaper to explain than a garbage result found on the GPU.
  */
-import type { DType } from '../core/dtype';
+import { ONNX_DTYPE, type DType } from '../core/dtype';
 import { ModelError } from '../core/errors';
 import { broadcastShapes, normAxis, sameShape, sizeOf } from '../core/shape';
 import { attrInt, attrInts, attrString, type Node, type TensorData } from './ir';
@@ -339,6 +339,7 @@ const unsqueeze: ShapeRule = (c) => {
 function linearQuantRule(quantize: boolean): ShapeRule {
   return (c) => {
     const x = input(c, 0, 'x'), scale = input(c, 1, 'scale'), zero = c.inputs[2];
+    if (attrInt(c.node, 'block_size', 0) > 0) throw nodeError(c.node, 'blocked quantization (block_size, opset 21) is not supported; quantize per tensor or per axis');
     const per = sizeOf(scale.shape);
     if (scale.shape.length > 1) throw nodeError(c.node, `scale is ${fmt(scale.shape)}; it must be a scalar or 1-D`);
     if (per > 1) {
@@ -347,7 +348,8 @@ function linearQuantRule(quantize: boolean): ShapeRule {
     }
     if (zero && sizeOf(zero.shape) !== per) throw nodeError(c.node, `zero point ${fmt(zero.shape)} and scale ${fmt(scale.shape)} differ in shape`);
     if (quantize) {
-      const dtype = zero?.dtype ?? 'uint8';
+      const declared = attrInt(c.node, 'output_dtype', 0); // opset 21; the zero point's type otherwise
+      const dtype = zero?.dtype ?? (declared ? ONNX_DTYPE[declared] : undefined) ?? 'uint8';
       if (!QUANTIZED_TYPES.has(dtype)) throw nodeError(c.node, `quantizing to ${dtype} is not supported (int8, uint8, int16, uint16)`);
       return [{ dtype, shape: x.shape }];
     }
