@@ -17,8 +17,11 @@ export const CONTENDER_TITLE: Record<KernelContender, string> = {
 
 /** y (M, N) = x (M, K) · W (N, K)ᵀ: every contender holds W as (N, K) rows (Gemm with transB = 1). */
 export interface GemmSpec { kind: 'gemm'; M: number; N: number; K: number }
-/** NCHW, batch 1, stride 1, 'same' padding: x (1, C, H, W) → y (1, M, H, W) with a k×k kernel. */
-export interface ConvSpec { kind: 'conv'; C: number; H: number; W: number; M: number; k: number; group: number }
+/**
+ * NCHW, stride 1: x (batch, C, H, W) → y (batch, M, OH, OW) with a k×k kernel; 'same' padding
+ * ((k − 1)/2 each side) unless `pad` says otherwise; batch 1 unless `batch` says otherwise.
+ */
+export interface ConvSpec { kind: 'conv'; C: number; H: number; W: number; M: number; k: number; group: number; batch?: number; pad?: number }
 
 export interface KernelCase {
   id: string;
@@ -32,13 +35,17 @@ export interface KernelCase {
 
 const gemm = (id: string, M: number, N: number, K: number, note?: string): KernelCase =>
   ({ id, shape: `M ${M}, N ${N}, K ${K}`, spec: { kind: 'gemm', M, N, K }, flops: 2 * M * N * K, note });
-const conv = (id: string, C: number, H: number, M: number, k: number, group: number, note?: string): KernelCase => ({
-  id,
-  shape: `${H}²×${C} → ${M}, ${k}×${k}${group === 1 ? '' : group === C ? ' depthwise' : `, group ${group}`}`,
-  spec: { kind: 'conv', C, H, W: H, M, k, group },
-  flops: 2 * H * H * M * (C / group) * k * k,
-  note,
-});
+const conv = (id: string, C: number, H: number, M: number, k: number, group: number, note?: string, opt: { batch?: number; pad?: number } = {}): KernelCase => {
+  const batch = opt.batch ?? 1, pad = opt.pad ?? (k - 1) >> 1;
+  const O = H + 2 * pad - k + 1;
+  return {
+    id,
+    shape: `${batch === 1 ? '' : `${batch}×`}${H}²×${C} → ${M}, ${k}×${k}${group === 1 ? '' : group === C ? ' depthwise' : `, group ${group}`}${pad === (k - 1) >> 1 ? '' : `, pad ${pad}`}`,
+    spec: { kind: 'conv', C, H, W: H, M, k, group, ...opt },
+    flops: 2 * batch * O * O * M * (C / group) * k * k,
+    note,
+  };
+};
 
 const K784 = 'K = 784 (MNIST) is listed by BENCHMARKS.md but is not a multiple of 128 (6·128 + 16): int8 packs it evenly (196 words), XNOR masks a half word (24.5 of 25)';
 
@@ -51,12 +58,17 @@ export function kernelCases(large: boolean): KernelCase[] {
     gemm('gemm-m1-k784', 1, 784, 784, K784),
     gemm('gemm-m1-k1024', 1, 1024, 1024),
     gemm('gemm-m64-k784', 64, 784, 784, K784),
+    gemm('gemm-m8-k1024', 8, 1024, 1024, 'M = 8 and 16 bracket int8Matmul\'s small-M threshold (INT8_SMALL_M)'),
+    gemm('gemm-m16-k1024', 16, 1024, 1024),
     gemm('gemm-m64-k1024', 64, 1024, 1024),
     conv('conv3x3-28x32', 32, 28, 32, 3, 1),
     conv('conv3x3-14x64', 64, 14, 64, 3, 1),
     conv('conv3x3-7x128', 128, 7, 128, 3, 1),
     conv('dwconv3x3-14x64', 64, 14, 64, 3, 64, 'depthwise: K = 9 per output (XNOR uses 9 bits of one word, int8 3 words with 3 padding bytes)'),
     conv('pwconv1x1-14x64', 64, 14, 64, 1, 1),
+    conv('lenet-conv1-b64', 1, 28, 6, 5, 1, 'LeNet conv1 at batch 64, no padding (28² → 24²)', { batch: 64, pad: 0 }),
+    conv('lenet-conv2-b64', 6, 12, 16, 5, 1, 'LeNet conv2 at batch 64, no padding (12² → 8²)', { batch: 64, pad: 0 }),
+    conv('conv3x3-16x64', 64, 16, 64, 3, 1),
   ];
 }
 

@@ -267,10 +267,10 @@ class KernelBench {
   async conv(c: KernelCase, s: ConvSpec, seed: number): Promise<KernelRecord[]> {
     const { ctx } = this;
     const { C, H, W, M, k, group } = s;
-    const pad = (k - 1) >> 1;
-    const xShape = [1, C, H, W], wShape = [M, C / group, k, k], yShape = [1, M, H, W];
+    const B = s.batch ?? 1, pad = s.pad ?? (k - 1) >> 1;
+    const xShape = [B, C, H, W], wShape = [M, C / group, k, k], yShape = [B, M, H + 2 * pad - k + 1, W + 2 * pad - k + 1];
     const K = (C / group) * k * k;
-    const xData = randomFloats(C * H * W, seed, -1, 1);
+    const xData = randomFloats(B * C * H * W, seed, -1, 1);
     const wData = randomFloats(M * K, seed + 1, -1, 1);
     const x: GpuTensor = { buffer: ctx.upload(`${c.id}:x`, xData), shape: xShape };
     const geo: Int8ConvAttrs = { strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group };
@@ -300,7 +300,7 @@ class KernelBench {
     runners.push(await this.int8(c, 'int8-unpacked', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { forceUnpacked, label: `${c.id}:int8u` }), x, xData, toRelease));
 
     const wb = uploadBinaryWeights(ctx, `${c.id}:wb`, wData, wShape);
-    const scratch = ctx.acquire(`${c.id}:xnor-scratch`, xnorScratchBytes(group * H * W, K));
+    const scratch = ctx.acquire(`${c.id}:xnor-scratch`, xnorScratchBytes(B * group * yShape[2]! * yShape[3]!, K));
     const yb = this.output(c, yShape);
     toRelease.push(wb.bits, wb.alpha, scratch, yb.buffer);
     const xo: XnorOptions = { activationScale: true, act: NO_ACT, scratch, label: `${c.id}:xnor` };

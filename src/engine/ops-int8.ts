@@ -7,7 +7,7 @@ import { attrFloat, attrInt, type TensorData } from '../model/ir';
 import { ModelError } from '../core/errors';
 import { convPads } from '../model/resolve';
 import { uploadInt8Weights, type Int8Quant, type Int8Weights } from '../kernels/int8';
-import { int8Conv2d } from '../kernels/int8-conv';
+import { int8Conv2d, int8ConvScratchBytes, type Int8ConvAttrs } from '../kernels/int8-conv';
 import { int8Matmul } from '../kernels/int8-matmul';
 import { fakeQuant } from '../kernels/fake-quant';
 import { roundHalfEven } from '../core/round';
@@ -74,10 +74,14 @@ const int8Conv: OpImpl = {
     const w = int8Weights(c, q);
     if (x.shape.length !== 4) throw new ModelError(`node '${c.node.name}': int8 Conv runs 2-D convolutions only, got input [${x.shape}]`);
     const g = convPads(c.node, x.shape, w.shape.slice(2));
-    return int8Conv2d(c.ctx, x, w, y, {
+    const conv: Int8ConvAttrs = {
       strides: [g.strides[0]!, g.strides[1]!], pads: [g.pads[0]!, g.pads[1]!, g.pads[2]!, g.pads[3]!],
       dilations: [g.dilations[0]!, g.dilations[1]!], group: attrInt(c.node, 'group', 1),
-    }, q, { label: c.node.name });
+    };
+    // The packed-input path quantizes x once into a plan-owned buffer, released with the plan.
+    const bytes = int8ConvScratchBytes(x.shape, w, conv);
+    const scratch = bytes > 0 ? c.scratch(`${c.node.name}:xpacked`, [Math.ceil(bytes / 4)]).buffer : undefined;
+    return int8Conv2d(c.ctx, x, w, y, conv, q, { label: c.node.name, scratch });
   },
 };
 

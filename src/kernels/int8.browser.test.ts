@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { makeRng, randomFloats } from '../core/rng';
 import { sizeOf } from '../core/shape';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
-import { packInt8Weights, releaseInt8Weights, uploadInt8Weights, withDot4, type Int8Quant, type Int8WeightSpec } from './int8';
-import { int8Matmul } from './int8-matmul';
-import { convOutSize, int8Conv2d, type Int8ConvAttrs } from './int8-conv';
+import type { Dispatch } from '../gpu/context';
+import type { GpuTensor } from './common';
+import { convPackingOf, packInt8ConvWeights, packInt8Weights, releaseInt8Weights, uploadInt8Weights, withDot4, type Int8Quant, type Int8WeightSpec } from './int8';
+import { INT8_SMALL_M, int8Matmul } from './int8-matmul';
+import { convOutSize, INT8_CONV_GEMM_MIN_CHANNELS, int8Conv2d, int8ConvTaps, type Int8ConvAttrs } from './int8-conv';
 import { activationQuantParams, int8Conv2dRef, int8MatmulRef, quantizeBias, quantizeWeights, type Int8RefResult } from './int8.ref';
+import { dynamicQuantParams } from './dynamic-quant';
+import { dynamicQuantParamsRef } from './dynamic-quant.ref';
 
 interface QuantOpts {
   sym?: boolean; // symmetric weights (else asymmetric: nonzero wZero)
@@ -16,6 +20,9 @@ interface QuantOpts {
   squeeze?: number; // ...times this, so < 1 saturates both xq and yq
   xZero0?: boolean; // symmetric activations (xZero = 0)
   ties?: boolean; // power-of-two scales and grid inputs, so both roundings hit exact .5 ties
+  output?: 'float'; // float epilogue: acc * xScale * wScale[n] + biasF[n] (default: requantised int8)
+  u8?: boolean; // x calibrated on the uint8 grid (zero 0..255), run with xShift = -128
+  dynamic?: boolean; // x's (scale, zero) from dynamicQuantParams on the GPU, xShift = -128; float output
 }
 interface MatmulCase extends QuantOpts { name: string; x: number[]; n: number } // x (..., K)
 interface ConvCase extends QuantOpts {
@@ -34,6 +41,30 @@ const MATMUL: MatmulCase[] = [
   { name: 'ties, symmetric', x: [6, 7], n: 9, ties: true, sym: true },
   { name: 'ties, asymmetric, relu', x: [5, 13], n: 4, ties: true, relu: true },
   { name: 'saturating x and y, bias', x: [8, 21], n: 12, squeeze: 0.4, bias: true },
+  { name: 'float out, K = 3, M = 1, asymmetric, bias', x: [1, 3], n: 7, bias: true, output: 'float' },
+  { name: 'float out, K = 7, N = 1, relu', x: [13, 7], n: 1, sym: true, relu: true, output: 'float', xRange: [-0.3, 1.2] },
+  { name: 'float out across tiles 70x33x65, per-tensor asymmetric, bias + relu', x: [70, 33], n: 65, perTensor: true, bias: true, relu: true, output: 'float' },
+  { name: 'float out, saturating x, bias', x: [8, 21], n: 12, squeeze: 0.4, bias: true, output: 'float' },
+  { name: 'uint8 grid (xShift -128), requant, bias', x: [9, 19], n: 6, u8: true, bias: true, xRange: [-0.2, 1] },
+  { name: 'uint8 grid (xShift -128), float out, relu', x: [5, 10], n: 9, u8: true, relu: true, output: 'float', xRange: [0, 1] },
+  { name: 'dynamic, K = 785 (MNIST Gemm), bias', x: [2, 785], n: 10, dynamic: true, bias: true, xRange: [0, 1] },
+  { name: 'dynamic, M = 1, K = 3, asymmetric, relu', x: [1, 3], n: 5, dynamic: true, relu: true },
+  { name: 'dynamic, N = 1, K = 33, all-negative x (zero 255)', x: [17, 33], n: 1, dynamic: true, bias: true, sym: true, xRange: [-2, -0.5] },
+  { name: 'dynamic across tiles 70x40x130, per-tensor asymmetric, bias + relu', x: [70, 40], n: 130, dynamic: true, perTensor: true, bias: true, relu: true },
+  // Around INT8_SMALL_M = 16 (int8_matmul_small.wgsl below it, int8_matmul.wgsl above): row blocks
+  // of 4, column blocks of 8 with a ragged last one, K past one 64-thread sweep with a ragged tail.
+  { name: 'small-M: M = 1, K = 1, N = 1', x: [1, 1], n: 1, sym: true, xRange: [-0.5, 1] },
+  { name: 'small-M: M = 1, K = 1030, N = 21, asymmetric, bias', x: [1, 1030], n: 21, bias: true },
+  { name: 'small-M: M = 2, K = 258, N = 17, bias + relu', x: [2, 258], n: 17, sym: true, bias: true, relu: true },
+  { name: 'small-M: M = 5, K = 61, N = 9, per-tensor asymmetric', x: [5, 61], n: 9, perTensor: true, xRange: [-0.3, 1.2] },
+  { name: 'small-M: M = 16, K = 130, N = 24, asymmetric, bias, saturating', x: [16, 130], n: 24, bias: true, squeeze: 0.5 },
+  { name: 'tiled: M = 17, K = 130, N = 24, asymmetric, bias', x: [17, 130], n: 24, bias: true },
+  { name: 'small-M: ties, M = 3, asymmetric, relu', x: [3, 37], n: 11, ties: true, relu: true },
+  { name: 'small-M: float out, M = 2, K = 258, N = 17, asymmetric, bias + relu', x: [2, 258], n: 17, bias: true, relu: true, output: 'float' },
+  { name: 'small-M: float out, M = 16, K = 67, N = 10, per-tensor', x: [16, 67], n: 10, perTensor: true, bias: true, output: 'float' },
+  { name: 'small-M: uint8 grid (xShift -128), M = 4, requant, bias', x: [4, 45], n: 13, u8: true, bias: true, xRange: [-0.2, 1] },
+  { name: 'small-M: dynamic, M = 1, K = 785 (MNIST batch 1), bias', x: [1, 785], n: 10, dynamic: true, bias: true, xRange: [0, 1] },
+  { name: 'small-M: dynamic, M = 16, K = 50, asymmetric, relu', x: [16, 50], n: 12, dynamic: true, relu: true },
 ];
 
 const CONV: ConvCase[] = [
@@ -48,18 +79,38 @@ const CONV: ConvCase[] = [
   { name: 'N = 2, asymmetric pads, xZero = 0', x: [2, 3, 7, 8], m: 4, k: [3, 2], pads: [2, 0, 1, 3], perTensor: true, sym: true, xZero0: true },
   { name: 'ties, padding takes xZero', x: [1, 2, 6, 5], m: 3, k: [3, 3], pads: [1, 1, 1, 1], ties: true },
   { name: 'saturating x and y, bias', x: [1, 4, 6, 6], m: 5, k: [2, 2], squeeze: 0.4, bias: true },
+  { name: 'float out, 3x3 pad 1, bias, relu', x: [1, 3, 11, 10], m: 8, k: [3, 3], pads: [1, 1, 1, 1], bias: true, relu: true, output: 'float', xRange: [-0.2, 1] },
+  { name: 'float out, groups 2, stride 2, asymmetric pads', x: [1, 6, 9, 7], m: 4, k: [3, 3], group: 2, strides: [2, 2], pads: [1, 0, 1, 1], output: 'float' },
+  { name: 'float out, depthwise, no bias', x: [1, 7, 9, 8], m: 7, k: [3, 3], group: 7, pads: [1, 1, 1, 1], sym: true, output: 'float' },
+  { name: 'uint8 grid (xShift -128), requant, padding takes the shifted zero', x: [1, 3, 7, 6], m: 5, k: [3, 3], pads: [1, 1, 1, 1], u8: true, bias: true, xRange: [0, 1] },
+  { name: 'uint8 grid (xShift -128), float out, 1x1 K = 5, relu', x: [1, 5, 7, 9], m: 6, k: [1, 1], u8: true, relu: true, output: 'float' },
+  { name: 'dynamic, N = 2, 3x3 pad 1, bias, relu', x: [2, 3, 8, 7], m: 5, k: [3, 3], pads: [1, 1, 1, 1], dynamic: true, bias: true, relu: true, xRange: [0, 1] },
+  { name: 'dynamic, depthwise multiplier 2, stride 2', x: [1, 5, 10, 9], m: 10, k: [3, 3], group: 5, strides: [2, 2], pads: [0, 0, 1, 1], dynamic: true, bias: true },
+  { name: 'dynamic, groups 2, all-negative x: padding takes zero 255 - 128', x: [1, 6, 8, 7], m: 10, k: [3, 3], group: 2, pads: [1, 1, 1, 1], dynamic: true, xRange: [-1, -0.1] },
+  // The packed implicit GEMM (>= 4 channels per group; the cases above with fewer, depthwise and
+  // 'ties', run the direct kernel): 'c4' packs 4 channels per word, 'w4' 4 taps along W.
+  { name: 'packed w4: LeNet conv1-like 1 -> 6, 5x5, N = 2, bias, relu', x: [2, 1, 12, 11], m: 6, k: [5, 5], bias: true, relu: true, sym: true, xRange: [0, 1] },
+  { name: 'packed w4: 2 -> 9 (2 channel blocks), 3x5, stride (2, 1), dilation (1, 2), asymmetric pads', x: [1, 2, 13, 14], m: 9, k: [3, 5], strides: [2, 1], dilations: [1, 2], pads: [1, 2, 0, 3], bias: true },
+  { name: 'packed w4: uint8 grid (xShift -128), 1x3, padding takes the shifted zero', x: [1, 1, 7, 9], m: 4, k: [1, 3], pads: [0, 2, 0, 2], u8: true, bias: true, xRange: [0, 1] },
+  { name: 'packed w4: dynamic, N = 2, groups 2 (1 channel, 4 outputs each), 2x4, relu', x: [2, 2, 6, 7], m: 8, k: [2, 4], group: 2, dynamic: true, relu: true },
+  { name: 'packed c4: groups 3 (3 channels, 4 outputs each), stride 2, dilation 2, pads', x: [1, 9, 11, 10], m: 12, k: [3, 3], group: 3, strides: [2, 2], dilations: [2, 2], pads: [2, 1, 2, 1], bias: true, relu: true },
+  { name: 'packed w4: 5 channels (K = 45), 17 outputs (3 channel blocks), OW = 5, float out, bias', x: [1, 5, 6, 5], m: 17, k: [3, 3], pads: [1, 1, 1, 1], bias: true, output: 'float' },
+  { name: 'packed c4: ties, asymmetric, pad 1', x: [1, 4, 6, 5], m: 6, k: [3, 3], pads: [1, 1, 1, 1], ties: true },
+  { name: 'packed c4: 1x1, K = 64, stride 2, per-tensor, bias', x: [1, 64, 5, 6], m: 8, k: [1, 1], strides: [2, 2], perTensor: true, bias: true },
+  { name: 'packed c4: dynamic, 6 -> 16 5x5 (LeNet conv2-like, channel slots past 6), N = 2, asymmetric, bias', x: [2, 6, 9, 8], m: 16, k: [5, 5], dynamic: true, bias: true, xRange: [0, 1] },
 ];
 
 const VARIANTS = [{ name: 'dot4I8Packed', forceUnpacked: false }, { name: 'unpacked', forceUnpacked: true }];
 
-interface Problem { x: Float32Array; spec: Int8WeightSpec; q: Int8Quant; want: Int8RefResult }
+interface Problem { x: Float32Array; spec: Int8WeightSpec; q: Int8Quant; want: Int8RefResult | null }
+type Ref = (x: Float32Array, spec: Int8WeightSpec, q: Int8Quant, xq?: ArrayLike<number>) => Int8RefResult;
 
 /**
  * Data, weights and calibrated quantisation for a case. yScale/yZero come from the real-valued
  * outputs acc * xScale * wScale[n], which the reference's accumulators give before requantising.
+ * `want` is null for dynamic cases: their reference needs the qparams the GPU computed.
  */
-function problem(c: QuantOpts, N: number, K: number, xSize: number, seed: number, shape: number[],
-  ref: (x: Float32Array, spec: Int8WeightSpec, q: Int8Quant) => Int8RefResult, chanOf: (i: number) => number): Problem {
+function problem(c: QuantOpts, N: number, K: number, xSize: number, seed: number, shape: number[], ref: Ref, chanOf: (i: number) => number): Problem {
   const rng = makeRng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
   const [lo, hi] = c.xRange ?? [-1, 1];
@@ -73,16 +124,24 @@ function problem(c: QuantOpts, N: number, K: number, xSize: number, seed: number
   } else {
     x = randomFloats(xSize, seed, lo, hi);
     const maxAbs = Math.max(-lo, hi) * sq;
-    xs = c.xZero0 ? { scale: Math.fround(maxAbs / 127), zero: 0 } : activationQuantParams(lo * sq, hi * sq);
+    xs = c.xZero0 ? { scale: Math.fround(maxAbs / 127), zero: 0 }
+      : c.u8 ? dynamicQuantParamsRef([lo * sq, hi * sq]) // uint8 grid: zero in [0, 255]
+        : activationQuantParams(lo * sq, hi * sq);
     const wf = randomFloats(N * K, seed + 1).map((v, i) => {
       const n = Math.floor(i / K);
       return v * (0.5 + (n % 3) * 0.5) + (c.sym ? 0 : 0.3 * ((n % 3) - 0.5)); // channels differ in scale (and offset)
     });
     w = quantizeWeights(wf, N, K, { symmetric: c.sym ?? false, perChannel: !c.perTensor });
   }
+  const xShift = c.u8 || c.dynamic ? -128 : 0;
+  const q: Int8Quant = { xScale: xs.scale, xZero: xs.zero, yScale: 1, yZero: 0, relu: c.relu ?? false, ...(xShift ? { xShift } : {}) };
+  if (c.output === 'float' || c.dynamic) {
+    const biasF = c.bias ? randomFloats(N, seed + 2, -0.5, 0.5) : null;
+    const spec: Int8WeightSpec = { ...w, N, K, output: 'float', biasF, shape };
+    return { x, spec, q, want: c.dynamic ? null : ref(x, spec, q) };
+  }
   const biasQ = c.bias ? quantizeBias(randomFloats(N, seed + 2, -0.5, 0.5), xs.scale, w.scale) : null;
   const spec: Int8WeightSpec = { ...w, N, K, biasQ, xScale: xs.scale, yScale: 1, shape };
-  const q: Int8Quant = { xScale: xs.scale, xZero: xs.zero, yScale: 1, yZero: 0, relu: c.relu ?? false };
   if (c.ties) {
     spec.yScale = q.yScale = 1 / 64; // mult = 2^-4 * 2^-3 / 2^-6 = 1/2: every odd acc is a tie
     q.yZero = -5;
@@ -114,17 +173,56 @@ function expectBitExact(got: Float32Array, want: Int8RefResult, q: Int8Quant): v
   if (want.yq.length >= 4) expect(new Set(want.yq).size, 'the case saturates every output').toBeGreaterThan(1);
 }
 
+/** Float output: exact f32 equality; the case must not collapse onto a few values. */
+function expectFloatExact(got: Float32Array, want: Int8RefResult, relu: boolean): void {
+  const bad: string[] = [];
+  for (let i = 0; i < want.y.length; i++) {
+    if (!Object.is(got[i], want.y[i])) bad.push(`[${i}] got ${got[i]}, want ${want.y[i]} (acc ${want.acc[i]})`);
+  }
+  expect(bad.length, `${bad.length}/${want.y.length} differ: ${bad.slice(0, 5).join('; ')}`).toBe(0);
+  if (want.y.length >= 8) expect(new Set(want.y).size, 'distinct outputs').toBeGreaterThan(want.y.length / (relu ? 4 : 2));
+  if (relu && want.y.length >= 8) expect(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'relu clips some, not all').toBe(true);
+}
+
+/**
+ * Runs a case's kernel and checks it against the reference. Dynamic cases run dynamicQuantParams
+ * in the same pass (as the engine would), then feed the read-back qparams to the reference.
+ */
+async function runCase(
+  c: QuantOpts, p: Problem, x: GpuTensor, y: GpuTensor, ref: Ref,
+  kernel: (q: Int8Quant) => Dispatch[],
+): Promise<void> {
+  const ctx = await testContext();
+  const qp = c.dynamic ? emptyTensor(ctx, [4], 'qparams') : null;
+  const q = qp ? { ...p.q, xq: qp } : p.q;
+  const got = await runAndRead(ctx, () => [...(qp ? dynamicQuantParams(ctx, x, { qparams: qp }) : []), ...kernel(q)], y);
+  let want = p.want;
+  if (qp) {
+    const xq = await ctx.readF32(qp.buffer, 4);
+    const r = dynamicQuantParamsRef(p.x);
+    expect([...xq]).toEqual([r.scale, r.zero, r.invScale, 0]);
+    want = ref(p.x, p.spec, p.q, xq);
+    ctx.release(qp.buffer);
+  }
+  if (p.spec.output === 'float') expectFloatExact(got, want!, p.q.relu);
+  else expectBitExact(got, want!, p.q);
+}
+
 describe('int8 matmul vs integer reference (dot4_builtin.wgsl and dot4_unpacked.wgsl variants)', () => {
   MATMUL.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();
       if (!v.forceUnpacked && !ctx.info.hasDot4I8) return t.skip();
       const K = c.x[c.x.length - 1]!, M = sizeOf(c.x) / K;
-      const p = problem(c, c.n, K, M * K, 10 + idx, [c.n, K], (x, s, q) => int8MatmulRef(x, M, s, q), (i) => i % c.n);
+      const ref: Ref = (x, s, q, xq) => int8MatmulRef(x, M, s, q, xq);
+      const p = problem(c, c.n, K, M * K, 10 + idx, [c.n, K], ref, (i) => i % c.n);
       const w = uploadInt8Weights(ctx, 'w', p.spec);
       const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, [...c.x.slice(0, -1), c.n], 'y');
-      const got = await runAndRead(ctx, () => int8Matmul(ctx, xt, w, yt, p.q, { forceUnpacked: v.forceUnpacked }), yt);
-      expectBitExact(got, p.want, p.q);
+      await runCase(c, p, xt, yt, ref, (q) => {
+        const d = int8Matmul(ctx, xt, w, yt, q, { forceUnpacked: v.forceUnpacked });
+        expect(d[0]!.pipeline.label).toMatch(M <= INT8_SMALL_M ? /^int8_matmul_small:/ : /^int8_matmul:/);
+        return d;
+      });
       releaseInt8Weights(ctx, w);
       ctx.release(xt.buffer); ctx.release(yt.buffer);
     });
@@ -144,12 +242,17 @@ describe('int8 conv2d vs integer reference', () => {
         convOutSize(W, c.k[1], conv.strides[1], conv.dilations[1], conv.pads[1], conv.pads[3])];
       const ohw = yShape[2]! * yShape[3]!;
       const wShape = [c.m, C / group, c.k[0], c.k[1]];
-      const p = problem(c, c.m, sizeOf(wShape) / c.m, sizeOf(c.x), 50 + idx, wShape,
-        (x, s, q) => int8Conv2dRef(x, c.x, s, conv, q, yShape), (i) => Math.floor(i / ohw) % c.m);
+      const ref: Ref = (x, s, q, xq) => int8Conv2dRef(x, c.x, s, conv, q, yShape, xq);
+      const p = problem(c, c.m, sizeOf(wShape) / c.m, sizeOf(c.x), 50 + idx, wShape, ref, (i) => Math.floor(i / ohw) % c.m);
       const w = uploadInt8Weights(ctx, 'w', p.spec);
       const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, yShape, 'y');
-      const got = await runAndRead(ctx, () => int8Conv2d(ctx, xt, w, yt, conv, p.q, { forceUnpacked: v.forceUnpacked }), yt);
-      expectBitExact(got, p.want, p.q);
+      await runCase(c, p, xt, yt, ref, (q) => {
+        const d = int8Conv2d(ctx, xt, w, yt, conv, q, { forceUnpacked: v.forceUnpacked });
+        const packed = c.m / group >= INT8_CONV_GEMM_MIN_CHANNELS;
+        expect(d.map((x) => x.pipeline.label.split('|')[0]!.split(':')[0])).toEqual(packed ? ['int8_conv_pack', 'int8_conv_packed'] : ['int8_conv2d']);
+        if (packed && c.name.startsWith('packed ')) expect(c.name.slice(7, 9)).toBe(w.conv!.layout); // the case tests the layout it names
+        return d;
+      });
       releaseInt8Weights(ctx, w);
       ctx.release(xt.buffer); ctx.release(yt.buffer);
     });
@@ -199,6 +302,23 @@ describe('int8 helpers', () => {
     expect([...packed]).toEqual([0x8002ff01, 0x03030305, 0x00000007, 0xfffffffe]); // row 1 pads with its own zero, -1
   });
 
+  it('packs conv weights 4 channels or 4 taps per word, whichever wastes fewer slots, padding with the zero point', () => {
+    expect(convPackingOf(64, 3, 3)).toEqual({ layout: 'c4', words: 144 });
+    expect(convPackingOf(1, 5, 5)).toEqual({ layout: 'w4', words: 10 });
+    expect(convPackingOf(6, 5, 5)).toEqual({ layout: 'c4', words: 50 });
+    // (M 2, C 1, 1x5), zeros 3 and -1: w4, words (kw 0..3), (kw 4 + 3 zero-point slots).
+    const w4 = packInt8ConvWeights(Int8Array.of(1, 2, 3, 4, 5, -1, -2, -3, -4, -5), [2, 1, 1, 5], Int8Array.of(3, -1));
+    expect(w4.layout).toBe('w4');
+    expect([...w4.packed]).toEqual([0x04030201, 0x03030305, 0xfcfdfeff, 0xfffffffb]);
+    // (M 1, C 5, 1x1), zero 7: c4, words (c 0..3), (c 4 + 3 zero-point slots).
+    const c4 = packInt8ConvWeights(Int8Array.of(1, 2, 3, 4, -128), [1, 5, 1, 1], Int8Array.of(7));
+    expect(c4.layout).toBe('c4');
+    expect([...c4.packed]).toEqual([0x04030201, 0x07070780]);
+    // Taps: offsets in the padded frame (Hp 6, Wp 7) of each word from the window origin, dilation (2, 3).
+    expect([...int8ConvTaps({ layout: 'w4', words: 4, offset: 0 }, 2, 2, 3, 6, 7, [2, 3])]).toEqual([0, 14, 42, 56]);
+    expect([...int8ConvTaps({ layout: 'c4', words: 4, offset: 0 }, 5, 1, 2, 6, 7, [2, 3])]).toEqual([0, 3, 42, 45]);
+  });
+
   it('rejects a call whose scales differ from the upload, and mismatched shapes', async () => {
     const ctx = await testContext();
     const spec: Int8WeightSpec = { q: new Int8Array(6), N: 2, K: 3, scale: Float32Array.of(1, 1), zero: new Int8Array(2), biasQ: null, xScale: 0.5, yScale: 0.25 };
@@ -209,12 +329,19 @@ describe('int8 helpers', () => {
     expect(() => int8Matmul(ctx, emptyTensor(ctx, [4, 5]), w, y, q)).toThrow(/K = 3/);
     expect(() => int8Matmul(ctx, x, w, emptyTensor(ctx, [4, 3]), q)).toThrow(/gives \[4,2\]/);
     expect(() => int8Matmul(ctx, x, w, y, { ...q, yZero: 200 })).toThrow(/zero points/);
+    expect(() => int8Matmul(ctx, x, w, y, { ...q, xZero: 100, xShift: 128 })).toThrow(/zero points/);
+    expect(() => int8Matmul(ctx, x, w, y, { ...q, xq: emptyTensor(ctx, [4]) })).toThrow(/needs weights uploaded with output 'float'/);
+    const wf = uploadInt8Weights(ctx, 'wf', { q: new Int8Array(6), N: 2, K: 3, scale: Float32Array.of(1, 1), zero: new Int8Array(2), output: 'float', biasF: null });
+    expect(() => int8Matmul(ctx, x, wf, y, { ...q, xScale: 0.4, yScale: 123 })).not.toThrow(); // float weights fit any scales
+    expect(() => int8Matmul(ctx, x, wf, y, { ...q, xq: emptyTensor(ctx, [3]) })).toThrow(/4 values/);
+    releaseInt8Weights(ctx, w); releaseInt8Weights(ctx, wf);
   });
 
-  it('compiles one pipeline per kernel and dot4 variant, never per size, bias or ReLU', async () => {
+  it('compiles one pipeline per kernel and dot4 variant, never per size, bias, ReLU, output or input mode', async () => {
     const ctx = await testContext();
     const variants = ctx.info.hasDot4I8 ? ['dot4i8', 'unpacked'] : ['unpacked'];
-    const want = ['int8_conv2d', 'int8_matmul'].flatMap((k) => variants.map((v) => `${k}:${v}|`));
+    const kernels = ['int8_conv2d', 'int8_conv_packed', 'int8_matmul', 'int8_matmul_small'];
+    const want = [...kernels.flatMap((k) => variants.map((v) => `${k}:${v}|`)), 'int8_conv_pack|'].sort();
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('int8_')).sort()).toEqual(want);
     console.log(`int8 pipelines (hasDot4I8=${ctx.info.hasDot4I8}): ${want.join(', ')}`);
   });

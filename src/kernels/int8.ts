@@ -76,6 +76,52 @@ export interface Int8Weights {
   /** The scales 'requant' weights were baked for; null for 'float'. */
   xScale: number | null;
   yScale: number | null;
+  /** For 4-D (conv) weights, a second packing in `packed` after the (N, K4) words; see Int8ConvPacking. */
+  conv: Int8ConvPacking | null;
+}
+
+/**
+ * Conv weights re-packed for int8_conv_packed.wgsl, whose packed input words hold either 4
+ * consecutive channels of one pixel ('c4': K words in (channel block, kh, kw) order within a group)
+ * or 4 taps along W of one channel ('w4': (c, kh, kw block) order). Slots past the real channels or
+ * taps hold wZero, so whatever x byte meets them cancels out of the zero-point expansion; K and
+ * wSum stay those of the real taps. The layout is the one that wastes fewer slots for the shape.
+ */
+export interface Int8ConvPacking {
+  layout: 'c4' | 'w4';
+  /** Packed words per output channel. */
+  words: number;
+  /** Where they start in `packed`, in words: layout (N, words). */
+  offset: number;
+}
+
+/** The conv packing layout for weights (M, cPerGroup, KH, KW), and its words per output channel. */
+export function convPackingOf(cPerGroup: number, KH: number, KW: number): { layout: 'c4' | 'w4'; words: number } {
+  const c4 = Math.ceil(cPerGroup / 4) * KH * KW, w4 = cPerGroup * KH * Math.ceil(KW / 4);
+  return c4 <= w4 ? { layout: 'c4', words: c4 } : { layout: 'w4', words: w4 };
+}
+
+/** Packs conv weights q (M, cPerGroup, KH, KW) as convPackingOf says, padding with each channel's zero. */
+export function packInt8ConvWeights(q: Int8Array, shape: readonly number[], zero: Int8Array): { packed: Uint32Array; layout: 'c4' | 'w4'; words: number } {
+  const [M, cpg, KH, KW] = shape as [number, number, number, number];
+  const { layout, words } = convPackingOf(cpg, KH, KW);
+  const packed = new Uint32Array(M * words);
+  for (let m = 0; m < M; m++) {
+    const z = zero[m]!;
+    const at = (c: number, kh: number, kw: number) => (c < cpg && kw < KW ? q[((m * cpg + c) * KH + kh) * KW + kw]! : z);
+    let i = m * words;
+    const put = (b: [number, number, number, number]) => { packed[i++] = ((b[0] & 0xff) | ((b[1] & 0xff) << 8) | ((b[2] & 0xff) << 16) | ((b[3] & 0xff) << 24)) >>> 0; };
+    if (layout === 'c4') {
+      for (let cb = 0; cb < cpg; cb += 4) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+        put([at(cb, kh, kw), at(cb + 1, kh, kw), at(cb + 2, kh, kw), at(cb + 3, kh, kw)]);
+      }
+    } else {
+      for (let c = 0; c < cpg; c++) for (let kh = 0; kh < KH; kh++) for (let kb = 0; kb < KW; kb += 4) {
+        put([at(c, kh, kb), at(c, kh, kb + 1), at(c, kh, kb + 2), at(c, kh, kb + 3)]);
+      }
+    }
+  }
+  return { packed, layout, words };
 }
 
 /** A kernel call's quantisation of its input x and output y. */
@@ -101,6 +147,12 @@ export interface Int8Options {
   /** Use the unpacked dot4 even where dot4I8Packed exists (tests, comparisons). */
   forceUnpacked?: boolean;
   label?: string;
+  /**
+   * int8Conv2d only: the packed-input scratch, at least int8ConvScratchBytes(...) bytes, owned by
+   * the caller, who may share it between layers run in order. Without it one is acquired per call
+   * and belongs to the returned dispatches (as XnorOptions.scratch): plan once, run many times.
+   */
+  scratch?: GPUBuffer;
 }
 
 /** Packs int8 weights (N, K) 4 per u32 along K (byte j of word k4 = K index 4*k4 + j), padding K with the zero point. */
@@ -161,9 +213,18 @@ export function uploadInt8Weights(ctx: GpuContext, label: string, spec: Int8Weig
   if ((requant && !(spec.xScale > 0 && spec.yScale > 0)) || spec.scale.some((s) => !(s > 0 && Number.isFinite(s)))) {
     throw new Error(`${label}: scales must be positive and finite`);
   }
-  const { packed, K4 } = packInt8Weights(spec.q, N, K, spec.zero);
+  const { packed: rows, K4 } = packInt8Weights(spec.q, N, K, spec.zero);
+  // Conv weights carry their conv packing in the same buffer, so whoever frees `packed` frees both.
+  let packed = rows, conv: Int8ConvPacking | null = null;
+  if (shape.length === 4) {
+    const c = packInt8ConvWeights(spec.q, shape, spec.zero);
+    packed = new Uint32Array(rows.length + c.packed.length);
+    packed.set(rows);
+    packed.set(c.packed, rows.length);
+    conv = { layout: c.layout, words: c.words, offset: rows.length };
+  }
   return {
-    label, N, K, K4, shape,
+    label, N, K, K4, shape, conv,
     packed: ctx.upload(`${label}:packed`, packed),
     channels: ctx.upload(`${label}:channels`, channelTable(spec)),
     asym: spec.zero.some((z) => z !== 0),
@@ -195,14 +256,11 @@ export function dot4Variant(ctx: GpuContext, opts?: Int8Options): 'dot4i8' | 'un
 /**
  * The pipeline of `kernel` for the call's dot4 variant. The variant is in the name, not an
  * override, because the two are different modules (the builtin one does not compile without the
- * feature); ReLU and bias are data (the clamp floor and a zero bias). `constants` are a kernel's
- * tile-shape overrides (int8_conv_gemm's TX), a fixed handful of values, never sizes.
+ * feature); ReLU and bias are data (the clamp floor and a zero bias), so nothing else specialises.
  */
-export function int8Pipeline(
-  ctx: GpuContext, kernel: string, code: string, opts?: Int8Options, constants: Record<string, number> = {},
-): GPUComputePipeline {
+export function int8Pipeline(ctx: GpuContext, kernel: string, code: string, opts?: Int8Options): GPUComputePipeline {
   const variant = dot4Variant(ctx, opts);
-  return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), constants);
+  return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), {});
 }
 
 /**
