@@ -15,7 +15,7 @@ describe('pipeline cache', () => {
     await s1.runBatch(new Float32Array(784), [1, 1, 28, 28]);
     await s1.runBatch(new Float32Array(64 * 784), [64, 1, 28, 28]);
     const afterFirst = ctx.pipelineCompiles;
-    // LeNet after fusion: conv+relu, maxpool, gemm+relu, gemm — each in a small-M (batch ≤ 8) and a
+    // LeNet after fusion: conv+relu, maxpool, gemm+relu, gemm — each in a small-M (batch ≤ 16, MATMUL_SMALL_M) and a
     // tiled (batch 64) matmul form: a handful of variants, not one per layer or per batch size.
     expect(afterFirst).toBeGreaterThanOrEqual(4);
     expect(afterFirst).toBeLessThanOrEqual(6);

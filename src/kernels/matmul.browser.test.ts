@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { randomFloats } from '../core/rng';
 import { compareClose } from '../core/allclose';
 import { sizeOf } from '../core/shape';
-import { matmul, matmulShape, type MatmulAttrs } from './matmul';
+import { MATMUL_SMALL_M, matmul, matmulShape, type MatmulAttrs, type MatmulPath } from './matmul';
 import { matmulRef } from './matmul.ref';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
 import type { Activation } from './common';
 
-interface Case { name: string; a: number[]; b: number[]; c?: number[]; transA?: boolean; transB?: boolean; alpha?: number; beta?: number; act?: Activation }
+interface Case {
+  name: string; a: number[]; b: number[]; c?: number[]; transA?: boolean; transB?: boolean; alpha?: number; beta?: number; act?: Activation;
+  path?: MatmulPath;
+}
 
 const CASES: Case[] = [
   { name: 'Gemm 1x784 @ (10x784)^T + bias[10]', a: [1, 784], b: [10, 784], c: [10], transB: true },
@@ -26,6 +29,26 @@ const CASES: Case[] = [
   { name: 'broadcast 1x3x4 @ 2x4x5', a: [1, 3, 4], b: [2, 4, 5] },
   { name: 'broadcast 2x1x3x4 @ (1x2x5x4)^T', a: [2, 1, 3, 4], b: [1, 2, 5, 4], transB: true },
   { name: 'batched transA 3x9x2 @ 3x9x4', a: [3, 9, 2], b: [3, 9, 4], transA: true, act: { kind: 'clip', a: 0 } },
+  // Small M (<= MATMUL_SMALL_M goes to matmul_small.wgsl): K not a multiple of 4 or 16, N = 1,
+  // bias, every fused activation, and M = 17 just past the threshold on the tiled kernel.
+  { name: 'small M 1x783 @ (10x783)^T + bias[10], relu', a: [1, 783], b: [10, 783], c: [10], transB: true, act: { kind: 'relu' } },
+  { name: 'small M 1x37 @ 37x1, N = 1', a: [1, 37], b: [37, 1] },
+  { name: 'small M 1x1 @ 1x70, K = 1', a: [1, 1], b: [1, 70] },
+  { name: 'small M 2x19 @ (1x19)^T + bias[1], N = 1, sigmoid', a: [2, 19], b: [1, 19], c: [1], transB: true, act: { kind: 'sigmoid' } },
+  { name: 'small M 2x101 @ 101x45 + C (2,45), tanh', a: [2, 101], b: [101, 45], c: [2, 45], alpha: 0.5, beta: -1.5, act: { kind: 'tanh' } },
+  { name: 'small M 5x253 @ (67x253)^T + bias[67], leakyRelu', a: [5, 253], b: [67, 253], c: [67], transB: true, act: { kind: 'leakyRelu', a: 0.2 } },
+  { name: 'small M 5x31 @ 31x33 + C (5,1), clip', a: [5, 31], b: [31, 33], c: [5, 1], act: { kind: 'clip', a: -0.3, b: 0.4 } },
+  { name: 'small M transA (9x5)^T @ 9x40', a: [9, 5], b: [9, 40], transA: true },
+  { name: 'small M 16x130 @ (70x130)^T + bias[70], relu', a: [16, 130], b: [70, 130], c: [70], transB: true, act: { kind: 'relu' } },
+  { name: 'small M 16x21 @ 21x1 + C scalar, N = 1', a: [16, 21], b: [21, 1], c: [], beta: 2 },
+  { name: 'M 17x130 @ (70x130)^T + bias[70], relu (tiled)', a: [17, 130], b: [70, 130], c: [70], transB: true, act: { kind: 'relu' } },
+  { name: 'M 17x9 @ 9x1, N = 1, tanh (tiled)', a: [17, 9], b: [9, 1], act: { kind: 'tanh' } },
+  { name: 'M 24x50 @ 50x3 + C (24,1), sigmoid (tiled)', a: [24, 50], b: [50, 3], c: [24, 1], act: { kind: 'sigmoid' } },
+  { name: 'small M batched 3x2x3x7 @ 3x1x7x5, tanh', a: [3, 2, 3, 7], b: [3, 1, 7, 5], act: { kind: 'tanh' } },
+  { name: 'small M folded 2x3x50 @ 50x9', a: [2, 3, 50], b: [50, 9] },
+  { name: 'small M broadcast 2x1x3x4 @ (1x2x5x4)^T', a: [2, 1, 3, 4], b: [1, 2, 5, 4], transB: true, path: 'small' },
+  { name: 'forced small, M 40 over several row blocks, + C (40,1)', a: [40, 29], b: [29, 70], c: [40, 1], act: { kind: 'relu' }, path: 'small' },
+  { name: 'forced tiled, M 3', a: [3, 29], b: [29, 70], c: [70], act: { kind: 'leakyRelu', a: 0.05 }, path: 'tiled' },
 ];
 
 describe('matmul kernel vs reference', () => {
@@ -42,16 +65,29 @@ describe('matmul kernel vs reference', () => {
       const at = tensorOf(ctx, a, c.a, 'a'), bt = tensorOf(ctx, b, c.b, 'b');
       const ct = cv && c.c ? tensorOf(ctx, cv, c.c, 'c') : null;
       const yt = emptyTensor(ctx, yShape);
-      const got = await runAndRead(ctx, () => matmul(ctx, at, bt, ct, yt, attrs), yt);
+      const got = await runAndRead(ctx, () => matmul(ctx, at, bt, ct, yt, attrs, 'matmul', c.path), yt);
       const want = matmulRef(a, c.a, b, c.b, cv, c.c ?? null, attrs, yShape);
       const r = compareClose(got, want, 1e-4, 1e-5);
       expect(r.ok, r.message).toBe(true);
     });
   });
 
-  it('compiles one pipeline per activation, never per size', async () => {
+  it('compiles one pipeline per activation and kernel form, never per size', async () => {
     const ctx = await testContext();
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('matmul|')).sort()).toEqual([0, 1, 2, 3, 4, 5].map((a) => `matmul|ACT=${a}`));
+    expect(ctx.pipelineKeys().filter((k) => k.startsWith('matmul_small|')).sort()).toEqual([0, 1, 2, 3, 4, 5].map((a) => `matmul_small|ACT=${a}`));
+  });
+
+  it('picks the small-M kernel up to MATMUL_SMALL_M rows, the tiled one above', async () => {
+    const ctx = await testContext();
+    const attrs: MatmulAttrs = { transA: false, transB: true, alpha: 1, beta: 1, act: { kind: 'none' } };
+    const kernelFor = (M: number) => {
+      const [d] = matmul(ctx, emptyTensor(ctx, [M, 8]), emptyTensor(ctx, [3, 8]), null, emptyTensor(ctx, [M, 3]), attrs);
+      return d!.pipeline.label; // the pipeline cache key
+    };
+    expect(kernelFor(1)).toBe('matmul_small|ACT=0');
+    expect(kernelFor(MATMUL_SMALL_M)).toBe('matmul_small|ACT=0');
+    expect(kernelFor(MATMUL_SMALL_M + 1)).toBe('matmul|ACT=0');
   });
 
   it('rejects mismatched shapes', async () => {

@@ -1,4 +1,5 @@
 import code from '../shaders/matmul.wgsl?raw';
+import smallCode from '../shaders/matmul_small.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
@@ -15,6 +16,21 @@ export interface MatmulAttrs {
 
 const TILE = 64; // output tile side, as BM/BN in matmul.wgsl
 const MAX_GROUPS = 65535;
+/** Columns and rows one workgroup of matmul_small.wgsl computes (NC, RB there). */
+const SMALL_COLS = 32;
+const SMALL_ROWS = 4;
+/**
+ * Up to this many rows (after folding A's batches into rows) go to matmul_small.wgsl, K split
+ * across a workgroup; above it the 64x64 tile idles fewer rows and re-reads B less.
+ * `npm run bench -- --only kernels`, SwiftShader, N = K = 1024, GPU-time medians: M 1 small 23 ms
+ * vs tiled 810; M 16 small 64-90 vs tiled 790; even M 64 small 252 vs tiled 667-1244, as SwiftShader
+ * pays for the tile's two barriers per 16-deep K step. Kept at 16 (as INT8_SMALL_M) rather than
+ * pushed higher because on a GPU the tile's reuse of B wins sooner; not measured on one yet.
+ */
+export const MATMUL_SMALL_M = 16;
+
+/** Which kernel runs: 'auto' picks by M (MATMUL_SMALL_M); the others are for tests and benchmarks. */
+export type MatmulPath = 'auto' | 'small' | 'tiled';
 
 interface MatmulDims { M: number; N: number; K: number; batch: number[]; aBatch: number[]; bBatch: number[] }
 
@@ -41,10 +57,13 @@ export function matmulShape(aShape: readonly number[], bShape: readonly number[]
 /**
  * a: (...batchA, M, K), or (...batchA, K, M) when transA; b: (...batchB, K, N), or (..., N, K)
  * when transB; batch dims broadcast numpy-style. c: null, or unidirectionally broadcastable to
- * (M, N). y: (...batch, M, N). One dispatch; the pipeline depends only on the activation.
+ * (M, N). y: (...batch, M, N). One dispatch: M <= MATMUL_SMALL_M runs matmul_small.wgsl (K split
+ * across a workgroup), larger M the 64x64-tiled matmul.wgsl; both take the same params. Pipelines
+ * depend only on that choice and the activation.
  */
 export function matmul(
   ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTensor | null, y: GpuTensor, attrs: MatmulAttrs, label = 'matmul',
+  path: MatmulPath = 'auto',
 ): Dispatch[] {
   const d = dimsOf(a.shape, b.shape, attrs.transA, attrs.transB);
   const { K, N, aBatch, bBatch } = d;
@@ -72,7 +91,18 @@ export function matmul(
     batch = []; aStr = []; bStr = [];
   }
   const batchCount = sizeOf(batch);
-  const grid: [number, number, number] = [Math.ceil(N / TILE), Math.ceil(M / TILE), batchCount];
+  const rowBlocks = Math.ceil(M / SMALL_ROWS);
+  // The small kernel puts batch x row blocks in z; past the limit the tiled grid (z = batch) may still fit.
+  const small = path === 'small' || (path === 'auto' && M <= MATMUL_SMALL_M && batchCount * rowBlocks <= MAX_GROUPS);
+  let grid: [number, number, number];
+  if (small) {
+    // Column blocks fold into x and y (the shader recombines them with num_workgroups).
+    const blocks = Math.ceil(N / SMALL_COLS);
+    const gy = Math.ceil(blocks / MAX_GROUPS);
+    grid = [Math.ceil(blocks / gy), gy, batchCount * rowBlocks];
+  } else {
+    grid = [Math.ceil(N / TILE), Math.ceil(M / TILE), batchCount];
+  }
   if (grid.some((g) => g > MAX_GROUPS)) throw new Error(`matmul: [${yShape}] needs a grid of ${grid.join('x')} workgroups, over ${MAX_GROUPS} in one dimension`);
 
   const [actA, actB] = activationParams(attrs.act);
@@ -84,7 +114,9 @@ export function matmul(
     .f32(attrs.alpha).f32(attrs.beta).f32(actA).f32(actB)
     .u32s(batch, MAX_DIMS).u32s(aStr, MAX_DIMS).u32s(bStr, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('matmul', withActivation(code), { ACT: ACT[attrs.act.kind] });
+  const pipeline = small
+    ? ctx.pipeline('matmul_small', withActivation(smallCode), { ACT: ACT[attrs.act.kind] })
+    : ctx.pipeline('matmul', withActivation(code), { ACT: ACT[attrs.act.kind] });
   // Without C the shader never reads binding 3, but the layout still has it: bind A there.
   const buffers = [params, a.buffer, b.buffer, (c ?? a).buffer, y.buffer];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];
