@@ -71,6 +71,7 @@ function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
 }
 
 export function layerStats(_model: Model, resolved: ResolvedGraph): LayerStat[] {
+  const packed = packedWeightCounts(resolved.nodes);
   return resolved.nodes.map((node) => {
     const outputShape = [...(resolved.values[node.outputs[0] ?? '']?.shape ?? [])];
     const args = ARG_INPUTS[node.opType] ?? [];
@@ -79,7 +80,7 @@ export function layerStats(_model: Model, resolved: ResolvedGraph): LayerStat[] 
       const t = resolved.constants[v];
       if (!t) return;
       const count = sizeOf(t.dims);
-      if (!QUANT_PARAM_INPUTS[node.opType]?.includes(node.inputs.indexOf(v))) params += count;
+      if (!QUANT_PARAM_INPUTS[node.opType]?.includes(node.inputs.indexOf(v))) params += packed.get(v) ?? count;
       bytes += count * DTYPE_BYTES[t.dtype];
     });
     return {
@@ -93,15 +94,29 @@ export function layerStats(_model: Model, resolved: ResolvedGraph): LayerStat[] 
   });
 }
 
-/** Stored size of the initializers: float16 counts 2 bytes even though it is held widened to f32. */
+/**
+ * Weights a binary layer's packed sign bits stand for (its weight_shape), keyed by the bits tensor:
+ * a parameter is a weight, whatever it is stored in.
+ */
+function packedWeightCounts(nodes: readonly Node[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const n of nodes) {
+    const shape = n.attrs.weight_shape;
+    if (shape?.type === 'ints' && n.inputs[1]) counts.set(n.inputs[1], sizeOf(shape.value));
+  }
+  return counts;
+}
+
+/** Stored size of the initializers (float16 counts 2 bytes even though it is held widened to f32), and their parameters. */
 export function modelSize(model: Model): { totalBytes: number; byDtype: Record<string, number>; params: number } {
   const byDtype: Record<string, number> = {};
+  const packed = packedWeightCounts(model.graph.nodes);
   let totalBytes = 0, params = 0;
-  for (const t of Object.values(model.graph.initializers)) {
+  for (const [name, t] of Object.entries(model.graph.initializers)) {
     const count = sizeOf(t.dims), b = count * DTYPE_BYTES[t.dtype];
     byDtype[t.dtype] = (byDtype[t.dtype] ?? 0) + b;
     totalBytes += b;
-    params += count;
+    params += packed.get(name) ?? count;
   }
   return { totalBytes, byDtype, params };
 }
