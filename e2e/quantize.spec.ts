@@ -1,10 +1,10 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { statSync } from 'node:fs';
-import { waitForDefaults } from './helpers';
+import { readFileSync, statSync } from 'node:fs';
+import { dropFiles, waitForDefaults } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
-const row = (page: Page, kind: 'original' | 'int8') => page.locator(`[data-testid="variant-row"][data-kind="${kind}"]`);
+const row = (page: Page, kind: 'original' | 'int8' | 'binary') => page.locator(`[data-testid="variant-row"][data-kind="${kind}"]`);
 const accuracyOf = async (r: Locator) => Number(await r.getByTestId('v-accuracy').getAttribute('data-accuracy'));
 const sizeOfDownload = async (page: Page, r: Locator) => {
   const [download] = await Promise.all([page.waitForEvent('download'), r.getByTestId('v-download').click()]);
@@ -72,14 +72,66 @@ test('quantizes LeNet to int8 and compares it with the original', async ({ page 
   await expect(chart).toHaveAttribute('data-series', '1');
 });
 
+test('binarizes LeNet in the page: size ratio, accuracy, and a studio-format file the studio re-imports', async ({ page }) => {
+  await page.goto('/');
+  await waitForDefaults(page);
+  await page.getByTestId('limit').fill('200');
+  await page.getByTestId('evaluate').click();
+  await expect(page.getByTestId('accuracy')).toContainText('/ 200 correct', { timeout: 180_000 });
+
+  await page.getByTestId('q-scheme').selectOption('binary');
+  await expect(page.getByTestId('q-keep-first-last')).toBeChecked();
+  await expect(page.getByTestId('q-activation-scale')).not.toBeChecked();
+  await expect(page.getByTestId('q-samples')).toHaveCount(0); // binary needs no calibration data
+  await expect(page.getByTestId('q-binary-note')).toContainText('onnxruntime cannot run it');
+  await expect(page.getByTestId('quantize')).toHaveText('Binarize');
+  await page.getByTestId('quantize').click();
+
+  const bin = row(page, 'binary');
+  await expect(bin).toHaveCount(1, { timeout: 60_000 });
+  await expect(bin).toHaveClass(/current/);
+  await expect(bin).toContainText('binary · XNOR · first/last fp32');
+  await expect(bin.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 180_000 });
+  await expect(page.getByTestId('q-progress')).toBeHidden({ timeout: 60_000 });
+  await expect(bin.getByTestId('v-accuracy')).toContainText('200 samples');
+  const acc = Number(await bin.getByTestId('v-accuracy').getAttribute('data-accuracy'));
+  expect(acc).toBeGreaterThanOrEqual(0);
+  expect(acc).toBeLessThanOrEqual(100);
+  await expect(bin.getByTestId('v-delta')).toContainText('pts');
+  // conv2, fc1, fc2 binarized (1 bit + a scale per channel), conv1 and fc3 float: about 19× smaller weights.
+  expect(Number(await bin.getByTestId('v-ratio').getAttribute('data-ratio'))).toBeGreaterThan(10);
+  await expect(page.getByTestId('v-format-note')).toContainText('onnxruntime cannot run');
+  await expect(page.getByTestId('variants-chart').locator('.recharts-scatter-symbol')).toHaveCount(2);
+  await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/07-binary.png', fullPage: true });
+
+  // The download is the studio's format; dropped back, the studio reads it as a model.
+  await expect(bin.getByTestId('v-download')).toHaveAttribute('data-format', 'studio');
+  const [download] = await Promise.all([page.waitForEvent('download'), bin.getByTestId('v-download').click()]);
+  expect(download.suggestedFilename()).toMatch(/^lenet-mnist-binary-kfl\.onnx$/);
+  const bytes = new Uint8Array(readFileSync((await download.path())!));
+  expect(Buffer.from(bytes).includes('ai.compression-studio')).toBe(true);
+  await dropFiles(page, [{ name: 'reimported-binary.onnx', bytes }]);
+  await expect(page.getByTestId('loaded-model')).toHaveText('reimported-binary.onnx');
+  await expect(page.getByTestId('layer-table')).toContainText('binary');
+});
+
 test('bad quantization settings get clear messages and nothing is lost', async ({ page }) => {
   await page.goto('/');
   await waitForDefaults(page);
   await page.getByTestId('limit').fill('64');
 
   await page.getByTestId('q-samples').fill('0');
+  await expect(page.getByTestId('q-samples-error')).toContainText('at least one sample');
   await page.getByTestId('quantize').click();
   await expect(page.getByTestId('notice-error').last()).toContainText('at least one sample');
+  await expect(page.getByTestId('notice-error').last()).toContainText('Activations: dynamic');
+  // Dynamic activations need no calibration: the sample fields go away, the count is kept for later.
+  await page.getByTestId('q-activations').selectOption('dynamic');
+  await expect(page.getByTestId('q-samples')).toHaveCount(0);
+  await expect(page.getByTestId('q-samples-error')).toHaveCount(0);
+  await page.getByTestId('q-activations').selectOption('static');
+  await expect(page.getByTestId('q-samples')).toHaveValue('0');
   await page.getByTestId('q-samples').fill('20000');
   await page.getByTestId('quantize').click();
   await expect(page.getByTestId('notice-error').last()).toContainText('the dataset has 10000');
@@ -94,6 +146,16 @@ test('bad quantization settings get clear messages and nothing is lost', async (
   await expect(page.getByTestId('notice-info').last()).toContainText('Quantization was stopped');
   await expect(row(page, 'int8')).toHaveCount(0);
   await expect(page.getByTestId('loaded-model')).toHaveText('lenet-mnist.onnx');
+
+  // Dynamic activations with zero calibration samples: fine, nothing to calibrate.
+  await page.getByTestId('q-samples').fill('0');
+  await page.getByTestId('q-activations').selectOption('dynamic');
+  await page.getByTestId('quantize').click();
+  await expect(row(page, 'int8')).toHaveAttribute('data-variant', 'lenet-mnist-int8-pc-dynamic.onnx', { timeout: 60_000 });
+  await expect(row(page, 'int8')).toContainText('int8 · per-channel · sym · dynamic');
+  await expect(row(page, 'int8').getByTestId('v-accuracy')).toContainText('64 samples', { timeout: 180_000 });
+  await expect(page.getByTestId('q-progress')).toBeHidden({ timeout: 60_000 });
+  await page.getByTestId('q-activations').selectOption('static');
 
   // A model with no Conv or Gemm (Flatten → MatMul) has nothing to quantize.
   await dropMatMulOnlyModel(page);

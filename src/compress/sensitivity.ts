@@ -6,6 +6,7 @@
  */
 import type { GpuContext } from '../gpu/context';
 import type { Model } from '../model/ir';
+import { CancelledError } from '../core/errors';
 import type { Batch } from '../engine/evaluate';
 import { observeTensors } from './calibrate';
 import { planInt8, type Int8Recipe } from './quantize-plan';
@@ -26,6 +27,23 @@ export interface MixedPrecisionChoice {
 /** Evaluates a candidate model's accuracy (the caller decides on how many samples). */
 export type Evaluator = (model: Model) => Promise<number>;
 
+/** Cancel between candidates (the evaluator should also honour the signal inside one), and step progress. */
+export interface SearchHooks {
+  signal?: AbortSignal;
+  /** Called before each candidate is evaluated: `done` finished of at most `total`. */
+  onStep?: (done: number, total: number, layer: string) => void;
+}
+
+/**
+ * Accuracies are correct/total ratios, so a drop of exactly the budget (1 of 200 = 0.005) can come
+ * out a hair above it in floating point; this tolerance keeps such a choice within budget.
+ */
+const BUDGET_EPSILON = 1e-9;
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
 export class MixedPrecisionSearch {
   private ranges: Record<string, Range> = {};
   readonly layers: string[];
@@ -34,10 +52,11 @@ export class MixedPrecisionSearch {
     this.layers = planInt8(model, { ...recipe, defaultPrecision: 'int8', layers: {} }).layers.map((l) => l.node.name);
   }
 
-  /** Observes every quantizable layer's input and output once. */
-  async calibrate(ctx: GpuContext, batchAt: (start: number, count: number) => Batch, signal?: AbortSignal): Promise<void> {
+  /** Observes every quantizable layer's input and output once (nothing to observe for dynamic activations). */
+  async calibrate(ctx: GpuContext, batchAt: (start: number, count: number) => Batch, signal?: AbortSignal, onProgress?: (done: number, total: number) => void): Promise<void> {
+    if (this.recipe.activations === 'dynamic') return;
     const plan = planInt8(this.model, { ...this.recipe, defaultPrecision: 'int8', layers: {} });
-    const observers = await observeTensors(ctx, this.model, plan.targets, batchAt, this.recipe.samples, 64, undefined, signal);
+    const observers = await observeTensors(ctx, this.model, plan.targets, batchAt, this.recipe.samples, 64, onProgress, signal);
     this.ranges = Object.fromEntries(Object.entries(observers).map(([t, o]) => [t, o.range(this.recipe.calibration, this.recipe.percentile)]));
   }
 
@@ -46,12 +65,16 @@ export class MixedPrecisionSearch {
     const recipe: Int8Recipe = { ...this.recipe, defaultPrecision: 'fp32', layers: Object.fromEntries([...int8].map((l) => [l, 'int8'])) };
     const plan = planInt8(this.model, recipe);
     if (!plan.layers.length) return this.model;
-    return applyInt8(this.model, plan, activationParams(this.model, plan, this.ranges, recipe), recipe);
+    // Dynamic layers measure their ranges per batch at run time: no calibrated parameters.
+    const params = recipe.activations === 'dynamic' ? {} : activationParams(this.model, plan, this.ranges, recipe);
+    return applyInt8(this.model, plan, params, recipe);
   }
 
-  async sensitivity(baseline: number, evaluate: Evaluator): Promise<LayerSensitivity[]> {
+  async sensitivity(baseline: number, evaluate: Evaluator, hooks: SearchHooks = {}): Promise<LayerSensitivity[]> {
     const out: LayerSensitivity[] = [];
     for (const layer of this.layers) {
+      checkAborted(hooks.signal);
+      hooks.onStep?.(out.length, this.layers.length, layer);
       const accuracy = await evaluate(this.build(new Set([layer])));
       out.push({ layer, accuracy, drop: baseline - accuracy });
     }
@@ -59,13 +82,15 @@ export class MixedPrecisionSearch {
   }
 
   /** All layers int8, then the most sensitive back to fp32 one at a time until the drop fits `budget`. */
-  async choose(baseline: number, budget: number, sensitivity: LayerSensitivity[], evaluate: Evaluator): Promise<MixedPrecisionChoice> {
+  async choose(baseline: number, budget: number, sensitivity: LayerSensitivity[], evaluate: Evaluator, hooks: SearchHooks = {}): Promise<MixedPrecisionChoice> {
     const int8 = new Set(this.layers);
     const bySensitivity = [...sensitivity].sort((a, b) => b.drop - a.drop).map((s) => s.layer);
-    for (;;) {
+    for (let trial = 0; ; trial++) {
+      checkAborted(hooks.signal);
+      hooks.onStep?.(trial, this.layers.length + 1, `${int8.size} of ${this.layers.length} layers int8`);
       const model = this.build(int8);
       const accuracy = await evaluate(model);
-      if (baseline - accuracy <= budget || int8.size === 0) {
+      if (baseline - accuracy <= budget + BUDGET_EPSILON || int8.size === 0) {
         const layers = Object.fromEntries(this.layers.map((l) => [l, int8.has(l) ? 'int8' as const : 'fp32' as const]));
         return { layers, accuracy, drop: baseline - accuracy, weightBytes: weightBytes(model), model };
       }

@@ -6,6 +6,7 @@ import type { Preprocess } from '../data/dataset';
 import type { EvalResult } from '../worker/types';
 import { classifyDrop, type DroppedFile } from './files';
 import { DEFAULT_DATASET, DEFAULT_MODEL } from './defaults';
+import { loadPrecisionLayers } from './mixed';
 
 let client: StudioClient | null = null;
 let pendingBytes: { images?: { bytes: Uint8Array; name: string }; labels?: { bytes: Uint8Array; name: string } } = {};
@@ -60,8 +61,9 @@ export async function loadDefaults(): Promise<void> {
 
 async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void> {
   if (!client) return;
-  if (useStudio.getState().quantizeJob) {
-    pushNotice('error', `Could not load ${fileName}`, `A quantization is running: cancel it or let it finish, then load ${fileName} again.`);
+  const running = useStudio.getState().quantizeJob ? 'A quantization' : useStudio.getState().searchJob ? 'A mixed-precision search' : null;
+  if (running) {
+    pushNotice('error', `Could not load ${fileName}`, `${running} is running: cancel it or let it finish, then load ${fileName} again.`);
     return;
   }
   useStudio.setState({ modelLoading: fileName });
@@ -70,6 +72,7 @@ async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void
     // A new file starts a new family of variants; results of the old ones stay in the history.
     useStudio.setState({ model, variants: [{ name: fileName, kind: 'original', summary: model }], currentVariant: fileName, weights: null });
     void refreshDevice(); // loading compiled the model's pipelines
+    await loadPrecisionLayers();
   } catch (e) {
     report(`Could not load ${fileName}`, e);
   } finally {
@@ -81,7 +84,8 @@ async function loadDatasetBytes(images: Uint8Array, imagesName: string, labels: 
   if (!client) return;
   try {
     const dataset = await client.call('loadDataset', { images, labels, name, imagesName, labelsName });
-    useStudio.setState({ dataset, pendingIdx: null });
+    // Sensitivities measured on the old data no longer apply.
+    useStudio.setState({ dataset, pendingIdx: null, sensitivity: null });
   } catch (e) {
     useStudio.setState({ pendingIdx: null });
     report(`Could not load the dataset ${name}`, e);

@@ -4,7 +4,10 @@
  * It holds plain serialisable summaries only; the GPU lives in the worker behind `client`.
  */
 import { create } from 'zustand';
-import { DEFAULT_INT8_RECIPE, type DatasetSummary, type DeviceSummary, type EvalResult, type Int8Recipe, type ModelSummary, type WeightHistogram } from '../worker/types';
+import {
+  DEFAULT_INT8_RECIPE, type DatasetSummary, type DeviceSummary, type EvalResult, type Int8Recipe, type ModelSummary, type Precision,
+  type PrecisionLayer, type SensitivityResult, type WeightHistogram,
+} from '../worker/types';
 import type { Preprocess } from '../data/dataset';
 
 export interface Notice { id: number; level: 'error' | 'warning' | 'info'; title: string; message: string }
@@ -17,12 +20,26 @@ export interface JobState {
   correct: number;
 }
 
+/** What Quantize makes: every layer int8, binary (XNOR), or each layer as the per-layer table says. */
+export type Scheme = 'int8' | 'binary' | 'mixed';
+
+/** The binary options the UI edits (compress/binarize's BinaryRecipe without per-layer choices). */
+export interface BinaryOptions { keepFirstLast: boolean; activationScale: boolean }
+
 /** The loaded file or a compressed copy of it, as the worker holds it under `name`. */
 export interface Variant {
   name: string;
-  kind: 'original' | 'int8';
-  /** The recipe that made it (compressed variants only). */
+  kind: 'original' | 'int8' | 'binary' | 'mixed';
+  /** The int8 recipe that made it (int8 and mixed variants with int8 layers). */
   recipe?: Int8Recipe;
+  /** The binary options that made it (binary variants, and mixed ones with binary layers). */
+  binary?: BinaryOptions;
+  /** Each Conv/Gemm layer's precision (mixed variants). */
+  precisions?: Record<string, Precision>;
+  /** Its file is the studio's own binary ONNX domain (docs/binary-format.md), which onnxruntime cannot run. */
+  studioFormat?: boolean;
+  /** What the budgeted search measured, for variants it picked. */
+  auto?: { budget: number; drop: number; accuracy: number; baseline: number; samples: number };
   summary: ModelSummary;
   /** Layers the recipe quantized, and those it left in float with the reason. */
   quantized?: string[];
@@ -31,12 +48,32 @@ export interface Variant {
   eval?: EvalResult;
 }
 
-/** Quantizing runs calibration, then evaluates the new variant (and the original, if it has no comparable result). */
+/** Quantizing runs calibration (or binarization), then evaluates the new variant (and the original, if it has no comparable result). */
 export interface QuantizeJob {
   id: number;
-  stage: 'calibrating' | 'evaluating';
+  stage: 'calibrating' | 'binarizing' | 'evaluating';
   done: number;
   total: number;
+}
+
+/** A sensitivity analysis or an automatic (budgeted) search running in the worker. */
+export interface SearchJob {
+  id: number;
+  kind: 'sensitivity' | 'auto';
+  stage: 'calibration' | 'baseline' | 'int8' | 'binary' | 'choose';
+  done: number;
+  total: number;
+  label?: string;
+}
+
+/** The Mixed precision card's inputs, kept as typed so a bad value is shown, not lost. */
+export interface MixedInputs {
+  /** Evaluation samples for sensitivity and the search, from the start of the dataset. */
+  samples: string;
+  /** Also measure each layer binarized. */
+  binary: boolean;
+  /** Accuracy-drop budget in points. */
+  budget: string;
 }
 
 export interface WeightsView {
@@ -62,8 +99,18 @@ export interface StudioState {
   variants: Variant[];
   /** The variant the worker runs now (its summary is `model`). */
   currentVariant: string | null;
+  /** The int8 recipe; its `layers` hold the per-layer table's choices (used by the mixed scheme). */
   recipe: Int8Recipe;
+  scheme: Scheme;
+  binaryRecipe: BinaryOptions;
+  /** The loaded file's Conv/Gemm layers and what each can become. */
+  precisionLayers: PrecisionLayer[] | null;
   quantizeJob: QuantizeJob | null;
+  searchJob: SearchJob | null;
+  mixedInputs: MixedInputs;
+  sensitivity: SensitivityResult | null;
+  /** The variant the last Auto made. */
+  autoVariant: string | null;
   weights: WeightsView | null;
   notices: Notice[];
 }
@@ -84,7 +131,15 @@ export const initialState: StudioState = {
   currentVariant: null,
   // A few hundred calibration samples suffice for MNIST-size models (see DEFAULT_INT8_RECIPE).
   recipe: DEFAULT_INT8_RECIPE,
+  scheme: 'int8',
+  // XNOR-Net's practice: the first and last layers hold few weights and cost the most accuracy.
+  binaryRecipe: { keepFirstLast: true, activationScale: false },
+  precisionLayers: null,
   quantizeJob: null,
+  searchJob: null,
+  mixedInputs: { samples: '1000', binary: true, budget: '0.5' },
+  sensitivity: null,
+  autoVariant: null,
   weights: null,
   notices: [],
 };

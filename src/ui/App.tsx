@@ -7,6 +7,7 @@ import { ResultsCard } from './ResultsCard';
 import { QuantizePanel } from './QuantizePanel';
 import { VariantsCard } from './VariantsCard';
 import { WeightsCard } from './WeightsCard';
+import { MixedPrecisionCard } from './MixedPrecisionCard';
 import { Notices } from './Notices';
 import { NoWebGPU } from './NoWebGPU';
 
@@ -30,6 +31,7 @@ export function App() {
           <section className="content">
             <ResultsCard />
             <VariantsCard />
+            <MixedPrecisionCard />
             <WeightsCard />
             <ModelView />
           </section>

@@ -6,7 +6,7 @@ export function EvaluatePanel() {
   const pre = useStudio((s) => s.preprocess);
   const limit = useStudio((s) => s.limit);
   const job = useStudio((s) => s.job);
-  const quantizing = useStudio((s) => Boolean(s.quantizeJob));
+  const quantizing = useStudio((s) => Boolean(s.quantizeJob || s.searchJob));
   const ready = useStudio((s) => Boolean(s.model && s.dataset && s.webgpu === 'ready'));
   const count = useStudio((s) => s.dataset?.count ?? 0);
   const pct = job && job.total ? Math.round((100 * job.done) / job.total) : 0;

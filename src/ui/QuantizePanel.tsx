@@ -1,23 +1,83 @@
 import { useStudio } from '../state/store';
-import { quantize, cancelQuantize, setRecipe } from '../state/variants';
+import { busy as isBusy, calibrationProblem, cancelQuantize, choicesOf, needsCalibration, quantize, setBinaryRecipe, setRecipe, setScheme } from '../state/variants';
+import type { Scheme } from '../state/store';
 import type { Int8Recipe } from '../worker/types';
 
 export function QuantizePanel() {
   const recipe = useStudio((s) => s.recipe);
+  const scheme = useStudio((s) => s.scheme);
+  const binary = useStudio((s) => s.binaryRecipe);
   const qjob = useStudio((s) => s.quantizeJob);
-  const evalJob = useStudio((s) => s.job);
-  const ready = useStudio((s) => Boolean(s.model && s.dataset && s.webgpu === 'ready'));
-  const count = useStudio((s) => s.dataset?.count ?? 0);
-  const busy = Boolean(qjob || evalJob);
+  const busy = useStudio((s) => isBusy(s));
+  const hasModel = useStudio((s) => Boolean(s.model && s.webgpu === 'ready'));
+  const hasData = useStudio((s) => Boolean(s.dataset));
+  const calibrates = useStudio((s) => needsCalibration(s));
+  const problem = useStudio((s) => calibrationProblem(s));
+  const layers = useStudio((s) => s.precisionLayers);
+  const counts = countChoices(choicesOf(layers, recipe.layers));
+  // Binary needs no data; evaluating the new variant does, and Evaluate says so if it is missing.
+  const ready = hasModel && (scheme === 'binary' || hasData);
+  const int8Options = scheme === 'int8' || (scheme === 'mixed' && counts.int8 > 0);
+  const binaryOptions = scheme === 'binary' || (scheme === 'mixed' && counts.binary > 0);
   return (
     <div className="card" data-testid="quantize-panel">
       <h3>Quantize</h3>
       <label className="field">Scheme
-        <select defaultValue="int8" data-testid="q-scheme" disabled={busy}>
+        <select value={scheme} data-testid="q-scheme" disabled={busy} onChange={(e) => setScheme(e.target.value as Scheme)}>
           <option value="int8">int8 (post-training, QDQ)</option>
-          <option value="binary" disabled>binary (1-bit) · coming next</option>
+          <option value="binary">binary (1-bit XNOR)</option>
+          <option value="mixed">mixed (per-layer table)</option>
         </select>
       </label>
+      {scheme === 'mixed' && (
+        <p className="muted small hint" data-testid="q-mixed-summary">
+          Per layer, as the Mixed precision table says: {counts.int8} int8 · {counts.binary} binary · {counts.fp32} fp32.
+        </p>
+      )}
+      {int8Options && <Int8Options recipe={recipe} busy={busy} calibrates={calibrates} problem={problem} />}
+      {binaryOptions && (
+        <div className="options" data-testid="q-binary-options">
+          {scheme === 'binary' && (
+            <label className="check">
+              <input type="checkbox" checked={binary.keepFirstLast} data-testid="q-keep-first-last" disabled={busy}
+                onChange={(e) => setBinaryRecipe({ keepFirstLast: e.target.checked })} />
+              Keep first and last layers float32
+            </label>
+          )}
+          <label className="check">
+            <input type="checkbox" checked={binary.activationScale} data-testid="q-activation-scale" disabled={busy}
+              onChange={(e) => setBinaryRecipe({ activationScale: e.target.checked })} />
+            Activation scale β (mean |x|)
+          </label>
+          <p className="muted small hint" data-testid="q-binary-note">
+            {scheme === 'binary' ? 'Needs no calibration data. ' : ''}
+            Saved in the studio's own binary ONNX format (<span className="mono">ai.compression-studio</span> ops,
+            docs/binary-format.md): onnxruntime cannot run it; drop it back here to re-import it.
+            Without training, binary accuracy collapses.
+          </p>
+        </div>
+      )}
+      <div className="row">
+        <button className="primary" data-testid="quantize" disabled={!ready || busy} onClick={() => void quantize()}>
+          {scheme === 'binary' ? 'Binarize' : 'Quantize'}
+        </button>
+        <button data-testid="q-cancel" disabled={!qjob} onClick={cancelQuantize}>Cancel</button>
+      </div>
+      {qjob && <QuantizeProgress />}
+    </div>
+  );
+}
+
+function countChoices(choices: Record<string, string>) {
+  const v = Object.values(choices);
+  return { int8: v.filter((p) => p === 'int8').length, binary: v.filter((p) => p === 'binary').length, fp32: v.filter((p) => p === 'fp32').length };
+}
+
+function Int8Options({ recipe, busy, calibrates, problem }: { recipe: Int8Recipe; busy: boolean; calibrates: boolean; problem: string | null }) {
+  const count = useStudio((s) => s.dataset?.count ?? 0);
+  const dynamic = recipe.activations === 'dynamic';
+  return (
+    <div className="options" data-testid="q-int8-options">
       <div className="row">
         <label className="field">Weight scales
           <select value={recipe.perChannel ? 'channel' : 'tensor'} data-testid="q-granularity" disabled={busy}
@@ -34,36 +94,45 @@ export function QuantizePanel() {
           </select>
         </label>
       </div>
-      <div className="row">
-        <label className="field">Calibration
-          <select value={recipe.calibration} data-testid="q-calibration" disabled={busy}
-            onChange={(e) => setRecipe({ calibration: e.target.value as Int8Recipe['calibration'] })}>
-            <option value="minmax">min / max</option>
-            <option value="percentile">percentile</option>
-            <option value="mse">MSE</option>
-          </select>
-        </label>
-        {recipe.calibration === 'percentile' && (
-          <label className="field">Percentile
-            <input type="number" step="0.01" min={50} max={100} value={recipe.percentile} data-testid="q-percentile" disabled={busy}
-              onChange={(e) => setRecipe({ percentile: Number(e.target.value) })} />
-          </label>
-        )}
-      </div>
-      <label className="field">Calibration samples
-        <input type="number" min={0} max={count || undefined} value={Number.isFinite(recipe.samples) ? recipe.samples : ''} data-testid="q-samples" disabled={busy}
-          onChange={(e) => setRecipe({ samples: e.target.value === '' ? 0 : Number(e.target.value) })} />
+      <label className="field">Activations
+        <select value={recipe.activations} data-testid="q-activations" disabled={busy}
+          onChange={(e) => setRecipe({ activations: e.target.value as Int8Recipe['activations'] })}>
+          <option value="static">static (calibrated)</option>
+          <option value="dynamic">dynamic (per batch)</option>
+        </select>
       </label>
+      {!dynamic && (
+        <>
+          <div className="row">
+            <label className="field">Calibration
+              <select value={recipe.calibration} data-testid="q-calibration" disabled={busy}
+                onChange={(e) => setRecipe({ calibration: e.target.value as Int8Recipe['calibration'] })}>
+                <option value="minmax">min / max</option>
+                <option value="percentile">percentile</option>
+                <option value="mse">MSE</option>
+              </select>
+            </label>
+            {recipe.calibration === 'percentile' && (
+              <label className="field">Percentile
+                <input type="number" step="0.01" min={50} max={100} value={recipe.percentile} data-testid="q-percentile" disabled={busy}
+                  onChange={(e) => setRecipe({ percentile: Number(e.target.value) })} />
+              </label>
+            )}
+          </div>
+          <label className="field">Calibration samples
+            <input type="number" min={1} max={count || undefined} value={Number.isFinite(recipe.samples) ? recipe.samples : ''} data-testid="q-samples" disabled={busy}
+              aria-invalid={Boolean(problem)} onChange={(e) => setRecipe({ samples: e.target.value === '' ? 0 : Number(e.target.value) })} />
+          </label>
+          {problem && calibrates && <p className="field-error small" data-testid="q-samples-error">{problem}</p>}
+        </>
+      )}
       <p className="muted small hint">
-        Taken from the last {recipe.samples > 0 ? recipe.samples : 'N'} items of the loaded dataset
-        {count ? ` (items ${Math.max(0, count - recipe.samples)}–${count - 1})` : ''}; Evaluate reads from the first.
-        Activations are quantized asymmetric (after ReLU they are all ≥ 0).
+        {dynamic
+          ? 'Each layer measures its input range per batch while it runs: no calibration data is needed.'
+          : <>Taken from the last {recipe.samples > 0 ? recipe.samples : 'N'} items of the loaded dataset
+            {count && recipe.samples > 0 && recipe.samples <= count ? ` (items ${count - recipe.samples}–${count - 1})` : ''}; Evaluate reads from the first.
+            Activations are quantized asymmetric (after ReLU they are all ≥ 0).</>}
       </p>
-      <div className="row">
-        <button className="primary" data-testid="quantize" disabled={!ready || busy} onClick={() => void quantize()}>Quantize</button>
-        <button data-testid="q-cancel" disabled={!qjob} onClick={cancelQuantize}>Cancel</button>
-      </div>
-      {qjob && <QuantizeProgress />}
     </div>
   );
 }
@@ -78,7 +147,8 @@ function QuantizeProgress() {
   const pct = total ? Math.round((100 * done) / total) : 0;
   const text = calibrating
     ? `Calibrating: ${qjob.done} / ${qjob.total} samples`
-    : `Evaluating ${variant ?? ''}${evalJob?.phase === 'latency' ? ': latency' : evalJob ? `: ${evalJob.done} / ${evalJob.total}` : '…'}`;
+    : qjob.stage === 'binarizing' ? 'Building the variant…'
+      : `Evaluating ${variant ?? ''}${evalJob?.phase === 'latency' ? ': latency' : evalJob ? `: ${evalJob.done} / ${evalJob.total}` : '…'}`;
   return (
     <div className="progress" data-testid="q-progress">
       <div className="bar"><div style={{ width: `${pct}%` }} /></div>

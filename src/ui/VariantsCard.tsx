@@ -8,7 +8,7 @@ import { describe, weightsOf } from './variant-info';
 export function VariantsCard() {
   const variants = useStudio((s) => s.variants);
   const current = useStudio((s) => s.currentVariant);
-  const busy = useStudio((s) => Boolean(s.job || s.quantizeJob));
+  const busy = useStudio((s) => Boolean(s.job || s.quantizeJob || s.searchJob));
   const original = variants.find((v) => v.kind === 'original');
   if (!original) return null;
   return (
@@ -27,11 +27,13 @@ export function VariantsCard() {
           ))}
         </tbody>
       </table>
-      {variants.length === 1 && <p className="muted small">Quantize the model (sidebar) to add a variant here.</p>}
+      {variants.length === 1 && <p className="muted small">Quantize or binarize the model (sidebar), or build a mix below, to add a variant here.</p>}
       <VariantsChart />
     </div>
   );
 }
+
+const kernels = (v: Variant) => (v.kind === 'binary' ? 'XNOR' : v.kind === 'mixed' ? (v.studioFormat ? 'int8 and XNOR' : 'int8') : 'int8');
 
 const median = (v: Variant, batch: number) => v.eval?.latency.find((l) => l.batch === batch)?.medianMs;
 
@@ -67,7 +69,9 @@ function VariantRows({ v, original, current, busy }: { v: Variant; original: Var
         <td className="num" data-testid="v-b64">{fmtMs(median(v, 64))}</td>
         <td className="actions">
           <button data-testid="v-select" disabled={current || busy} onClick={() => void selectVariant(v.name)}>{current ? 'Selected' : 'Select'}</button>
-          <button data-testid="v-download" title={`Download ${v.name}`} onClick={() => void downloadVariant(v.name)}>⤓ .onnx</button>
+          <button data-testid="v-download" data-format={v.studioFormat ? 'studio' : 'onnx'}
+            title={v.studioFormat ? `Download ${v.name} in the studio's binary ONNX format: onnxruntime cannot run it; the studio re-imports it` : `Download ${v.name}`}
+            onClick={() => void downloadVariant(v.name)}>⤓ .onnx{v.studioFormat ? ' (studio)' : ''}</button>
         </td>
       </tr>
       {notFaster.length > 0 && (
@@ -75,8 +79,16 @@ function VariantRows({ v, original, current, busy }: { v: Variant; original: Var
           <td colSpan={7}>
             Not faster than fp32 at batch {notFaster.join(' and ')} on this device
             {v.eval!.isFallback
-              ? ': it is a software adapter (the GPU is emulated on the CPU), so int8 kernels save memory here but not time.'
-              : '. The weights are 4× smaller; speed depends on the GPU\'s int8 support and on whether the model is memory- or compute-bound.'}
+              ? `: it is a software adapter (the GPU is emulated on the CPU), so ${kernels(v)} kernels save memory here but not time.`
+              : `. The weights are ${ratio.toFixed(1)}× smaller; speed depends on the GPU's ${kernels(v)} support and on whether the model is memory- or compute-bound.`}
+          </td>
+        </tr>
+      )}
+      {v.studioFormat && (
+        <tr className="note format" data-testid="v-format-note">
+          <td colSpan={7}>
+            Studio binary format (<span className="mono">ai.compression-studio</span> XnorConv/XnorGemm, docs/binary-format.md):
+            onnxruntime cannot run the downloaded file; drop it back on the studio to re-import it.
           </td>
         </tr>
       )}

@@ -11,7 +11,8 @@ const AXES: Record<Axis, { label: string; unit: string }> = {
   latency64: { label: 'latency b64 (median)', unit: ' ms' },
 };
 
-const COLORS = { original: '#4f46e5', int8: '#0d9488' } as const;
+const COLORS = { original: '#4f46e5', int8: '#0d9488', binary: '#d97706', mixed: '#db2777' } as const;
+const NAMES = { original: 'fp32 original', int8: 'int8', binary: 'binary', mixed: 'mixed' } as const;
 
 /** Accuracy against size or latency, one point per evaluated variant; it grows as variants are made and evaluated. */
 export function VariantsChart() {
@@ -25,8 +26,10 @@ export function VariantsChart() {
   });
   if (!points.length) return <p className="muted small">Evaluate a variant to place it on the accuracy chart.</p>;
   const accs = points.map((p) => p.accuracy);
-  const yDomain = [Math.max(0, Math.floor(Math.min(...accs) - 1)), Math.min(100, Math.ceil(Math.max(...accs) + 0.5))];
-  const kinds = (['original', 'int8'] as const).filter((k) => points.some((p) => p.kind === k));
+  // Pad below by a share of the spread, so a collapsed variant (binary at chance) sits off the axis.
+  const lo = Math.min(...accs), hi = Math.max(...accs);
+  const yDomain = [Math.max(0, Math.floor(lo - Math.max(1, 0.06 * (hi - lo)))), Math.min(100, Math.ceil(hi + 0.5))];
+  const kinds = (['original', 'int8', 'binary', 'mixed'] as const).filter((k) => points.some((p) => p.kind === k));
   return (
     <div className="chart" data-testid="variants-chart">
       <div className="chart-head">
@@ -46,7 +49,7 @@ export function VariantsChart() {
           <Tooltip cursor={{ strokeDasharray: '3 3' }} />
           <Legend verticalAlign="top" height={24} iconSize={10} itemSorter={null} />
           {kinds.map((k) => (
-            <Scatter key={k} name={k === 'original' ? 'fp32 original' : 'int8'} data={points.filter((p) => p.kind === k)} fill={COLORS[k]} isAnimationActive={false}>
+            <Scatter key={k} name={NAMES[k]} data={points.filter((p) => p.kind === k)} fill={COLORS[k]} isAnimationActive={false}>
               <LabelList dataKey="label" position="right" fontSize={11} fill="#6b7185" />
             </Scatter>
           ))}

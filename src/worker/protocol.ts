@@ -2,8 +2,9 @@
 import type { ErrorInfo } from '../core/errors';
 import type { Preprocess } from '../data/dataset';
 import type {
-  CalibrationProgress, DatasetSummary, DeviceSummary, EvalOptions, EvalProgress, EvalResult, Int8Recipe,
-  ModelSummary, QuantizeResult, WeightHistogram,
+  AutoOptions, AutoResult, BinarizeResult, BinaryRecipe, CalibrationProgress, DatasetSummary, DeviceSummary, EvalOptions, EvalProgress,
+  EvalResult, Int8Recipe, MixedResult, ModelSummary, Precision, PrecisionLayer, QuantizeResult, SearchProgress, SensitivityOptions,
+  SensitivityResult, WeightHistogram,
 } from './types';
 
 /** Each request names its method, its argument, its result and (for long jobs) its progress events. */
@@ -14,6 +15,19 @@ export interface Methods {
   evaluate: { arg: EvalOptions; result: EvalResult; progress: EvalProgress };
   /** int8 post-training quantization of the loaded file; the new variant becomes the current model. */
   quantize: { arg: { recipe: Int8Recipe; preprocess: Preprocess }; result: QuantizeResult; progress: CalibrationProgress };
+  /** XNOR binarization of the loaded file (no data needed); the new variant becomes the current model. */
+  binarize: { arg: { recipe: BinaryRecipe }; result: BinarizeResult; progress: never };
+  /** The loaded file's Conv/Gemm layers and the precisions each can take. */
+  precisionLayers: { arg: null; result: PrecisionLayer[]; progress: never };
+  /** A variant with exactly these per-layer precisions (binary first, then int8 calibrated on the result). */
+  quantizeMixed: {
+    arg: { layers: Record<string, Precision>; recipe: Int8Recipe; activationScale: boolean; preprocess: Preprocess };
+    result: MixedResult; progress: CalibrationProgress;
+  };
+  /** Accuracy with each layer alone compressed, on the first `samples` items; cancellable. */
+  sensitivity: { arg: SensitivityOptions; result: SensitivityResult; progress: SearchProgress };
+  /** The smallest int8/fp32 mix within an accuracy-drop budget, made a variant; cancellable. */
+  autoMixed: { arg: AutoOptions; result: AutoResult; progress: SearchProgress };
   selectVariant: { arg: { name: string }; result: ModelSummary; progress: never };
   /** The variant as an ONNX file; its buffer is transferred, not copied. */
   exportVariant: { arg: { name: string }; result: Uint8Array<ArrayBuffer>; progress: never };
@@ -29,5 +43,5 @@ export type Request = { [M in Method]: { id: number; method: M; arg: Methods[M][
 export type Response =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
-  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress }
+  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress | SearchProgress }
   | { type: 'deviceLost'; message: string };

@@ -5,10 +5,12 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { DatasetError, GpuError, ModelError } from '../core/errors';
+import { CancelledError, DatasetError, GpuError, ModelError } from '../core/errors';
 import { quantizeInt8, type Int8Result } from '../compress/int8';
-import type { Int8Recipe } from '../compress/quantize-plan';
+import type { Int8Recipe, Precision } from '../compress/quantize-plan';
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
+import { MixedPrecisionSearch } from '../compress/sensitivity';
+import { applyMixedBinary, binarizeOnly, binaryLayerWeights, planMixed, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
@@ -21,7 +23,10 @@ import { fuseGraph } from '../engine/fuse';
 import { OPS } from '../engine/ops';
 import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
-import type { DatasetSummary, DeviceSummary, EvalOptions, EvalResult, ModelSummary } from './types';
+import type {
+  AutoOptions, AutoResult, DatasetSummary, DeviceSummary, EvalOptions, EvalResult, MixedResult, ModelSummary,
+  SearchProgress, SensitivityOptions, SensitivityResult, SensitivityRow,
+} from './types';
 
 export class StudioRuntime {
   private ctx: GpuContext | null = null;
@@ -32,6 +37,10 @@ export class StudioRuntime {
   private modelSummary: ModelSummary | null = null;
   private session: InferenceSession | null = null;
   private dataset: LabelledDataset | null = null;
+  /** Bumped on every load, so a cached calibration never outlives the model or data it saw. */
+  private generation = 0;
+  /** One calibration shared by sensitivity and the budgeted search, with the sensitivities measured on it. */
+  private search: { key: string; search: MixedPrecisionSearch; sensitivity: Map<string, SensitivityResult> } | null = null;
   onDeviceLost: (info: DeviceLostInfo) => void = () => {};
 
   constructor(private readonly gpu?: GPU) {}
@@ -61,6 +70,8 @@ export class StudioRuntime {
     this.variants.clear();
     this.variants.set(fileName, model);
     this.baseName = fileName;
+    this.generation++;
+    this.search = null;
     return summary;
   }
 
@@ -83,7 +94,7 @@ export class StudioRuntime {
     const base = this.baseName ? this.variants.get(this.baseName) : null;
     const named: { name: string; values: Float32Array }[] = [];
     for (const [name, model] of [[this.baseName, base], [this.modelSummary?.fileName, this.model]] as const) {
-      const values = model ? layerWeights(model, layer) : null;
+      const values = model ? layerWeights(model, layer) ?? binaryLayerWeights(model, layer) : null;
       if (values && name && !named.some((n) => n.name === name)) named.push({ name, values });
     }
     if (!named.length) throw new ModelError(`layer '${layer}' has no weights to show`);
@@ -97,12 +108,10 @@ export class StudioRuntime {
   async quantizeVariant(recipe: Int8Recipe, preprocess: Preprocess, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ModelSummary & { quantized: string[]; skipped: { node: string; reason: string }[] }> {
     const base = this.baseName ? this.variants.get(this.baseName) : null;
     if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    const cal = this.calibrationFor(recipe); // refuses bad counts before anything changes
     if (this.model !== base) await this.useModel(base, this.baseName);
-    const ds = this.dataset;
-    if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
-    if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}`);
-    const q = await this.quantizeInt8(recipe, preprocess, sliceDataset(ds, ds.count - recipe.samples), onProgress, signal);
-    const name = `${this.baseName.replace(/\.onnx$/i, '')}-int8-${recipe.perChannel ? 'pc' : 'pt'}-${recipe.calibration}.onnx`;
+    const q = await this.quantizeInt8(cal.recipe, preprocess, cal.ds, onProgress, signal);
+    const name = `${this.baseName.replace(/\.onnx$/i, '')}-int8-${recipe.perChannel ? 'pc' : 'pt'}-${recipe.activations === 'dynamic' ? 'dynamic' : recipe.calibration}.onnx`;
     this.variants.set(name, q.model);
     const summary = await this.useModel(q.model, name);
     return { ...summary, quantized: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped };
@@ -119,6 +128,199 @@ export class StudioRuntime {
     const summary = await this.useModel(model, name); // refuses before the variant is kept
     this.variants.set(name, model);
     return { ...summary, binarized: plan.layers.map((l) => l.node.name), kept: plan.kept };
+  }
+
+  /** The loaded file's Conv/Gemm layers and which precisions each can take (with the reason where not). */
+  precisionLayers(): PrecisionLayer[] {
+    return precisionLayers(this.baseModel().model);
+  }
+
+  /**
+   * A variant with exactly the given per-layer precisions: the binary layers are binarized first,
+   * then the int8 layers are calibrated (on the last `recipe.samples` items) and quantized on that
+   * result. Layers not named stay fp32. Any binary layer makes it the studio's own file format.
+   */
+  async mixedVariant(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
+    onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<MixedResult> {
+    const { model: base, name: baseName } = this.baseModel();
+    const plan = planMixed(base, choices, recipe, activationScale);
+    let model = applyMixedBinary(base, plan);
+    if (plan.int8.length) {
+      const { ds, recipe: int8Recipe } = this.calibrationFor(plan.int8Recipe);
+      const input = this.inputOf(model);
+      checkFits(ds, input.shape, input.name);
+      const ctx = await this.device();
+      model = (await quantizeInt8(ctx, model, int8Recipe, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), onProgress, signal)).model;
+    }
+    if (signal?.aborted) throw new CancelledError();
+    const name = `${baseName.replace(/\.onnx$/i, '')}-mixed-${precisionTag(plan.layers)}.onnx`;
+    const summary = await this.useModel(model, name); // refuses before the variant is kept
+    this.variants.set(name, model);
+    return { ...summary, precisions: plan.layers, studioFormat: usesStudioFormat(model) };
+  }
+
+  /**
+   * How much accuracy each layer costs alone: int8 (every candidate shares one calibration) and,
+   * when asked, binary. Evaluated on the first `samples` items; the float baseline on the same.
+   */
+  async sensitivity(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
+    return this.searching('A sensitivity analysis', () => this.sensitivityNow(opts, onProgress, signal));
+  }
+
+  /**
+   * The smallest int8/fp32 mix whose accuracy drop on the first `samples` items stays within
+   * `budget` (MixedPrecisionSearch.choose), reusing the calibration and sensitivities measured
+   * before with the same settings. The chosen model becomes a variant and the current model.
+   */
+  async autoVariant(opts: AutoOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<AutoResult> {
+    if (typeof opts.budget !== 'number' || !Number.isFinite(opts.budget) || opts.budget < 0) {
+      throw new DatasetError(`the accuracy-drop budget must be a number of points ≥ 0 (e.g. 0.5), not ${typeof opts.budget === 'number' ? +(opts.budget * 100).toFixed(6) : String(opts.budget)}`);
+    }
+    const { model: base, name: baseName } = this.baseModel();
+    const { choice, sensitivity } = await this.searching('An automatic mixed-precision search', async () => {
+      const sensitivity = await this.sensitivityNow(opts, onProgress, signal);
+      const { search, ds } = await this.calibrated(opts, onProgress, signal);
+      const evaluate = (m: Model) => this.accuracyOf(m, ds, opts.samples, opts.preprocess, signal);
+      const scores = sensitivity.rows.flatMap((r) => (r.int8 ? [{ layer: r.layer, accuracy: r.int8.accuracy, drop: r.int8.drop }] : []));
+      const choice = await search.choose(sensitivity.baseline, opts.budget, scores, evaluate, {
+        signal, onStep: (done, total, label) => onProgress?.({ phase: 'search', stage: 'choose', done, total, label }),
+      });
+      return { choice, sensitivity };
+    });
+    // Layers the int8 plan refused stay fp32; the table shows every layer.
+    const layers: Record<string, Precision> = Object.fromEntries(precisionLayers(base).map((l) => [l.name, choice.layers[l.name] ?? 'fp32']));
+    const name = `${baseName.replace(/\.onnx$/i, '')}-auto-${precisionTag(layers)}.onnx`;
+    const summary = await this.useModel(choice.model, name);
+    this.variants.set(name, choice.model);
+    return {
+      ...summary, precisions: layers, studioFormat: usesStudioFormat(choice.model), baseline: sensitivity.baseline, accuracy: choice.accuracy,
+      drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
+    };
+  }
+
+  private async sensitivityNow(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
+    const { model: base, name: baseName } = this.baseModel();
+    const ds = this.evaluationData(opts.samples);
+    const info = precisionLayers(base);
+    const { search, key } = await this.calibrated(opts, onProgress, signal);
+    const cacheKey = JSON.stringify([opts.samples, opts.binary, opts.activationScale]);
+    const cached = this.search?.key === key ? this.search.sensitivity.get(cacheKey) : undefined;
+    if (cached) return cached;
+    const evaluate = (m: Model) => this.accuracyOf(m, ds, opts.samples, opts.preprocess, signal);
+    onProgress?.({ phase: 'search', stage: 'baseline', done: 0, total: 1, label: baseName });
+    const baseline = await evaluate(base);
+    const int8 = await search.sensitivity(baseline, evaluate, {
+      signal, onStep: (done, total, label) => onProgress?.({ phase: 'search', stage: 'int8', done, total, label }),
+    });
+    const binary = new Map<string, { accuracy: number; drop: number }>();
+    if (opts.binary) {
+      const can = info.filter((l) => !l.binary);
+      for (const [i, l] of can.entries()) {
+        if (signal?.aborted) throw new CancelledError();
+        onProgress?.({ phase: 'search', stage: 'binary', done: i, total: can.length, label: l.name });
+        const accuracy = await evaluate(binarizeOnly(base, l.name, opts.activationScale));
+        binary.set(l.name, { accuracy, drop: baseline - accuracy });
+      }
+    }
+    const rows: SensitivityRow[] = info.map((l) => {
+      const s = int8.find((x) => x.layer === l.name);
+      return {
+        layer: l.name, opType: l.opType, params: l.params,
+        int8: s ? { accuracy: s.accuracy, drop: s.drop } : null, binary: binary.get(l.name) ?? null,
+        int8Refused: l.int8, binaryRefused: opts.binary ? l.binary : null,
+      };
+    });
+    const result: SensitivityResult = { baseline, samples: opts.samples, calibrationSamples: opts.recipe.activations === 'dynamic' ? 0 : opts.recipe.samples, binary: opts.binary, rows, model: baseName };
+    if (this.search?.key === key) this.search.sensitivity.set(cacheKey, result);
+    return result;
+  }
+
+  /** The search calibrated for these settings: the cached one when nothing it depends on changed. */
+  private async calibrated(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<{ search: MixedPrecisionSearch; key: string; ds: LabelledDataset }> {
+    const { model: base, name } = this.baseModel();
+    const ds = this.evaluationData(opts.samples);
+    const { layers: _l, defaultPrecision: _d, ...calibrationPart } = opts.recipe;
+    const key = JSON.stringify([name, this.generation, calibrationPart, opts.preprocess]);
+    if (this.search?.key === key) return { search: this.search.search, key, ds };
+    const { ds: cal, recipe } = this.calibrationFor(opts.recipe);
+    const search = new MixedPrecisionSearch(base, { ...recipe, layers: {}, defaultPrecision: 'int8' });
+    if (!search.layers.length) {
+      const why = precisionLayers(base).map((l) => `'${l.name}': ${l.int8}`).join('; ');
+      throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
+    }
+    const input = this.inputOf(base);
+    checkFits(cal, input.shape, input.name);
+    if (recipe.activations !== 'dynamic') onProgress?.({ phase: 'search', stage: 'calibration', done: 0, total: recipe.samples });
+    await search.calibrate(await this.device(), (s, n) => batchFor(cal, s, n, opts.preprocess, input.shape, input.name), signal,
+      (done, total) => onProgress?.({ phase: 'search', stage: 'calibration', done, total }));
+    this.search = { key, search, sensitivity: new Map() };
+    return { search, key, ds };
+  }
+
+  /** Accuracy of a candidate model on the first `samples` items, in its own session (the current model is untouched). */
+  private async accuracyOf(model: Model, ds: LabelledDataset, samples: number, preprocess: Preprocess, signal?: AbortSignal): Promise<number> {
+    const session = new InferenceSession(await this.device(), model);
+    try {
+      const input = session.input;
+      const layout = checkFits(ds, input.shape, input.name);
+      // Batches of 64 from item 0, as Evaluate reads them, so the figures match its results exactly.
+      const r = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), samples, layout.batch ?? 64, undefined, signal);
+      return r.accuracy;
+    } finally {
+      session.destroy();
+    }
+  }
+
+  /** Runs a search with loads and evaluations refused meanwhile (its sessions read the loaded model and data). */
+  private async searching<T>(what: string, run: () => Promise<T>): Promise<T> {
+    this.refuseWhileEvaluating(what.toLowerCase());
+    this.busy = what;
+    try {
+      return await run();
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  private baseModel(): { model: Model; name: string } {
+    const model = this.baseName ? this.variants.get(this.baseName) : null;
+    if (!model || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    return { model, name: this.baseName };
+  }
+
+  private inputOf(model: Model): { name: string; shape: readonly (number | string)[] } {
+    const input = model.graph.inputs.find((i) => !model.graph.initializers[i.name]) ?? model.graph.inputs[0];
+    if (!input) throw new ModelError('the model has no input');
+    return input;
+  }
+
+  /** The first `samples` items, for evaluating candidates; refuses a count the dataset cannot give. */
+  private evaluationData(samples: number): LabelledDataset {
+    const ds = this.dataset;
+    if (!ds) throw new DatasetError('No dataset is loaded: drop IDX image and label files first.');
+    if (!Number.isInteger(samples) || samples < 1 || samples > ds.count) {
+      throw new DatasetError(`evaluation samples must be a whole number from 1 to ${ds.count} (the dataset's size), not ${samples}`);
+    }
+    return ds;
+  }
+
+  /**
+   * The last `recipe.samples` items, which static int8 calibrates on. A dynamic recipe reads none
+   * (compress/ skips calibration for it); its count is only clamped so no check trips on it.
+   */
+  private calibrationFor(recipe: Int8Recipe): { ds: LabelledDataset; recipe: Int8Recipe } {
+    const ds = this.dataset;
+    if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
+    const n = recipe.samples;
+    if (recipe.activations === 'dynamic') {
+      const k = Math.min(Number.isInteger(n) && n > 0 ? n : 1, ds.count);
+      return { ds: sliceDataset(ds, ds.count - k), recipe: { ...recipe, samples: k } };
+    }
+    if (!Number.isInteger(n) || n < 1) {
+      throw new DatasetError(`static int8 calibration needs at least one sample, got ${n}: set the calibration samples to 1 or more (a few hundred is typical), or use dynamic activations, which need none`);
+    }
+    if (n > ds.count) throw new DatasetError(`calibration asks for ${n} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
+    return { ds: sliceDataset(ds, ds.count - n), recipe };
   }
 
   /** Makes an in-memory model (e.g. a quantized variant) the current one. */
@@ -142,6 +344,8 @@ export class StudioRuntime {
     // Refuse a dataset that cannot feed the loaded model now, not at Evaluate; the old one stays.
     if (this.session) checkFits(ds, this.session.input.shape, this.session.input.name);
     this.dataset = ds;
+    this.generation++;
+    this.search = null;
     return summariseDataset(ds);
   }
 
@@ -172,9 +376,12 @@ export class StudioRuntime {
 
   /** The running evaluation holds the model's GPU buffers; swapping the model under it would corrupt them. */
   private evaluating = false;
+  /** A sensitivity analysis or search reads the loaded model and dataset between its awaits. */
+  private busy: string | null = null;
 
   private refuseWhileEvaluating(what: string): void {
     if (this.evaluating) throw new ModelError(`An evaluation is running: cancel it or let it finish, then load ${what} again.`);
+    if (this.busy) throw new ModelError(`${this.busy} is running: cancel it or let it finish, then try ${what} again.`);
   }
 
   async evaluate(opts: EvalOptions, onProgress?: (p: AccuracyProgress & { phase: 'accuracy' | 'latency' }) => void, signal?: AbortSignal): Promise<EvalResult> {

@@ -6,7 +6,11 @@ import type { LatencyStats } from '../engine/evaluate';
 import type { Preprocess } from '../data/dataset';
 
 // The recipe the UI edits and the CLI reads; its defaults (with their reasons) live in compress/.
-export { DEFAULT_INT8_RECIPE, type Int8Recipe } from '../compress/quantize-plan';
+export { DEFAULT_INT8_RECIPE, type Int8Recipe, type Precision } from '../compress/quantize-plan';
+// Type-only: compress/binarize pulls in engine code the page's main thread does not need.
+export type { BinaryRecipe } from '../compress/binarize';
+export type { PrecisionLayer } from '../compress/mixed-precision';
+import type { Int8Recipe, Precision } from '../compress/quantize-plan';
 
 /** A layer row: the model's stats plus how the engine runs it. */
 export interface LayerRow extends LayerStat {
@@ -81,6 +85,70 @@ export interface QuantizeResult extends ModelSummary {
   skipped: { node: string; reason: string }[];
 }
 
+/** What binarizing made: the new variant's summary, the layers now binary, and those kept float with why. */
+export interface BinarizeResult extends ModelSummary {
+  binarized: string[];
+  kept: { node: string; reason: string }[];
+}
+
+/** A variant built from per-layer choices: every Conv/Gemm layer's precision as applied. */
+export interface MixedResult extends ModelSummary {
+  precisions: Record<string, Precision>;
+  /** True when a binary layer makes the file the studio's own format (docs/binary-format.md). */
+  studioFormat: boolean;
+}
+
+/** Accuracy with one layer alone compressed, and the drop from the float model (fractions, not points). */
+export interface LayerScore { accuracy: number; drop: number }
+
+export interface SensitivityRow {
+  layer: string;
+  opType: string;
+  params: number;
+  /** null where that precision cannot apply to the layer (its reason in *Refused) or was not measured. */
+  int8: LayerScore | null;
+  binary: LayerScore | null;
+  int8Refused: string | null;
+  binaryRefused: string | null;
+}
+
+export interface SensitivityOptions {
+  /** The int8 recipe whose calibration every int8 candidate shares. */
+  recipe: Int8Recipe;
+  preprocess: Preprocess;
+  /** Evaluation samples, from the start of the dataset. */
+  samples: number;
+  /** Also measure each layer alone binarized (no calibration; one more evaluation per layer). */
+  binary: boolean;
+  activationScale: boolean;
+}
+
+export interface SensitivityResult {
+  baseline: number;
+  samples: number;
+  /** Calibration items (the dataset's last ones); 0 when only binary was measured. */
+  calibrationSamples: number;
+  binary: boolean;
+  rows: SensitivityRow[];
+  /** The loaded file it was measured on. */
+  model: string;
+}
+
+export interface AutoOptions extends SensitivityOptions {
+  /** Largest accuracy drop allowed, as a fraction (0.005 = 0.5 points). */
+  budget: number;
+}
+
+/** The variant the budgeted search picked, and what it measured on the evaluation samples. */
+export interface AutoResult extends MixedResult {
+  baseline: number;
+  accuracy: number;
+  drop: number;
+  budget: number;
+  samples: number;
+  sensitivity: SensitivityResult;
+}
+
 /** One layer's weights binned over shared edges, one series per model (the loaded file, the current variant). */
 export interface WeightHistogram {
   edges: number[];
@@ -90,3 +158,12 @@ export interface WeightHistogram {
 /** Progress of an evaluation (accuracy pass, then latency) or of an int8 calibration pass. */
 export interface EvalProgress { phase: 'accuracy' | 'latency'; done: number; total: number; correct: number }
 export interface CalibrationProgress { phase: 'calibration'; done: number; total: number }
+/** Progress of a sensitivity analysis or an automatic search: calibration, float baseline, candidates. */
+export interface SearchProgress {
+  phase: 'search';
+  stage: 'calibration' | 'baseline' | 'int8' | 'binary' | 'choose';
+  done: number;
+  total: number;
+  /** The layer (or candidate) being evaluated. */
+  label?: string;
+}

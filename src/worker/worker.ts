@@ -47,6 +47,20 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         result = withWeightBytes(await runtime.quantizeVariant(req.arg.recipe, req.arg.preprocess,
           (done, total) => post({ type: 'progress', id: req.id, progress: { phase: 'calibration', done, total } }), abort.signal));
         break;
+      case 'binarize': result = withWeightBytes(await runtime.binarizeVariant(req.arg.recipe)); break;
+      case 'precisionLayers': result = runtime.precisionLayers(); break;
+      case 'quantizeMixed': {
+        const a = req.arg;
+        result = withWeightBytes(await runtime.mixedVariant(a.layers, a.recipe, a.activationScale, a.preprocess,
+          (done, total) => post({ type: 'progress', id: req.id, progress: { phase: 'calibration', done, total } }), abort.signal));
+        break;
+      }
+      case 'sensitivity':
+        result = await runtime.sensitivity(req.arg, (progress) => post({ type: 'progress', id: req.id, progress }), abort.signal);
+        break;
+      case 'autoMixed':
+        result = withWeightBytes(await runtime.autoVariant(req.arg, (progress) => post({ type: 'progress', id: req.id, progress }), abort.signal));
+        break;
       case 'selectVariant': result = withWeightBytes(await runtime.selectVariant(req.arg.name)); break;
       case 'exportVariant': {
         const bytes = ownBuffer(runtime.exportVariant(req.arg.name));
