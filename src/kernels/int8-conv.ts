@@ -3,7 +3,7 @@ import packCode from '../shaders/int8_conv_pack.wgsl?raw';
 import gemmCode from '../shaders/int8_conv_packed.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import type { GpuTensor } from './common';
-import { int8Pipeline, int8QuantBindings, type Int8ConvPacking, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
+import { int8Module, int8Pipeline, int8QuantBindings, type Int8ConvPacking, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
 
 const WG = 64; // as in int8_conv2d.wgsl
 /** Output channels one invocation computes (the shader's vec4<i32> accumulator). */
@@ -134,9 +134,9 @@ export function int8Conv2d(
       .u32(padT).u32(padL).u32(c4 ? 1 : 0).u32(dW)
       .u32(packWords).i32(q.xShift ?? 0).u32(0).u32(0)
       .finish());
-    const packPipeline = ctx.pipeline('int8_conv_pack', packCode, {});
+    const packPipeline = ctx.pipeline('int8_conv_pack', int8Module(packCode, { quantize: true }), {});
     const taps = ctx.upload(`${label}:taps`, int8ConvTaps(cw, cPerGroup, KH, KW, Hp, Wp, conv.dilations));
-    const pipeline = int8Pipeline(ctx, 'int8_conv_packed', gemmCode, opts);
+    const pipeline = int8Pipeline(ctx, 'int8_conv_packed', int8Module(gemmCode, { epilogue: true }), opts);
     const [gx, gy] = gridFor(total, WG);
     return [
       { label: `${label}:pack`, pipeline: packPipeline, bindGroup: ctx.bindGroup(`${label}:pack`, packPipeline, [packParams, x.buffer, scratch, xq]), workgroups: gridFor(packWords, WG) },
@@ -154,7 +154,7 @@ export function int8Conv2d(
     .u32(dH).u32(dW).u32(group).u32(cPerGroup)
     .u32(mPerGroup).u32(mPer).u32(blocksPerGroup).u32(total);
   const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
-  const pipeline = int8Pipeline(ctx, 'int8_conv2d', code, opts);
+  const pipeline = int8Pipeline(ctx, 'int8_conv2d', int8Module(code, { quantize: true, epilogue: true }), opts);
   const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: gridFor(total, WG) }];
 }

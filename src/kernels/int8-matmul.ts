@@ -3,7 +3,7 @@ import smallCode from '../shaders/int8_matmul_small.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import type { GpuTensor } from './common';
-import { int8Pipeline, int8QuantBindings, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
+import { int8Module, int8Pipeline, int8QuantBindings, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
 
 const TILE = 64; // output tile side, BM/BN in int8_matmul.wgsl
 const MAX_GROUPS = 65535;
@@ -55,7 +55,8 @@ export function int8Matmul(
 
   const u = new UniformWriter().u32(M).u32(N);
   const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
-  const pipeline = small ? int8Pipeline(ctx, 'int8_matmul_small', smallCode, opts) : int8Pipeline(ctx, 'int8_matmul', code, opts);
+  const module = int8Module(small ? smallCode : code, { quantize: true, epilogue: true });
+  const pipeline = int8Pipeline(ctx, small ? 'int8_matmul_small' : 'int8_matmul', module, opts);
   const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];
 }

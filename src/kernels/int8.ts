@@ -25,6 +25,8 @@
  */
 import dot4Builtin from '../shaders/dot4_builtin.wgsl?raw';
 import dot4Unpacked from '../shaders/dot4_unpacked.wgsl?raw';
+import quantizeCode from '../shaders/int8_quantize.wgsl?raw';
+import epilogueCode from '../shaders/int8_epilogue.wgsl?raw';
 import type { GpuContext, UniformWriter } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import type { GpuTensor } from './common';
@@ -237,6 +239,14 @@ export function uploadInt8Weights(ctx: GpuContext, label: string, spec: Int8Weig
 export function releaseInt8Weights(ctx: GpuContext, w: Int8Weights): void {
   ctx.release(w.packed);
   ctx.release(w.channels);
+}
+
+/**
+ * A kernel's WGSL with the shared int8 parts it uses in front: int8_quantize.wgsl (quantize on
+ * load) and int8_epilogue.wgsl (requantize or float output). Whole files side by side.
+ */
+export function int8Module(kernelCode: string, parts: { quantize?: boolean; epilogue?: boolean }): string {
+  return [parts.quantize ? quantizeCode : '', parts.epilogue ? epilogueCode : '', kernelCode].filter(Boolean).join('\n');
 }
 
 /**

@@ -35,32 +35,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
 
 // xq's values, read once per invocation at the top of main.
-var<private> xZero: i32;
-var<private> invXScale: f32;
-
-fn quantize(v: f32) -> i32 {
-  // Clamp before converting: a huge or infinite x must not overflow the i32 conversion.
-  let r = clamp(round(v * invXScale), -512.0, 512.0);
-  return clamp(i32(r) + xZero, -128, 127);
-}
-
-fn pack4(q: vec4<i32>) -> u32 {
-  let b = bitcast<vec4<u32>>(q) & vec4<u32>(0xffu);
-  return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
-}
-
-// acc excludes bias; ch is the channel's table entry. As in int8_matmul.wgsl.
-fn epilogue(acc: i32, ch: vec4<u32>) -> f32 {
-  if (params.floatOut != 0u) {
-    let p = f32(acc) * (xq[0] * bitcast<f32>(ch.w));
-    let y = p * params.yScale + bitcast<f32>(ch.z); // yScale = 1: see int8_matmul.wgsl
-    return select(y, max(y, 0.0), params.relu != 0u);
-  }
-  let r = clamp(round(f32(acc + bitcast<i32>(ch.z)) * bitcast<f32>(ch.w)), -512.0, 512.0);
-  let q = clamp(i32(r) + params.yZero, params.lo, params.hi);
-  return f32(q - params.yZero) * params.yScale;
-}
-
 // xq at K position tap = (c, kh, kw) of the window at (ih0, iw0), then steps tap along K.
 // Padding gives xZero (a real zero); past K (c == cPerGroup) gives 0 and stays there.
 fn next(tap: ptr<function, vec3<u32>>, xBase: u32, ih0: i32, iw0: i32) -> i32 {
@@ -83,8 +57,7 @@ fn next(tap: ptr<function, vec3<u32>>, xBase: u32, ih0: i32, iw0: i32) -> i32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.total) { return; }
-  xZero = i32(xq[1]) + params.xShift;
-  invXScale = xq[2];
+  loadInputGrid();
   // i = ((n * group + g) * blocksPerGroup + block) * OH*OW + pixel
   let ohw = params.OH * params.OW;
   let p = i % ohw;

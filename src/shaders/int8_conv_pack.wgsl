@@ -21,20 +21,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> xp: array<u32>;   // (N, group, CPg, Hp, Wp)
 @group(0) @binding(3) var<storage, read> xq: array<f32>;         // xScale, xZero, invXScale, unused
 
-var<private> xZero: i32;
-var<private> invXScale: f32;
-
-fn quantize(v: f32) -> i32 {
-  let r = clamp(round(v * invXScale), -512.0, 512.0);
-  return clamp(i32(r) + xZero, -128, 127);
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * 64u;
   if (i >= params.total) { return; }
-  xZero = i32(xq[1]) + params.xShift;
-  invXScale = xq[2];
+  loadInputGrid();
   let wp = i % params.Wp;
   var t = i / params.Wp;
   let hp = t % params.Hp;

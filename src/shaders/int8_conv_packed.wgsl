@@ -37,17 +37,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read> xq: array<f32>;         // xScale, xZero, invXScale, unused
 @group(0) @binding(6) var<storage, read> taps: array<u32>;       // (words): offset in xp from the window origin
 
-fn epilogue(acc: i32, ch: vec4<u32>) -> f32 {
-  if (params.floatOut != 0u) {
-    let p = f32(acc) * (xq[0] * bitcast<f32>(ch.w));
-    let y = p * params.yScale + bitcast<f32>(ch.z); // yScale = 1: see int8_matmul.wgsl
-    return select(y, max(y, 0.0), params.relu != 0u);
-  }
-  let r = clamp(round(f32(acc + bitcast<i32>(ch.z)) * bitcast<f32>(ch.w)), -512.0, 512.0);
-  let q = clamp(i32(r) + params.yZero, params.lo, params.hi);
-  return f32(q - params.yZero) * params.yScale;
-}
-
 fn dots(a: u32, wv: vec4<u32>) -> vec4<i32> {
   return vec4<i32>(dot4(a, wv.x), dot4(a, wv.y), dot4(a, wv.z), dot4(a, wv.w));
 }

@@ -42,42 +42,13 @@ struct Params {
 @group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
 
 // xq's values, read once per invocation at the top of main.
-var<private> xZero: i32;
-var<private> invXScale: f32;
-
 var<workgroup> Xs: array<u32, 512>; // [BK4][BM]
 var<workgroup> Ws: array<u32, 512>; // [BK4][BN]
-
-fn quantize(v: f32) -> i32 {
-  // Clamp before converting: a huge or infinite x must not overflow the i32 conversion.
-  let r = clamp(round(v * invXScale), -512.0, 512.0);
-  return clamp(i32(r) + xZero, -128, 127);
-}
-
-fn pack4(q: vec4<i32>) -> u32 {
-  let b = bitcast<vec4<u32>>(q) & vec4<u32>(0xffu);
-  return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
-}
-
-// acc excludes bias; ch is the channel's table entry.
-fn epilogue(acc: i32, ch: vec4<u32>) -> f32 {
-  if (params.floatOut != 0u) {
-    // params.yScale is 1 here but unknown to the compiler: should it contract the multiply and add
-    // into an fma, fma(p, 1, bias) still adds the rounded product p, as the reference does.
-    let p = f32(acc) * (xq[0] * bitcast<f32>(ch.w));
-    let y = p * params.yScale + bitcast<f32>(ch.z);
-    return select(y, max(y, 0.0), params.relu != 0u);
-  }
-  let r = clamp(round(f32(acc + bitcast<i32>(ch.z)) * bitcast<f32>(ch.w)), -512.0, 512.0);
-  let q = clamp(i32(r) + params.yZero, params.lo, params.hi);
-  return f32(q - params.yZero) * params.yScale;
-}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  xZero = i32(xq[1]) + params.xShift;
-  invXScale = xq[2];
+  loadInputGrid();
   let M = params.M;
   let N = params.N;
   let K = params.K;

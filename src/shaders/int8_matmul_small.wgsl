@@ -32,33 +32,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;   // (M, N)
 @group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
 
-var<private> xZero: i32;
-var<private> invXScale: f32;
-
 // Per-thread partial sums, [slot][thread] so the reduction reads consecutive words: slots 0..7 are
 // (row r, column half h) at 2r + h, 4 columns each; slot 8 the 4 row sums.
 var<workgroup> part: array<vec4<i32>, 576>; // 9 * WG
-
-fn quantize(v: f32) -> i32 {
-  let r = clamp(round(v * invXScale), -512.0, 512.0);
-  return clamp(i32(r) + xZero, -128, 127);
-}
-
-fn pack4(q: vec4<i32>) -> u32 {
-  let b = bitcast<vec4<u32>>(q) & vec4<u32>(0xffu);
-  return b.x | (b.y << 8u) | (b.z << 16u) | (b.w << 24u);
-}
-
-fn epilogue(acc: i32, ch: vec4<u32>) -> f32 {
-  if (params.floatOut != 0u) {
-    let p = f32(acc) * (xq[0] * bitcast<f32>(ch.w));
-    let y = p * params.yScale + bitcast<f32>(ch.z); // yScale = 1: see int8_matmul.wgsl
-    return select(y, max(y, 0.0), params.relu != 0u);
-  }
-  let r = clamp(round(f32(acc + bitcast<i32>(ch.z)) * bitcast<f32>(ch.w)), -512.0, 512.0);
-  let q = clamp(i32(r) + params.yZero, params.lo, params.hi);
-  return f32(q - params.yZero) * params.yScale;
-}
 
 // xq of row x[base..base+3], K's tail past K packing 0 (as int8_matmul.wgsl).
 fn quantRow(base: u32, k: u32, K: u32) -> vec4<i32> {
@@ -78,8 +54,7 @@ fn dots(xw: u32, wv: vec4<u32>) -> vec4<i32> {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  xZero = i32(xq[1]) + params.xShift;
-  invXScale = xq[2];
+  loadInputGrid();
   let M = params.M;
   let N = params.N;
   let K = params.K;
