@@ -1,3 +1,4 @@
+import ioCode from '../shaders/int8_matmul_io.wgsl?raw';
 import code from '../shaders/int8_matmul.wgsl?raw';
 import smallCode from '../shaders/int8_matmul_small.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
@@ -55,7 +56,7 @@ export function int8Matmul(
 
   const u = new UniformWriter().u32(M).u32(N);
   const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
-  const module = int8Module(small ? smallCode : code, { quantize: true, epilogue: true });
+  const module = int8Module(`${ioCode}\n${small ? smallCode : code}`, { quantize: true, epilogue: true });
   const pipeline = int8Pipeline(ctx, small ? 'int8_matmul_small' : 'int8_matmul', module, opts);
   const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];

@@ -1,3 +1,4 @@
+import ioCode from '../shaders/matmul_io.wgsl?raw';
 import code from '../shaders/matmul.wgsl?raw';
 import smallCode from '../shaders/matmul_small.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
@@ -115,8 +116,8 @@ export function matmul(
     .u32s(batch, MAX_DIMS).u32s(aStr, MAX_DIMS).u32s(bStr, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
   const pipeline = small
-    ? ctx.pipeline('matmul_small', withActivation(smallCode), { ACT: ACT[attrs.act.kind] })
-    : ctx.pipeline('matmul', withActivation(code), { ACT: ACT[attrs.act.kind] });
+    ? ctx.pipeline('matmul_small', withActivation(`${ioCode}\n${smallCode}`), { ACT: ACT[attrs.act.kind] })
+    : ctx.pipeline('matmul', withActivation(`${ioCode}\n${code}`), { ACT: ACT[attrs.act.kind] });
   // Without C the shader never reads binding 3, but the layout still has it: bind A there.
   const buffers = [params, a.buffer, b.buffer, (c ?? a).buffer, y.buffer];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];

@@ -1,3 +1,4 @@
+// Params and bindings: int8_matmul_io.wgsl; quantize() and epilogue(): int8_quantize.wgsl, int8_epilogue.wgsl.
 // Uses dot4() from dot4_builtin.wgsl or dot4_unpacked.wgsl (kernels/int8.ts `withDot4`).
 // Integer-arithmetic matmul after Jacob et al. 2018, y (M, N) from f32 x (M, K) and int8 weights
 // pre-packed 4 per u32 along K, layout (N, K4). Per output:
@@ -23,23 +24,6 @@ const BM = 64u;
 const BN = 64u;
 const BK4 = 8u; // packed words per K tile
 
-struct Params {
-  M: u32, N: u32,
-  K: u32, K4: u32,
-  xShift: i32, yZero: i32, // xShift: added to xq's zero point
-  lo: i32, hi: i32, // output clamp in yq units (requant)
-  floatOut: u32, yScale: f32, // yScale: 1 for float output
-  asym: u32, // some wZero != 0: the kernel needs sum xq per row
-  relu: u32, // float output only; requant clamps at lo
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;         // (M, K)
-@group(0) @binding(2) var<storage, read> w: array<u32>;         // (N, K4) packed int8
-@group(0) @binding(3) var<storage, read> chan: array<vec4<u32>>; // (N): wSum, wZero (i32), then bias (i32), mult (f32 bits)
-                                                                 // or, float output, biasF, wScale (f32 bits)
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;   // (M, N)
-@group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
 
 // xq's values, read once per invocation at the top of main.
 var<workgroup> Xs: array<u32, 512>; // [BK4][BM]

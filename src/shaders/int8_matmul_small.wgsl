@@ -1,3 +1,4 @@
+// Params and bindings: int8_matmul_io.wgsl; quantize() and epilogue(): int8_quantize.wgsl, int8_epilogue.wgsl.
 // Uses dot4() from dot4_builtin.wgsl or dot4_unpacked.wgsl (kernels/int8.ts `withDot4`).
 // The small-M form of int8_matmul.wgsl (same params, bindings and arithmetic; read that file for
 // the quantisation, the zero-point expansion and the two epilogues). For M <= a few rows the 64x64
@@ -15,22 +16,6 @@ const CG = 4u; // column groups of 8 columns
 const NC = 32u; // output columns per workgroup, 8 * CG
 const RB = 4u; // rows per workgroup
 
-struct Params {
-  M: u32, N: u32,
-  K: u32, K4: u32,
-  xShift: i32, yZero: i32,
-  lo: i32, hi: i32,
-  floatOut: u32, yScale: f32,
-  asym: u32,
-  relu: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;         // (M, K)
-@group(0) @binding(2) var<storage, read> w: array<u32>;         // (N, K4) packed int8
-@group(0) @binding(3) var<storage, read> chan: array<vec4<u32>>; // (N), as int8_matmul.wgsl
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;   // (M, N)
-@group(0) @binding(5) var<storage, read> xq: array<f32>;        // xScale, xZero, invXScale, unused
 
 // Per-thread partial sums, [slot][thread] so the reduction reads consecutive words: slots 0..7 are
 // (row r, column half h) at 2r + h, 4 columns each; slot 8 the 4 row sums.

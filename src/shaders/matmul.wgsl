@@ -1,3 +1,4 @@
+// Params and bindings: matmul_io.wgsl, composed in front by kernels/matmul.ts.
 // Uses activate() and override ACT from activation.wgsl.
 // Batched, tiled y = act(alpha * op(A) @ op(B) + beta * C).
 // A workgroup of 16x16 threads computes one 64x64 tile of one batch's (M, N) output; each thread
@@ -12,23 +13,6 @@ const BM = 64u; // TS * R
 const BN = 64u;
 const BK = 16u;
 
-struct Params {
-  M: u32, N: u32, K: u32, batchRank: u32,
-  aM: u32, aK: u32, bK: u32, bN: u32, // element strides of op(A) (M, K) and op(B) (K, N)
-  cM: u32, cN: u32, hasC: u32, _pad: u32, // C strides, 0 along broadcast axes
-  alpha: f32, beta: f32,
-  a: f32, // LeakyRelu alpha or Clip min
-  b: f32, // Clip max
-  batchShape: array<vec4<u32>, 2>, // y's batch dims
-  aBatch: array<vec4<u32>, 2>, // A's batch strides, 0 where broadcast
-  bBatch: array<vec4<u32>, 2>,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> lhs: array<f32>;
-@group(0) @binding(2) var<storage, read> rhs: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>; // C; any buffer when hasC == 0
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 var<workgroup> As: array<f32, 1024>; // [BK][BM]
 var<workgroup> Bs: array<f32, 1024>; // [BK][BN]

@@ -1,3 +1,4 @@
+// Params and bindings: matmul_io.wgsl, composed in front by kernels/matmul.ts.
 // Uses activate() and override ACT from activation.wgsl.
 // The small-M form of matmul.wgsl: same Params, bindings and result (up to f32 summation order).
 // For a few rows the 64x64 tile leaves most of its rows idle and pays two barriers per 16-deep K
@@ -13,23 +14,6 @@ const CG = 4u; // column groups of 8 columns
 const NC = 32u; // output columns per workgroup, 8 * CG
 const RB = 4u; // rows per workgroup
 
-struct Params {
-  M: u32, N: u32, K: u32, batchRank: u32,
-  aM: u32, aK: u32, bK: u32, bN: u32, // element strides of op(A) (M, K) and op(B) (K, N)
-  cM: u32, cN: u32, hasC: u32, _pad: u32, // C strides, 0 along broadcast axes
-  alpha: f32, beta: f32,
-  a: f32, // LeakyRelu alpha or Clip min
-  b: f32, // Clip max
-  batchShape: array<vec4<u32>, 2>, // y's batch dims
-  aBatch: array<vec4<u32>, 2>, // A's batch strides, 0 where broadcast
-  bBatch: array<vec4<u32>, 2>,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> lhs: array<f32>;
-@group(0) @binding(2) var<storage, read> rhs: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>; // C; any buffer when hasC == 0
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // Per-thread partial sums, [slot][thread] so the reduction reads consecutive words: slot 2r + h
 // holds row r, column half h (4 columns).
