@@ -174,5 +174,17 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
     expect((await runtime.evaluate({ preprocess: pre, limit: 64, batchSize: 64, latencyRuns: 1 })).modelFile).toBe(auto.fileName);
     console.log(`mlp on ${samples}: baseline ${(100 * sens.baseline).toFixed(2)} %, int8 drops ${sens.rows.map((s) => (100 * s.int8!.drop).toFixed(2)).join(' / ')} pts, ` +
       `binary drops ${sens.rows.map((s) => (100 * s.binary!.drop).toFixed(2)).join(' / ')} pts; auto (budget 0.5 pts) ${precisionTag(auto.precisions)} drop ${(100 * auto.drop).toFixed(2)} pts`);
+
+    // A budget wide enough for binary: only int8 layers whose binary drop alone fits are tried, and the mix stays within it.
+    const wideBudget = 0.6;
+    const fits = sens.rows.filter((r) => r.binary!.drop <= wideBudget).map((r) => r.layer);
+    expect(fits.length).toBeGreaterThan(0);
+    const wide = await runtime.autoVariant({ ...opts, budget: wideBudget });
+    const binaryLayers = Object.entries(wide.precisions).filter(([, p]) => p === 'binary').map(([l]) => l);
+    expect(binaryLayers.length).toBeGreaterThan(0);
+    expect(binaryLayers.every((l) => fits.includes(l))).toBe(true);
+    expect(wide.drop).toBeLessThanOrEqual(wideBudget + 1e-9);
+    expect(wide.studioFormat).toBe(true);
+    console.log(`mlp auto (budget ${100 * wideBudget} pts): ${precisionTag(wide.precisions)} drop ${(100 * wide.drop).toFixed(2)} pts`);
   }, 600_000);
 });

@@ -88,7 +88,7 @@ export async function runSensitivity(): Promise<void> {
 }
 
 /**
- * Picks the smallest int8/fp32 mix within the budget (reusing the sensitivity run's calibration),
+ * Picks the smallest fp32/int8/binary mix within the budget (reusing the sensitivity run's calibration),
  * fills the table with it, adds the variant and evaluates it like any new variant.
  */
 export async function runAuto(): Promise<void> {

@@ -120,8 +120,8 @@ function SearchControls({ ready, busy }: { ready: boolean; busy: boolean }) {
       {budgetError && <p className="field-error small" data-testid="auto-budget-error">{budgetError}</p>}
       <p className="muted small hint">
         Samples are the first items of the dataset (the float model is measured on the same ones); int8 candidates share one calibration
-        on the last items, as Quantize does. Auto keeps every layer int8 and returns the most sensitive ones to fp32 until the drop fits the budget
-        (it does not choose binary).
+        on the last items, as Quantize does. Auto keeps every layer int8 and returns the most sensitive ones to fp32 until the drop fits the budget;
+        with "also binary", it then tries binary for the int8 layers whose binary drop alone fits, least sensitive first, keeping each only if the whole mix still fits.
       </p>
       {job && <SearchProgressBar job={job} />}
     </div>

@@ -26,7 +26,7 @@ export interface Methods {
   };
   /** Accuracy with each layer alone compressed, on the first `samples` items; cancellable. */
   sensitivity: { arg: SensitivityOptions; result: SensitivityResult; progress: SearchProgress };
-  /** The smallest int8/fp32 mix within an accuracy-drop budget, made a variant; cancellable. */
+  /** The smallest fp32/int8/binary mix within an accuracy-drop budget, made a variant; cancellable. */
   autoMixed: { arg: AutoOptions; result: AutoResult; progress: SearchProgress };
   selectVariant: { arg: { name: string }; result: ModelSummary; progress: never };
   /** The variant as an ONNX file; its buffer is transferred, not copied. */

@@ -10,7 +10,7 @@ import { quantizeInt8, type Int8Result } from '../compress/int8';
 import type { Int8Recipe, Precision } from '../compress/quantize-plan';
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
 import { MixedPrecisionSearch } from '../compress/sensitivity';
-import { applyMixedBinary, binarizeOnly, binaryLayerWeights, planMixed, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
+import { applyMixedBinary, binarizeOnly, binaryLayerWeights, planMixed, precisionLayers, precisionTag, usesStudioFormat, type MixedPlan, type PrecisionLayer } from '../compress/mixed-precision';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
@@ -142,9 +142,19 @@ export class StudioRuntime {
    */
   async mixedVariant(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
     onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<MixedResult> {
-    const { model: base, name: baseName } = this.baseModel();
-    const plan = planMixed(base, choices, recipe, activationScale);
-    let model = applyMixedBinary(base, plan);
+    const { name: baseName } = this.baseModel();
+    const { plan, model } = await this.buildMix(choices, recipe, activationScale, preprocess, onProgress, signal);
+    const name = `${baseName.replace(/\.onnx$/i, '')}-mixed-${precisionTag(plan.layers)}.onnx`;
+    const summary = await this.useModel(model, name); // refuses before the variant is kept
+    this.variants.set(name, model);
+    return { ...summary, precisions: plan.layers, studioFormat: usesStudioFormat(model) };
+  }
+
+  /** The loaded file with exactly these per-layer precisions: binary layers first, then int8 calibrated on that result. */
+  private async buildMix(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
+    onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ plan: MixedPlan; model: Model }> {
+    const plan = planMixed(this.baseModel().model, choices, recipe, activationScale);
+    let model = applyMixedBinary(this.baseModel().model, plan);
     if (plan.int8.length) {
       const { ds, recipe: int8Recipe } = this.calibrationFor(plan.int8Recipe);
       const input = this.inputOf(model);
@@ -153,10 +163,7 @@ export class StudioRuntime {
       model = (await quantizeInt8(ctx, model, int8Recipe, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), onProgress, signal)).model;
     }
     if (signal?.aborted) throw new CancelledError();
-    const name = `${baseName.replace(/\.onnx$/i, '')}-mixed-${precisionTag(plan.layers)}.onnx`;
-    const summary = await this.useModel(model, name); // refuses before the variant is kept
-    this.variants.set(name, model);
-    return { ...summary, precisions: plan.layers, studioFormat: usesStudioFormat(model) };
+    return { plan, model };
   }
 
   /**
@@ -168,9 +175,10 @@ export class StudioRuntime {
   }
 
   /**
-   * The smallest int8/fp32 mix whose accuracy drop on the first `samples` items stays within
-   * `budget` (MixedPrecisionSearch.choose), reusing the calibration and sensitivities measured
-   * before with the same settings. The chosen model becomes a variant and the current model.
+   * The smallest mix whose accuracy drop on the first `samples` items stays within `budget`:
+   * int8/fp32 by MixedPrecisionSearch.choose (reusing the calibration and sensitivities measured
+   * before with the same settings), then, where binary sensitivities were measured, int8 layers
+   * moved to binary while the mix still fits. The chosen model becomes a variant and the current model.
    */
   async autoVariant(opts: AutoOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<AutoResult> {
     if (typeof opts.budget !== 'number' || !Number.isFinite(opts.budget) || opts.budget < 0) {
@@ -182,13 +190,15 @@ export class StudioRuntime {
       const { search, ds } = await this.calibrated(opts, onProgress, signal);
       const evaluate = (m: Model) => this.accuracyOf(m, ds, opts.samples, opts.preprocess, signal);
       const scores = sensitivity.rows.flatMap((r) => (r.int8 ? [{ layer: r.layer, accuracy: r.int8.accuracy, drop: r.int8.drop }] : []));
-      const choice = await search.choose(sensitivity.baseline, opts.budget, scores, evaluate, {
+      const int8Choice = await search.choose(sensitivity.baseline, opts.budget, scores, evaluate, {
         signal, onStep: (done, total, label) => onProgress?.({ phase: 'search', stage: 'choose', done, total, label }),
       });
-      return { choice, sensitivity };
+      // Layers the int8 plan refused stay fp32; the table shows every layer.
+      const layers: Record<string, Precision> = Object.fromEntries(precisionLayers(base).map((l) => [l.name, int8Choice.layers[l.name] ?? 'fp32']));
+      const choice = await this.upgradeToBinary(layers, { model: int8Choice.model, accuracy: int8Choice.accuracy }, sensitivity, opts, evaluate, onProgress, signal);
+      return { choice: { ...choice, drop: sensitivity.baseline - choice.accuracy }, sensitivity };
     });
-    // Layers the int8 plan refused stay fp32; the table shows every layer.
-    const layers: Record<string, Precision> = Object.fromEntries(precisionLayers(base).map((l) => [l.name, choice.layers[l.name] ?? 'fp32']));
+    const layers = choice.layers;
     const name = `${baseName.replace(/\.onnx$/i, '')}-auto-${precisionTag(layers)}.onnx`;
     const summary = await this.useModel(choice.model, name);
     this.variants.set(name, choice.model);
@@ -196,6 +206,29 @@ export class StudioRuntime {
       ...summary, precisions: layers, studioFormat: usesStudioFormat(choice.model), baseline: sensitivity.baseline, accuracy: choice.accuracy,
       drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
     };
+  }
+
+  /**
+   * With binary sensitivities measured, moves int8 layers to binary, least sensitive first, while
+   * the whole mix (calibrated anew, since binary layers change what later layers see) stays within
+   * the budget. Layers whose binary drop alone exceeds the budget are not tried.
+   */
+  private async upgradeToBinary(layers: Record<string, Precision>, current: { model: Model; accuracy: number }, sensitivity: SensitivityResult,
+    opts: AutoOptions, evaluate: (m: Model) => Promise<number>, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal,
+  ): Promise<{ layers: Record<string, Precision>; model: Model; accuracy: number }> {
+    const candidates = sensitivity.rows
+      .filter((r) => layers[r.layer] === 'int8' && r.binary && r.binary.drop <= opts.budget + 1e-9)
+      .sort((a, b) => a.binary!.drop - b.binary!.drop);
+    let best = { layers, ...current };
+    for (const [i, r] of candidates.entries()) {
+      if (signal?.aborted) throw new CancelledError();
+      onProgress?.({ phase: 'search', stage: 'binary', done: i, total: candidates.length, label: r.layer });
+      const trial = { ...best.layers, [r.layer]: 'binary' as const };
+      const { model } = await this.buildMix(trial, opts.recipe, opts.activationScale, opts.preprocess, undefined, signal);
+      const accuracy = await evaluate(model);
+      if (sensitivity.baseline - accuracy <= opts.budget + 1e-9) best = { layers: trial, model, accuracy };
+    }
+    return best;
   }
 
   private async sensitivityNow(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
