@@ -48,7 +48,7 @@ describe('cli quantize --binary', () => {
   const bad: [string, string[], RegExp][] = [
     ['two schemes', ['--binary', '--int8'], /choose one scheme/],
     ['contradicting layer choices', ['--binary', '--keep-first-last', '--binarize-all'], /contradict/],
-    ['no scheme', [], /choose a scheme: --int8 or --binary/],
+    ['no scheme', [], /choose a scheme: --int8, --binary or --auto/],
   ];
   for (const [what, flags, message] of bad) {
     it(`refuses ${what} as a usage error`, () => {

@@ -7,6 +7,8 @@
  *                       --out <file.onnx> [--json] (+ the eval flags for the before/after evaluation)
  *   npm run cli -- quantize <model.onnx> --binary [--keep-first-last (default) | --binarize-all]
  *                       [--activation-scale] --out <file.onnx> [--json] (+ the eval flags)
+ *   npm run cli -- quantize <model.onnx> --auto [--budget P] [--with-binary] [--search-samples N]
+ *                       (+ the int8 flags) --out <file.onnx> [--json] (+ the eval flags)
  */
 import { parseArgs } from './args';
 import { describeError } from '../core/errors';
@@ -15,7 +17,8 @@ import { quantizeCommand } from './quantize';
 
 const USAGE = `usage: npm run cli -- eval <model.onnx> [--images <idx> --labels <idx>] [--preprocess raw|unit|normalize] [--mean M --std S] [--limit N] [--json]
        npm run cli -- quantize <model.onnx> --int8 [--per-tensor] [--asymmetric] [--dynamic] [--calibration minmax|percentile|mse] [--calibration-samples N] --out <file.onnx> [--json]
-       npm run cli -- quantize <model.onnx> --binary [--keep-first-last | --binarize-all] [--activation-scale] --out <file.onnx> [--json]`;
+       npm run cli -- quantize <model.onnx> --binary [--keep-first-last | --binarize-all] [--activation-scale] --out <file.onnx> [--json]
+       npm run cli -- quantize <model.onnx> --auto [--budget P] [--with-binary] [--search-samples N] --out <file.onnx> [--json]`;
 
 async function main(): Promise<number> {
   const { positional, flags } = parseArgs(process.argv.slice(2));

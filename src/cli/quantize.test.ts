@@ -42,6 +42,23 @@ describe('cli quantize --int8', () => {
     expect(JSON.parse(back.last).accuracy).toBe(j.accuracy.after);
   });
 
+  it('--auto measures each layer and writes the smallest mix within the budget', () => {
+    const out = join(tmp, 'mlp-auto.onnx');
+    const r = cli('quantize', 'fixtures/mlp-mnist.onnx', '--auto', '--budget', '0.5', '--search-samples', '300', '--calibration-samples', '128',
+      '--out', out, '--limit', '300', '--runs', '2', '--json');
+    expect(r.errLines).toEqual([]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.last);
+    expect(j.sensitivity).toHaveLength(3);
+    expect(j.sensitivity.every((s: { int8DropPoints: number | null }) => typeof s.int8DropPoints === 'number')).toBe(true);
+    expect(j.searchAccuracy.dropPoints).toBeLessThanOrEqual(0.5);
+    expect(Object.values(j.precisions)).toContain('int8');
+    expect(j.weightBytes.ratio).toBeGreaterThan(1);
+    // The same first 300 items: the file's accuracy is the one the search measured.
+    expect(j.accuracy.after).toBe(j.searchAccuracy.chosen);
+    expect(JSON.parse(cli('eval', out, '--limit', '300', '--runs', '2', '--json').last).accuracy).toBe(j.accuracy.after);
+  });
+
   const bad: [string, () => string[], RegExp][] = [
     ['a calibration set of the wrong shape', () => {
       writeFileSync(join(tmp, 'cal-img'), idx([4, 32, 32]));

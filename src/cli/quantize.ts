@@ -47,10 +47,11 @@ export function binaryRecipeFrom(flags: Flags): BinaryRecipe {
 const latencyOf = (r: EvalResult) => ({ median: toJson(r).latencyMs.median, p95: toJson(r).latencyMs.p95 });
 
 export async function quantizeCommand(positional: string[], flags: Flags) {
-  const binary = switchOn(flags, 'binary');
-  if (binary && flags.int8) throw new UsageError('choose one scheme: --int8 or --binary');
+  const binary = switchOn(flags, 'binary'), auto = switchOn(flags, 'auto');
+  if ([binary, auto, Boolean(flags.int8)].filter(Boolean).length > 1) throw new UsageError('choose one scheme: --int8, --binary or --auto');
   if (binary) return binaryCommand(positional, flags);
-  if (!flags.int8) throw new UsageError('choose a scheme: --int8 or --binary');
+  if (auto) return autoCommand(positional, flags);
+  if (!flags.int8) throw new UsageError('choose a scheme: --int8, --binary or --auto');
   if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
   const recipe = recipeFrom(flags);
   const pre = preprocessFrom(flags);
@@ -108,6 +109,43 @@ async function binaryCommand(positional: string[], flags: Flags) {
     weightBytes: ratio(weightBytes(model), weightBytes(out)),
     // The binarized layers alone: float32 weights vs packed sign bits + alpha.
     binarizedWeightBytes: ratio(weightBytes(model, names), weightBytes(out, names)),
+    accuracy: { before: before.accuracy, after: after.accuracy, drop: before.accuracy - after.accuracy },
+    latencyMs: { before: latencyOf(before), after: latencyOf(after) },
+    samples: after.samples, device: after.device, isFallback: after.isFallback,
+  };
+}
+
+/**
+ * `quantize <model.onnx> --auto [--budget P] [--with-binary] [--search-samples N] --out <file.onnx>`:
+ * the page's Auto. Per-layer sensitivity on the first N items of the evaluation set (int8, and
+ * binary with --with-binary), then the smallest mix whose drop on them stays within P points;
+ * int8 calibrates on the set's last --calibration-samples items, as in the page.
+ */
+async function autoCommand(positional: string[], flags: Flags) {
+  if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
+  const budgetPoints = num(flags.budget, 'budget', 0.5);
+  if (!(budgetPoints >= 0)) throw new UsageError(`--budget must be a number of accuracy points ≥ 0, not ${flags.budget}`);
+  const recipe = recipeFrom(flags);
+  const pre = preprocessFrom(flags);
+  const runtime = await openRuntime(positional[0], flags);
+  const opts = evalOptions(flags, pre);
+  const before = await runtime.evaluate(opts, progress(flags));
+  const model = runtime.currentModel!;
+  const search = {
+    recipe, preprocess: pre, samples: positiveInt(flags['search-samples'], 'search-samples', 1000)!,
+    binary: switchOn(flags, 'with-binary'), activationScale: switchOn(flags, 'activation-scale'), budget: budgetPoints / 100,
+  };
+  const chosen = await runtime.autoVariant(search, flags.json ? undefined : (p) => process.stderr.write(`\r${p.stage} ${p.done}/${p.total}   `));
+  const picked = runtime.currentModel!; // autoVariant makes its choice the current model
+  writeFileSync(flags.out, runtime.exportVariant(chosen.fileName));
+  const after = await runtime.evaluate(opts, progress(flags));
+  const pts = (v: number) => +(100 * v).toFixed(2);
+  return {
+    out: flags.out, recipe, budgetPoints, searchSamples: search.samples, precisions: chosen.precisions, studioFormat: chosen.studioFormat,
+    sensitivity: chosen.sensitivity.rows.map((r) => ({ layer: r.layer, int8DropPoints: r.int8 ? pts(r.int8.drop) : null, binaryDropPoints: r.binary ? pts(r.binary.drop) : null })),
+    searchAccuracy: { baseline: chosen.baseline, chosen: chosen.accuracy, dropPoints: pts(chosen.drop) },
+    weightBytes: { before: weightBytes(model), after: weightBytes(picked), ratio: weightBytes(model) / weightBytes(picked) },
+    sizeBytes: { before: before.sizeBytes, after: after.sizeBytes, ratio: before.sizeBytes / after.sizeBytes },
     accuracy: { before: before.accuracy, after: after.accuracy, drop: before.accuracy - after.accuracy },
     latencyMs: { before: latencyOf(before), after: latencyOf(after) },
     samples: after.samples, device: after.device, isFallback: after.isFallback,
