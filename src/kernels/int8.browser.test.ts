@@ -208,7 +208,7 @@ async function runCase(
   else expectBitExact(got, want!, p.q);
 }
 
-describe('int8 matmul vs integer reference (dot4_builtin.wgsl and dot4_unpacked.wgsl variants)', () => {
+describe('int8 matmul vs integer reference (int8_matmul.wgsl, int8_matmul_small.wgsl with int8_matmul_io.wgsl, int8_quantize.wgsl, int8_epilogue.wgsl; dot4_builtin.wgsl and dot4_unpacked.wgsl variants)', () => {
   MATMUL.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();
@@ -229,7 +229,7 @@ describe('int8 matmul vs integer reference (dot4_builtin.wgsl and dot4_unpacked.
   }));
 });
 
-describe('int8 conv2d vs integer reference', () => {
+describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
   CONV.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();

@@ -51,7 +51,7 @@ const CASES: Case[] = [
   { name: 'forced tiled, M 3', a: [3, 29], b: [29, 70], c: [70], act: { kind: 'leakyRelu', a: 0.05 }, path: 'tiled' },
 ];
 
-describe('matmul kernel vs reference', () => {
+describe('matmul kernel vs reference (matmul.wgsl, matmul_small.wgsl with matmul_io.wgsl)', () => {
   CASES.forEach((c, i) => {
     it(c.name, async () => {
       const ctx = await testContext();
