@@ -169,3 +169,13 @@ export function batchFor(
   for (let i = 0; i < n; i++) labels[i] = ds.labels[start + i]!;
   return { input, shape: [rows, ...layout.itemDims], labels };
 }
+
+/** Items [start, count) of a dataset as a dataset of their own (views, no copies). */
+export function sliceDataset(ds: LabelledDataset, start: number): LabelledDataset {
+  const per = ds.itemShape.reduce((a, b) => a * b, 1);
+  return {
+    ...ds, name: `${ds.name} [${start}:]`, count: ds.count - start,
+    images: ds.images.subarray(start * per) as LabelledDataset['images'],
+    labels: ds.labels.subarray(start) as LabelledDataset['labels'],
+  };
+}

@@ -5,12 +5,12 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { CancelledError, DatasetError, GpuError, ModelError } from '../core/errors';
+import { DatasetError, GpuError, ModelError } from '../core/errors';
 import { quantizeInt8, type Int8Result } from '../compress/int8';
 import type { Int8Recipe, Precision } from '../compress/quantize-plan';
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
-import { MixedPrecisionSearch } from '../compress/sensitivity';
-import { applyMixedBinary, binarizeOnly, binaryLayerWeights, planMixed, precisionLayers, precisionTag, usesStudioFormat, type MixedPlan, type PrecisionLayer } from '../compress/mixed-precision';
+import { binaryLayerWeights, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
+import { calibrationFor, MixedPrecisionRuns } from './mixed-search';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
@@ -25,7 +25,7 @@ import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
 import type {
   AutoOptions, AutoResult, DatasetSummary, DeviceSummary, EvalOptions, EvalResult, MixedResult, ModelSummary,
-  SearchProgress, SensitivityOptions, SensitivityResult, SensitivityRow,
+  SearchProgress, SensitivityOptions, SensitivityResult,
 } from './types';
 
 export class StudioRuntime {
@@ -37,10 +37,8 @@ export class StudioRuntime {
   private modelSummary: ModelSummary | null = null;
   private session: InferenceSession | null = null;
   private dataset: LabelledDataset | null = null;
-  /** Bumped on every load, so a cached calibration never outlives the model or data it saw. */
-  private generation = 0;
-  /** One calibration shared by sensitivity and the budgeted search, with the sensitivities measured on it. */
-  private search: { key: string; search: MixedPrecisionSearch; sensitivity: Map<string, SensitivityResult> } | null = null;
+  /** Mixed-precision builds and searches over the loaded file and data (worker/mixed-search.ts). */
+  private readonly mixed = new MixedPrecisionRuns({ base: () => this.baseModel(), dataset: () => this.dataset, device: () => this.device() });
   onDeviceLost: (info: DeviceLostInfo) => void = () => {};
 
   constructor(private readonly gpu?: GPU) {}
@@ -70,8 +68,7 @@ export class StudioRuntime {
     this.variants.clear();
     this.variants.set(fileName, model);
     this.baseName = fileName;
-    this.generation++;
-    this.search = null;
+    this.mixed.reset();
     return summary;
   }
 
@@ -108,7 +105,7 @@ export class StudioRuntime {
   async quantizeVariant(recipe: Int8Recipe, preprocess: Preprocess, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ModelSummary & { quantized: string[]; skipped: { node: string; reason: string }[] }> {
     const base = this.baseName ? this.variants.get(this.baseName) : null;
     if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
-    const cal = this.calibrationFor(recipe); // refuses bad counts before anything changes
+    const cal = calibrationFor(this.dataset, recipe); // refuses bad counts before anything changes
     if (this.model !== base) await this.useModel(base, this.baseName);
     const q = await this.quantizeInt8(cal.recipe, preprocess, cal.ds, onProgress, signal);
     const name = `${this.baseName.replace(/\.onnx$/i, '')}-int8-${recipe.perChannel ? 'pc' : 'pt'}-${recipe.activations === 'dynamic' ? 'dynamic' : recipe.calibration}.onnx`;
@@ -143,27 +140,11 @@ export class StudioRuntime {
   async mixedVariant(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
     onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<MixedResult> {
     const { name: baseName } = this.baseModel();
-    const { plan, model } = await this.buildMix(choices, recipe, activationScale, preprocess, onProgress, signal);
+    const { plan, model } = await this.mixed.buildMix(choices, recipe, activationScale, preprocess, onProgress, signal);
     const name = `${baseName.replace(/\.onnx$/i, '')}-mixed-${precisionTag(plan.layers)}.onnx`;
     const summary = await this.useModel(model, name); // refuses before the variant is kept
     this.variants.set(name, model);
     return { ...summary, precisions: plan.layers, studioFormat: usesStudioFormat(model) };
-  }
-
-  /** The loaded file with exactly these per-layer precisions: binary layers first, then int8 calibrated on that result. */
-  private async buildMix(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
-    onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ plan: MixedPlan; model: Model }> {
-    const plan = planMixed(this.baseModel().model, choices, recipe, activationScale);
-    let model = applyMixedBinary(this.baseModel().model, plan);
-    if (plan.int8.length) {
-      const { ds, recipe: int8Recipe } = this.calibrationFor(plan.int8Recipe);
-      const input = this.inputOf(model);
-      checkFits(ds, input.shape, input.name);
-      const ctx = await this.device();
-      model = (await quantizeInt8(ctx, model, int8Recipe, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), onProgress, signal)).model;
-    }
-    if (signal?.aborted) throw new CancelledError();
-    return { plan, model };
   }
 
   /**
@@ -171,7 +152,7 @@ export class StudioRuntime {
    * when asked, binary. Evaluated on the first `samples` items; the float baseline on the same.
    */
   async sensitivity(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
-    return this.searching('A sensitivity analysis', () => this.sensitivityNow(opts, onProgress, signal));
+    return this.searching('A sensitivity analysis', () => this.mixed.sensitivity(opts, onProgress, signal));
   }
 
   /**
@@ -184,21 +165,9 @@ export class StudioRuntime {
     if (typeof opts.budget !== 'number' || !Number.isFinite(opts.budget) || opts.budget < 0) {
       throw new DatasetError(`the accuracy-drop budget must be a number of points ≥ 0 (e.g. 0.5), not ${typeof opts.budget === 'number' ? +(opts.budget * 100).toFixed(6) : String(opts.budget)}`);
     }
-    const { model: base, name: baseName } = this.baseModel();
-    const { choice, sensitivity } = await this.searching('An automatic mixed-precision search', async () => {
-      const sensitivity = await this.sensitivityNow(opts, onProgress, signal);
-      const { search, ds } = await this.calibrated(opts, onProgress, signal);
-      const evaluate = (m: Model) => this.accuracyOf(m, ds, opts.samples, opts.preprocess, signal);
-      const scores = sensitivity.rows.flatMap((r) => (r.int8 ? [{ layer: r.layer, accuracy: r.int8.accuracy, drop: r.int8.drop }] : []));
-      const int8Choice = await search.choose(sensitivity.baseline, opts.budget, scores, evaluate, {
-        signal, onStep: (done, total, label) => onProgress?.({ phase: 'search', stage: 'choose', done, total, label }),
-      });
-      // Layers the int8 plan refused stay fp32; the table shows every layer.
-      const layers: Record<string, Precision> = Object.fromEntries(precisionLayers(base).map((l) => [l.name, int8Choice.layers[l.name] ?? 'fp32']));
-      const choice = await this.upgradeToBinary(layers, { model: int8Choice.model, accuracy: int8Choice.accuracy }, sensitivity, opts, evaluate, onProgress, signal);
-      return { choice: { ...choice, drop: sensitivity.baseline - choice.accuracy }, sensitivity };
-    });
-    const layers = choice.layers;
+    const { name: baseName } = this.baseModel();
+    const choice = await this.searching('An automatic mixed-precision search', () => this.mixed.auto(opts, onProgress, signal));
+    const { layers, sensitivity } = choice;
     const name = `${baseName.replace(/\.onnx$/i, '')}-auto-${precisionTag(layers)}.onnx`;
     const summary = await this.useModel(choice.model, name);
     this.variants.set(name, choice.model);
@@ -206,102 +175,6 @@ export class StudioRuntime {
       ...summary, precisions: layers, studioFormat: usesStudioFormat(choice.model), baseline: sensitivity.baseline, accuracy: choice.accuracy,
       drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
     };
-  }
-
-  /**
-   * With binary sensitivities measured, moves int8 layers to binary, least sensitive first, while
-   * the whole mix (calibrated anew, since binary layers change what later layers see) stays within
-   * the budget. Layers whose binary drop alone exceeds the budget are not tried.
-   */
-  private async upgradeToBinary(layers: Record<string, Precision>, current: { model: Model; accuracy: number }, sensitivity: SensitivityResult,
-    opts: AutoOptions, evaluate: (m: Model) => Promise<number>, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal,
-  ): Promise<{ layers: Record<string, Precision>; model: Model; accuracy: number }> {
-    const candidates = sensitivity.rows
-      .filter((r) => layers[r.layer] === 'int8' && r.binary && r.binary.drop <= opts.budget + 1e-9)
-      .sort((a, b) => a.binary!.drop - b.binary!.drop);
-    let best = { layers, ...current };
-    for (const [i, r] of candidates.entries()) {
-      if (signal?.aborted) throw new CancelledError();
-      onProgress?.({ phase: 'search', stage: 'binary', done: i, total: candidates.length, label: r.layer });
-      const trial = { ...best.layers, [r.layer]: 'binary' as const };
-      const { model } = await this.buildMix(trial, opts.recipe, opts.activationScale, opts.preprocess, undefined, signal);
-      const accuracy = await evaluate(model);
-      if (sensitivity.baseline - accuracy <= opts.budget + 1e-9) best = { layers: trial, model, accuracy };
-    }
-    return best;
-  }
-
-  private async sensitivityNow(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
-    const { model: base, name: baseName } = this.baseModel();
-    const ds = this.evaluationData(opts.samples);
-    const info = precisionLayers(base);
-    const { search, key } = await this.calibrated(opts, onProgress, signal);
-    const cacheKey = JSON.stringify([opts.samples, opts.binary, opts.activationScale]);
-    const cached = this.search?.key === key ? this.search.sensitivity.get(cacheKey) : undefined;
-    if (cached) return cached;
-    const evaluate = (m: Model) => this.accuracyOf(m, ds, opts.samples, opts.preprocess, signal);
-    onProgress?.({ phase: 'search', stage: 'baseline', done: 0, total: 1, label: baseName });
-    const baseline = await evaluate(base);
-    const int8 = await search.sensitivity(baseline, evaluate, {
-      signal, onStep: (done, total, label) => onProgress?.({ phase: 'search', stage: 'int8', done, total, label }),
-    });
-    const binary = new Map<string, { accuracy: number; drop: number }>();
-    if (opts.binary) {
-      const can = info.filter((l) => !l.binary);
-      for (const [i, l] of can.entries()) {
-        if (signal?.aborted) throw new CancelledError();
-        onProgress?.({ phase: 'search', stage: 'binary', done: i, total: can.length, label: l.name });
-        const accuracy = await evaluate(binarizeOnly(base, l.name, opts.activationScale));
-        binary.set(l.name, { accuracy, drop: baseline - accuracy });
-      }
-    }
-    const rows: SensitivityRow[] = info.map((l) => {
-      const s = int8.find((x) => x.layer === l.name);
-      return {
-        layer: l.name, opType: l.opType, params: l.params,
-        int8: s ? { accuracy: s.accuracy, drop: s.drop } : null, binary: binary.get(l.name) ?? null,
-        int8Refused: l.int8, binaryRefused: opts.binary ? l.binary : null,
-      };
-    });
-    const result: SensitivityResult = { baseline, samples: opts.samples, calibrationSamples: opts.recipe.activations === 'dynamic' ? 0 : opts.recipe.samples, binary: opts.binary, rows, model: baseName };
-    if (this.search?.key === key) this.search.sensitivity.set(cacheKey, result);
-    return result;
-  }
-
-  /** The search calibrated for these settings: the cached one when nothing it depends on changed. */
-  private async calibrated(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<{ search: MixedPrecisionSearch; key: string; ds: LabelledDataset }> {
-    const { model: base, name } = this.baseModel();
-    const ds = this.evaluationData(opts.samples);
-    const { layers: _l, defaultPrecision: _d, ...calibrationPart } = opts.recipe;
-    const key = JSON.stringify([name, this.generation, calibrationPart, opts.preprocess]);
-    if (this.search?.key === key) return { search: this.search.search, key, ds };
-    const { ds: cal, recipe } = this.calibrationFor(opts.recipe);
-    const search = new MixedPrecisionSearch(base, { ...recipe, layers: {}, defaultPrecision: 'int8' });
-    if (!search.layers.length) {
-      const why = precisionLayers(base).map((l) => `'${l.name}': ${l.int8}`).join('; ');
-      throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
-    }
-    const input = this.inputOf(base);
-    checkFits(cal, input.shape, input.name);
-    if (recipe.activations !== 'dynamic') onProgress?.({ phase: 'search', stage: 'calibration', done: 0, total: recipe.samples });
-    await search.calibrate(await this.device(), (s, n) => batchFor(cal, s, n, opts.preprocess, input.shape, input.name), signal,
-      (done, total) => onProgress?.({ phase: 'search', stage: 'calibration', done, total }));
-    this.search = { key, search, sensitivity: new Map() };
-    return { search, key, ds };
-  }
-
-  /** Accuracy of a candidate model on the first `samples` items, in its own session (the current model is untouched). */
-  private async accuracyOf(model: Model, ds: LabelledDataset, samples: number, preprocess: Preprocess, signal?: AbortSignal): Promise<number> {
-    const session = new InferenceSession(await this.device(), model);
-    try {
-      const input = session.input;
-      const layout = checkFits(ds, input.shape, input.name);
-      // Batches of 64 from item 0, as Evaluate reads them, so the figures match its results exactly.
-      const r = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), samples, layout.batch ?? 64, undefined, signal);
-      return r.accuracy;
-    } finally {
-      session.destroy();
-    }
   }
 
   /** Runs a search with loads and evaluations refused meanwhile (its sessions read the loaded model and data). */
@@ -319,41 +192,6 @@ export class StudioRuntime {
     const model = this.baseName ? this.variants.get(this.baseName) : null;
     if (!model || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
     return { model, name: this.baseName };
-  }
-
-  private inputOf(model: Model): { name: string; shape: readonly (number | string)[] } {
-    const input = model.graph.inputs.find((i) => !model.graph.initializers[i.name]) ?? model.graph.inputs[0];
-    if (!input) throw new ModelError('the model has no input');
-    return input;
-  }
-
-  /** The first `samples` items, for evaluating candidates; refuses a count the dataset cannot give. */
-  private evaluationData(samples: number): LabelledDataset {
-    const ds = this.dataset;
-    if (!ds) throw new DatasetError('No dataset is loaded: drop IDX image and label files first.');
-    if (!Number.isInteger(samples) || samples < 1 || samples > ds.count) {
-      throw new DatasetError(`evaluation samples must be a whole number from 1 to ${ds.count} (the dataset's size), not ${samples}`);
-    }
-    return ds;
-  }
-
-  /**
-   * The last `recipe.samples` items, which static int8 calibrates on. A dynamic recipe reads none
-   * (compress/ skips calibration for it); its count is only clamped so no check trips on it.
-   */
-  private calibrationFor(recipe: Int8Recipe): { ds: LabelledDataset; recipe: Int8Recipe } {
-    const ds = this.dataset;
-    if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
-    const n = recipe.samples;
-    if (recipe.activations === 'dynamic') {
-      const k = Math.min(Number.isInteger(n) && n > 0 ? n : 1, ds.count);
-      return { ds: sliceDataset(ds, ds.count - k), recipe: { ...recipe, samples: k } };
-    }
-    if (!Number.isInteger(n) || n < 1) {
-      throw new DatasetError(`static int8 calibration needs at least one sample, got ${n}: set the calibration samples to 1 or more (a few hundred is typical), or use dynamic activations, which need none`);
-    }
-    if (n > ds.count) throw new DatasetError(`calibration asks for ${n} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
-    return { ds: sliceDataset(ds, ds.count - n), recipe };
   }
 
   /** Makes an in-memory model (e.g. a quantized variant) the current one. */
@@ -377,8 +215,7 @@ export class StudioRuntime {
     // Refuse a dataset that cannot feed the loaded model now, not at Evaluate; the old one stays.
     if (this.session) checkFits(ds, this.session.input.shape, this.session.input.name);
     this.dataset = ds;
-    this.generation++;
-    this.search = null;
+    this.mixed.reset();
     return summariseDataset(ds);
   }
 
@@ -486,16 +323,6 @@ export function summarise(model: Model, fileName: string, session: InferenceSess
     sizeBytes: size.totalBytes, bytesByDtype: size.byDtype, params: size.params,
     flops: stats.reduce((a, l) => a + l.flops, 0),
     dispatches: steps.filter((s) => !OPS[s.node.opType]?.alias).length,
-  };
-}
-
-/** Items [start, count) of a dataset as a dataset of their own (views, no copies). */
-export function sliceDataset(ds: LabelledDataset, start: number): LabelledDataset {
-  const per = ds.itemShape.reduce((a, b) => a * b, 1);
-  return {
-    ...ds, name: `${ds.name} [${start}:]`, count: ds.count - start,
-    images: ds.images.subarray(start * per) as LabelledDataset['images'],
-    labels: ds.labels.subarray(start) as LabelledDataset['labels'],
   };
 }
 
