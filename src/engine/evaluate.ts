@@ -61,7 +61,11 @@ export async function evaluateAccuracy(
 
 export interface LatencyStats {
   batch: number;
+  /** Runs measured; fewer than `requestedRuns` when the time budget ran out first. */
   runs: number;
+  requestedRuns: number;
+  /** Wall-clock budget for the measured runs (warm-up not counted); null when none. */
+  budgetMs: number | null;
   /** End to end: upload + run + readback, wall clock. */
   medianMs: number;
   p95Ms: number;
@@ -79,15 +83,33 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
-export async function measureLatency(
-  session: InferenceSession, batch: number, runs = 20, warmup = 3, signal?: AbortSignal,
-): Promise<LatencyStats> {
+/** A batch size that could not be measured, and why (e.g. the model fixes its batch to 1). */
+export interface LatencySkipped { batch: number; reason: string }
+
+export interface LatencyOptions {
+  runs?: number;
+  warmup?: number;
+  /** Stop measuring after this many ms of runs (at least one run is made), so big models answer in minutes. */
+  budgetMs?: number | null;
+  signal?: AbortSignal;
+}
+
+/** N runs or the time budget, whichever comes first, after warm-up; median, p95, min and max. */
+export async function measureLatency(session: InferenceSession, batch: number, opts: LatencyOptions = {}): Promise<LatencyStats> {
+  const { runs = 20, warmup = 3, budgetMs = null, signal } = opts;
   const shape = session.inputShapeFor(batch);
   const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
-  for (let i = 0; i < warmup; i++) await session.runBatch(input, shape);
+  const warmStart = performance.now();
+  for (let i = 0; i < warmup; i++) {
+    if (signal?.aborted) throw new CancelledError();
+    await session.runBatch(input, shape);
+    if (budgetMs !== null && performance.now() - warmStart > budgetMs) break; // one warm-up is enough for a slow model
+  }
   const wall: number[] = [], gpu: number[] = [];
+  const start = performance.now();
   for (let i = 0; i < runs; i++) {
     if (signal?.aborted) throw new CancelledError();
+    if (i > 0 && budgetMs !== null && performance.now() - start >= budgetMs) break;
     const t = performance.now();
     const { gpuMs } = await session.runBatch(input, shape, true);
     wall.push(performance.now() - t);
@@ -95,9 +117,9 @@ export async function measureLatency(
   }
   wall.sort((a, b) => a - b);
   gpu.sort((a, b) => a - b);
-  const hasGpu = gpu.length === runs;
+  const hasGpu = gpu.length === wall.length;
   return {
-    batch, runs,
+    batch, runs: wall.length, requestedRuns: runs, budgetMs,
     medianMs: percentile(wall, 50), p95Ms: percentile(wall, 95), minMs: wall[0]!, maxMs: wall.at(-1)!,
     gpuMedianMs: hasGpu ? percentile(gpu, 50) : null, gpuP95Ms: hasGpu ? percentile(gpu, 95) : null,
     timing: hasGpu ? 'gpu-timestamps' : 'wall-clock',

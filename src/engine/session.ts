@@ -35,6 +35,12 @@ export class InferenceSession {
     return ins[0]!;
   }
 
+  /** The batch the model fixes (it runs that many items at a time), or null when its batch dim is symbolic. */
+  get fixedBatch(): number | null {
+    const d = this.input.shape[0];
+    return typeof d === 'number' && d >= 1 ? d : null;
+  }
+
   /** The shape of the single input for a batch of `n`, symbolic dims other than the first taken from `itemShape`. */
   inputShapeFor(n: number): number[] {
     const dims = this.input.shape;

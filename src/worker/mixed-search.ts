@@ -140,6 +140,21 @@ export class MixedPrecisionRuns {
     return best;
   }
 
+  /** Every refusal a sensitivity run or search can make, without calibrating or evaluating anything. */
+  check(opts: SensitivityOptions): void {
+    const { model: base } = this.host.base();
+    const ds = evaluationData(this.host.dataset(), opts.samples);
+    const { ds: cal, recipe } = calibrationFor(this.host.dataset(), opts.recipe);
+    const search = new MixedPrecisionSearch(base, { ...recipe, layers: {}, defaultPrecision: 'int8' });
+    if (!search.layers.length && !opts.binary) {
+      const why = precisionLayers(base).map((l) => `'${l.name}': ${l.int8}`).join('; ');
+      throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
+    }
+    const input = modelInput(base);
+    checkFits(cal, input.shape, input.name);
+    checkFits(ds, input.shape, input.name);
+  }
+
   /** The search calibrated for these settings: the cached one when nothing it depends on changed. */
   private async calibrated(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<{ search: MixedPrecisionSearch; key: string; ds: LabelledDataset }> {
     const { model: base, name } = this.host.base();

@@ -7,7 +7,7 @@ import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
 import { DatasetError, GpuError, ModelError } from '../core/errors';
 import { quantizeInt8, type Int8Result } from '../compress/int8';
-import type { Int8Recipe, Precision } from '../compress/quantize-plan';
+import { planInt8, type Int8Recipe, type Precision } from '../compress/quantize-plan';
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
 import { binaryLayerWeights, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
 import { calibrationFor, MixedPrecisionRuns } from './mixed-search';
@@ -16,9 +16,14 @@ import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
 import type { Model } from '../model/ir';
 import { resolveGraph } from '../model/resolve';
+import { withSignature, type Batching } from '../model/rebatch';
+import { chooseBatching } from '../engine/rebatch-probe';
 import { layerStats, modelSize } from '../model/stats';
 import { InferenceSession } from '../engine/session';
-import { evaluateAccuracy, measureLatency, type AccuracyProgress } from '../engine/evaluate';
+import { evaluateAccuracy, measureLatency, type AccuracyProgress, type LatencySkipped } from '../engine/evaluate';
+
+/** Each batch size's latency stops after this much measuring, so a large model answers in minutes on a software adapter. */
+export const DEFAULT_LATENCY_BUDGET_MS = 10_000;
 import { fuseGraph } from '../engine/fuse';
 import { OPS } from '../engine/ops';
 import { parseIdx, maybeGunzip } from '../data/idx';
@@ -34,6 +39,9 @@ export class StudioRuntime {
   /** The loaded file and the variants made from it, by name; `model` is one of them. */
   private readonly variants = new Map<string, Model>();
   private baseName: string | null = null;
+  /** How the loaded file is fed (re-batched, or at its own batch), and its own input/output signature for export. */
+  private batching: Batching | null = null;
+  private fileSignature: Pick<Model['graph'], 'inputs' | 'outputs'> | null = null;
   private modelSummary: ModelSummary | null = null;
   private session: InferenceSession | null = null;
   private dataset: LabelledDataset | null = null;
@@ -63,8 +71,12 @@ export class StudioRuntime {
   /** Parses and checks a model; on failure the previously loaded model stays. */
   async loadModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
     this.refuseWhileEvaluating(fileName);
-    const model = importOnnx(bytes, fileName);
-    const summary = await this.useModel(model, fileName);
+    const file = importOnnx(bytes, fileName);
+    // A fixed batch is made symbolic where that is shown safe; every job then works on the re-batched graph.
+    const { model, batching } = await chooseBatching(await this.device(), file);
+    const summary = await this.useModel(model, fileName, batching);
+    this.batching = batching;
+    this.fileSignature = { inputs: file.graph.inputs, outputs: file.graph.outputs };
     this.variants.clear();
     this.variants.set(fileName, model);
     this.baseName = fileName;
@@ -79,10 +91,23 @@ export class StudioRuntime {
     return this.useModel(model, name);
   }
 
-  /** A variant as an ONNX file (int8 variants in the standard QDQ form). */
-  exportVariant(name: string): Uint8Array {
+  /**
+   * A variant as an ONNX file (int8 variants in the standard QDQ form), with the loaded file's own
+   * input signature unless `dynamicBatch` asks for the symbolic batch the studio ran it with.
+   */
+  exportVariant(name: string, opts: { dynamicBatch?: boolean } = {}): Uint8Array {
     const model = this.variants.get(name);
     if (!model) throw new ModelError(`there is no variant named '${name}'`);
+    return this.exportModel(model, opts);
+  }
+
+  /** Any model made from the loaded file, as exportVariant writes it. */
+  exportModel(model: Model, opts: { dynamicBatch?: boolean } = {}): Uint8Array {
+    const b = this.batching;
+    if (opts.dynamicBatch && b?.mode === 'fixed') {
+      throw new ModelError(`this model cannot take a dynamic batch (it ${b.note}); export it without the dynamic-batch option`);
+    }
+    if (b?.mode === 'rebatched' && !opts.dynamicBatch && this.fileSignature) return exportOnnx(withSignature(model, this.fileSignature));
     return exportOnnx(model);
   }
 
@@ -162,9 +187,7 @@ export class StudioRuntime {
    * moved to binary while the mix still fits. The chosen model becomes a variant and the current model.
    */
   async autoVariant(opts: AutoOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<AutoResult> {
-    if (typeof opts.budget !== 'number' || !Number.isFinite(opts.budget) || opts.budget < 0) {
-      throw new DatasetError(`the accuracy-drop budget must be a number of points ≥ 0 (e.g. 0.5), not ${typeof opts.budget === 'number' ? +(opts.budget * 100).toFixed(6) : String(opts.budget)}`);
-    }
+    this.checkSearch(opts);
     const { name: baseName } = this.baseModel();
     const choice = await this.searching('An automatic mixed-precision search', () => this.mixed.auto(opts, onProgress, signal));
     const { layers, sensitivity } = choice;
@@ -175,6 +198,30 @@ export class StudioRuntime {
       ...summary, precisions: layers, studioFormat: usesStudioFormat(choice.model), baseline: sensitivity.baseline, accuracy: choice.accuracy,
       drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
     };
+  }
+
+  /** Refuses a sensitivity run or an automatic search (bad counts, data that does not fit, nothing to quantize) before any slow work. */
+  checkSearch(opts: SensitivityOptions | AutoOptions): void {
+    if ('budget' in opts && (typeof opts.budget !== 'number' || !Number.isFinite(opts.budget) || opts.budget < 0)) {
+      throw new DatasetError(`the accuracy-drop budget must be a number of points ≥ 0 (e.g. 0.5), not ${typeof opts.budget === 'number' ? +(opts.budget * 100).toFixed(6) : String(opts.budget)}`);
+    }
+    this.mixed.check(opts);
+  }
+
+  /** Refuses int8 quantization of the loaded file (no data, bad counts, data that does not fit, nothing to quantize) before any slow work. */
+  checkQuantize(recipe: Int8Recipe, calibration?: LabelledDataset): void {
+    const { model } = this.baseModel();
+    const plan = planInt8(model, recipe);
+    if (!plan.layers.length) {
+      const why = plan.skipped.map((k) => `'${k.node}': ${k.reason}`).join('; ');
+      throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
+    }
+    if (recipe.activations === 'dynamic') return;
+    const ds = calibration ?? calibrationFor(this.dataset, recipe).ds;
+    const input = model.graph.inputs[0]!;
+    checkFits(ds, input.shape, input.name);
+    if (!Number.isInteger(recipe.samples) || recipe.samples < 1) throw new DatasetError(`static int8 calibration needs at least one sample, got ${recipe.samples}`);
+    if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
   }
 
   /** Runs a search with loads and evaluations refused meanwhile (its sessions read the loaded model and data). */
@@ -195,12 +242,12 @@ export class StudioRuntime {
   }
 
   /** Makes an in-memory model (e.g. a quantized variant) the current one. */
-  async useModel(model: Model, fileName: string): Promise<ModelSummary> {
+  async useModel(model: Model, fileName: string, batching = this.batching): Promise<ModelSummary> {
     this.refuseWhileEvaluating(fileName);
     const ctx = await this.device();
     const session = new InferenceSession(ctx, model); // refuses unsupported ops before anything runs
-    const summary = summarise(model, fileName, session);
-    session.plan({ [session.input.name]: session.inputShapeFor(1) }); // shape errors surface now, not mid-evaluation
+    const summary = { ...summarise(model, fileName, session), batching };
+    session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
     this.session?.destroy();
     this.model = model;
     this.session = session;
@@ -274,15 +321,20 @@ export class StudioRuntime {
     try {
       const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, opts.preprocess, input.shape, input.name),
         total, layout.batch ?? opts.batchSize, (p) => onProgress?.({ ...p, phase: 'accuracy' }), signal);
-      const latency = [];
-      for (const b of [1, 64]) {
+      const latency = [], latencySkipped: LatencySkipped[] = [];
+      const fixed = session.fixedBatch;
+      for (const b of fixed === null ? [1, 64] : [fixed]) {
         onProgress?.({ done: total, total, correct: acc.correct, phase: 'latency' });
-        latency.push(await measureLatency(session, b, opts.latencyRuns, 3, signal));
+        latency.push(await measureLatency(session, b, { runs: opts.latencyRuns, budgetMs: opts.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS, signal }));
+      }
+      if (fixed !== null) {
+        const why = this.batching?.mode === 'fixed' ? this.batching.note : `fixes its batch to ${fixed}`;
+        for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
       }
       const ctx = session.ctx;
       return {
         modelFile: this.modelSummary!.fileName, dataset: ds.name, accuracy: acc.accuracy, correct: acc.correct,
-        samples: acc.samples, preprocess: opts.preprocess, evalMs: acc.ms, latency,
+        samples: acc.samples, preprocess: opts.preprocess, evalMs: acc.ms, latency, latencySkipped,
         sizeBytes: this.modelSummary!.sizeBytes, params: this.modelSummary!.params,
         device: describeAdapter(ctx), isFallback: ctx.info.isFallback, finishedAt: Date.now(),
       };
@@ -303,9 +355,9 @@ export function describeAdapter(ctx: GpuContext): string {
   return [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unknown adapter';
 }
 
-export function summarise(model: Model, fileName: string, session: InferenceSession): ModelSummary {
+export function summarise(model: Model, fileName: string, session: InferenceSession): Omit<ModelSummary, 'batching'> {
   // Layers as the engine runs them (QDQ lowered to integer ops); size as the file stores it.
-  const resolved = resolveGraph(session.runModel, { [session.input.name]: session.inputShapeFor(1) });
+  const resolved = resolveGraph(session.runModel, { [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) });
   const size = modelSize(model);
   const { steps } = fuseGraph(resolved, model.opset);
   const fusedInto = new Map<string, string>();

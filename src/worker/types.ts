@@ -2,7 +2,8 @@
 import type { AdapterSummary } from '../gpu/context';
 import type { ValueInfo } from '../model/ir';
 import type { LayerStat } from '../model/stats';
-import type { LatencyStats } from '../engine/evaluate';
+import type { LatencySkipped, LatencyStats } from '../engine/evaluate';
+import type { Batching } from '../model/rebatch';
 import type { Preprocess } from '../data/dataset';
 
 // The recipe the UI edits and the CLI reads; its defaults (with their reasons) live in compress/.
@@ -40,6 +41,8 @@ export interface ModelSummary {
   flops: number;
   /** Kernel launches per run after fusion (view ops such as Reshape cost none). */
   dispatches: number;
+  /** How the studio feeds the model: its own batch, or re-batched (null only before the runtime decided). */
+  batching: Batching | null;
 }
 
 export interface DatasetSummary {
@@ -57,6 +60,8 @@ export interface EvalOptions {
   limit?: number;
   batchSize: number;
   latencyRuns: number;
+  /** Per batch size, stop measuring latency after this many ms (default DEFAULT_LATENCY_BUDGET_MS). */
+  latencyBudgetMs?: number;
 }
 
 export interface EvalResult {
@@ -68,6 +73,8 @@ export interface EvalResult {
   preprocess: Preprocess;
   evalMs: number;
   latency: LatencyStats[];
+  /** Batch sizes not measured (1 or 64 on a model that fixes another batch), with why. */
+  latencySkipped: LatencySkipped[];
   sizeBytes: number;
   params: number;
   device: string;

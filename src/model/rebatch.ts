@@ -1,0 +1,192 @@
+/**
+ * Re-batching: exporters write a fixed batch of 1 unless told otherwise (`torch.onnx.export` without
+ * `dynamic_axes`, the model zoo's older files), and some bake it into shape constants
+ * (`Reshape(x, [1, 256])`). This pass makes the batch dim symbolic and rewrites the constants that
+ * carry it where that keeps their meaning, then proves by shape inference that every output follows
+ * the batch. The engine still checks the result against the file on a probe batch before using it
+ * (engine/rebatch-probe.ts); whatever cannot be shown safe runs at the file's own batch.
+ */
+import { ModelError } from '../core/errors';
+import type { Dim, Model, Node, TensorData, ValueInfo } from './ir';
+import { attrInt } from './ir';
+import { resolveGraph, type ResolvedGraph } from './resolve';
+
+/** The symbol a re-batched input's first dim gets. */
+export const BATCH_SYMBOL = 'batch';
+
+/**
+ * How the studio feeds a model: `dynamic` (the file's batch is symbolic), `rebatched` (a fixed batch
+ * made symbolic, checked), `fixed` (runs `fileBatch` items at a time; `note` says why).
+ */
+export type BatchMode = 'dynamic' | 'rebatched' | 'fixed';
+
+export interface Batching {
+  mode: BatchMode;
+  /** The batch the file declares, null when symbolic. */
+  fileBatch: number | null;
+  /** One line for the model view: "re-batched for any batch (the file fixes 1)", "runs 1 image at a time: …". */
+  note: string;
+  /** What was rewritten to re-batch, one line each (empty when only the input dim changed). */
+  rewrites: string[];
+}
+
+export interface RebatchCandidate {
+  model: Model;
+  fileBatch: number;
+  rewrites: string[];
+}
+
+/** The first dim of the single input, when it is a fixed number; null when symbolic or absent. */
+export function fixedBatchOf(model: Model): number | null {
+  const ins = model.graph.inputs;
+  if (ins.length !== 1) return null;
+  const d = ins[0]!.shape[0];
+  return typeof d === 'number' && d >= 1 ? d : null;
+}
+
+export function dynamicBatching(model: Model): Batching {
+  const d = model.graph.inputs[0]?.shape[0];
+  const name = typeof d === 'string' && d ? `'${d}'` : 'symbolic';
+  return { mode: 'dynamic', fileBatch: null, note: `any batch (the file's batch dim is ${name})`, rewrites: [] };
+}
+
+export function fixedBatching(fileBatch: number, why: string): Batching {
+  const items = fileBatch === 1 ? '1 image' : `${fileBatch} images`;
+  return { mode: 'fixed', fileBatch, note: `runs ${items} at a time: ${why}`, rewrites: [] };
+}
+
+export function rebatchedBatching(c: RebatchCandidate): Batching {
+  const how = c.rewrites.length ? `; rewrote ${c.rewrites.join('; ')}` : '';
+  return { mode: 'rebatched', fileBatch: c.fileBatch, note: `re-batched for any batch (the file fixes ${c.fileBatch}${how})`, rewrites: c.rewrites };
+}
+
+const I64_MAX = 9223372036854775807n;
+
+/** A copy of an integer constant with element 0 replaced. */
+function withFirst(t: TensorData, value: number | bigint): TensorData {
+  const data = t.data.slice() as TensorData['data'];
+  if (data instanceof BigInt64Array) data[0] = BigInt(value);
+  else (data as Int32Array)[0] = Number(value);
+  return { dtype: t.dtype, dims: [...t.dims], data };
+}
+
+const asNumbers = (t: TensorData): number[] => Array.from(t.data as ArrayLike<number | bigint>, Number);
+
+function freshName(model: Model, base: string): string {
+  let name = `${base}_rebatched`;
+  for (let i = 1; Object.hasOwn(model.graph.initializers, name); i++) name = `${base}_rebatched${i}`;
+  return name;
+}
+
+/**
+ * One rewrite of a node whose constant input carries the batch, or null when it carries none.
+ * Returns the input index, the new constant and a line saying what changed.
+ */
+function batchConstantRewrite(node: Node, r: ResolvedGraph, B: number): { input: number; value: TensorData; what: string } | null {
+  const dataShape = r.values[node.inputs[0] ?? '']?.shape;
+  if (!dataShape || dataShape[0] !== B) return null; // the batch does not flow through this input
+  const label = `${node.opType} '${node.name || node.outputs[0]}'`;
+  if (node.opType === 'Reshape') {
+    const shape = r.constants[node.inputs[1] ?? ''];
+    if (!shape) return null;
+    const s = asNumbers(shape);
+    if (s[0] !== B) return null;
+    // -1 lets Reshape infer the batch; where a -1 is taken, 0 copies it from the input (not under allowzero).
+    if (!s.includes(-1)) return { input: 1, value: withFirst(shape, -1), what: `${label} [${s}] → [${[-1, ...s.slice(1)]}]` };
+    if (attrInt(node, 'allowzero', 0) === 1) return null;
+    return { input: 1, value: withFirst(shape, 0), what: `${label} [${s}] → [${[0, ...s.slice(1)]}]` };
+  }
+  if (node.opType === 'Expand') {
+    const shape = r.constants[node.inputs[1] ?? ''];
+    if (!shape || shape.dims[0] !== dataShape.length) return null; // batch dims aligned only at equal rank
+    const s = asNumbers(shape);
+    if (s[0] !== B) return null;
+    return { input: 1, value: withFirst(shape, 1), what: `${label} [${s}] → [${[1, ...s.slice(1)]}]` };
+  }
+  if (node.opType === 'Slice' && node.inputs.length >= 3) {
+    // Slice(x, starts, ends, axes): a slice [0, B) of the batch axis keeps the whole batch.
+    const starts = r.constants[node.inputs[1]!], ends = r.constants[node.inputs[2]!];
+    const axes = node.inputs[3] ? r.constants[node.inputs[3]] : undefined;
+    if (!starts || !ends || (node.inputs[3] && !axes)) return null;
+    const ax = axes ? asNumbers(axes).map((a) => (a < 0 ? a + dataShape.length : a)) : asNumbers(starts).map((_, i) => i);
+    const k = ax.indexOf(0);
+    if (k !== 0 || asNumbers(starts)[0] !== 0 || asNumbers(ends)[0]! < B) return null;
+    return { input: 2, value: withFirst(ends, ends.dtype === 'int64' ? I64_MAX : 2147483647), what: `${label} ends[0] ${asNumbers(ends)[0]} → end of axis` };
+  }
+  return null;
+}
+
+/**
+ * Makes the single input's fixed batch symbolic and rewrites the batch-carrying constants of
+ * Reshape / Expand / Slice. Throws a ModelError naming the node that still fixes the batch when shape
+ * inference at other batch sizes fails or an output does not follow the batch.
+ */
+export function rebatchModel(model: Model, probeBatches: number[] = [2, 64]): RebatchCandidate {
+  const B = fixedBatchOf(model);
+  if (B === null) throw new ModelError('the model has no single input with a fixed batch dim');
+  const input = model.graph.inputs[0]!;
+  const fileShape = input.shape as number[];
+  if (fileShape.length < 2) throw new ModelError(`input '${input.name}' has rank ${fileShape.length}; there is no batch dim to free`);
+  const atFile = resolveGraph(model, { [input.name]: fileShape.map((d) => (typeof d === 'number' ? d : NaN)) });
+
+  const initializers = { ...model.graph.initializers };
+  const rewrites: string[] = [];
+  const runtime = new Set(atFile.nodes);
+  const replaced = new Set<string>();
+  const nodes = model.graph.nodes.map((n) => {
+    if (!runtime.has(n)) return n;
+    const rw = batchConstantRewrite(n, atFile, B);
+    if (!rw) return n;
+    const name = freshName({ ...model, graph: { ...model.graph, initializers } }, n.inputs[rw.input]!);
+    initializers[name] = rw.value;
+    rewrites.push(rw.what);
+    replaced.add(n.inputs[rw.input]!);
+    const inputs = [...n.inputs];
+    inputs[rw.input] = name;
+    return { ...n, inputs };
+  });
+
+  // Shape constants the rewrites replaced are dropped when nothing else reads them.
+  const read = new Set(nodes.flatMap((n) => n.inputs));
+  for (const o of model.graph.outputs) read.add(o.name);
+  const unread = (v: string) => replaced.has(v) && !read.has(v);
+  const live = nodes.filter((n) => !(n.opType === 'Constant' && n.outputs.every(unread)));
+  for (const name of replaced) if (unread(name)) delete initializers[name];
+
+  const outputs: ValueInfo[] = model.graph.outputs.map((o) => {
+    const d0 = atFile.values[o.name]?.shape[0];
+    return d0 === B && o.shape.length ? { ...o, shape: [BATCH_SYMBOL as Dim, ...o.shape.slice(1)] } : o;
+  });
+  const candidate: Model = {
+    ...model,
+    graph: {
+      ...model.graph, nodes: live, initializers, outputs,
+      inputs: [{ ...input, shape: [BATCH_SYMBOL, ...fileShape.slice(1)] }],
+      valueInfo: {}, // the file's intermediate shapes carry its batch; the engine infers them anew
+    },
+  };
+
+  for (const P of probeBatches) {
+    const r = resolveGraph(candidate, { [input.name]: [P, ...fileShape.slice(1)] });
+    for (const o of model.graph.outputs) {
+      const got = r.values[o.name]?.shape;
+      const want = atFile.values[o.name]?.shape;
+      if (!got || !want) continue;
+      const follows = want[0] === B ? got[0] === P && got.slice(1).join() === want.slice(1).join() : got.join() === want.join();
+      if (!follows) {
+        throw new ModelError(`output '${o.name}' is [${want}] at the file's batch but [${got}] at batch ${P}, so a constant fixes its batch`);
+      }
+    }
+  }
+  return { model: candidate, fileBatch: B, rewrites };
+}
+
+/** The file's own input and output signature on a re-batched model (for export). */
+export function withSignature(model: Model, signature: { inputs: ValueInfo[]; outputs: ValueInfo[] }): Model {
+  const byName = (list: ValueInfo[], name: string) => list.find((v) => v.name === name);
+  const restore = (list: ValueInfo[], from: ValueInfo[]) => list.map((v) => {
+    const file = byName(from, v.name);
+    return file && file.shape.length === v.shape.length ? { ...v, shape: [...file.shape] } : v;
+  });
+  return { ...model, graph: { ...model.graph, inputs: restore(model.graph.inputs, signature.inputs), outputs: restore(model.graph.outputs, signature.outputs) } };
+}

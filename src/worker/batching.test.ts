@@ -1,0 +1,118 @@
+/**
+ * Fixed batches as exporters write them, through the runtime the page and the CLI share (Dawn):
+ * a batch of 1 baked into a Reshape is re-batched (and checked on a probe batch); a graph where a
+ * constant ties the batch runs one image at a time; every job works on both, and exports keep the
+ * file's own input signature unless a dynamic batch is asked for.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { nodeGpu } from '../cli/dawn';
+import { StudioRuntime } from './runtime';
+import { importOnnx } from '../model/onnx-import';
+import { exportOnnx } from '../model/onnx-export';
+import { tensor } from '../model/builder';
+import type { Model } from '../model/ir';
+import { MNIST_PREPROCESS, readMnistFile } from '../data/mnist-testing';
+import { DEFAULT_INT8_RECIPE } from '../compress/quantize-plan';
+
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+const lenet = importOnnx(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')));
+const FLATTEN = '/classifier/classifier.0/Flatten';
+const images = readMnistFile('t10k-images-idx3-ubyte'), labels = readMnistFile('t10k-labels-idx1-ubyte');
+const opts = { preprocess: MNIST_PREPROCESS, limit: 300, batchSize: 64, latencyRuns: 2 };
+
+/** LeNet as an exporter without dynamic_axes writes it: input [1,1,28,28], Flatten replaced by Reshape(x, [1, 400]). */
+function bakedReshape(): Model {
+  const m = structuredClone(lenet);
+  m.graph.inputs[0]!.shape = [1, 1, 28, 28];
+  m.graph.outputs[0]!.shape = [1, 10];
+  m.graph.initializers.flat_shape = tensor('int64', [2], [1, 400]);
+  const n = m.graph.nodes.find((x) => x.name === FLATTEN)!;
+  Object.assign(n, { name: 'flatten_baked', opType: 'Reshape', inputs: [n.inputs[0]!, 'flat_shape'], attrs: {} });
+  return m;
+}
+
+/** Fixed batch of 1 where a [1,1] constant is concatenated to the logits: no rewrite frees it. */
+function tiedBatch(): Model {
+  const m = bakedReshape();
+  m.graph.initializers.extra = tensor('float32', [1, 1], [-1e9]); // an 11th class nobody picks
+  const last = m.graph.nodes.at(-1)!;
+  last.outputs = ['logits10'];
+  m.graph.nodes.push({ name: 'tie_batch', opType: 'Concat', domain: '', inputs: ['logits10', 'extra'], outputs: ['logits'], attrs: { axis: { type: 'int', value: 1 } } });
+  m.graph.outputs[0]!.shape = [1, 11];
+  return m;
+}
+
+async function runtimeWith(model: Model, name: string) {
+  const runtime = new StudioRuntime(await nodeGpu());
+  const summary = await runtime.loadModel(exportOnnx(model), name);
+  await runtime.loadDataset(images, labels, 'mnist');
+  return { runtime, summary };
+}
+
+async function ortRows(bytes: Uint8Array, batch: number) {
+  const s = await ort.InferenceSession.create(bytes);
+  const x = new Float32Array(batch * 784).map((_, i) => Math.sin(i));
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', x, [batch, 1, 28, 28]) });
+  return out[s.outputNames[0]!]!;
+}
+
+let reference: number;
+beforeAll(async () => {
+  const { runtime } = await runtimeWith(lenet, 'lenet.onnx');
+  reference = (await runtime.evaluate(opts)).correct;
+}, 300_000);
+
+describe('a batch of 1 baked into Reshape(x, [1, 400])', () => {
+  it('is re-batched, says so, evaluates like the dynamic file and measures batch 1 and 64', async () => {
+    const { runtime, summary } = await runtimeWith(bakedReshape(), 'baked.onnx');
+    expect(summary.batching?.mode).toBe('rebatched');
+    expect(summary.batching?.note).toContain("Reshape 'flatten_baked' [1,400] → [-1,400]");
+    const r = await runtime.evaluate(opts);
+    expect(r.correct).toBe(reference);
+    expect(r.latency.map((l) => l.batch)).toEqual([1, 64]);
+    expect(r.latencySkipped).toEqual([]);
+
+    const kept = importOnnx(runtime.exportVariant('baked.onnx'));
+    expect(kept.graph.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
+    expect((await ortRows(runtime.exportVariant('baked.onnx'), 1)).dims).toEqual([1, 10]);
+    const dynamic = runtime.exportVariant('baked.onnx', { dynamicBatch: true });
+    expect(importOnnx(dynamic).graph.inputs[0]!.shape[0]).toBe('batch');
+    expect((await ortRows(dynamic, 3)).dims).toEqual([3, 10]);
+  }, 600_000);
+
+  it('quantizes to int8 (calibration in batches) and exports with the file signature', async () => {
+    const { runtime } = await runtimeWith(bakedReshape(), 'baked.onnx');
+    const q = await runtime.quantizeVariant({ ...DEFAULT_INT8_RECIPE, samples: 100 }, MNIST_PREPROCESS);
+    expect(q.quantized.length).toBeGreaterThan(0);
+    const r = await runtime.evaluate(opts);
+    expect(Math.abs(r.correct - reference)).toBeLessThanOrEqual(3);
+    const bytes = runtime.exportVariant(q.fileName);
+    expect(importOnnx(bytes).graph.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
+    expect((await ortRows(bytes, 1)).dims).toEqual([1, 10]);
+  }, 600_000);
+});
+
+describe('a batch tied by a constant', () => {
+  it('runs one image at a time, names the node, and reports batch-64 latency as not applicable', async () => {
+    const { runtime, summary } = await runtimeWith(tiedBatch(), 'tied.onnx');
+    expect(summary.batching?.mode).toBe('fixed');
+    expect(summary.batching?.note).toMatch(/^runs 1 image at a time: .*tie_batch/);
+    const r = await runtime.evaluate({ ...opts, limit: 100 });
+    expect(r.samples).toBe(100);
+    expect(r.latency.map((l) => l.batch)).toEqual([1]);
+    expect(r.latencySkipped).toEqual([{ batch: 64, reason: summary.batching!.note }]);
+    expect(() => runtime.exportVariant('tied.onnx', { dynamicBatch: true })).toThrow(/cannot take a dynamic batch/);
+  }, 600_000);
+
+  it('calibrates and binarizes at its own batch', async () => {
+    const { runtime } = await runtimeWith(tiedBatch(), 'tied.onnx');
+    const q = await runtime.quantizeVariant({ ...DEFAULT_INT8_RECIPE, samples: 20 }, MNIST_PREPROCESS);
+    expect(q.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
+    const b = await runtime.binarizeVariant({ keepFirstLast: true, activationScale: false });
+    expect(b.binarized.length).toBeGreaterThan(0);
+    const r = await runtime.evaluate({ ...opts, limit: 50 });
+    expect(r.samples).toBe(50);
+  }, 600_000);
+});
