@@ -26,20 +26,21 @@ export async function observeTensors(
   const inputName = session.input.name;
   const observers: Record<string, Observer> = Object.fromEntries(targets.map((t) => [t, new Observer()]));
   const index = new Map(observed.graph.outputs.map((o, i) => [o.name, i]));
-  const step = session.fixedBatch ?? batchSize; // a model that fixes its batch takes exactly that many items
   try {
-    for (let start = 0; start < samples; start += step) {
+    for (let start = 0; start < samples;) {
       if (signal?.aborted) throw new CancelledError();
-      const real = Math.min(step, samples - start);
-      const batch = batchAt(start, real);
+      const batch = batchAt(start, Math.min(batchSize, samples - start));
+      const real = batch.labels.length; // a model that fixes its batch takes that many items per run
+      if (real === 0) throw new DatasetError(`calibration ran out of items at ${start} of ${samples}`);
       const { outputs } = await session.plan({ [inputName]: batch.shape }).run({ [inputName]: batch.input });
-      const rows = batch.shape[0]!;
+      const rows = batch.rows ?? batch.shape[0]!;
       for (const t of targets) {
         const data = outputs[index.get(t)!]!.data;
         // Rows past the real items are zero padding of a fixed batch: they must not widen the ranges.
         observers[t]!.add(real < rows && data.length % rows === 0 ? data.subarray(0, (data.length / rows) * real) : data);
       }
-      onProgress?.(Math.min(samples, start + step), samples);
+      start += real;
+      onProgress?.(start, samples);
     }
   } finally {
     session.destroy();

@@ -126,7 +126,7 @@ describe('layouts', () => {
     expect(() => batchFor(ds, 10000, 1, raw, ['N', 784])).toThrow(RangeError);
   });
 
-  it('a fixed batch dim pads with zeros and refuses larger batches', () => {
+  it('a fixed batch dim pads with zeros and takes at most its batch per call', () => {
     const one = batchFor(tiny(), 0, 1, raw, [1, 2, 3]);
     expect(one.shape).toEqual([1, 2, 3]);
     const padded = batchFor(tiny(), 1, 4, raw, [4, 6]);
@@ -134,9 +134,22 @@ describe('layouts', () => {
     expect(Array.from(padded.labels)).toEqual([1, 2]);
     expect(Array.from(padded.input.subarray(0, 6))).toEqual([60, 70, 80, 90, 100, 110]);
     expect(padded.input.subarray(12).every((v) => v === 0)).toBe(true);
-    expect(thrown(() => batchFor(tiny(), 0, 3, raw, [1, 6])).message).toMatch(/batches of exactly 1; asked for 3 items/);
+    const clipped = batchFor(tiny(), 0, 3, raw, [1, 6]);
+    expect(clipped.shape).toEqual([1, 6]);
+    expect(Array.from(clipped.labels)).toEqual([0]);
     expect(checkFits(tiny(), [8, 2, 3])).toEqual({ batch: 8, itemDims: [2, 3] });
     expect(checkFits(tiny(), ['N', 2, 3])).toEqual({ batch: null, itemDims: [2, 3] });
+  });
+
+  it('an input without a batch dim takes one whole item per call', () => {
+    // [C,H,W] = [1,2,3] would read as a batch of 1 of 2×3 items; [2,3] alone has no batch dim.
+    expect(checkFits(tiny(), [2, 3])).toEqual({ batch: 1, itemDims: [2, 3], unbatched: true });
+    const b = batchFor(tiny(), 1, 5, raw, [2, 3]);
+    expect(b.shape).toEqual([2, 3]);
+    expect(b.rows).toBe(1);
+    expect(Array.from(b.labels)).toEqual([1]);
+    expect(Array.from(b.input)).toEqual([60, 70, 80, 90, 100, 110]);
+    expect(() => checkFits(tiny(), [3, 2])).toThrow(/scramble|expects/);
   });
 });
 

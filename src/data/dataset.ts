@@ -23,14 +23,19 @@ export type Preprocess = { kind: 'raw' } | { kind: 'unit' } | { kind: 'normalize
 /** Input dims as the model declares them: numbers are fixed, strings (or ≤ 0) are symbolic. */
 export type InputShape = readonly (number | string)[];
 
-/** How a dataset's items fill a model input; `batch` is null when the batch dim is symbolic. */
-export interface InputLayout { batch: number | null; itemDims: number[] }
+/**
+ * How a dataset's items fill a model input; `batch` is null when the batch dim is symbolic.
+ * `unbatched`: the input has no batch dim (e.g. [C,H,W]) and takes one item as the whole input.
+ */
+export interface InputLayout { batch: number | null; itemDims: number[]; unbatched?: boolean }
 
 export interface Batch {
   input: Float32Array;
   shape: number[];
   /** One per real item; when a fixed batch dim is larger, the rows past labels.length are zeros. */
   labels: Int32Array;
+  /** Items as the model sees them, padding included (1 where the input has no batch dim). */
+  rows: number;
 }
 
 /** Pairs an images file with a labels file, checking they describe the same items. */
@@ -90,6 +95,20 @@ const showItem = (s: readonly number[]) => (s.length ? s.join('×') : 'scalars')
  * Symbolic item dims take the item's dim at the same place counting from the right.
  */
 export function checkFits(ds: LabelledDataset, inputShape: InputShape, inputName = 'input'): InputLayout {
+  try {
+    return fitsBatched(ds, inputShape, inputName);
+  } catch (e) {
+    // An input without a batch dim ([C,H,W]) takes one item as a whole: every dim fixed, the item's values in order.
+    if (inputShape.every(isFixed) && sizeOfDims(inputShape as number[]) === itemSize(ds) && mergesOf(ds.itemShape, inputShape as number[])) {
+      return { batch: 1, itemDims: [...(inputShape as number[])], unbatched: true };
+    }
+    throw e;
+  }
+}
+
+const sizeOfDims = (dims: readonly number[]) => dims.reduce((a, d) => a * d, 1);
+
+function fitsBatched(ds: LabelledDataset, inputShape: InputShape, inputName: string): InputLayout {
   const who = `the model input '${inputName}'`;
   if (inputShape.length === 0) {
     throw new DatasetError(`${who} is a scalar; it needs a batch dimension followed by the item dimensions`);
@@ -138,8 +157,10 @@ function mergesOf(from: readonly number[], to: readonly number[]): boolean {
 }
 
 /**
- * Items [start, start+count) (clipped to the dataset's end), preprocessed and shaped for the model
- * input. With a fixed batch dim B the input is always B items, zero-padded past the real ones.
+ * Items [start, start+count) (clipped to the dataset's end and to what one run of the model takes),
+ * preprocessed and shaped for the model input; `labels.length` says how many items it holds, and
+ * callers advance by that. With a fixed batch dim B the input is always B items, zero-padded past the
+ * real ones; an input without a batch dim takes one item.
  */
 export function batchFor(
   ds: LabelledDataset, start: number, count: number, pre: Preprocess, inputShape: InputShape, inputName = 'input',
@@ -149,12 +170,7 @@ export function batchFor(
   if (!Number.isInteger(start) || start < 0 || start >= ds.count) {
     throw new RangeError(`batch start ${start} is outside the dataset's ${ds.count} items`);
   }
-  const n = Math.min(Math.max(0, Math.floor(count)), ds.count - start);
-  if (layout.batch !== null && n > layout.batch) {
-    throw new DatasetError(
-      `the model input '${inputName}' takes batches of exactly ${layout.batch}; asked for ${n} items (use batches of ${layout.batch})`,
-    );
-  }
+  const n = Math.min(Math.max(0, Math.floor(count)), ds.count - start, layout.batch ?? Infinity);
   const rows = layout.batch ?? n;
   const size = itemSize(ds);
   const input = new Float32Array(rows * size);
@@ -167,7 +183,7 @@ export function batchFor(
   else for (let i = 0; i < end; i++) input[i] = (src[base + i]! / 255 - pre.mean) / pre.std;
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[i] = ds.labels[start + i]!;
-  return { input, shape: [rows, ...layout.itemDims], labels };
+  return { input, shape: layout.unbatched ? layout.itemDims : [rows, ...layout.itemDims], labels, rows };
 }
 
 /** Items [start, count) of a dataset as a dataset of their own (views, no copies). */

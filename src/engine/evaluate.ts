@@ -6,7 +6,8 @@
 import { CancelledError } from '../core/errors';
 import type { InferenceSession } from './session';
 
-export interface Batch { input: Float32Array; shape: number[]; labels: ArrayLike<number> }
+/** `rows`: how many items the input holds as the model sees it (padding included; 1 for an input without a batch dim). */
+export interface Batch { input: Float32Array; shape: number[]; labels: ArrayLike<number>; rows?: number }
 
 export interface AccuracyProgress { done: number; total: number; correct: number }
 
@@ -44,17 +45,21 @@ export async function evaluateAccuracy(
   const t0 = performance.now();
   const predictions = new Int32Array(total);
   let correct = 0;
-  for (let start = 0; start < total; start += batchSize) {
+  for (let start = 0; start < total;) {
     if (signal?.aborted) throw new CancelledError();
-    const count = Math.min(batchSize, total - start);
-    const batch = batchAt(start, count);
+    const batch = batchAt(start, Math.min(batchSize, total - start));
+    const count = batch.labels.length; // a model that fixes its batch may take fewer items per run
+    if (count === 0) throw new RangeError(`no items at ${start} of ${total}`);
     const { output } = await session.runBatch(batch.input, batch.shape);
-    const pred = argmaxRows(output.data, count);
+    // Rows as the model ran them: a fixed batch pads past the real items; an unbatched input is one row.
+    const rows = batch.rows ?? batch.shape[0]!;
+    const pred = argmaxRows(output.data, Math.max(rows, count));
     for (let i = 0; i < count; i++) {
       predictions[start + i] = pred[i]!;
       if (pred[i] === Number(batch.labels[i])) correct++;
     }
-    onProgress?.({ done: start + count, total, correct });
+    start += count;
+    onProgress?.({ done: start, total, correct });
   }
   return { accuracy: total ? correct / total : 0, correct, samples: total, predictions, ms: performance.now() - t0 };
 }
@@ -92,12 +97,14 @@ export interface LatencyOptions {
   /** Stop measuring after this many ms of runs (at least one run is made), so big models answer in minutes. */
   budgetMs?: number | null;
   signal?: AbortSignal;
+  /** The input shape to time, where it is not [batch, ...] (an input without a batch dim). */
+  shape?: number[];
 }
 
 /** N runs or the time budget, whichever comes first, after warm-up; median, p95, min and max. */
 export async function measureLatency(session: InferenceSession, batch: number, opts: LatencyOptions = {}): Promise<LatencyStats> {
   const { runs = 20, warmup = 3, budgetMs = null, signal } = opts;
-  const shape = session.inputShapeFor(batch);
+  const shape = opts.shape ?? session.inputShapeFor(batch);
   const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
   const warmStart = performance.now();
   for (let i = 0; i < warmup; i++) {

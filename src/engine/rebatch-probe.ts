@@ -29,7 +29,13 @@ export async function chooseBatching(ctx: GpuContext, model: Model): Promise<Bat
   try {
     candidate = rebatchModel(model);
   } catch (e) {
-    return { model, batching: fixedBatching(B, describeError(e).message) };
+    const why = describeError(e).message;
+    const shape = model.graph.inputs[0]!.shape;
+    if (shape.length <= 3) {
+      // [C,H,W] or [H,W]: the first dim may be no batch at all; the dataset's layout decides at run time.
+      return { model, batching: { mode: 'fixed', fileBatch: B, note: `runs its input [${shape}] as declared (no batch dim, or a fixed batch of ${B}): ${why}`, rewrites: [] } };
+    }
+    return { model, batching: fixedBatching(B, why) };
   }
   const mismatch = await probe(ctx, model, candidate.model, B);
   if (mismatch) return { model, batching: fixedBatching(B, mismatch) };

@@ -70,7 +70,11 @@ async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void
   try {
     const model = await client.call('loadModel', { bytes, fileName });
     // A new file starts a new family of variants; results of the old ones stay in the history.
-    useStudio.setState({ model, variants: [{ name: fileName, kind: 'original', summary: model }], currentVariant: fileName, weights: null });
+    // Notices about the previous model no longer apply once another one is loaded.
+    useStudio.setState((s) => ({
+      model, variants: [{ name: fileName, kind: 'original', summary: model }], currentVariant: fileName, weights: null,
+      notices: s.notices.filter((n) => n.level === 'info'),
+    }));
     void refreshDevice(); // loading compiled the model's pipelines
     await loadPrecisionLayers();
   } catch (e) {

@@ -113,6 +113,8 @@ export interface StudioState {
   autoVariant: string | null;
   weights: WeightsView | null;
   notices: Notice[];
+  /** Downloads write a symbolic batch dim instead of the loaded file's own input signature. */
+  exportDynamicBatch: boolean;
 }
 
 export const initialState: StudioState = {
@@ -142,6 +144,8 @@ export const initialState: StudioState = {
   autoVariant: null,
   weights: null,
   notices: [],
+  // Exports keep the file's own signature unless asked: the user's other tools expect what they exported.
+  exportDynamicBatch: false,
 };
 
 export const useStudio = create<StudioState>()(() => initialState);

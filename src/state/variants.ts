@@ -178,7 +178,7 @@ export async function downloadVariant(name: string): Promise<void> {
   const client = studioClient();
   if (!client) return;
   try {
-    const bytes = await client.call('exportVariant', { name });
+    const bytes = await client.call('exportVariant', { name, dynamicBatch: useStudio.getState().exportDynamicBatch });
     const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
     const a = document.createElement('a');
     a.href = url;

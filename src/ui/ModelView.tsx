@@ -22,6 +22,11 @@ export function ModelView() {
         {model.inputs.map((i) => <span key={i.name} className="chip on">in {i.name} {fmtShape(i.shape)} {i.dtype}</span>)}
         {model.outputs.map((o) => <span key={o.name} className="chip">out {o.name} {fmtShape(o.shape)} {o.dtype}</span>)}
       </div>
+      {model.batching && (
+        <p className={`batching small ${model.batching.mode === 'fixed' ? 'warn' : 'muted'}`} data-testid="batching" data-mode={model.batching.mode}>
+          <b>Batch:</b> {model.batching.note}
+        </p>
+      )}
       {heavy.length > 0 && (
         <div className="chart" data-testid="flops-chart">
           <ResponsiveContainer width="100%" height={160}>

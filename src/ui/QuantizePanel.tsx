@@ -133,8 +133,22 @@ function Int8Options({ recipe, busy, calibrates, problem }: { recipe: Int8Recipe
             {count && recipe.samples > 0 && recipe.samples <= count ? ` (items ${count - recipe.samples}–${count - 1})` : ''}; Evaluate reads from the first.
             Activations are quantized asymmetric (after ReLU they are all ≥ 0).</>}
       </p>
+      {!dynamic && count > 0 && recipe.samples > 0 && recipe.samples <= count && <CalibrationOverlap count={count} samples={recipe.samples} />}
     </div>
   );
+}
+
+/** Says plainly whether the calibration items are among those Evaluate scores (then its accuracy is not held out). */
+function CalibrationOverlap({ count, samples }: { count: number; samples: number }) {
+  const limit = useStudio((s) => s.limit);
+  const evaluated = Math.min(count, limit ?? count);
+  const overlap = Math.max(0, evaluated - (count - samples));
+  return overlap > 0
+    ? <p className="field-error small" data-testid="q-overlap" data-overlap={overlap}>
+        Overlap: Evaluate reads items 0–{evaluated - 1}, so {overlap.toLocaleString()} calibration item{overlap === 1 ? ' is' : 's are'} also scored.
+        Set Evaluate's samples to {(count - samples).toLocaleString()} or fewer to keep them apart.
+      </p>
+    : <p className="muted small" data-testid="q-overlap" data-overlap={0}>No overlap: Evaluate reads items 0–{evaluated - 1}, calibration the last {samples.toLocaleString()}.</p>;
 }
 
 function QuantizeProgress() {

@@ -9,8 +9,11 @@ export function VariantsCard() {
   const variants = useStudio((s) => s.variants);
   const current = useStudio((s) => s.currentVariant);
   const busy = useStudio((s) => Boolean(s.job || s.quantizeJob || s.searchJob));
+  const dynamicBatch = useStudio((s) => s.exportDynamicBatch);
   const original = variants.find((v) => v.kind === 'original');
   if (!original) return null;
+  const batching = original.summary.batching;
+  const canFree = batching?.mode === 'rebatched';
   return (
     <div className="card" data-testid="variants-card">
       <h3>Variants <span className="muted">· the loaded file and what was made from it</span></h3>
@@ -28,6 +31,13 @@ export function VariantsCard() {
         </tbody>
       </table>
       {variants.length === 1 && <p className="muted small">Quantize or binarize the model (sidebar), or build a mix below, to add a variant here.</p>}
+      {batching && batching.mode !== 'dynamic' && (
+        <label className="small" data-testid="export-dynamic-batch" title={canFree ? undefined : `This model ${batching.note}`}>
+          <input type="checkbox" checked={dynamicBatch && canFree} disabled={!canFree}
+            onChange={(e) => useStudio.setState({ exportDynamicBatch: e.target.checked })} />{' '}
+          Downloads get a dynamic batch dim (the file fixes {batching.fileBatch ?? 'its batch'}; {canFree ? 'unchecked, downloads keep the file\'s own input signature' : 'it cannot be re-batched'})
+        </label>
+      )}
       <VariantsChart />
     </div>
   );
@@ -43,6 +53,7 @@ function VariantRows({ v, original, current, busy }: { v: Variant; original: Var
   const isOriginal = v === original;
   const same = comparable(v.eval, original.eval);
   const delta = !isOriginal && same ? 100 * (v.eval!.accuracy - original.eval!.accuracy) : null;
+  const skipped64 = v.eval?.latencySkipped?.find((s) => s.batch === 64);
   const notFaster = !isOriginal && same ? [1, 64].filter((b) => (median(v, b) ?? 0) >= (median(original, b) ?? Infinity)) : [];
   return (
     <>
@@ -66,7 +77,7 @@ function VariantRows({ v, original, current, busy }: { v: Variant; original: Var
             : <span className={delta < -1 ? 'bad' : ''}>{`${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pts`}</span>}
         </td>
         <td className="num" data-testid="v-b1">{fmtMs(median(v, 1))}</td>
-        <td className="num" data-testid="v-b64">{fmtMs(median(v, 64))}</td>
+        <td className="num" data-testid="v-b64" title={skipped64 ? `the model ${skipped64.reason}` : undefined}>{skipped64 ? 'n/a' : fmtMs(median(v, 64))}</td>
         <td className="actions">
           <button data-testid="v-select" disabled={current || busy} onClick={() => void selectVariant(v.name)}>{current ? 'Selected' : 'Select'}</button>
           <button data-testid="v-download" data-format={v.studioFormat ? 'studio' : 'onnx'}

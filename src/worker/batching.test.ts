@@ -11,38 +11,19 @@ import { nodeGpu } from '../cli/dawn';
 import { StudioRuntime } from './runtime';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
-import { tensor } from '../model/builder';
+import { GraphBuilder, int, tensor } from '../model/builder';
+import { randomFloats } from '../core/rng';
+import { bakedReshape as bakedFrom, tiedBatch as tiedFrom } from '../model/fixed-batch-testing';
 import type { Model } from '../model/ir';
 import { MNIST_PREPROCESS, readMnistFile } from '../data/mnist-testing';
 import { DEFAULT_INT8_RECIPE } from '../compress/quantize-plan';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 const lenet = importOnnx(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')));
-const FLATTEN = '/classifier/classifier.0/Flatten';
 const images = readMnistFile('t10k-images-idx3-ubyte'), labels = readMnistFile('t10k-labels-idx1-ubyte');
 const opts = { preprocess: MNIST_PREPROCESS, limit: 300, batchSize: 64, latencyRuns: 2 };
-
-/** LeNet as an exporter without dynamic_axes writes it: input [1,1,28,28], Flatten replaced by Reshape(x, [1, 400]). */
-function bakedReshape(): Model {
-  const m = structuredClone(lenet);
-  m.graph.inputs[0]!.shape = [1, 1, 28, 28];
-  m.graph.outputs[0]!.shape = [1, 10];
-  m.graph.initializers.flat_shape = tensor('int64', [2], [1, 400]);
-  const n = m.graph.nodes.find((x) => x.name === FLATTEN)!;
-  Object.assign(n, { name: 'flatten_baked', opType: 'Reshape', inputs: [n.inputs[0]!, 'flat_shape'], attrs: {} });
-  return m;
-}
-
-/** Fixed batch of 1 where a [1,1] constant is concatenated to the logits: no rewrite frees it. */
-function tiedBatch(): Model {
-  const m = bakedReshape();
-  m.graph.initializers.extra = tensor('float32', [1, 1], [-1e9]); // an 11th class nobody picks
-  const last = m.graph.nodes.at(-1)!;
-  last.outputs = ['logits10'];
-  m.graph.nodes.push({ name: 'tie_batch', opType: 'Concat', domain: '', inputs: ['logits10', 'extra'], outputs: ['logits'], attrs: { axis: { type: 'int', value: 1 } } });
-  m.graph.outputs[0]!.shape = [1, 11];
-  return m;
-}
+const bakedReshape = () => bakedFrom(lenet);
+const tiedBatch = () => tiedFrom(lenet);
 
 async function runtimeWith(model: Model, name: string) {
   const runtime = new StudioRuntime(await nodeGpu());
@@ -91,6 +72,30 @@ describe('a batch of 1 baked into Reshape(x, [1, 400])', () => {
     const bytes = runtime.exportVariant(q.fileName);
     expect(importOnnx(bytes).graph.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
     expect((await ortRows(bytes, 1)).dims).toEqual([1, 10]);
+  }, 600_000);
+});
+
+describe('an input without a batch dim', () => {
+  /** x [28,28] (or [N,28,28]) → Reshape to [1,784] (or [-1,784]) → Gemm → [1,10]: one image per run. */
+  function flatModel(batched: boolean): Model {
+    const b = new GraphBuilder('flat', 13);
+    const x = b.input('x', 'float32', batched ? ['N', 28, 28] : [28, 28]);
+    const flat = b.node('Reshape', [x, b.initializer('s', tensor('int64', [2], [batched ? -1 : 1, 784]))]);
+    const w = b.initializer('w', tensor('float32', [10, 784], randomFloats(7840, 3, -0.05, 0.05)));
+    b.output(b.node('Gemm', [flat, w], { transB: int(1) }), 'float32', [batched ? 'N' : 1, 10]);
+    return b.build();
+  }
+
+  it('takes one whole item per run and scores it like the batched graph', async () => {
+    const whole = await runtimeWith(flatModel(false), 'flat.onnx');
+    expect(whole.summary.batching?.mode).toBe('fixed');
+    expect(whole.summary.batching?.note).toMatch(/^runs its input \[28,28\] as declared/);
+    const one = await whole.runtime.evaluate({ ...opts, limit: 40 });
+    const batched = await (await runtimeWith(flatModel(true), 'flat-n.onnx')).runtime.evaluate({ ...opts, limit: 40 });
+    expect(one.samples).toBe(40);
+    expect(one.correct).toBe(batched.correct);
+    expect(one.latency.map((l) => l.batch)).toEqual([1]);
+    expect(one.latencySkipped[0]?.reason).toMatch(/no batch dim/);
   }, 600_000);
 });
 

@@ -30,7 +30,7 @@ export interface Methods {
   autoMixed: { arg: AutoOptions; result: AutoResult; progress: SearchProgress };
   selectVariant: { arg: { name: string }; result: ModelSummary; progress: never };
   /** The variant as an ONNX file; its buffer is transferred, not copied. */
-  exportVariant: { arg: { name: string }; result: Uint8Array<ArrayBuffer>; progress: never };
+  exportVariant: { arg: { name: string; dynamicBatch?: boolean }; result: Uint8Array<ArrayBuffer>; progress: never };
   weightHistogram: { arg: { layer: string }; result: WeightHistogram; progress: never };
   loseDevice: { arg: null; result: null; progress: never };
 }

@@ -322,13 +322,16 @@ export class StudioRuntime {
       const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, opts.preprocess, input.shape, input.name),
         total, layout.batch ?? opts.batchSize, (p) => onProgress?.({ ...p, phase: 'accuracy' }), signal);
       const latency = [], latencySkipped: LatencySkipped[] = [];
-      const fixed = session.fixedBatch;
+      // An input without a batch dim runs one item as the whole input; a fixed batch runs only at that batch.
+      const fixed = layout.unbatched ? 1 : session.fixedBatch;
+      const budget = { runs: opts.latencyRuns, budgetMs: opts.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS, signal };
       for (const b of fixed === null ? [1, 64] : [fixed]) {
         onProgress?.({ done: total, total, correct: acc.correct, phase: 'latency' });
-        latency.push(await measureLatency(session, b, { runs: opts.latencyRuns, budgetMs: opts.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS, signal }));
+        latency.push(await measureLatency(session, b, { ...budget, shape: layout.unbatched ? layout.itemDims : undefined }));
       }
       if (fixed !== null) {
-        const why = this.batching?.mode === 'fixed' ? this.batching.note : `fixes its batch to ${fixed}`;
+        const why = layout.unbatched ? `takes one item at a time: its input ${JSON.stringify(layout.itemDims)} has no batch dim`
+          : this.batching?.mode === 'fixed' ? this.batching.note : `fixes its batch to ${fixed}`;
         for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
       }
       const ctx = session.ctx;

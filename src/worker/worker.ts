@@ -63,7 +63,7 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         break;
       case 'selectVariant': result = withWeightBytes(await runtime.selectVariant(req.arg.name)); break;
       case 'exportVariant': {
-        const bytes = ownBuffer(runtime.exportVariant(req.arg.name));
+        const bytes = ownBuffer(runtime.exportVariant(req.arg.name, { dynamicBatch: req.arg.dynamicBatch }));
         transfer.push(bytes.buffer);
         result = bytes;
         break;
