@@ -48,10 +48,11 @@ export async function openRuntime(modelPath: string | undefined, flags: Flags): 
   if ((flags.images === undefined) !== (flags.labels === undefined)) throw new UsageError('--images and --labels go together');
   const imagesPath = typeof flags.images === 'string' ? flags.images : join(MNIST, 't10k-images-idx3-ubyte');
   const labelsPath = typeof flags.labels === 'string' ? flags.labels : join(MNIST, 't10k-labels-idx1-ubyte');
+  // Files first: a wrong path is reported before the GPU starts.
+  const model = readInput(modelPath, 'model'), images = readInput(imagesPath, 'images'), labels = readInput(labelsPath, 'labels');
   const runtime = new StudioRuntime(await nodeGpu());
-  await runtime.loadModel(readInput(modelPath, 'model'), basename(modelPath));
-  await runtime.loadDataset(readInput(imagesPath, 'images'), readInput(labelsPath, 'labels'),
-    flags.images ? basename(imagesPath) : 'MNIST test set', basename(imagesPath), basename(labelsPath));
+  await runtime.loadModel(model, basename(modelPath));
+  await runtime.loadDataset(images, labels, flags.images ? basename(imagesPath) : 'MNIST test set', basename(imagesPath), basename(labelsPath));
   return runtime;
 }
 
@@ -76,7 +77,7 @@ export function toJson(r: EvalResult) {
   return {
     model: r.modelFile, dataset: r.dataset, accuracy: r.accuracy, samples: r.samples, correct: r.correct,
     latencyMs: { median: b1.medianMs, p95: b1.p95Ms, gpuMedian: b1.gpuMedianMs, timing: b1.timing },
-    latencyByBatch: r.latency, latencySkipped: r.latencySkipped, sizeBytes: r.sizeBytes, params: r.params, preprocess: r.preprocess,
+    batching: r.batching, latencyByBatch: r.latency, latencySkipped: r.latencySkipped, sizeBytes: r.sizeBytes, params: r.params, preprocess: r.preprocess,
     device: r.device, isFallback: r.isFallback,
   };
 }
@@ -84,6 +85,7 @@ export function toJson(r: EvalResult) {
 export function printEval(r: EvalResult): void {
   const j = toJson(r);
   console.log(`model      ${j.model}\ndataset    ${j.dataset} (${j.samples} samples)\naccuracy   ${(j.accuracy * 100).toFixed(2)} %`);
+  if (r.batching) console.log(`batch      ${r.batching}`);
   for (const l of r.latency) {
     const runs = l.runs < l.requestedRuns ? ` (${l.runs} of ${l.requestedRuns} runs: time budget reached)` : ` (${l.runs} runs)`;
     console.log(`latency    batch ${l.batch}: median ${l.medianMs.toFixed(3)} ms, p95 ${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''}${runs}`);

@@ -338,6 +338,7 @@ export class StudioRuntime {
       return {
         modelFile: this.modelSummary!.fileName, dataset: ds.name, accuracy: acc.accuracy, correct: acc.correct,
         samples: acc.samples, preprocess: opts.preprocess, evalMs: acc.ms, latency, latencySkipped,
+        batching: this.modelSummary!.batching?.note ?? null,
         sizeBytes: this.modelSummary!.sizeBytes, params: this.modelSummary!.params,
         device: describeAdapter(ctx), isFallback: ctx.info.isFallback, finishedAt: Date.now(),
       };

@@ -73,6 +73,8 @@ export interface EvalResult {
   preprocess: Preprocess;
   evalMs: number;
   latency: LatencyStats[];
+  /** How the model was fed (re-batched, or at the file's own batch and why); null before the runtime decided. */
+  batching: string | null;
   /** Batch sizes not measured (1 or 64 on a model that fixes another batch), with why. */
   latencySkipped: LatencySkipped[];
   sizeBytes: number;
