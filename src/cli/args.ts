@@ -1,20 +1,125 @@
-/** A small argv parser: positional arguments and --flags with or without values. */
+/**
+ * The CLI's flags in one table: the parser accepts exactly these (per command) and --help is
+ * printed from them, so the two cannot drift. Switches never take a value, so `--binary model.onnx`
+ * keeps the model as a positional argument.
+ */
+export interface FlagSpec {
+  name: string;
+  /** Placeholder of the value; absent for a switch. */
+  value?: string;
+  help: string;
+}
+export interface FlagGroup { title: string; flags: FlagSpec[] }
 export interface ParsedArgs { positional: string[]; flags: Record<string, string | true> }
 
-const BOOLEAN_FLAGS = new Set(['json', 'help']);
+/** A mistake in the command line: printed with a pointer to --help, exit code 2. */
+export class UsageError extends Error {}
 
+const GLOBAL: FlagGroup = { title: 'global flags', flags: [
+  { name: 'help', help: 'print this help (a command\'s own: npm run cli -- quantize --help)' },
+  { name: 'json', help: 'print one JSON object on stdout; no progress on stderr' },
+  { name: 'verbose', help: 'let Dawn and the Vulkan driver print their own warnings on stderr, and say which driver runs' },
+] };
+
+const EVAL: FlagGroup = { title: 'evaluation flags (eval, and quantize\'s before/after evaluation)', flags: [
+  { name: 'images', value: 'FILE', help: 'IDX images (raw or .gz) to evaluate on; default: the MNIST test set' },
+  { name: 'labels', value: 'FILE', help: 'IDX labels that go with --images' },
+  { name: 'preprocess', value: 'raw|unit|normalize', help: 'keep 0-255, scale to [0,1], or (x/255 - mean)/std (default normalize)' },
+  { name: 'mean', value: 'M', help: 'mean for --preprocess normalize (default 0.1307, MNIST\'s)' },
+  { name: 'std', value: 'S', help: 'standard deviation for --preprocess normalize (default 0.3081, MNIST\'s)' },
+  { name: 'limit', value: 'N', help: 'evaluate the first N samples only (default all)' },
+  { name: 'batch', value: 'B', help: 'batch size for accuracy and the second latency figure (default 64)' },
+  { name: 'runs', value: 'R', help: 'timed runs per latency figure, after warm-up (default 20)' },
+] };
+
+const SCHEME: FlagGroup = { title: 'quantize: scheme and output (one scheme)', flags: [
+  { name: 'int8', help: 'post-training int8: standard ONNX QDQ model' },
+  { name: 'binary', help: 'XNOR-Net binarization of Conv/Gemm layers (the studio\'s own format)' },
+  { name: 'auto', help: 'per-layer sensitivity, then the smallest mix within --budget' },
+  { name: 'out', value: 'FILE', help: 'where to write the compressed model (.onnx); required' },
+  { name: 'dynamic-batch', help: 'write the exported model with a symbolic batch dimension instead of the file\'s own input signature' },
+] };
+
+const INT8: FlagGroup = { title: 'quantize --int8 (and --auto) flags', flags: [
+  { name: 'per-tensor', help: 'one weight scale per tensor (default per output channel)' },
+  { name: 'asymmetric', help: 'asymmetric weights (default symmetric)' },
+  { name: 'dynamic', help: 'activation ranges measured per batch at run time (DynamicQuantizeLinear); reads no calibration data' },
+  { name: 'calibration', value: 'minmax|percentile|mse', help: 'how activation ranges are calibrated (default minmax)' },
+  { name: 'percentile', value: 'P', help: 'percentile for --calibration percentile (default 99.99)' },
+  { name: 'calibration-samples', value: 'N', help: 'calibration samples (default 256)' },
+  { name: 'calibration-images', value: 'FILE', help: 'IDX images to calibrate on; default: the MNIST training set' },
+  { name: 'calibration-labels', value: 'FILE', help: 'IDX labels that go with --calibration-images' },
+] };
+
+const BINARY: FlagGroup = { title: 'quantize --binary (and --auto --with-binary) flags', flags: [
+  { name: 'keep-first-last', help: 'keep the first and last layers float32 (the default)' },
+  { name: 'binarize-all', help: 'binarize the first and last layers too' },
+  { name: 'activation-scale', help: 'scale binarized activations by beta = mean|x|' },
+] };
+
+const AUTO: FlagGroup = { title: 'quantize --auto flags', flags: [
+  { name: 'budget', value: 'P', help: 'largest accuracy drop allowed, in points (default 0.5)' },
+  { name: 'with-binary', help: 'also measure binary per layer and let the mix use it' },
+  { name: 'search-samples', value: 'N', help: 'evaluation items the search measures on (default 1000)' },
+] };
+
+export const COMMANDS: Record<string, { args: string; summary: string; groups: FlagGroup[] }> = {
+  eval: { args: '<model.onnx>', summary: 'accuracy, latency, size and params of a model on WebGPU', groups: [EVAL, GLOBAL] },
+  quantize: { args: '<model.onnx> --int8|--binary|--auto --out <file.onnx>', summary: 'compress a model, write it, and report before and after',
+    groups: [SCHEME, INT8, BINARY, AUTO, EVAL, GLOBAL] },
+};
+
+const flagsOf = (groups: FlagGroup[]) => new Map(groups.flatMap((g) => g.flags).map((f) => [f.name, f]));
+const ALL = flagsOf([GLOBAL, ...Object.values(COMMANDS).flatMap((c) => c.groups)]);
+
+/** Every flag a command accepts (the global ones for no command). */
+export function acceptedFlags(command?: string): FlagSpec[] {
+  return [...flagsOf(command && COMMANDS[command] ? COMMANDS[command].groups : [GLOBAL]).values()];
+}
+
+/** Parses argv against the table; unknown flags, missing values and flags of another command are usage errors. */
 export function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') continue;
-    if (a.startsWith('--')) {
-      const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
-      if (v !== undefined) flags[k] = v;
-      else if (BOOLEAN_FLAGS.has(k) || i + 1 >= argv.length || argv[i + 1]!.startsWith('--')) flags[k] = true;
-      else flags[k] = argv[++i]!;
-    } else positional.push(a);
+    if (a === '--') continue; // npm run passes its own separator through
+    if (a === '-h') { flags.help = true; continue; }
+    if (!a.startsWith('--')) { positional.push(a); continue; }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const spec = ALL.get(name);
+    if (!spec) throw new UsageError(`unknown flag --${name}`);
+    if (!spec.value) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      flags[name] = true;
+    } else if (eq >= 0) flags[name] = a.slice(eq + 1);
+    else if (i + 1 < argv.length) flags[name] = argv[++i]!;
+    else throw new UsageError(`--${name} needs a value (${spec.value})`);
+  }
+  const command = positional[0];
+  if (command !== undefined && !COMMANDS[command]) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  if (command) {
+    const accepted = new Set(acceptedFlags(command).map((f) => f.name));
+    const foreign = Object.keys(flags).filter((f) => !accepted.has(f));
+    if (foreign.length) throw new UsageError(`${command} does not take ${foreign.map((f) => `--${f}`).join(', ')}`);
   }
   return { positional, flags };
+}
+
+function formatGroup(g: FlagGroup): string {
+  const left = g.flags.map((f) => `  --${f.name}${f.value ? ` ${f.value}` : ''}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  return `${g.title}:\n${g.flags.map((f, i) => `${left[i]!.padEnd(width)}${f.help}`).join('\n')}`;
+}
+
+/** Help for one command, or (none) for all of them: every flag the parser accepts, from the same table. */
+export function helpText(command?: string): string {
+  const one = command && COMMANDS[command];
+  const names = one ? [command] : Object.keys(COMMANDS);
+  const usage = names.map((n, i) => `${i ? '       ' : 'usage: '}npm run cli -- ${n} ${COMMANDS[n]!.args} [flags]`).join('\n');
+  const summaries = one ? one.summary : `commands:\n${names.map((n) => `  ${n.padEnd(10)}${COMMANDS[n]!.summary}`).join('\n')}`;
+  const groups = [...new Set(names.flatMap((n) => COMMANDS[n]!.groups))].filter((g) => g !== GLOBAL);
+  return [usage, summaries, ...[...groups, GLOBAL].map(formatGroup),
+    "Errors: one line on stderr starting 'error:'; exit code 1, or 2 for a mistake in the command line."].join('\n\n');
 }

@@ -1,0 +1,54 @@
+/** The CLI's flag table: the parser accepts what it lists, refuses the rest, and the code reads no flag outside it. */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { acceptedFlags, COMMANDS, helpText, parseArgs, UsageError } from './args';
+
+const names = (command?: string) => acceptedFlags(command).map((f) => f.name);
+
+/** Flag names a source file reads: flags.x, flags['x'], switchOn(flags, 'x'). */
+function flagsRead(file: string): string[] {
+  const src = readFileSync(`src/cli/${file}`, 'utf8');
+  const found = [...src.matchAll(/flags\.([a-z0-9]+)\b|flags\['([a-z0-9-]+)'\]|switchOn\(flags, '([a-z0-9-]+)'\)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return [...new Set(found)];
+}
+
+describe('cli flag table', () => {
+  it('holds every flag the commands read', () => {
+    const evalReads = [...flagsRead('common.ts'), ...flagsRead('main.ts')];
+    const quantizeReads = flagsRead('quantize.ts');
+    expect(evalReads).toEqual(expect.arrayContaining(['preprocess', 'mean', 'std', 'images', 'labels', 'limit', 'batch', 'runs', 'json']));
+    expect(quantizeReads).toEqual(expect.arrayContaining(['int8', 'out', 'calibration', 'per-tensor', 'binary', 'auto', 'budget']));
+    expect(evalReads.filter((f) => !names('eval').includes(f))).toEqual([]);
+    expect(quantizeReads.filter((f) => !names('quantize').includes(f))).toEqual([]);
+  });
+
+  it('lists every accepted flag in the help of its command and in the top-level help', () => {
+    for (const command of [undefined, ...Object.keys(COMMANDS)]) {
+      const help = helpText(command);
+      const all = command ? names(command) : Object.keys(COMMANDS).flatMap((c) => names(c));
+      for (const f of all) expect(help, `--${f} in the help of ${command ?? 'the CLI'}`).toMatch(new RegExp(`--${f}(?![\\w-])`));
+    }
+    expect(names('quantize')).toEqual(expect.arrayContaining(['preprocess', 'mean', 'std', 'dynamic-batch', 'verbose', 'help', 'json']));
+  });
+
+  it('parses switches without swallowing the next argument, values after a space or =', () => {
+    expect(parseArgs(['quantize', '--binary', 'm.onnx', '--out=o.onnx', '--mean', '-0.5', '--dynamic-batch', '--', '--json'])).toEqual({
+      positional: ['quantize', 'm.onnx'], flags: { binary: true, out: 'o.onnx', mean: '-0.5', 'dynamic-batch': true, json: true },
+    });
+    expect(parseArgs(['-h']).flags).toEqual({ help: true });
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['eval', 'm.onnx', '--bogus'], /unknown flag --bogus/],
+    [['eval', 'm.onnx', '--budget', '1', '--out', 'x'], /eval does not take --budget, --out/],
+    [['eval', 'm.onnx', '--json=yes'], /--json takes no value/],
+    [['eval', 'm.onnx', '--limit'], /--limit needs a value \(N\)/],
+    [['evaluate', 'm.onnx'], /unknown command 'evaluate'; commands: eval, quantize/],
+  ];
+  for (const [argv, message] of bad) {
+    it(`refuses ${argv.join(' ')}`, () => {
+      expect(() => parseArgs(argv)).toThrow(UsageError);
+      expect(() => parseArgs(argv)).toThrow(message);
+    });
+  }
+});
