@@ -10,6 +10,7 @@
  */
 import { arrayFor, type DType } from '../core/dtype';
 import type { AttrValue, Dim, Graph, Model, TensorData } from './ir';
+import { irVersionForOpset } from './support';
 
 export const int = (value: number): AttrValue => ({ type: 'int', value });
 export const ints = (value: number[]): AttrValue => ({ type: 'ints', value });
@@ -40,11 +41,12 @@ export interface NodeOptions {
 export class GraphBuilder {
   private readonly g: Graph;
   private readonly used = new Set<string>();
-  private irVersion = 8;
+  private irVersion: number;
   private producer = 'compression-studio';
 
   constructor(name: string, private readonly opset = 13) {
     this.g = { name, nodes: [], inputs: [], outputs: [], initializers: {}, valueInfo: {} };
+    this.irVersion = irVersionForOpset(opset); // the pairing ONNX released (opset 23 files carry IR 11)
   }
 
   /** Continues an existing model (a copy of it), keeping its names reserved. */

@@ -4,15 +4,17 @@ import { DTYPE_ONNX } from '../core/dtype';
 import { ModelError } from '../core/errors';
 import type { AttrValue, Model, Node, ValueInfo } from './ir';
 import { encodeTensorData, toLong } from './tensor-proto';
+import { irVersionForOpset } from './support';
 
 const AT = onnx.AttributeProto.AttributeType;
 const utf8 = new TextEncoder();
 
-/** IR version 8 pairs with opsets up to 17 and loads in every onnxruntime since 1.10. */
+/** IR version 8 pairs with opsets up to 18 and loads in every onnxruntime since 1.10. */
 export const DEFAULT_IR_VERSION = 8;
 
 export function exportOnnx(model: Model): Uint8Array {
-  const irVersion = model.irVersion || DEFAULT_IR_VERSION;
+  // A model without one gets the IR version its opset was released with (8 up to opset 18).
+  const irVersion = model.irVersion || Math.max(DEFAULT_IR_VERSION, irVersionForOpset(model.opset));
   const g = model.graph;
   const initializers = Object.entries(g.initializers);
   const inputs = g.inputs.map(exportValueInfo);

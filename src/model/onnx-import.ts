@@ -5,6 +5,7 @@
 import { onnx } from 'onnx-proto';
 import { ONNX_DTYPE, type DType } from '../core/dtype';
 import { ModelError } from '../core/errors';
+import { NEWER_ONNX_TYPES } from './support';
 import type { AttrValue, Dim, Graph, Model, Node, TensorData, ValueInfo } from './ir';
 import { decodeTensorProto, longToNumber } from './tensor-proto';
 
@@ -84,7 +85,7 @@ function importValueInfo(v: onnx.IValueInfoProto, role: 'input' | 'output' | nul
   if (!tt || !dtype) {
     if (!role) return null;
     const kind = v.type?.sequenceType ? 'a sequence' : v.type?.mapType ? 'a map' : v.type?.optionalType ? 'an optional'
-      : tt ? `a tensor of element type ${onnx.TensorProto.DataType[tt.elemType ?? 0] ?? tt.elemType}` : 'untyped';
+      : tt ? `a tensor of element type ${onnx.TensorProto.DataType[tt.elemType ?? 0] ?? NEWER_ONNX_TYPES[tt.elemType ?? 0] ?? tt.elemType}` : 'untyped';
     throw new ModelError(`graph ${role} '${name}' is ${kind}; the studio handles numeric tensors only`);
   }
   // An absent shape (unknown rank) has no IR form; it reads as [] here.

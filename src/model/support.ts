@@ -3,14 +3,48 @@
  * that is missing from one message instead of from the first kernel that fails mid-evaluation.
  */
 import { ModelError } from '../core/errors';
-import type { Model } from './ir';
+import { ONNX_DTYPE } from '../core/dtype';
+import type { AttrValue, Model, Node } from './ir';
 
 /** Integer tensors the engine carries as float32 holding their values (exact below 2^24). */
 const INTEGER_VALUES: ReadonlySet<string> = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32']);
 
 export const MIN_OPSET = 7;
-export const MAX_OPSET = 21;
+/** ONNX 1.20's opset; every op change in 22–25 is listed with how the studio handles it in docs/opsets.md. */
+export const MAX_OPSET = 25;
 const RANGE = `${MIN_OPSET}–${MAX_OPSET}`;
+
+/**
+ * The IR version ONNX released with each opset (docs/Versioning.md): 22 came with IR 10 (ONNX 1.17),
+ * 23 with 11, 24 with 12, 25 with 13. Older opsets get 8, which every onnxruntime since 1.10 loads.
+ */
+export function irVersionForOpset(opset: number): number {
+  if (opset >= 25) return 13;
+  if (opset >= 19) return ({ 19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 12 } as Record<number, number>)[opset]!;
+  return 8;
+}
+
+/**
+ * Names of the element types ONNX added after the onnx-proto package's schema (float8 in IR 9, 4-bit
+ * in IR 10, float4/float8e8m0 in IR 11–12, 2-bit in IR 13), so refusals name them instead of a number.
+ */
+export const NEWER_ONNX_TYPES: Readonly<Record<number, string>> = {
+  17: 'FLOAT8E4M3FN', 18: 'FLOAT8E4M3FNUZ', 19: 'FLOAT8E5M2', 20: 'FLOAT8E5M2FNUZ', 21: 'UINT4', 22: 'INT4',
+  23: 'FLOAT4E2M1', 24: 'FLOAT8E8M0', 25: 'UINT2', 26: 'INT2',
+};
+
+/**
+ * Attributes whose other values change what an op computes in ways the studio does not (it
+ * quantizes, divides and dequantizes in float32). Attributes that only concern element types the
+ * studio cannot hold at all (Cast's round_mode and saturate for float8, Q's saturate) are not listed:
+ * a tensor of those types is already refused when the file is read.
+ */
+const ATTRIBUTE_LIMITS: readonly { op: string; attr: string; allowed: readonly number[]; why: string }[] = [
+  { op: 'QuantizeLinear', attr: 'precision', allowed: [0, 1], why: 'the studio divides by the scale in float32; remove the attribute or set it to 1 (float)' },
+  { op: 'DequantizeLinear', attr: 'output_dtype', allowed: [0, 1], why: 'the studio dequantizes to float32; remove the attribute or set it to 1 (float)' },
+  { op: 'QuantizeLinear', attr: 'block_size', allowed: [0], why: 'blocked quantization is not supported; quantize per tensor or per axis' },
+  { op: 'DequantizeLinear', attr: 'block_size', allowed: [0], why: 'blocked quantization is not supported; quantize per tensor or per axis' },
+];
 
 /** The studio's own ONNX domain: its binary format (docs/binary-format.md), which onnxruntime cannot run. */
 export const STUDIO_DOMAIN = 'ai.compression-studio';
@@ -60,6 +94,7 @@ export function supportProblems(
     if (n.domain === '') {
       if (!runnableOps.has(n.opType) && !foldableOps.has(n.opType)) add(missing, n.opType, n.name);
     } else if (!STUDIO_CUSTOM_OPS.has(`${n.domain}.${n.opType}`)) add(foreign, `${n.domain}.${n.opType}`, n.name);
+    if (n.domain === '') problems.push(...attributeProblems(n), ...halfScaleProblems(n, model));
     for (const [attr, a] of Object.entries(n.attrs)) {
       if (a.type === 'graph') {
         problems.push(
@@ -79,6 +114,35 @@ export function supportProblems(
     problems.push(`This model uses ops the studio does not run yet: ${list(missing)}. Supported: ${supported}.`);
   }
   return problems;
+}
+
+function attributeProblems(n: Node): string[] {
+  const out: string[] = [];
+  for (const { op, attr, allowed, why } of ATTRIBUTE_LIMITS) {
+    const a: AttrValue | undefined = Object.hasOwn(n.attrs, attr) ? n.attrs[attr] : undefined;
+    if (n.opType !== op || !a) continue;
+    if (a.type === 'int' && allowed.includes(a.value)) continue;
+    const shown = a.type === 'int' ? `${a.value}${ONNX_DTYPE[a.value] && attr !== 'block_size' ? ` (${ONNX_DTYPE[a.value]})` : ''}` : `a ${a.type}`;
+    out.push(`node '${n.name}' (${op}) has ${attr}=${shown}; ${why}`);
+  }
+  return out;
+}
+
+/**
+ * A float16/bfloat16 scale makes ONNX divide (Q) or multiply and output (DQ) in that type, unless
+ * opset 23's precision / output_dtype asks for float; the studio always works in float32.
+ */
+function halfScaleProblems(n: Node, model: Model): string[] {
+  if (n.opType !== 'QuantizeLinear' && n.opType !== 'DequantizeLinear') return [];
+  const name = n.inputs[1] ?? '';
+  const scale = Object.hasOwn(model.graph.initializers, name) ? model.graph.initializers[name] : undefined;
+  if (scale?.dtype !== 'float16' && scale?.dtype !== 'bfloat16') return [];
+  const quantize = n.opType === 'QuantizeLinear';
+  const asked = n.attrs[quantize ? 'precision' : 'output_dtype'];
+  if (model.opset >= 23 && asked?.type === 'int' && asked.value === 1) return [];
+  const does = quantize ? 'divides by it in' : 'outputs';
+  return [`node '${n.name}' (${n.opType}) has a ${scale.dtype} scale '${name}', so ONNX ${does} ${scale.dtype}; the studio computes in float32: ` +
+    `store the scale as float32${model.opset >= 23 ? ` or set ${quantize ? 'precision' : 'output_dtype'}=1 (float)` : ''}`];
 }
 
 function add(map: Map<string, string[]>, key: string, node: string): void {

@@ -7,6 +7,7 @@ import { onnx } from 'onnx-proto';
 import type { Long } from 'protobufjs';
 import { ONNX_DTYPE, DTYPE_ONNX, DTYPE_BYTES, arrayFor, type DType, type TypedArray } from '../core/dtype';
 import { ModelError } from '../core/errors';
+import { NEWER_ONNX_TYPES } from './support';
 import type { TensorData } from './ir';
 
 /** A protobuf int64/uint64 field as protobufjs hands it over (a Long when long.js is present). */
@@ -91,7 +92,7 @@ function dtypeOf(p: onnx.ITensorProto, name: string): DType {
   const code = p.dataType ?? 0;
   const dtype = ONNX_DTYPE[code];
   if (!dtype) {
-    const label = onnx.TensorProto.DataType[code] ?? `#${code}`;
+    const label = onnx.TensorProto.DataType[code] ?? NEWER_ONNX_TYPES[code] ?? `#${code}`;
     throw new ModelError(`tensor '${name}' has element type ${label}, which the studio cannot read`);
   }
   return dtype;
