@@ -1,7 +1,7 @@
 /**
  * Graph rewrites that save dispatches on dispatch-bound small models:
  *  - BatchNormalization after a Conv with constant weights is folded into the Conv's weights/bias;
- *  - an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, Tanh) that is the only
+ *  - an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, Tanh, HardSigmoid, HardSwish) that is the only
  *    consumer of a Conv/Gemm/MatMul output is applied inside that kernel.
  * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
  */
@@ -43,6 +43,8 @@ export function activationOf(node: Node, constants: Record<string, TensorData>, 
     case 'Sigmoid': return { kind: 'sigmoid' };
     case 'Tanh': return { kind: 'tanh' };
     case 'LeakyRelu': return { kind: 'leakyRelu', a: attrFloat(node, 'alpha', 0.01) };
+    case 'HardSigmoid': return { kind: 'hardSigmoid', a: attrFloat(node, 'alpha', 0.2), b: attrFloat(node, 'beta', 0.5) };
+    case 'HardSwish': return { kind: 'hardSwish' };
     case 'Clip': {
       if (opset < 11) return { kind: 'clip', a: attrFloat(node, 'min', -Infinity), b: attrFloat(node, 'max', Infinity) };
       const bound = (i: number, d: number): number | null => {
@@ -95,21 +97,42 @@ export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[];
   return { steps, constants };
 }
 
+/**
+ * Folded weights by the Conv's weight array: every plan of a session (batch 1, batch 64, the layer
+ * table's) resolves to the same constant arrays (a folded Identity on a weight keeps its array), so
+ * a model's BNs fold once, not once per plan (efficientnet_b7: 0.3-0.8 s a fold). Constant arrays
+ * are never mutated in place, so identity is a safe key; the WeakMap lets a dropped model's go.
+ */
+const FOLDS = new WeakMap<Float32Array, { inputs: readonly (Float32Array | null)[]; eps: number; w: Float32Array; b: Float32Array }[]>();
+
 /** Conv weights/bias with BN's affine folded in, as new constants; null when BN's params are not constant. */
 function foldBatchNorm(conv: Node, bn: Node, constants: Record<string, TensorData>, g: ResolvedGraph): Node | null {
   const w = f32(constants[conv.inputs[1]!]);
   const [gamma, beta, mean, variance] = bn.inputs.slice(1, 5).map((n) => f32(constants[n]));
   if (!w || !gamma || !beta || !mean || !variance || bn.outputs.filter(Boolean).length > 1) return null;
-  const { scale, shift } = batchNormToAffine(gamma, beta, mean, variance, attrFloat(bn, 'epsilon', 1e-5));
-  const m = scale.length;
-  const per = w.length / m;
-  const wNew = new Float32Array(w.length);
-  for (let o = 0; o < m; o++) for (let i = 0; i < per; i++) wNew[o * per + i] = w[o * per + i]! * scale[o]!;
   const b = conv.inputs[2] ? f32(constants[conv.inputs[2]]) : null;
-  const bNew = new Float32Array(m);
-  for (let o = 0; o < m; o++) bNew[o] = (b ? b[o]! : 0) * scale[o]! + shift[o]!;
+  if (conv.inputs[2] && !b) return null; // a non-float bias: leave BN to its own kernel rather than drop the bias
+  const eps = attrFloat(bn, 'epsilon', 1e-5);
+  const inputs = [b, gamma, beta, mean, variance];
+  const cached = FOLDS.get(w) ?? [];
+  let hit = cached.find((e) => e.eps === eps && e.inputs.every((t, i) => t === inputs[i]));
+  if (!hit) {
+    const { scale, shift } = batchNormToAffine(gamma, beta, mean, variance, eps);
+    const m = scale.length;
+    const per = w.length / m;
+    const wNew = new Float32Array(w.length);
+    for (let o = 0; o < m; o++) {
+      const s = scale[o]!, base = o * per;
+      for (let i = base; i < base + per; i++) wNew[i] = w[i]! * s;
+    }
+    const bNew = new Float32Array(m);
+    for (let o = 0; o < m; o++) bNew[o] = (b ? b[o]! : 0) * scale[o]! + shift[o]!;
+    hit = { inputs, eps, w: wNew, b: bNew };
+    cached.push(hit);
+    FOLDS.set(w, cached);
+  }
   const wName = `${conv.name}::w_bn`, bName = `${conv.name}::b_bn`;
-  constants[wName] = { dtype: 'float32', dims: [...g.values[conv.inputs[1]!]!.shape], data: wNew };
-  constants[bName] = { dtype: 'float32', dims: [m], data: bNew };
+  constants[wName] = { dtype: 'float32', dims: [...g.values[conv.inputs[1]!]!.shape], data: hit.w };
+  constants[bName] = { dtype: 'float32', dims: [hit.b.length], data: hit.b };
   return { ...conv, inputs: [conv.inputs[0]!, wName, bName], outputs: [bn.outputs[0]!] };
 }

@@ -25,6 +25,7 @@ import { activationOf } from './fuse';
 import type { WeightStore } from './weights';
 import { INT8_OPS } from './ops-int8';
 import { BINARY_OPS } from './ops-binary';
+import { TENSOR_OPS } from './ops-tensor';
 
 export interface OpCall {
   ctx: GpuContext;
@@ -214,6 +215,8 @@ export const OPS: Record<string, OpImpl> = {
   LeakyRelu: activation(),
   Sigmoid: activation(),
   Tanh: activation(),
+  HardSigmoid: activation(),
+  HardSwish: activation(),
   Clip: clip,
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
@@ -245,6 +248,7 @@ export const OPS: Record<string, OpImpl> = {
   Dropout: view,
   ...INT8_OPS,
   ...BINARY_OPS,
+  ...TENSOR_OPS,
 };
 
 /** ONNX ops the engine runs on the GPU (the Studio* ops are internal, made by lowering). */

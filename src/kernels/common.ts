@@ -9,14 +9,14 @@ export interface GpuTensor {
  * Activations that Conv, Gemm/MatMul and the unary kernel apply in place of a separate dispatch.
  * The numbers are the WGSL `override ACT` values; keep them in step with the shaders.
  */
-export const ACT = { none: 0, relu: 1, leakyRelu: 2, clip: 3, sigmoid: 4, tanh: 5 } as const;
+export const ACT = { none: 0, relu: 1, leakyRelu: 2, clip: 3, sigmoid: 4, tanh: 5, hardSigmoid: 6, hardSwish: 7 } as const;
 export type ActivationKind = keyof typeof ACT;
 
 export interface Activation {
   kind: ActivationKind;
-  /** LeakyRelu slope, or Clip's min. */
+  /** LeakyRelu slope, Clip's min, or HardSigmoid's alpha. */
   a?: number;
-  /** Clip's max. */
+  /** Clip's max, or HardSigmoid's beta. */
   b?: number;
 }
 
@@ -31,6 +31,8 @@ export function applyActivation(x: number, act: Activation): number {
     case 'clip': return Math.min(Math.max(x, act.a ?? -Infinity), act.b ?? Infinity);
     case 'sigmoid': return 1 / (1 + Math.exp(-x));
     case 'tanh': return Math.tanh(x);
+    case 'hardSigmoid': return Math.max(0, Math.min(1, (act.a ?? 0.2) * x + (act.b ?? 0.5)));
+    case 'hardSwish': return x * Math.max(0, Math.min(1, x / 6 + 0.5));
   }
 }
 
@@ -40,6 +42,7 @@ export function activationParams(act: Activation): [number, number] {
   const clampF = (v: number) => Math.max(-F32_MAX, Math.min(F32_MAX, v));
   if (act.kind === 'clip') return [clampF(act.a ?? -Infinity), clampF(act.b ?? Infinity)];
   if (act.kind === 'leakyRelu') return [act.a ?? 0.01, 0];
+  if (act.kind === 'hardSigmoid') return [act.a ?? 0.2, act.b ?? 0.5];
   return [0, 0];
 }
 

@@ -10,6 +10,8 @@ import { attrFloat, attrInt, attrInts, type TensorData } from './ir';
 import {
   SHAPE_RULES, concatShape, fmt, input, nodeError, toNumbers, transposePerm, type OpContext,
 } from './shape-rules';
+import { NEWER_ONNX_TYPES } from './support';
+import { expandShape, reduceGeometry, sliceGeometry, sliceStrides, splitGeometry, tileRepeats } from './shape-rules-tensor';
 
 export type FoldRule = (c: OpContext) => TensorData[];
 
@@ -115,7 +117,10 @@ const concat: FoldRule = (c) => {
 const cast: FoldRule = (c) => {
   const t = constIn(c, 0, 'input');
   const to = ONNX_DTYPE[attrInt(c.node, 'to', 0)];
-  if (!to || to === 'string') throw nodeError(c.node, `cannot cast to ONNX type ${attrInt(c.node, 'to', 0)}`);
+  if (!to || to === 'string') {
+    const code = attrInt(c.node, 'to', 0);
+    throw nodeError(c.node, `cannot cast to ONNX type ${code}${NEWER_ONNX_TYPES[code] ? ` (${NEWER_ONNX_TYPES[code]})` : ''}; the studio holds float and integer types`);
+  }
   const data = arrayFor(to, t.data.length), dst = data as unknown as Elems, src = el(t);
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
@@ -128,35 +133,10 @@ const cast: FoldRule = (c) => {
 };
 
 const slice: FoldRule = (c) => {
-  const t = constIn(c, 0, 'data'), r = t.dims.length;
-  // Opset 1..9 carries starts/ends/axes as attributes; from 10 they are inputs, with steps.
-  const old = c.opset < 10;
-  const ints = (i: number, name: string, dflt?: number[]) => {
-    if (old) return name === 'steps' ? dflt! : attrInts(c.node, name, dflt ?? []);
-    return c.node.inputs[i] ? toNumbers(constIn(c, i, name)) : dflt!;
-  };
-  const starts = ints(1, 'starts'), ends = ints(2, 'ends');
-  const axes = ints(3, 'axes', starts.map((_, i) => i)), steps = ints(4, 'steps', starts.map(() => 1));
-  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
-    throw nodeError(c.node, `starts ${fmt(starts)}, ends ${fmt(ends)}, axes ${fmt(axes)} and steps ${fmt(steps)} differ in length`);
-  }
-  const dims = [...t.dims], step = dims.map(() => 1), begin = dims.map(() => 0);
-  axes.forEach((ax, i) => {
-    if (ax < -r || ax >= r) throw nodeError(c.node, `axis ${ax} is out of range for ${fmt(t.dims)}`);
-    const a = normAxis(ax, r), d = t.dims[a]!, st = steps[i]!;
-    if (st === 0) throw nodeError(c.node, 'a step of 0 is not allowed');
-    let s = starts[i]!, e = ends[i]!;
-    if (s < 0) s += d;
-    if (e < 0) e += d;
-    s = st > 0 ? Math.min(Math.max(s, 0), d) : Math.min(Math.max(s, 0), d - 1);
-    e = st > 0 ? Math.min(Math.max(e, 0), d) : Math.min(Math.max(e, -1), d - 1);
-    dims[a] = Math.max(0, Math.ceil((e - s) / st));
-    begin[a] = s;
-    step[a] = st;
-  });
-  const inStrides = stridesOf(t.dims);
-  const base = begin.reduce((acc, s, a) => acc + s * inStrides[a]!, 0);
-  return [strided(t, dims, inStrides.map((s, a) => s * step[a]!), base)];
+  const t = constIn(c, 0, 'data');
+  const g = sliceGeometry(c, t.dims);
+  const { offset, strides } = sliceStrides(t.dims, g);
+  return [strided(t, g.dims, strides, offset)];
 };
 
 function arith(op: '+' | '-' | '*' | '/'): FoldRule {
@@ -219,9 +199,84 @@ const dropout: FoldRule = (c) => {
   return [t, { dtype: 'bool', dims: [...t.dims], data: new Uint8Array(t.data.length).fill(1) }];
 };
 
+/** Sum, Max, Min on constants (shape arithmetic such as max(dim, 1)); int64 stays exact. */
+function variadic(op: 'sum' | 'max' | 'min'): FoldRule {
+  return (c) => {
+    const ts = c.node.inputs.map((_, i) => constIn(c, i, `input ${i}`));
+    let acc = ts[0]!;
+    for (const t of ts.slice(1)) {
+      if (t.dtype !== acc.dtype) throw nodeError(c.node, `inputs mix dtypes ${acc.dtype} and ${t.dtype}`);
+      const dims = broadcastShapes(acc.dims, t.dims);
+      if (!dims) throw nodeError(c.node, `shapes ${fmt(acc.dims)} and ${fmt(t.dims)} do not broadcast`);
+      const oa = offsets(dims, broadcastStrides(acc.dims, dims)), ob = offsets(dims, broadcastStrides(t.dims, dims));
+      const data = arrayFor(acc.dtype, sizeOf(dims)), dst = data as unknown as Elems, sa = el(acc), sb = el(t);
+      for (let i = 0; i < dst.length; i++) {
+        const p = sa[oa[i]!]!, q = sb[ob[i]!]!;
+        // Both operands share a dtype, so both are bigint or both number.
+        dst[i] = op === 'sum' ? ((p as number) + (q as number)) : (op === 'max') === (p > q) ? p : q;
+      }
+      acc = { dtype: acc.dtype, dims, data };
+    }
+    return [acc];
+  };
+}
+
+/** ReduceSum/ReduceProd/ReduceMax/ReduceMin on constants (e.g. a numel computed from Shape). */
+function reduceFold(op: 'sum' | 'prod' | 'max' | 'min'): FoldRule {
+  return (c) => {
+    const t = constIn(c, 0, 'data');
+    const g = reduceGeometry(c, t.dims);
+    if (g.noop) return [{ ...t, dims: g.shape }];
+    const keptAxes = t.dims.map((_, i) => i).filter((i) => !g.axes.includes(i)), st = stridesOf(t.dims);
+    const bases = offsets(keptAxes.map((i) => t.dims[i]!), keptAxes.map((i) => st[i]!));
+    const within = offsets(g.axes.map((i) => t.dims[i]!), g.axes.map((i) => st[i]!));
+    if (within.length === 0 && (op === 'max' || op === 'min')) throw nodeError(c.node, `cannot take the ${op} of an empty set (${fmt(t.dims)})`);
+    const data = arrayFor(t.dtype, bases.length), dst = data as unknown as Elems, src = el(t), big = isBig(t.dtype);
+    bases.forEach((b, o) => {
+      let acc: number | bigint = op === 'prod' ? (big ? 1n : 1) : op === 'sum' ? (big ? 0n : 0) : src[b + within[0]!]!;
+      for (const w of within) {
+        const v = src[b + w]!;
+        if (op === 'sum') acc = (acc as number) + (v as number);
+        else if (op === 'prod') acc = (acc as number) * (v as number);
+        else if (op === 'max' ? v > acc : v < acc) acc = v;
+      }
+      dst[o] = acc;
+    });
+    return [{ dtype: t.dtype, dims: g.shape, data }];
+  };
+}
+
+const expand: FoldRule = (c) => {
+  const t = constIn(c, 0, 'input');
+  const dims = expandShape(c, t.dims);
+  return [strided(t, dims, broadcastStrides(t.dims, dims))];
+};
+
+const tile: FoldRule = (c) => {
+  const t = constIn(c, 0, 'input');
+  const reps = tileRepeats(c, t.dims), st = stridesOf(t.dims);
+  // (reps[0], d0, reps[1], d1, ...) read with stride 0 along each repeat axis.
+  const out = strided(t, t.dims.flatMap((d, i) => [reps[i]!, d]), st.flatMap((s) => [0, s]));
+  return [{ ...out, dims: t.dims.map((d, i) => d * reps[i]!) }];
+};
+
+const split: FoldRule = (c) => {
+  const t = constIn(c, 0, 'input');
+  const { axis, sizes } = splitGeometry(c, t.dims, c.node.outputs.length), st = stridesOf(t.dims);
+  let start = 0;
+  return sizes.map((n) => {
+    const out = strided(t, t.dims.map((d, i) => (i === axis ? n : d)), st, start * st[axis]!);
+    start += n;
+    return out;
+  });
+};
+
 export const FOLD_RULES: Readonly<Record<string, FoldRule>> = {
   Constant: constant, Shape: shape, Gather: gather, Concat: concat, Cast: cast, Slice: slice,
   Unsqueeze: view, Squeeze: view, Reshape: view, Flatten: view, Identity: view, Dropout: dropout,
   Add: arith('+'), Sub: arith('-'), Mul: arith('*'), Div: arith('/'),
   ConstantOfShape: constantOfShape, Range: range, Transpose: transpose,
+  Sum: variadic('sum'), Max: variadic('max'), Min: variadic('min'),
+  ReduceSum: reduceFold('sum'), ReduceProd: reduceFold('prod'), ReduceMax: reduceFold('max'), ReduceMin: reduceFold('min'),
+  Expand: expand, Tile: tile, Split: split,
 };

@@ -20,8 +20,11 @@ export interface ResolvedGraph {
   outputs: string[];
 }
 
-/** Ops the studio can only evaluate on constants (shape arithmetic); they never reach the GPU. */
-export const FOLDABLE_OPS: ReadonlySet<string> = new Set(['Shape', 'Gather', 'Cast', 'Slice', 'ConstantOfShape', 'Range', 'Constant']);
+/**
+ * Ops the studio can only evaluate on constants (shape arithmetic); they never reach the GPU.
+ * (Gather and Slice also run on the GPU, so they have shape rules instead.)
+ */
+export const FOLDABLE_OPS: ReadonlySet<string> = new Set(['Shape', 'Cast', 'ConstantOfShape', 'Range', 'Constant']);
 
 const fmtDims = (dims: readonly Dim[]) => `[${dims.join(',')}]`;
 

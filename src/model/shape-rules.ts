@@ -4,58 +4,13 @@
  * node output. Any inconsistency is a ModelError that names the node, the op and the shapes, since a
  * wrong shape found here is far cheaper to explain than a garbage result found on the GPU.
  */
-import { ONNX_DTYPE, type DType } from '../core/dtype';
-import { ModelError } from '../core/errors';
+import { ONNX_DTYPE } from '../core/dtype';
 import { broadcastShapes, normAxis, sameShape, sizeOf } from '../core/shape';
-import { attrInt, attrInts, attrString, type Node, type TensorData } from './ir';
+import { attrInt, attrInts, attrString, type Node } from './ir';
+import { axisIn, constInts, fmt, input, nodeError, type OpContext, type ShapeRule, type ValueType } from './shape-rule-base';
+import { TENSOR_SHAPE_RULES } from './shape-rules-tensor';
 
-export interface ValueType { dtype: DType; shape: number[] }
-
-/** What a shape or fold rule sees of one node; entries are undefined for omitted ('') inputs. */
-export interface OpContext {
-  node: Node;
-  opset: number;
-  inputs: (ValueType | undefined)[];
-  consts: (TensorData | undefined)[];
-}
-
-export type ShapeRule = (c: OpContext) => ValueType[];
-
-export const fmt = (s: readonly number[]): string => `[${s.join(',')}]`;
-
-export function nodeLabel(node: Node): string {
-  return node.name || node.outputs[0] || '(unnamed)';
-}
-
-export function nodeError(node: Node, msg: string): ModelError {
-  return new ModelError(`node '${nodeLabel(node)}' (${node.opType}): ${msg}`);
-}
-
-export function toNumbers(t: TensorData): number[] {
-  return Array.from(t.data as ArrayLike<number | bigint>, Number);
-}
-
-/** Input i's type; throws when a required input is omitted. */
-export function input(c: OpContext, i: number, role: string): ValueType {
-  const v = c.inputs[i];
-  if (!v) throw nodeError(c.node, `required input ${i} (${role}) is missing`);
-  return v;
-}
-
-/** Constant integer input i (a shape, axes): the engine needs these before run time. */
-export function constInts(c: OpContext, i: number, role: string): number[] {
-  const t = c.consts[i];
-  if (t) return toNumbers(t);
-  if (!c.node.inputs[i]) throw nodeError(c.node, `required input ${i} (${role}) is missing`);
-  throw nodeError(c.node, `${role} '${c.node.inputs[i]}' must be a constant, but it is computed at run time`);
-}
-
-function axisIn(node: Node, axis: number, rank: number, what = 'axis'): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw nodeError(node, `${what} ${axis} is out of range for rank ${rank}`);
-  }
-  return normAxis(axis, rank);
-}
+export * from './shape-rule-base';
 
 function needRank(c: OpContext, v: ValueType, ok: (r: number) => boolean, role: string, want: string): void {
   if (!ok(v.shape.length)) throw nodeError(c.node, `${role} must be ${want}, got ${fmt(v.shape)}`);
@@ -406,6 +361,7 @@ export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, BatchNormalization: batchNorm,
   Flatten: flatten, Reshape: reshape, Transpose: transpose, Concat: concat, Squeeze: squeeze, Unsqueeze: unsqueeze,
   Softmax: softmax, LogSoftmax: softmax,
+  ...TENSOR_SHAPE_RULES,
 };
 
 /** Ops with a static shape rule, i.e. the ops that may be left for the GPU. */

@@ -7,6 +7,7 @@ import { DTYPE_BYTES } from '../core/dtype';
 import { sizeOf } from '../core/shape';
 import { attrInt, attrInts, type Model, type Node } from './ir';
 import { poolPads, type ResolvedGraph } from './resolve';
+import { REDUCE_OPS } from './shape-rules-tensor';
 
 export interface LayerStat {
   name: string;
@@ -23,9 +24,11 @@ export interface LayerStat {
 /** Constant inputs that are arguments rather than weights: a Reshape's target, axes, Clip bounds, Dropout ratio. */
 const ARG_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1], Squeeze: [1], Unsqueeze: [1], Clip: [1, 2], Dropout: [1, 2],
+  Pad: [1, 2, 3], Split: [1], Slice: [1, 2, 3, 4], Expand: [1], Tile: [1], Gather: [1],
+  ...Object.fromEntries(REDUCE_OPS.map((op) => [op, [1]])),
 };
 
-const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip',
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish',
   'QuantizeLinear', 'DequantizeLinear', 'StudioFakeQuant', 'DynamicQuantizeLinear']);
 /** Constant inputs of the int8 layers that are quantization parameters (scale, zero point): bytes, not params. */
 const QUANT_PARAM_INPUTS: Readonly<Record<string, readonly number[]>> = { StudioInt8Conv: [2, 3], StudioInt8Gemm: [2, 3] };
@@ -65,7 +68,14 @@ function flopsOf(node: Node, r: ResolvedGraph, out: number[]): number {
       return 2 * n;
     case 'Softmax': case 'LogSoftmax': // exp, sum, divide (or log-subtract) per element
       return 3 * n;
+    case 'Sum': case 'Max': case 'Min': // one op per extra input (Mean: plus the 1/n scale)
+      return n * (node.inputs.length - 1);
+    case 'Mean':
+      return n * node.inputs.length;
+    case 'LRN': // a square-add per window channel, then the scale and power
+      return n * (2 * attrInt(node, 'size', 1) + 3);
     default:
+      if ((REDUCE_OPS as readonly string[]).includes(node.opType)) return sizeOf(shape(0)); // one op per input element
       return ELEMENTWISE.has(node.opType) ? n : 0; // views, Transpose and Concat only move data
   }
 }

@@ -4,8 +4,8 @@ override WG: u32 = 256u;
 
 struct Params {
   count: u32,
-  a: f32, // LeakyRelu alpha or Clip min
-  b: f32, // Clip max
+  a: f32, // LeakyRelu alpha, Clip min or HardSigmoid alpha
+  b: f32, // Clip max or HardSigmoid beta
   _pad: u32,
 }
 
