@@ -1,7 +1,9 @@
 /**
  * Decides how the engine feeds a model: a symbolic batch runs as is; a fixed batch is re-batched
- * (model/rebatch.ts) and the result is used only when, on a probe batch of 2·B seeded inputs, it gives
- * the same outputs as the file run B items at a time. Otherwise the model runs at its own batch.
+ * (model/rebatch.ts) and the result is used only when, on a probe batch of 2·B seeded inputs, its
+ * first B rows equal the file's outputs on those B items (a graph that mixed items across the batch
+ * would change them). Otherwise the model runs at its own batch. The probe's session on the chosen
+ * graph is handed back, so its uploaded weights and compiled pipelines serve the runtime at once.
  */
 import type { GpuContext } from '../gpu/context';
 import type { Model } from '../model/ir';
@@ -16,7 +18,7 @@ import { InferenceSession } from './session';
 /** Agreement asked of the re-batched graph against the file, relative to the outputs' magnitude. */
 const PROBE_TOLERANCE = 1e-4;
 
-export interface BatchingChoice { model: Model; batching: Batching }
+export interface BatchingChoice { model: Model; batching: Batching; session?: InferenceSession }
 
 export async function chooseBatching(ctx: GpuContext, model: Model): Promise<BatchingChoice> {
   const B = fixedBatchOf(model);
@@ -37,35 +39,34 @@ export async function chooseBatching(ctx: GpuContext, model: Model): Promise<Bat
     }
     return { model, batching: fixedBatching(B, why) };
   }
-  const mismatch = await probe(ctx, model, candidate.model, B);
-  if (mismatch) return { model, batching: fixedBatching(B, mismatch) };
-  return { model: candidate.model, batching: rebatchedBatching(candidate) };
+  const session = new InferenceSession(ctx, candidate.model);
+  const mismatch = await probe(session, model, B);
+  if (mismatch) {
+    session.destroy();
+    return { model, batching: fixedBatching(B, mismatch) };
+  }
+  return { model: candidate.model, batching: rebatchedBatching(candidate), session };
 }
 
-/** Runs 2·B seeded items through both graphs; returns why they disagree, or null when they agree. */
-async function probe(ctx: GpuContext, file: Model, rebatched: Model, B: number): Promise<string | null> {
+/** Runs 2·B seeded items through the re-batched graph and the first B through the file; why they disagree, or null. */
+async function probe(candidate: InferenceSession, file: Model, B: number): Promise<string | null> {
   const input = file.graph.inputs[0]!;
   const item = (input.shape as number[]).slice(1);
   const per = sizeOf(item);
-  const P = 2 * B;
-  const data = randomFloats(P * per, 0x5eed);
-  const original = new InferenceSession(ctx, file);
-  const candidate = new InferenceSession(ctx, rebatched);
+  const data = randomFloats(2 * B * per, 0x5eed);
+  const original = candidate.sharingWeights(file); // same constants: uploaded once
   try {
-    const whole = await candidate.run({ [input.name]: { data, shape: [P, ...item] } });
-    for (let start = 0; start < P; start += B) {
-      const part = await original.run({ [input.name]: { data: data.subarray(start * per, (start + B) * per), shape: [B, ...item] } });
-      for (let o = 0; o < part.length; o++) {
-        const want = part[o]!.data, got = whole[o]!.data;
-        const rows = want.length, offset = got.length === rows ? 0 : (start / B) * rows; // outputs without a batch dim repeat
-        let scale = 1, worst = 0;
-        for (let i = 0; i < rows; i++) {
-          scale = Math.max(scale, Math.abs(want[i]!));
-          worst = Math.max(worst, Math.abs((got[offset + i] ?? NaN) - want[i]!));
-        }
-        if (!(worst <= PROBE_TOLERANCE * scale)) {
-          return `re-batched, output '${file.graph.outputs[o]?.name}' differs from the file's by ${worst.toExponential(2)} on a probe batch, so the graph mixes items across the batch`;
-        }
+    const whole = await candidate.run({ [input.name]: { data, shape: [2 * B, ...item] } });
+    const part = await original.run({ [input.name]: { data: data.subarray(0, B * per), shape: [B, ...item] } });
+    for (let o = 0; o < part.length; o++) {
+      const want = part[o]!.data, got = whole[o]!.data;
+      let scale = 1, worst = 0;
+      for (let i = 0; i < want.length; i++) {
+        scale = Math.max(scale, Math.abs(want[i]!));
+        worst = Math.max(worst, Math.abs((got[i] ?? NaN) - want[i]!));
+      }
+      if (!(worst <= PROBE_TOLERANCE * scale)) {
+        return `re-batched, output '${file.graph.outputs[o]?.name}' differs from the file's by ${worst.toExponential(2)} on a probe batch, so the graph mixes items across the batch`;
       }
     }
     return null;
@@ -73,6 +74,5 @@ async function probe(ctx: GpuContext, file: Model, rebatched: Model, B: number):
     return `re-batching failed on a probe batch: ${describeError(e).message}`;
   } finally {
     original.destroy();
-    candidate.destroy();
   }
 }

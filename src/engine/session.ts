@@ -17,15 +17,26 @@ import { lowerBinary } from './ops-binary';
 export class InferenceSession {
   private readonly plans = new Map<string, ExecutionPlan>();
   private readonly weights: WeightStore;
+  private readonly ownsWeights: boolean;
 
   /** The model as the engine runs it: QDQ patterns lowered onto integer kernels, binary ops onto XNOR kernels. */
   readonly runModel: Model;
 
-  /** Throws a ModelError naming every unsupported op before any GPU work. */
-  constructor(readonly ctx: GpuContext, readonly model: Model) {
+  /**
+   * Throws a ModelError naming every unsupported op before any GPU work. `sharedWeights`: another
+   * session's uploaded constants, for a model with the same constants under the same names (a
+   * re-batched copy); this session then does not release them.
+   */
+  constructor(readonly ctx: GpuContext, readonly model: Model, sharedWeights?: WeightStore) {
     checkSupport(model, new Set([...RUNNABLE_OPS, ...INTEGER_OPS]), FOLDABLE_OPS);
     this.runModel = lowerBinary(lowerQdq(model));
-    this.weights = new WeightStore(ctx);
+    this.weights = sharedWeights ?? new WeightStore(ctx);
+    this.ownsWeights = !sharedWeights;
+  }
+
+  /** Starts another session on the same constants (see the constructor). */
+  sharingWeights(model: Model): InferenceSession {
+    return new InferenceSession(this.ctx, model, this.weights);
   }
 
   /** The model's single float input, for classifiers. */
@@ -77,6 +88,6 @@ export class InferenceSession {
   destroy(): void {
     for (const p of this.plans.values()) p.destroy();
     this.plans.clear();
-    this.weights.destroy();
+    if (this.ownsWeights) this.weights.destroy();
   }
 }

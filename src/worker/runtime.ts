@@ -73,8 +73,8 @@ export class StudioRuntime {
     this.refuseWhileEvaluating(fileName);
     const file = importOnnx(bytes, fileName);
     // A fixed batch is made symbolic where that is shown safe; every job then works on the re-batched graph.
-    const { model, batching } = await chooseBatching(await this.device(), file);
-    const summary = await this.useModel(model, fileName, batching);
+    const { model, batching, session } = await chooseBatching(await this.device(), file);
+    const summary = await this.useModel(model, fileName, batching, session);
     this.batching = batching;
     this.fileSignature = { inputs: file.graph.inputs, outputs: file.graph.outputs };
     this.variants.clear();
@@ -242,10 +242,12 @@ export class StudioRuntime {
   }
 
   /** Makes an in-memory model (e.g. a quantized variant) the current one. */
-  async useModel(model: Model, fileName: string, batching = this.batching): Promise<ModelSummary> {
+  async useModel(model: Model, fileName: string, batching = this.batching, ready?: InferenceSession): Promise<ModelSummary> {
     this.refuseWhileEvaluating(fileName);
     const ctx = await this.device();
-    const session = new InferenceSession(ctx, model); // refuses unsupported ops before anything runs
+    // refuses unsupported ops before anything runs; `ready` is a session already made on this model (the re-batching probe's)
+    const session = ready && ready.ctx === ctx && ready.model === model ? ready : new InferenceSession(ctx, model);
+    if (ready && ready !== session) ready.destroy();
     const summary = { ...summarise(model, fileName, session), batching };
     session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
     this.session?.destroy();
