@@ -85,12 +85,14 @@ describe('pool2d kernel vs reference', () => {
   });
 });
 
-describe('globalAvgPool kernel (global_avg_pool.wgsl) vs reference', () => {
+describe('globalAvgPool kernels (global_avg_pool_rows.wgsl for H*W <= 64, global_avg_pool.wgsl above) vs reference', () => {
   const G: { name: string; x: [number, number, number, number] }[] = [
-    { name: '1x1 spatial', x: [2, 5, 1, 1] },
-    { name: 'odd spatial, fewer values than threads', x: [3, 7, 5, 3] },
-    { name: '7x7 (ResNet head)', x: [2, 33, 7, 7] },
-    { name: 'large H*W', x: [1, 3, 300, 301] },
+    { name: '1x1 spatial (a row per thread)', x: [2, 5, 1, 1] },
+    { name: 'odd spatial (a row per thread)', x: [3, 7, 5, 3] },
+    { name: '7x7 ResNet head (a row per thread)', x: [2, 33, 7, 7] },
+    { name: 'wide head, 1280 channels at 2x2 (a row per thread, several workgroups)', x: [3, 1280, 2, 2] },
+    { name: '8x9, just past the per-thread limit (a workgroup per row)', x: [2, 5, 8, 9] },
+    { name: 'large H*W (a workgroup per row)', x: [1, 3, 300, 301] },
   ];
   for (const [idx, c] of G.entries()) {
     it(c.name, async () => {
@@ -106,8 +108,9 @@ describe('globalAvgPool kernel (global_avg_pool.wgsl) vs reference', () => {
     });
   }
 
-  it('compiles one globalAvgPool pipeline', async () => {
+  it('compiles one pipeline per kernel whatever the sizes', async () => {
     const ctx = await testContext();
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('globalAvgPool|')).length).toBe(1);
+    expect(ctx.pipelineKeys().filter((k) => k.startsWith('globalAvgPoolRows|')).length).toBe(1);
   });
 });

@@ -1,11 +1,15 @@
 import poolCode from '../shaders/pool2d.wgsl?raw';
 import globalCode from '../shaders/global_avg_pool.wgsl?raw';
+import globalRowsCode from '../shaders/global_avg_pool_rows.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import type { GpuTensor } from './common';
 
 const WG = 64;
 /** Threads per (n, c) in the global-average reduction; must match the shader's shared array. */
 const GLOBAL_WG = 128;
+const ROWS_WG = 64;
+/** Up to this many values per row, one thread sums a row (global_avg_pool_rows.wgsl); above, a workgroup does. */
+export const GLOBAL_ROW_PER_THREAD_MAX_HW = 64;
 
 export interface PoolAttrs {
   kind: 'max' | 'avg';
@@ -57,12 +61,15 @@ export function globalAvgPool(ctx: GpuContext, x: GpuTensor, y: GpuTensor, label
   if (ySize !== N * C) throw new Error(`${label}: y ${fmt(y.shape)} should hold N*C = ${N * C} values`);
   if (N * C === 0) return [];
   const params = ctx.uniform(`${label}:params`, new UniformWriter().u32(N * C).u32(hw).finish());
-  const pipeline = ctx.pipeline('globalAvgPool', globalCode, { WG: GLOBAL_WG });
+  const perThread = hw <= GLOBAL_ROW_PER_THREAD_MAX_HW;
+  const pipeline = perThread
+    ? ctx.pipeline('globalAvgPoolRows', globalRowsCode, { WG: ROWS_WG })
+    : ctx.pipeline('globalAvgPool', globalCode, { WG: GLOBAL_WG });
   return [{
     label,
     pipeline,
     bindGroup: ctx.bindGroup(label, pipeline, [params, x.buffer, y.buffer]),
-    workgroups: gridFor(N * C * GLOBAL_WG, GLOBAL_WG),
+    workgroups: perThread ? gridFor(N * C, ROWS_WG) : gridFor(N * C * GLOBAL_WG, GLOBAL_WG),
   }];
 }
 
