@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { idxBytes as idx, runCli as cli } from './testing';
+import { ortCorrect } from '../compress/testing';
 import { GraphBuilder } from '../model/builder';
 import { exportOnnx } from '../model/onnx-export';
 
@@ -24,7 +25,7 @@ function unquantizableModel(): string {
 }
 
 describe('cli quantize --int8', () => {
-  it('--dynamic quantizes without calibration data, reports before/after, and eval reads the file', () => {
+  it('--dynamic quantizes without calibration data, reports before/after, and eval reads the file', async () => {
     const out = join(tmp, 'mlp-dyn.onnx');
     const r = cli('quantize', 'fixtures/mlp-mnist.onnx', '--int8', '--dynamic', '--out', out, '--limit', '500', '--runs', '2', '--json');
     expect(r.errLines).toEqual([]);
@@ -40,9 +41,12 @@ describe('cli quantize --int8', () => {
     const back = cli('eval', out, '--limit', '500', '--runs', '2', '--json');
     expect(back.code).toBe(0);
     expect(JSON.parse(back.last).accuracy).toBe(j.accuracy.after);
+    // onnxruntime, running the original and the written QDQ file on the same images, agrees to a near-tie or two.
+    expect(Math.abs(Math.round(j.accuracy.before * 500) - await ortCorrect('fixtures/mlp-mnist.onnx', 500, [784]))).toBeLessThanOrEqual(1);
+    expect(Math.abs(Math.round(j.accuracy.after * 500) - await ortCorrect(out, 500, [784]))).toBeLessThanOrEqual(2);
   });
 
-  it('--auto measures each layer and writes the smallest mix within the budget', () => {
+  it('--auto measures each layer and writes the smallest mix within the budget', async () => {
     const out = join(tmp, 'mlp-auto.onnx');
     const r = cli('quantize', 'fixtures/mlp-mnist.onnx', '--auto', '--budget', '0.5', '--search-samples', '300', '--calibration-samples', '128',
       '--out', out, '--limit', '300', '--runs', '2', '--json');
@@ -57,6 +61,7 @@ describe('cli quantize --int8', () => {
     // The same first 300 items: the file's accuracy is the one the search measured.
     expect(j.accuracy.after).toBe(j.searchAccuracy.chosen);
     expect(JSON.parse(cli('eval', out, '--limit', '300', '--runs', '2', '--json').last).accuracy).toBe(j.accuracy.after);
+    expect(Math.abs(Math.round(j.accuracy.after * 300) - await ortCorrect(out, 300, [784]))).toBeLessThanOrEqual(2);
   });
 
   const bad: [string, () => string[], RegExp][] = [

