@@ -23,6 +23,8 @@ export class ExecutionPlan {
   private readonly inputs = new Map<string, GpuTensor>();
   private readonly outputs: { name: string; tensor: GpuTensor | null; constant: TensorData | null }[] = [];
   private readonly owned: GPUBuffer[] = [];
+  /** The kernels' params uniforms, made while planning and destroyed with the plan. */
+  private readonly uniforms: GPUBuffer[] = [];
   private timer: GpuTimer | null = null;
 
   constructor(private readonly ctx: GpuContext, model: Model, weights: WeightStore, inputShapes: Record<string, number[]>) {
@@ -64,7 +66,7 @@ export class ExecutionPlan {
         continue;
       }
       for (const o of node.outputs) if (o && !values.has(o)) alloc(o);
-      this.dispatches.push(...impl.plan!({
+      const { result, uniforms } = this.ctx.owningUniforms(() => impl.plan!({
         ctx: this.ctx,
         node,
         opset: model.opset,
@@ -86,6 +88,8 @@ export class ExecutionPlan {
           return { buffer, shape };
         },
       }));
+      this.dispatches.push(...result);
+      this.uniforms.push(...uniforms);
     }
     for (const name of this.resolved.outputs) {
       const c = constants[name];
@@ -94,6 +98,20 @@ export class ExecutionPlan {
   }
 
   get inputNames(): string[] { return [...this.inputs.keys()]; }
+
+  /** The GPU buffer an input is written into: a trainer fills it on the GPU instead of from the host. */
+  inputTensor(name: string): GpuTensor {
+    const t = this.inputs.get(name);
+    if (!t) throw new ModelError(`the plan has no runtime input '${name}'`);
+    return t;
+  }
+
+  /** Output i's GPU tensor (a teacher's scores read by the distillation loss without a readback). */
+  outputTensor(i: number): GpuTensor {
+    const o = this.outputs[i];
+    if (!o?.tensor) throw new ModelError(`output ${i} of the plan is ${o ? 'a constant' : 'missing'}`);
+    return o.tensor;
+  }
 
   /** Writes inputs, runs every dispatch in one pass, reads the outputs back. */
   async run(inputs: Record<string, Float32Array>, timed = false): Promise<{ outputs: HostTensor[]; gpuMs: number | null }> {
@@ -126,6 +144,8 @@ export class ExecutionPlan {
   destroy(): void {
     for (const b of this.owned) this.ctx.release(b);
     this.owned.length = 0;
+    for (const u of this.uniforms) this.ctx.destroyBuffer(u);
+    this.uniforms.length = 0;
     this.timer?.destroy();
   }
 }

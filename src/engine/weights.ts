@@ -45,8 +45,8 @@ export class WeightStore {
   }
 
   destroy(): void {
-    for (const t of this.tensors.values()) t.buffer.destroy();
-    for (const p of this.prepared.values()) for (const b of p.buffers) b.destroy();
+    for (const t of this.tensors.values()) this.ctx.destroyBuffer(t.buffer);
+    for (const p of this.prepared.values()) for (const b of p.buffers) this.ctx.destroyBuffer(b);
     this.tensors.clear();
     this.prepared.clear();
   }

@@ -32,6 +32,12 @@ export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pool = new Map<string, GPUBuffer[]>();
   private lostHandlers: ((info: DeviceLostInfo) => void)[] = [];
+  /** Open `owningUniforms` scopes: each collects the uniform buffers made while it runs. */
+  private readonly uniformScopes: GPUBuffer[][] = [];
+  /** Bytes of storage and uniform buffers this context created and has not destroyed (pooled ones count). */
+  liveBytes = 0;
+  /** Of those, bytes sitting in the pool, free for the next acquire. */
+  pooledBytes = 0;
   /** The GPU and adapter objects this device came from, referenced so they are not collected. */
   keepAlive: unknown[] = [];
   private destroyed = false;
@@ -80,8 +86,29 @@ export class GpuContext {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage;
     const free = this.pool.get(`${usage}:${size}`);
     const reused = free?.pop();
-    if (reused) { reused.label = label; return reused; }
+    if (reused) { reused.label = label; this.pooledBytes -= size; return reused; }
+    this.liveBytes += size;
     return this.device.createBuffer({ label, size, usage });
+  }
+
+  /** Destroys a buffer this context made (acquire, upload, uniform), keeping `liveBytes` true. */
+  destroyBuffer(buffer: GPUBuffer): void {
+    this.liveBytes -= buffer.size;
+    buffer.destroy();
+  }
+
+  /**
+   * Runs `build` and hands back every uniform buffer the kernels it calls made with `uniform()`, so
+   * that whoever keeps the dispatches (a plan) owns those buffers and destroys them with it.
+   */
+  owningUniforms<T>(build: () => T): { result: T; uniforms: GPUBuffer[] } {
+    const uniforms: GPUBuffer[] = [];
+    this.uniformScopes.push(uniforms);
+    try {
+      return { result: build(), uniforms };
+    } finally {
+      this.uniformScopes.pop();
+    }
   }
 
   /** Returns a buffer from `acquire` to the pool. */
@@ -90,7 +117,11 @@ export class GpuContext {
     let list = this.pool.get(key);
     if (!list) { list = []; this.pool.set(key, list); }
     list.push(buffer);
+    this.pooledBytes += buffer.size;
   }
+
+  /** Bytes held by live objects (plans, weights, datasets): what a leak makes grow. */
+  get inUseBytes(): number { return this.liveBytes - this.pooledBytes; }
 
   /** A storage buffer holding `data`. */
   upload(label: string, data: ArrayBufferView): GPUBuffer {
@@ -103,6 +134,8 @@ export class GpuContext {
   uniform(label: string, words: ArrayBuffer): GPUBuffer {
     const size = Math.max(16, Math.ceil(words.byteLength / 16) * 16);
     const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.liveBytes += size;
+    this.uniformScopes.at(-1)?.push(buffer);
     this.device.queue.writeBuffer(buffer, 0, words);
     return buffer;
   }
