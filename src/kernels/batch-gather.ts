@@ -1,0 +1,58 @@
+import code from '../shaders/batch_gather.wgsl?raw';
+import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
+import type { Preprocess } from '../data/dataset';
+import type { GpuTensor } from './common';
+
+const WG = 64;
+/** The index that marks a padding row (a last, partial minibatch). */
+export const PAD_INDEX = 0xffffffff;
+
+/** A dataset uploaded once: item values (bytes packed 4 per u32, or f32) and integer classes. */
+export interface GpuItems {
+  data: GPUBuffer;
+  classes: GPUBuffer;
+  count: number;
+  itemSize: number;
+  u8: boolean;
+}
+
+/**
+ * x (rows, ...item) and labels (rows) = the items `indices` names, preprocessed; `indices` is a
+ * (rows) u32 buffer the caller rewrites each step.
+ */
+export function batchGather(
+  ctx: GpuContext, items: GpuItems, indices: GPUBuffer, x: GpuTensor, labels: GpuTensor, pre: Preprocess, label = 'batchGather',
+): Dispatch[] {
+  const rows = labels.shape[0]!;
+  if (x.shape[0] !== rows || x.shape.slice(1).reduce((a, b) => a * b, 1) !== items.itemSize) {
+    throw new Error(`${label}: x [${x.shape}] does not hold ${rows} items of ${items.itemSize} values`);
+  }
+  const kind = pre.kind === 'raw' ? 0 : pre.kind === 'unit' ? 1 : 2;
+  const [mean, std] = pre.kind === 'normalize' ? [pre.mean, pre.std] : [0, 1];
+  const params = ctx.uniform(`${label}:params`, new UniformWriter()
+    .u32(items.itemSize).u32(rows).u32(kind).u32(0).f32(mean).f32(std).f32(0).f32(0).finish());
+  const pipeline = ctx.pipeline('batchGather', code, { U8: items.u8 ? 1 : 0, WG });
+  return [{
+    label, pipeline,
+    bindGroup: ctx.bindGroup(label, pipeline, [params, items.data, items.classes, indices, x.buffer, labels.buffer]),
+    workgroups: gridFor(rows * items.itemSize, WG),
+  }];
+}
+
+/** Uploads a dataset's items and classes once (uint8 images stay bytes: a quarter of f32's memory). */
+export function uploadItems(ctx: GpuContext, images: Uint8Array | Float32Array, labels: ArrayLike<number>, itemSize: number, label = 'dataset'): GpuItems {
+  const count = labels.length;
+  const u8 = images instanceof Uint8Array;
+  let words: Uint32Array;
+  if (u8) {
+    words = new Uint32Array(Math.ceil(images.length / 4));
+    new Uint8Array(words.buffer).set(images);
+  } else {
+    words = new Uint32Array(images.buffer.slice(images.byteOffset, images.byteOffset + images.byteLength));
+  }
+  return {
+    data: ctx.upload(`${label}:items`, words.length ? words : new Uint32Array(1)),
+    classes: ctx.upload(`${label}:classes`, Int32Array.from(labels)),
+    count, itemSize, u8,
+  };
+}

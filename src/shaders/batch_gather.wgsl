@@ -1,0 +1,41 @@
+// A training minibatch gathered on the GPU from a dataset that stays there: row b of x is item
+// indices[b] preprocessed as the CPU batcher does ((v/255 - mean)/std for normalize), and labels[b]
+// its class. An index of 0xffffffff marks a padding row: zeros and label -1 (the loss skips it).
+// Per step only the indices cross to the GPU.
+override U8: u32 = 1u; // 1: items are bytes packed four to a u32; 0: f32 bit patterns
+override WG: u32 = 64u;
+
+struct Params {
+  itemSize: u32, rows: u32, kind: u32, _pad: u32, // kind: 0 raw, 1 unit (v/255), 2 normalize
+  mu: f32, sigma: f32, _p0: f32, _p1: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> data: array<u32>;
+@group(0) @binding(2) var<storage, read> classes: array<i32>;
+@group(0) @binding(3) var<storage, read> indices: array<u32>;
+@group(0) @binding(4) var<storage, read_write> x: array<f32>;
+@group(0) @binding(5) var<storage, read_write> labels: array<f32>;
+
+const PAD: u32 = 0xffffffffu;
+
+fn item_value(j: u32) -> f32 {
+  if (U8 == 1u) { return f32((data[j >> 2u] >> ((j & 3u) * 8u)) & 0xffu); }
+  return bitcast<f32>(data[j]);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  let total = params.itemSize * params.rows;
+  if (i >= total) { return; }
+  let b = i / params.itemSize;
+  let k = i % params.itemSize;
+  let item = indices[b];
+  if (k == 0u) { labels[b] = select(f32(classes[item]), -1.0, item == PAD); }
+  if (item == PAD) { x[i] = 0.0; return; }
+  var v = item_value(item * params.itemSize + k);
+  if (params.kind == 1u) { v = v / 255.0; }
+  if (params.kind == 2u) { v = (v / 255.0 - params.mu) / params.sigma; }
+  x[i] = v;
+}
