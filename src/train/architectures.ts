@@ -1,0 +1,110 @@
+/**
+ * Built-in students, from a short spec: `mlp:784-64-10` (layer widths, input first), `cnn:8-16-10`
+ * (5×5 conv channels, each with ReLU and 2×2 max-pool, then a Gemm to the classes; `fc128` adds a
+ * hidden dense layer, `k3` before a channel count makes that conv 3×3) and `convnet` (jax-js's MNIST
+ * demo ConvNet: conv5×5×24 → pool → conv3×3×32 → pool → 128 → 10). Weights He-uniform from a seed,
+ * biases zero: the same spec and seed give the same model.
+ */
+import { GraphBuilder, int, ints, tensor } from '../model/builder';
+import type { Model } from '../model/ir';
+import { makeRng } from '../core/rng';
+import { ModelError } from '../core/errors';
+
+export type Layer = { kind: 'conv'; channels: number; kernel: number } | { kind: 'fc'; units: number };
+
+export interface ArchSpec {
+  kind: 'mlp' | 'cnn';
+  layers: Layer[];
+  classes: number;
+}
+
+const JAX_CONVNET = 'cnn:24-k3.32-fc128-10';
+
+/** Parses a spec; throws a message with the accepted forms. */
+export function parseArch(spec: string): ArchSpec {
+  const text = spec === 'convnet' ? JAX_CONVNET : spec;
+  const [kind, body] = text.split(':');
+  const bad = () => new ModelError(`'${spec}' is not a student spec: use mlp:784-64-10 (widths), cnn:8-16-10 (conv channels, then classes; fc64 for a dense layer, k3.32 for a 3×3 conv) or convnet`);
+  if ((kind !== 'mlp' && kind !== 'cnn') || !body) throw bad();
+  const parts = body.split('-');
+  const classes = Number(parts.pop());
+  if (!(Number.isInteger(classes) && classes >= 2)) throw bad();
+  const layers: Layer[] = [];
+  for (const p of parts) {
+    let m: RegExpMatchArray | null;
+    if (kind === 'mlp') {
+      const units = Number(p);
+      if (!(Number.isInteger(units) && units >= 1)) throw bad();
+      layers.push({ kind: 'fc', units });
+    } else if ((m = p.match(/^fc(\d+)$/))) layers.push({ kind: 'fc', units: Number(m[1]) });
+    else if ((m = p.match(/^(?:k(\d+)\.)?(\d+)$/))) layers.push({ kind: 'conv', channels: Number(m[2]), kernel: m[1] ? Number(m[1]) : 5 });
+    else throw bad();
+  }
+  if (kind === 'mlp') {
+    if (layers.length < 1) throw bad();
+    layers.shift(); // the first width is the input size, checked against the data when built
+  }
+  return { kind, layers, classes };
+}
+
+/**
+ * Builds the model for items of `itemShape` (e.g. [28, 28]; a 3-D item is [C, H, W]). The MLP
+ * takes [N, H·W] and checks its declared input width against it.
+ */
+export function buildArch(spec: string, itemShape: number[], seed = 1): Model {
+  const arch = parseArch(spec);
+  const rng = makeRng(seed);
+  const b = new GraphBuilder(spec.replace(/[^a-z0-9]+/gi, '_'), 13);
+  const heUniform = (fanIn: number, n: number) => {
+    const bound = Math.sqrt(6 / fanIn);
+    return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * bound);
+  };
+  const dense = (x: string, inDim: number, units: number, relu: boolean, name: string) => {
+    const w = b.initializer(`${name}.weight`, tensor('float32', [units, inDim], heUniform(inDim, units * inDim)));
+    const bias = b.initializer(`${name}.bias`, tensor('float32', [units], new Float32Array(units)));
+    const y = b.node('Gemm', [x, w, bias], { transB: int(1) }, { name });
+    return relu ? b.node('Relu', [y], {}, { name: `${name}.relu` }) : y;
+  };
+  const size = itemShape.reduce((a, d) => a * d, 1);
+
+  if (arch.kind === 'mlp') {
+    const declared = Number(spec.split(':')[1]!.split('-')[0]);
+    if (declared !== size) throw new ModelError(`'${spec}' takes ${declared} inputs but the data's items have ${size} values (${itemShape.join('×')})`);
+    let x = b.input('input', 'float32', ['N', size]);
+    let width = size;
+    arch.layers.forEach((l, i) => { x = dense(x, width, (l as { units: number }).units, true, `fc${i + 1}`); width = (l as { units: number }).units; });
+    const y = dense(x, width, arch.classes, false, `fc${arch.layers.length + 1}`);
+    b.output(y, 'float32', ['N', arch.classes]);
+    return b.build();
+  }
+
+  const [C0, H0, W0] = itemShape.length === 3 ? itemShape as [number, number, number] : [1, itemShape[0] ?? 1, itemShape[1] ?? 1];
+  let x = b.input('input', 'float32', ['N', C0, H0, W0]);
+  let [c, h, w] = [C0, H0, W0];
+  let flat = 0;
+  let conv = 0, fc = 0;
+  for (const l of arch.layers) {
+    if (l.kind === 'conv') {
+      if (flat) throw new ModelError(`'${spec}': conv layers must come before dense ones`);
+      conv++;
+      const k = l.kernel, fanIn = c * k * k;
+      const wt = b.initializer(`conv${conv}.weight`, tensor('float32', [l.channels, c, k, k], heUniform(fanIn, l.channels * fanIn)));
+      const bias = b.initializer(`conv${conv}.bias`, tensor('float32', [l.channels], new Float32Array(l.channels)));
+      const pad = (k - 1) >> 1;
+      x = b.node('Conv', [x, wt, bias], { kernel_shape: ints([k, k]), pads: ints([pad, pad, pad, pad]) }, { name: `conv${conv}` });
+      x = b.node('Relu', [x], {}, { name: `conv${conv}.relu` });
+      x = b.node('MaxPool', [x], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }, { name: `pool${conv}` });
+      [c, h, w] = [l.channels, Math.floor(h / 2), Math.floor(w / 2)];
+      if (h < 1 || w < 1) throw new ModelError(`'${spec}': ${conv} pooled conv layers shrink ${H0}×${W0} items to nothing`);
+    } else {
+      if (!flat) { x = b.node('Flatten', [x], { axis: int(1) }, { name: 'flatten' }); flat = c * h * w; }
+      fc++;
+      x = dense(x, flat, l.units, true, `fc${fc}`);
+      flat = l.units;
+    }
+  }
+  if (!flat) { x = b.node('Flatten', [x], { axis: int(1) }, { name: 'flatten' }); flat = c * h * w; }
+  const y = dense(x, flat, arch.classes, false, `fc${fc + 1}`);
+  b.output(y, 'float32', ['N', arch.classes]);
+  return b.build();
+}

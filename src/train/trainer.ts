@@ -1,0 +1,302 @@
+/**
+ * The training loop on the GPU: the training set is uploaded once, each step sends only the
+ * minibatch's indices (seeded shuffle), gathers and preprocesses the batch on the GPU, runs the
+ * teacher (distillation) and the student's forward, loss, backward and optimizer in one command
+ * buffer, and reads back only the per-row stats of the steps it reports. Deterministic for a seed
+ * on one device: fixed dispatch order and no atomics.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { Model } from '../model/ir';
+import { CancelledError, DatasetError, ModelError, StudioError } from '../core/errors';
+import { makeRng } from '../core/rng';
+import { sizeOf } from '../core/shape';
+import { batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
+import { InferenceSession } from '../engine/session';
+import { evaluateAccuracy } from '../engine/evaluate';
+import { batchGather, PAD_INDEX, uploadItems, type GpuItems } from '../kernels/batch-gather';
+import { writeHyper } from '../kernels/optimizer';
+import { findParameters, ParamStore } from './params';
+import { STAT, trainableGraph, TrainingPlan, type LossSpec, type OptimizerKind } from './training-plan';
+import { learningRate, type Schedule } from './schedule';
+
+export interface TrainConfig {
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: OptimizerKind;
+  /** SGD momentum, or Adam's β1. */
+  momentum: number;
+  beta2: number;
+  weightDecay: number;
+  schedule: Schedule;
+  seed: number;
+  /** Train on the first N items of the training set (all when undefined). */
+  trainSamples?: number;
+  /** Test items evaluated after each epoch (all when undefined). */
+  testSamples?: number;
+  preprocess: Preprocess;
+  /** Distillation T and α (α is ignored without a teacher). */
+  loss: LossSpec;
+  /** Read the loss back every this many steps (the live chart's resolution). */
+  reportEvery: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  epochs: 3, batch: 64, lr: 1e-3, optimizer: 'adamw', momentum: 0.9, beta2: 0.999, weightDecay: 0,
+  schedule: { kind: 'constant' }, seed: 1, preprocess: { kind: 'normalize', mean: 0.1307, std: 0.3081 },
+  loss: { temperature: 4, alpha: 0.9 }, reportEvery: 20,
+};
+
+export interface StepRecord { step: number; epoch: number; loss: number; accuracy: number; agreement: number | null; lr: number }
+export interface EpochRecord {
+  epoch: number;
+  /** Mean loss and accuracy over the steps read back in this epoch. */
+  trainLoss: number;
+  trainAccuracy: number;
+  agreement: number | null;
+  testAccuracy: number;
+  lr: number;
+  seconds: number;
+}
+
+export interface TrainHooks {
+  onStep?(s: StepRecord, progress: { step: number; totalSteps: number; elapsedMs: number }): void;
+  onEpoch?(e: EpochRecord): void;
+  signal?: AbortSignal;
+  /** Awaited between steps: resolves when the user resumes (pause holds the loop here). */
+  waitIfPaused?(): Promise<void>;
+}
+
+export type TrainOutcome = 'finished' | 'cancelled' | 'diverged';
+
+export interface TrainResult {
+  /** The trained model (on 'diverged', the last good weights; on 'cancelled', the weights so far). */
+  model: Model;
+  outcome: TrainOutcome;
+  /** Why training stopped early, in words. */
+  message: string | null;
+  steps: StepRecord[];
+  epochs: EpochRecord[];
+  steps_done: number;
+  parameters: number;
+  /** GPU bytes in use (not counting the buffer pool) before and after: equal when nothing leaked. */
+  gpuBytes: { before: number; after: number };
+}
+
+/** Raised inside the loop when a step's loss is NaN or ±Inf. */
+class Diverged extends StudioError {
+  constructor(message: string) { super('model', message); }
+}
+
+/** Checks what a job can refuse before anything is compiled or uploaded. */
+export function checkTrainingInputs(student: Model, train: LabelledDataset, test: LabelledDataset, teacher: Model | null, cfg: TrainConfig): void {
+  const input = student.graph.inputs[0];
+  if (!input || student.graph.inputs.length !== 1) throw new ModelError(`the student needs exactly one input; it has ${student.graph.inputs.length}`);
+  checkFits(train, input.shape, input.name);
+  checkFits(test, input.shape, input.name);
+  if (!(cfg.epochs >= 1) || !Number.isInteger(cfg.epochs)) throw new DatasetError(`epochs must be a whole number ≥ 1 (got ${cfg.epochs})`);
+  if (!(cfg.batch >= 1) || !Number.isInteger(cfg.batch)) throw new DatasetError(`batch must be a whole number ≥ 1 (got ${cfg.batch})`);
+  if (!(cfg.lr > 0) || !Number.isFinite(cfg.lr)) throw new DatasetError(`the learning rate must be > 0 (got ${cfg.lr})`);
+  const classes = numClasses(train);
+  const outDims = student.graph.outputs[0]?.shape ?? [];
+  const k = outDims.at(-1);
+  if (typeof k === 'number' && k > 0 && classes > k) {
+    throw new DatasetError(`the training labels hold ${classes} classes (0–${classes - 1}) but the student scores ${k}; give a student with ≥ ${classes} outputs or other labels`);
+  }
+  if (teacher) {
+    const tk = teacher.graph.outputs[0]?.shape.at(-1);
+    if (typeof tk === 'number' && typeof k === 'number' && tk > 0 && k > 0 && tk !== k) {
+      throw new ModelError(`the teacher scores ${tk} classes but the student ${k}; distillation needs the same classes in both`);
+    }
+    const tin = teacher.graph.inputs[0];
+    if (!tin) throw new ModelError('the teacher has no input');
+    checkFits(train, tin.shape, tin.name);
+  }
+}
+
+export function numClasses(ds: LabelledDataset): number {
+  let max = -1;
+  for (let i = 0; i < ds.count; i++) if (ds.labels[i]! > max) max = ds.labels[i]!;
+  return max + 1;
+}
+
+/** Fisher–Yates with the studio's seeded generator: the same order for the same seed and epoch. */
+export function shuffled(n: number, seed: number): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const rng = makeRng(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = order[i]!; order[i] = order[j]!; order[j] = t;
+  }
+  return order;
+}
+
+const shapeFor = (model: Model, batch: number) => model.graph.inputs[0]!.shape.map((d, i) => (i === 0 ? batch : (d as number)));
+
+/**
+ * Trains `student` on `train` with hard labels, or distils from `teacher` (frozen: inference only,
+ * on its own fused plan). Errors that can be known before the first step are thrown before any
+ * GPU work; a step whose loss is not finite stops training and keeps the last good weights.
+ */
+export async function trainModel(
+  ctx: GpuContext, student: Model, train: LabelledDataset, test: LabelledDataset, cfg: TrainConfig,
+  teacherModel: Model | null = null, hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  checkTrainingInputs(student, train, test, teacherModel, cfg);
+  const before = ctx.inUseBytes;
+  const result = await runTraining(ctx, student, train, test, cfg, teacherModel, hooks);
+  return { ...result, gpuBytes: { before, after: ctx.inUseBytes } };
+}
+
+async function runTraining(
+  ctx: GpuContext, student: Model, train: LabelledDataset, test: LabelledDataset, cfg: TrainConfig,
+  teacherModel: Model | null, hooks: TrainHooks,
+): Promise<Omit<TrainResult, 'gpuBytes'>> {
+  const roles = findParameters(student);
+  const params = new ParamStore(ctx, student, roles, cfg.optimizer === 'adamw' ? 2 : 1);
+  let plan: TrainingPlan | null = null;
+  let teacher: InferenceSession | null = null;
+  let items: GpuItems | null = null;
+  let indexBuf: GPUBuffer | null = null;
+  const gatherUniforms: GPUBuffer[] = [];
+  try {
+    const graph = trainableGraph(student, params);
+    const B = cfg.batch;
+    plan = new TrainingPlan(ctx, graph, params, {
+      batch: B, inputShape: shapeFor(student, B), loss: cfg.loss, withTeacher: Boolean(teacherModel), optimizer: cfg.optimizer,
+    });
+    teacher = teacherModel ? new InferenceSession(ctx, teacherModel) : null;
+    const teacherPlan = teacher ? teacher.plan({ [teacher.input.name]: shapeFor(teacherModel!, B) }) : null;
+    const n = Math.min(cfg.trainSamples ?? train.count, train.count);
+    const size = sizeOf(train.itemShape);
+    items = uploadItems(ctx, train.images.subarray(0, n * size) as LabelledDataset['images'], train.labels.subarray(0, n), size, 'train');
+    indexBuf = ctx.acquire('train:indices', B * 4);
+    const gather = ctx.owningUniforms(() => [
+      ...batchGather(ctx, items!, indexBuf!, plan!.x, plan!.labels, cfg.preprocess, 'gather:student'),
+      ...(teacherPlan ? batchGather(ctx, items!, indexBuf!, teacherPlan.inputTensor(teacher!.input.name), plan!.labels, cfg.preprocess, 'gather:teacher') : []),
+    ]);
+    gatherUniforms.push(...gather.uniforms);
+    const teacherOut = teacherPlan?.outputTensor(0) ?? null;
+
+    const stepsPerEpoch = Math.ceil(n / B);
+    const totalSteps = stepsPerEpoch * cfg.epochs;
+    const steps: StepRecord[] = [], epochs: EpochRecord[] = [];
+    const t0 = performance.now();
+    let step = 0;
+    let outcome: TrainOutcome = 'finished', message: string | null = null;
+    params.snapshot();
+    const submitStep = () => {
+      const enc = ctx.device.createCommandEncoder({ label: 'train-step' });
+      const pass1 = enc.beginComputePass({ label: 'inputs' });
+      for (const d of [...gather.result, ...(teacherPlan?.dispatches ?? [])]) { pass1.setPipeline(d.pipeline); pass1.setBindGroup(0, d.bindGroup); pass1.dispatchWorkgroups(...d.workgroups); }
+      pass1.end();
+      if (teacherOut && plan!.teacher) enc.copyBufferToBuffer(teacherOut.buffer, 0, plan!.teacher.buffer, 0, sizeOf(plan!.teacher.shape) * 4);
+      const pass2 = enc.beginComputePass({ label: 'step' });
+      for (const d of [...plan!.forward, ...plan!.loss, ...plan!.backward, ...plan!.optimizer]) { pass2.setPipeline(d.pipeline); pass2.setBindGroup(0, d.bindGroup); pass2.dispatchWorkgroups(...d.workgroups); }
+      pass2.end();
+      ctx.device.queue.submit([enc.finish()]);
+    };
+
+    try {
+      for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+        const te = performance.now();
+        const order = shuffled(n, cfg.seed * 1000 + epoch);
+        const read: StepRecord[] = [];
+        let lr = cfg.lr;
+        for (let s = 0; s < stepsPerEpoch; s++) {
+          if (hooks.signal?.aborted) throw new CancelledError();
+          await hooks.waitIfPaused?.();
+          if (hooks.signal?.aborted) throw new CancelledError();
+          const idx = new Uint32Array(B).fill(PAD_INDEX);
+          idx.set(order.subarray(s * B, Math.min(n, (s + 1) * B)));
+          ctx.device.queue.writeBuffer(indexBuf, 0, idx);
+          lr = learningRate(cfg.schedule, cfg.lr, step, totalSteps);
+          const hyper = { lr, momentum: cfg.momentum, beta1: cfg.momentum, beta2: cfg.beta2, eps: 1e-8, step: step + 1, decoupled: cfg.optimizer === 'adamw' };
+          writeHyper(ctx, plan.hyperDecay, { ...hyper, weightDecay: cfg.weightDecay });
+          writeHyper(ctx, plan.hyperNoDecay, { ...hyper, weightDecay: 0 });
+          // The first step runs under validation scopes: a kernel the device rejects is an error
+          // with its message, not silently wrong numbers.
+          if (step === 0) await ctx.checked('the first training step', submitStep);
+          else submitStep();
+          step++;
+          if (step % cfg.reportEvery === 0 || s === stepsPerEpoch - 1) {
+            const rec = await readStats(ctx, plan, step, epoch, lr, Boolean(teacher));
+            if (!rec.finite) throw new Diverged(await divergence(ctx, plan, params, step, epoch));
+            params.snapshot();
+            read.push(rec.record);
+            steps.push(rec.record);
+            hooks.onStep?.(rec.record, { step, totalSteps, elapsedMs: performance.now() - t0 });
+          }
+        }
+        const evalModel = await params.writeBack();
+        const testAccuracy = await evaluate(ctx, evalModel, test, cfg);
+        const mean = (k: 'loss' | 'accuracy') => read.reduce((a, r) => a + r[k], 0) / Math.max(1, read.length);
+        const rec: EpochRecord = {
+          epoch: epoch + 1, trainLoss: mean('loss'), trainAccuracy: mean('accuracy'),
+          agreement: teacher ? read.reduce((a, r) => a + (r.agreement ?? 0), 0) / Math.max(1, read.length) : null,
+          testAccuracy, lr, seconds: (performance.now() - te) / 1000,
+        };
+        epochs.push(rec);
+        hooks.onEpoch?.(rec);
+      }
+    } catch (e) {
+      if (e instanceof CancelledError) { outcome = 'cancelled'; message = `cancelled at step ${step} of ${totalSteps}; the weights so far are kept`; }
+      else if (e instanceof Diverged) { outcome = 'diverged'; message = e.message; params.restore(); }
+      else throw e;
+    }
+    const model = await params.writeBack();
+    return { model, outcome, message, steps, epochs, steps_done: step, parameters: params.count };
+  } finally {
+    plan?.destroy();
+    teacher?.destroy();
+    if (items) { ctx.destroyBuffer(items.data); ctx.destroyBuffer(items.classes); }
+    if (indexBuf) ctx.release(indexBuf);
+    for (const u of gatherUniforms) ctx.destroyBuffer(u);
+    params.destroy();
+  }
+}
+
+async function readStats(ctx: GpuContext, plan: TrainingPlan, step: number, epoch: number, lr: number, distilling: boolean) {
+  const B = plan.stats.shape[0]!;
+  const [s, labels] = await Promise.all([ctx.readF32(plan.stats.buffer, B * 4), ctx.readF32(plan.labels.buffer, B)]);
+  let rows = 0, loss = 0, correct = 0, agree = 0, finite = true;
+  for (let b = 0; b < B; b++) {
+    if (labels[b]! < 0) continue;
+    rows++;
+    loss += s[b * 4 + STAT.loss]!;
+    correct += s[b * 4 + STAT.correct]!;
+    agree += s[b * 4 + STAT.agree]!;
+    if (s[b * 4 + STAT.finite] !== 1 || !Number.isFinite(s[b * 4 + STAT.loss]!)) finite = false;
+  }
+  const record: StepRecord = {
+    step, epoch: epoch + 1, loss: loss / rows, accuracy: correct / rows, agreement: distilling ? agree / rows : null, lr,
+  };
+  return { record, finite };
+}
+
+/** Says where a non-finite loss came from: the first parameter, in graph order, whose gradient is not finite. */
+async function divergence(ctx: GpuContext, plan: TrainingPlan, params: ParamStore, step: number, epoch: number): Promise<string> {
+  let where = 'the loss itself (the scores were finite; check the learning rate)';
+  for (const name of plan.trainedNames) {
+    const g = await ctx.readF32(plan.grads.get(name)!.buffer, sizeOf(plan.grads.get(name)!.shape));
+    if (!g.every(Number.isFinite)) {
+      const node = params.model.graph.nodes.find((nd) => nd.inputs.includes(name));
+      where = `the gradient of '${name}'${node ? ` (layer '${node.name}', ${node.opType})` : ''}`;
+      break;
+    }
+  }
+  return `the loss became NaN or infinite at step ${step} (epoch ${epoch + 1}); the first non-finite value found is in ${where}. ` +
+    'Training stopped and the last good weights (from the last reported step) are kept; try a lower learning rate.';
+}
+
+async function evaluate(ctx: GpuContext, model: Model, test: LabelledDataset, cfg: TrainConfig): Promise<number> {
+  const session = new InferenceSession(ctx, model);
+  try {
+    const shape = model.graph.inputs[0]!.shape;
+    const n = Math.min(cfg.testSamples ?? test.count, test.count);
+    const r = await evaluateAccuracy(session, (a, k) => batchFor(test, a, k, cfg.preprocess, shape, session.input.name), n, 256);
+    return r.accuracy;
+  } finally {
+    session.destroy();
+  }
+}
