@@ -63,10 +63,37 @@ const AUTO: FlagGroup = { title: 'quantize --auto flags', flags: [
   { name: 'search-samples', value: 'N', help: 'evaluation items the search measures on (default 1000)' },
 ] };
 
+const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
+  { name: 'out', value: 'FILE', help: 'where to write the trained student (.onnx); required' },
+  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10, convnet, or an ONNX file' },
+  { name: 'temperature', value: 'T', help: 'distill: softmax temperature of the soft targets (default 4)' },
+  { name: 'alpha', value: 'A', help: 'distill: weight of the teacher\'s soft targets, 1 - A goes to the labels (default 0.9)' },
+  { name: 'epochs', value: 'E', help: 'passes over the training items (default 3)' },
+  { name: 'batch', value: 'B', help: 'minibatch size (default 64)' },
+  { name: 'lr', value: 'L', help: 'learning rate (default 1e-3 for adamw, 0.05 for sgd)' },
+  { name: 'optimizer', value: 'sgd|adamw', help: 'SGD with momentum, or AdamW (default adamw)' },
+  { name: 'momentum', value: 'M', help: 'SGD momentum, or Adam\'s beta1 (default 0.9)' },
+  { name: 'weight-decay', value: 'W', help: 'weight decay of weights, not biases or BatchNorm (default 0; decoupled for adamw)' },
+  { name: 'schedule', value: 'S', help: 'learning rate: constant, cosine or step:EVERY:GAMMA, optionally +warmup:N (default constant)' },
+  { name: 'seed', value: 'S', help: 'seed of the student\'s initial weights and the shuffling (default 1)' },
+  { name: 'train-samples', value: 'N', help: 'train on the first N training items (default all)' },
+  { name: 'test-samples', value: 'N', help: 'evaluate on the first N test items after each epoch (default all)' },
+  { name: 'report-every', value: 'N', help: 'read the loss back every N steps (default 20)' },
+  { name: 'images', value: 'FILE', help: 'IDX training images (raw or .gz); default: the MNIST training set' },
+  { name: 'labels', value: 'FILE', help: 'IDX training labels that go with --images' },
+  { name: 'test-images', value: 'FILE', help: 'IDX test images; default MNIST\'s, or --images with train -> t10k/test in its name' },
+  { name: 'test-labels', value: 'FILE', help: 'IDX test labels that go with --test-images' },
+  { name: 'preprocess', value: 'raw|unit|normalize', help: 'keep 0-255, scale to [0,1], or (x/255 - mean)/std (default normalize)' },
+  { name: 'mean', value: 'M', help: 'mean for --preprocess normalize (default 0.1307)' },
+  { name: 'std', value: 'S', help: 'standard deviation for --preprocess normalize (default 0.3081)' },
+] };
+
 export const COMMANDS: Record<string, { args: string; summary: string; groups: FlagGroup[] }> = {
   eval: { args: '<model.onnx>', summary: 'accuracy, latency, size and params of a model on WebGPU', groups: [EVAL, GLOBAL] },
   quantize: { args: '<model.onnx> --int8|--binary|--auto --out <file.onnx>', summary: 'compress a model, write it, and report before and after',
     groups: [SCHEME, INT8, BINARY, AUTO, EVAL, GLOBAL] },
+  train: { args: '<spec|model.onnx> --out <student.onnx>', summary: 'train a model on hard labels with the studio\'s WebGPU trainer', groups: [TRAIN, GLOBAL] },
+  distill: { args: '<teacher.onnx> --student <spec|file.onnx> --out <student.onnx>', summary: 'train a student on a teacher\'s softened outputs (Hinton 2015)', groups: [TRAIN, GLOBAL] },
 };
 
 const flagsOf = (groups: FlagGroup[]) => new Map(groups.flatMap((g) => g.flags).map((f) => [f.name, f]));

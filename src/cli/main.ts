@@ -3,6 +3,8 @@
  *   npm run cli -- --help                      every command and flag (from the table in args.ts)
  *   npm run cli -- eval <model.onnx> [flags]
  *   npm run cli -- quantize <model.onnx> --int8|--binary|--auto --out <file.onnx> [flags]
+ *   npm run cli -- train <spec|model.onnx> --out <student.onnx> [flags]
+ *   npm run cli -- distill <teacher.onnx> --student <spec|file.onnx> --out <student.onnx> [flags]
  * Before any GPU work it checks the system packages Dawn needs (scripts/prereqs.mjs: installs them
  * as root with apt, else prints the apt-get line, exit 1). The work then runs in a child process
  * whose stderr is filtered of Dawn's and the Vulkan drivers' own warnings, unless --verbose.
@@ -29,6 +31,16 @@ async function runCommand(command: string, rest: string[], flags: ParsedArgs['fl
     const r = await runtime.evaluate(evalOptions(flags, preprocessFrom(flags)), progress(flags));
     if (flags.json) console.log(JSON.stringify(toJson(r)));
     else { process.stderr.write('\n'); printEval(r); }
+  } else if (command === 'train' || command === 'distill') {
+    const { trainCommand } = await import('./train');
+    const r = await trainCommand(command, rest, flags);
+    if (flags.json) console.log(JSON.stringify(r));
+    else {
+      process.stderr.write('\n');
+      console.log(`${r.outcome === 'finished' ? 'trained' : r.outcome} ${r.student}${r.teacher ? ` from ${r.teacher}` : ''}: ${r.parameters} parameters, ` +
+        `test accuracy ${r.testAccuracy === null ? 'not measured' : `${(100 * r.testAccuracy).toFixed(2)} %`} on ${r.testSamples}, ${r.steps} steps in ${r.seconds.toFixed(1)} s; wrote ${r.out} (${r.sizeBytes} bytes)`);
+      if (r.message) console.log(`note: ${r.message}`);
+    }
   } else {
     const { quantizeCommand } = await import('./quantize');
     const r = await quantizeCommand(rest, flags);

@@ -1,0 +1,67 @@
+/** `train` and `distill` as a user runs them (vite-node, Dawn WebGPU): the written student is checked by `eval` and by onnxruntime-node. */
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './testing';
+import { ortCorrect } from '../compress/testing';
+
+const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-train-'));
+
+function cli(...args: string[]) {
+  const r = runCli(...args);
+  return { code: r.code, json: r.code === 0 ? JSON.parse(r.last) : null, errLines: r.errLines };
+}
+
+const SMALL = ['--epochs', '1', '--train-samples', '1280', '--test-samples', '500', '--seed', '3', '--json'];
+
+describe('cli train and distill', () => {
+  it('train writes a student whose accuracy eval and onnxruntime both reproduce', async () => {
+    const out = join(tmp, 'mlp.onnx');
+    const r = cli('train', 'mlp:784-32-10', '--out', out, ...SMALL);
+    expect(r.errLines).toEqual([]);
+    expect(r.code).toBe(0);
+    const j = r.json;
+    expect(j).toMatchObject({ command: 'train', student: 'mlp:784-32-10', teacher: null, outcome: 'finished', steps: 20, testSamples: 500, parameters: 784 * 32 + 32 + 330 });
+    expect(j.config.loss.alpha).toBe(0);
+    expect(j.epochs).toHaveLength(1);
+    expect(j.testAccuracy).toBeGreaterThan(0.6);
+    expect(statSync(out).size).toBe(j.sizeBytes);
+    const e = cli('eval', out, '--limit', '500', '--runs', '1', '--json');
+    expect(e.json.accuracy).toBe(j.testAccuracy);
+    expect(Math.abs(await ortCorrect(out, 500, [784]) - Math.round(j.testAccuracy * 500))).toBeLessThanOrEqual(1);
+    expect(j.gpuBytes.after).toBe(j.gpuBytes.before);
+  });
+
+  it('distill reports teacher agreement per epoch and beats chance by far', () => {
+    const out = join(tmp, 'distilled.onnx');
+    const r = cli('distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-32-10', '--temperature', '4', '--alpha', '0.9', '--out', out, ...SMALL);
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    expect(j).toMatchObject({ command: 'distill', teacher: 'lenet-mnist.onnx', outcome: 'finished' });
+    expect(j.config.loss).toEqual({ temperature: 4, alpha: 0.9 });
+    expect(j.epochs[0].agreement).toBeGreaterThan(0.3); // a mean over the epoch's steps, from random weights on
+    expect(j.testAccuracy).toBeGreaterThan(0.4); // 20 steps: soft targets at T = 4 start slower than labels
+  });
+
+  const refusals: [string, string[], number, RegExp][] = [
+    ['no --out', ['train', 'mlp:784-32-10'], 2, /--out <student.onnx> is required/],
+    ['a bad spec', ['train', 'mlp:784-x-10', '--out', join(tmp, 'x.onnx')], 1, /not a student spec/],
+    ['an MLP whose input width is not the items\'', ['train', 'mlp:100-10', '--out', join(tmp, 'x.onnx')], 1, /takes 100 inputs but the data's items have 784/],
+    ['fewer outputs than classes', ['train', 'mlp:784-16-5', '--out', join(tmp, 'x.onnx')], 1, /labels hold 10 classes.*scores 5/],
+    ['temperature without a teacher', ['train', 'mlp:784-16-10', '--temperature', '2', '--out', join(tmp, 'x.onnx')], 2, /--temperature and --alpha are for distill/],
+    ['an alpha outside [0, 1]', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-16-10', '--alpha', '1.5', '--out', join(tmp, 'x.onnx')], 2, /--alpha must be between 0 and 1/],
+    ['a missing teacher file', ['distill', 'nope.onnx', '--student', 'mlp:784-16-10', '--out', join(tmp, 'x.onnx')], 2, /teacher model file not found/],
+    ['a student of other classes', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-16-12', '--out', join(tmp, 'x.onnx')], 1, /teacher scores 10 classes but the student 12/],
+    ['an unknown optimizer', ['train', 'mlp:784-16-10', '--optimizer', 'lion', '--out', join(tmp, 'x.onnx')], 2, /--optimizer must be sgd or adamw/],
+  ];
+  for (const [what, args, code, message] of refusals) {
+    it(`refuses ${what} with one line on stderr, before any GPU work`, () => {
+      const r = runCli(...args);
+      expect(r.code).toBe(code);
+      expect(r.errLines).toHaveLength(1);
+      expect(r.errLines[0]).toMatch(message);
+      expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
+    });
+  }
+});
