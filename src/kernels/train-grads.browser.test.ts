@@ -130,6 +130,10 @@ interface PoolCase {
 
 const POOL_CASES: PoolCase[] = [
   { name: 'max 2x2 stride 2', kind: 'max', x: [1, 2, 6, 6], k: [2, 2], strides: [2, 2] },
+  // Windows that tile the input run one invocation per window; with ties, and 3x2 tiles at N = 3.
+  { name: 'max 2x2 stride 2 tiling, with ties', kind: 'max', x: [2, 3, 8, 6], k: [2, 2], strides: [2, 2], ties: true },
+  { name: 'max 3x2 stride (3,2) tiling', kind: 'max', x: [3, 2, 9, 8], k: [3, 2], strides: [3, 2] },
+  { name: 'max 2x2 stride 2 on 7x7 (a row and column no window covers: gather path)', kind: 'max', x: [1, 2, 7, 7], k: [2, 2], strides: [2, 2] },
   { name: 'max 3x3 stride 2 pad 1 (overlapping windows)', kind: 'max', x: [2, 2, 7, 7], k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'max ceil_mode, window past the end', kind: 'max', x: [1, 2, 7, 7], k: [2, 2], strides: [2, 2], ceil: true },
   { name: 'max ceil_mode, asymmetric pads, dilation 2', kind: 'max', x: [1, 2, 9, 8], k: [3, 3], strides: [2, 2], pads: [1, 2, 0, 1], dilations: [2, 2], ceil: true },

@@ -54,16 +54,19 @@ export function pool2dGrad(ctx: GpuContext, x: GpuTensor, dy: GpuTensor, dx: Gpu
   if (yN !== N || yC !== C) throw new Error(`${label}: dy ${fmt(dy.shape)} does not match x ${fmt(x.shape)}`);
   const [KH, KW] = attrs.kernel;
   if (!(KH >= 1 && KW >= 1)) throw new Error(`${label}: kernel ${attrs.kernel.join('x')} is empty`);
-  const total = N * C * H * W;
-  if (total === 0) return [];
+  if (N * C * H * W === 0) return [];
   const [padT, padL, padB, padR] = attrs.pads;
+  // Max windows that tile the input exactly take the per-window path (KIND 3 in the shader).
+  const tiles = attrs.kind === 'max' && attrs.strides[0] === KH && attrs.strides[1] === KW && attrs.pads.every((p) => p === 0) &&
+    attrs.dilations[0] === 1 && attrs.dilations[1] === 1 && OH * KH === H && OW * KW === W;
+  const total = tiles ? N * C * OH * OW : N * C * H * W;
   const params = ctx.uniform(`${label}:params`, new UniformWriter()
     .u32(H).u32(W).u32(OH).u32(OW)
     .u32(KH).u32(KW).u32(attrs.strides[0]).u32(attrs.strides[1])
     .i32(padT).i32(padL).i32(padB).i32(padR)
     .u32(attrs.dilations[0]).u32(attrs.dilations[1]).u32(attrs.countIncludePad ? 1 : 0).u32(total)
     .finish());
-  const pipeline = ctx.pipeline('pool2dGrad', poolGradCode, { KIND: attrs.kind === 'max' ? 0 : 1, WG: POOL_WG });
+  const pipeline = ctx.pipeline('pool2dGrad', poolGradCode, { KIND: tiles ? 3 : attrs.kind === 'max' ? 0 : 1, WG: POOL_WG });
   return [{
     label,
     pipeline,

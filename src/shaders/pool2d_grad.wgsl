@@ -3,8 +3,10 @@
 // invocations write the same element and no atomics are needed. Max recomputes each window's
 // argmax (no index buffer): the gradient goes to the first maximum in window order (kh, then kw),
 // the element the forward's running max(acc, v) first reached. Average divides by the same count
-// as the forward. KIND 2 is GlobalAveragePool: dx = dy[n, c] / (H * W).
-override KIND: u32 = 0u; // 0 max, 1 average, 2 global average
+// as the forward. KIND 2 is GlobalAveragePool: dx = dy[n, c] / (H * W). KIND 3 is max pooling whose
+// windows tile the input exactly (stride = kernel, no pads or dilation): one invocation per window
+// finds its argmax once and writes the whole window, a quarter of the reads for 2x2 (LeNet's pools).
+override KIND: u32 = 0u; // 0 max, 1 average, 2 global average, 3 max over tiling windows
 override WG: u32 = 64u;
 
 struct Params {
@@ -51,6 +53,29 @@ fn isArgmax(xBase: u32, ih0: i32, iw0: i32, khT: u32, kwT: u32) -> bool {
   return found && bestKh == khT && bestKw == kwT;
 }
 
+// KIND 3: i indexes windows (n, c, oh, ow); total counts windows.
+fn tiledMax(i: u32) {
+  let ohw = params.OH * params.OW;
+  let nc = i / ohw;
+  let o = i % ohw;
+  let base = nc * params.H * params.W + (o / params.OW) * params.KH * params.W + (o % params.OW) * params.KW;
+  var best = x[base];
+  var arg = base;
+  for (var kh = 0u; kh < params.KH; kh++) {
+    for (var kw = 0u; kw < params.KW; kw++) {
+      let j = base + kh * params.W + kw;
+      if (x[j] > best) { best = x[j]; arg = j; }
+    }
+  }
+  let g = dy[i];
+  for (var kh = 0u; kh < params.KH; kh++) {
+    for (var kw = 0u; kw < params.KW; kw++) {
+      let j = base + kh * params.W + kw;
+      dx[j] = select(0.0, g, j == arg);
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
@@ -58,6 +83,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let hw = params.H * params.W;
   let nc = i / hw;
   if (KIND == 2u) { dx[i] = dy[nc] / f32(hw); return; }
+  if (KIND == 3u) { tiledMax(i); return; }
   let p = i % hw;
   let ih = i32(p / params.W);
   let iw = i32(p % params.W);
