@@ -1,4 +1,5 @@
 import type { ConvGradAttrs } from './conv-grad';
+import { forEachConvTap } from './conv.ref';
 
 /**
  * Plain-loop dL/dx of Conv (NCHW, groups, strides, pads, dilations): walks the forward loops and
@@ -7,36 +8,8 @@ import type { ConvGradAttrs } from './conv-grad';
 export function conv2dGradInputRef(
   dy: Float32Array, dyShape: number[], w: Float32Array, wShape: number[], attrs: ConvGradAttrs, xShape: number[],
 ): Float32Array {
-  const [N, C, H, W] = xShape as [number, number, number, number];
-  const [M, Cg, KH, KW] = wShape as [number, number, number, number];
-  const [, , OH, OW] = dyShape as [number, number, number, number];
-  const [sH, sW] = attrs.strides;
-  const [padT, padL] = attrs.pads;
-  const [dH, dW] = attrs.dilations;
-  const Mg = M / attrs.group;
-  const dx = new Float64Array(N * C * H * W);
-  for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / Mg);
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          const d = dy[((n * M + m) * OH + oh) * OW + ow]!;
-          for (let c = 0; c < Cg; c++) {
-            const ci = g * Cg + c;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * sH - padT + kh * dH;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * sW - padL + kw * dW;
-                if (iw < 0 || iw >= W) continue;
-                dx[((n * C + ci) * H + ih) * W + iw]! += d * w[((m * Cg + c) * KH + kh) * KW + kw]!;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  const dx = new Float64Array(xShape.reduce((a, b) => a * b, 1));
+  forEachConvTap(xShape, wShape, dyShape, attrs, (yi, xi, wi) => { dx[xi]! += dy[yi]! * w[wi]!; });
   return Float32Array.from(dx);
 }
 
@@ -44,36 +17,8 @@ export function conv2dGradInputRef(
 export function conv2dGradWeightRef(
   x: Float32Array, xShape: number[], dy: Float32Array, dyShape: number[], attrs: ConvGradAttrs, wShape: number[],
 ): Float32Array {
-  const [N, C, H, W] = xShape as [number, number, number, number];
-  const [M, Cg, KH, KW] = wShape as [number, number, number, number];
-  const [, , OH, OW] = dyShape as [number, number, number, number];
-  const [sH, sW] = attrs.strides;
-  const [padT, padL] = attrs.pads;
-  const [dH, dW] = attrs.dilations;
-  const Mg = M / attrs.group;
-  const dw = new Float64Array(M * Cg * KH * KW);
-  for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / Mg);
-      for (let oh = 0; oh < OH; oh++) {
-        for (let ow = 0; ow < OW; ow++) {
-          const d = dy[((n * M + m) * OH + oh) * OW + ow]!;
-          for (let c = 0; c < Cg; c++) {
-            const ci = g * Cg + c;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * sH - padT + kh * dH;
-              if (ih < 0 || ih >= H) continue;
-              for (let kw = 0; kw < KW; kw++) {
-                const iw = ow * sW - padL + kw * dW;
-                if (iw < 0 || iw >= W) continue;
-                dw[((m * Cg + c) * KH + kh) * KW + kw]! += d * x[((n * C + ci) * H + ih) * W + iw]!;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
+  const dw = new Float64Array(wShape.reduce((a, b) => a * b, 1));
+  forEachConvTap(xShape, wShape, dyShape, attrs, (yi, xi, wi) => { dw[wi]! += dy[yi]! * x[xi]!; });
   return Float32Array.from(dw);
 }
 
