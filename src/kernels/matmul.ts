@@ -30,6 +30,17 @@ const SMALL_ROWS = 4;
  */
 export const MATMUL_SMALL_M = 16;
 
+/**
+ * Above MATMUL_SMALL_M, on a software adapter, the small kernel still wins where K is long and N
+ * short: it splits K across a workgroup while the tile would idle its columns. SwiftShader, medians
+ * of 3 (ms, small vs tiled): M64 N64 K784 41 vs 82; M250 N128 K1568 364 vs 1543; M64 N10 K64 8 vs 11;
+ * but M64 N784 K64 227 vs 103, M784 N64 K64 500 vs 180, M128 N1568 K250 1726 vs 1016. So K >= 4N
+ * picks small there. On a GPU the tile's reuse of B should win sooner: unmeasured, left as it was.
+ */
+export function smallKernelPays(M: number, N: number, K: number, softwareAdapter: boolean): boolean {
+  return M <= MATMUL_SMALL_M || (softwareAdapter && K >= 4 * N);
+}
+
 /** Which kernel runs: 'auto' picks by M (MATMUL_SMALL_M); the others are for tests and benchmarks. */
 export type MatmulPath = 'auto' | 'small' | 'tiled';
 
@@ -94,7 +105,7 @@ export function matmul(
   const batchCount = sizeOf(batch);
   const rowBlocks = Math.ceil(M / SMALL_ROWS);
   // The small kernel puts batch x row blocks in z; past the limit the tiled grid (z = batch) may still fit.
-  const small = path === 'small' || (path === 'auto' && M <= MATMUL_SMALL_M && batchCount * rowBlocks <= MAX_GROUPS);
+  const small = path === 'small' || (path === 'auto' && smallKernelPays(M, N, K, ctx.info.isFallback) && batchCount * rowBlocks <= MAX_GROUPS);
   let grid: [number, number, number];
   if (small) {
     // Column blocks fold into x and y (the shader recombines them with num_workgroups).
