@@ -8,6 +8,7 @@ import { QuantizePanel } from './QuantizePanel';
 import { VariantsCard } from './VariantsCard';
 import { WeightsCard } from './WeightsCard';
 import { MixedPrecisionCard } from './MixedPrecisionCard';
+import { TrainPanel } from './TrainPanel';
 import { Notices } from './Notices';
 import { NoWebGPU } from './NoWebGPU';
 
@@ -31,6 +32,7 @@ export function App() {
           <section className="content">
             <ResultsCard />
             <VariantsCard />
+            <TrainPanel />
             <MixedPrecisionCard />
             <WeightsCard />
             <ModelView />

@@ -7,6 +7,13 @@ export const weightsOf = (v: Variant) => v.summary.weightBytes ?? v.summary.size
 /** 'fp32 original', 'int8 · per-channel · minmax', 'binary · XNOR · first/last fp32', 'mixed · 3 int8 · 1 binary · 1 fp32', … */
 export function describe(v: Variant): string {
   if (v.kind === 'original') return 'fp32 original';
+  if (v.kind === 'student') {
+    const t = v.trained;
+    if (!t) return 'student';
+    const how = t.teacher ? `distilled · T ${t.temperature} · α ${t.alpha}` : 'hard labels';
+    const end = t.outcome === 'cancelled' ? ' · cancelled' : t.outcome === 'diverged' ? ' · diverged' : '';
+    return `student · ${t.student} · ${how} · ${t.epochs} ep × ${t.samples.toLocaleString()}${end}`;
+  }
   if (v.kind === 'binary') {
     const b = v.binary;
     return `binary · XNOR${b ? ` · ${b.keepFirstLast ? 'first/last fp32' : 'all layers'}${b.activationScale ? ' · β' : ''}` : ''}`;
@@ -23,8 +30,8 @@ export function describe(v: Variant): string {
   return `int8 · ${r.perChannel ? 'per-channel' : 'per-tensor'} · ${r.symmetricWeights ? 'sym' : 'asym'} · ${acts}`;
 }
 
-/** 'lenet-mnist-int8-pc-minmax.onnx' → 'int8-pc-minmax'; likewise binary-…, mixed-…, auto-…. */
+/** 'lenet-mnist-int8-pc-minmax.onnx' → 'int8-pc-minmax'; likewise binary-…, mixed-…, auto-…, student-…. */
 export function shortLabel(name: string): string {
-  const m = name.replace(/\.onnx$/i, '').match(/(int8|binary|mixed|auto)-.*$/);
+  const m = name.replace(/\.onnx$/i, '').match(/(int8|binary|mixed|auto|student)-.*$/);
   return m ? m[0] : name;
 }

@@ -4,7 +4,7 @@ import type { Preprocess } from '../data/dataset';
 import type {
   AutoOptions, AutoResult, BinarizeResult, BinaryRecipe, CalibrationProgress, DatasetSummary, DeviceSummary, EvalOptions, EvalProgress,
   EvalResult, Int8Recipe, MixedResult, ModelSummary, Precision, PrecisionLayer, QuantizeResult, SearchProgress, SensitivityOptions,
-  SensitivityResult, WeightHistogram,
+  SensitivityResult, TrainJobResult, TrainOptions, TrainProgress, WeightHistogram,
 } from './types';
 
 /** Each request names its method, its argument, its result and (for long jobs) its progress events. */
@@ -33,6 +33,15 @@ export interface Methods {
   exportVariant: { arg: { name: string; dynamicBatch?: boolean }; result: Uint8Array<ArrayBuffer>; progress: never };
   weightHistogram: { arg: { layer: string }; result: WeightHistogram; progress: never };
   loseDevice: { arg: null; result: null; progress: never };
+  /** A training set for Train & distil (IDX or IDX.gz pair); kept beside the loaded (test) dataset. */
+  loadTrainingData: { arg: { images: Uint8Array; labels: Uint8Array; name: string; imagesName: string; labelsName: string }; result: DatasetSummary; progress: never };
+  /**
+   * Trains (or distils) a student; the result is the new variant, made current. Cancel (the generic
+   * 'cancel' message) keeps the weights so far; pause / resume hold the loop between steps.
+   */
+  train: { arg: TrainOptions; result: TrainJobResult; progress: TrainProgress };
+  pauseTraining: { arg: null; result: { paused: boolean }; progress: never };
+  resumeTraining: { arg: null; result: { paused: boolean }; progress: never };
 }
 
 export type Method = keyof Methods;
@@ -43,5 +52,5 @@ export type Request = { [M in Method]: { id: number; method: M; arg: Methods[M][
 export type Response =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
-  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress | SearchProgress }
+  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress | SearchProgress | TrainProgress }
   | { type: 'deviceLost'; message: string };

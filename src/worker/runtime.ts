@@ -11,12 +11,13 @@ import { planInt8, type Int8Recipe, type Precision } from '../compress/quantize-
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
 import { binaryLayerWeights, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
 import { calibrationFor, MixedPrecisionRuns } from './mixed-search';
+import { studentName, TrainingJobs } from './train-job';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
 import type { Model } from '../model/ir';
 import { resolveGraph } from '../model/resolve';
-import { withSignature, type Batching } from '../model/rebatch';
+import { dynamicBatching, withSignature, type Batching } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
 import { layerStats, modelSize } from '../model/stats';
 import { InferenceSession } from '../engine/session';
@@ -30,7 +31,7 @@ import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
 import type {
   AutoOptions, AutoResult, DatasetSummary, DeviceSummary, EvalOptions, EvalResult, MixedResult, ModelSummary,
-  SearchProgress, SensitivityOptions, SensitivityResult,
+  SearchProgress, SensitivityOptions, SensitivityResult, TrainJobResult, TrainOptions, TrainProgress,
 } from './types';
 
 export class StudioRuntime {
@@ -47,6 +48,12 @@ export class StudioRuntime {
   private dataset: LabelledDataset | null = null;
   /** Mixed-precision builds and searches over the loaded file and data (worker/mixed-search.ts). */
   private readonly mixed = new MixedPrecisionRuns({ base: () => this.baseModel(), dataset: () => this.dataset, device: () => this.device() });
+  /** Training runs (worker/train-job.ts); the students they make are variants of the loaded file. */
+  private readonly training = new TrainingJobs({
+    device: () => this.device(), dataset: () => this.dataset, variant: (name) => this.variants.get(name), batching: () => this.batching,
+  });
+  /** Variants that are trained students: their own (dynamic-batch) signature, not the loaded file's. */
+  private readonly students = new Set<string>();
   onDeviceLost: (info: DeviceLostInfo) => void = () => {};
 
   constructor(private readonly gpu?: GPU) {}
@@ -78,6 +85,7 @@ export class StudioRuntime {
     this.batching = batching;
     this.fileSignature = { inputs: file.graph.inputs, outputs: file.graph.outputs };
     this.variants.clear();
+    this.students.clear();
     this.variants.set(fileName, model);
     this.baseName = fileName;
     this.mixed.reset();
@@ -88,7 +96,7 @@ export class StudioRuntime {
   async selectVariant(name: string): Promise<ModelSummary> {
     const model = this.variants.get(name);
     if (!model) throw new ModelError(`there is no variant named '${name}'`);
-    return this.useModel(model, name);
+    return this.useModel(model, name, this.students.has(name) ? dynamicBatching(model) : this.batching);
   }
 
   /**
@@ -98,6 +106,8 @@ export class StudioRuntime {
   exportVariant(name: string, opts: { dynamicBatch?: boolean } = {}): Uint8Array {
     const model = this.variants.get(name);
     if (!model) throw new ModelError(`there is no variant named '${name}'`);
+    // A student was built with a symbolic batch; the loaded file's signature does not describe it.
+    if (this.students.has(name)) return exportOnnx(model);
     return this.exportModel(model, opts);
   }
 
@@ -130,6 +140,7 @@ export class StudioRuntime {
   async quantizeVariant(recipe: Int8Recipe, preprocess: Preprocess, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ModelSummary & { quantized: string[]; skipped: { node: string; reason: string }[] }> {
     const base = this.baseName ? this.variants.get(this.baseName) : null;
     if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    this.refuseWhileEvaluating('quantizing'); // before calibration, which would otherwise run beside a training job
     const cal = calibrationFor(this.dataset, recipe); // refuses bad counts before anything changes
     if (this.model !== base) await this.useModel(base, this.baseName);
     const q = await this.quantizeInt8(cal.recipe, preprocess, cal.ds, onProgress, signal);
@@ -165,6 +176,7 @@ export class StudioRuntime {
   async mixedVariant(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
     onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<MixedResult> {
     const { name: baseName } = this.baseModel();
+    this.refuseWhileEvaluating('building a mix');
     const { plan, model } = await this.mixed.buildMix(choices, recipe, activationScale, preprocess, onProgress, signal);
     const name = `${baseName.replace(/\.onnx$/i, '')}-mixed-${precisionTag(plan.layers)}.onnx`;
     const summary = await this.useModel(model, name); // refuses before the variant is kept
@@ -199,6 +211,37 @@ export class StudioRuntime {
       drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
     };
   }
+
+  /** Keeps a training set (IDX or IDX.gz images + labels) for Train & distil; the loaded (test) dataset is untouched. */
+  async loadTrainingData(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<DatasetSummary> {
+    return summariseDataset(await this.training.loadTrainingData(images, labels, name, imagesName, labelsName));
+  }
+
+  /**
+   * Trains a built-in student on hard labels or distils it from a variant, scoring each epoch on the
+   * loaded dataset; loads and evaluations are refused meanwhile. The student (finished, or the
+   * weights so far when cancelled or diverged) becomes a variant and the current model.
+   */
+  async trainVariant(opts: TrainOptions, onProgress: (p: TrainProgress) => void = () => {}, signal?: AbortSignal): Promise<TrainJobResult> {
+    const { name: baseName } = this.baseModel();
+    const run = await this.searching('Training', () => this.training.run(opts, onProgress, signal));
+    const { result } = run;
+    const name = studentName(baseName, opts, result.outcome);
+    const summary = await this.useModel(result.model, name, dynamicBatching(result.model));
+    this.variants.set(name, result.model);
+    this.students.add(name);
+    return {
+      ...summary, message: result.message, stepsDone: result.steps_done, totalSteps: run.totalSteps, parameters: result.parameters, seconds: run.seconds,
+      trained: {
+        student: opts.student, teacher: opts.teacher, temperature: opts.temperature, alpha: opts.alpha, epochs: opts.epochs,
+        samples: Math.min(opts.trainSamples, (opts.data === 'loaded' ? this.dataset : this.training.trainingData)?.count ?? opts.trainSamples),
+        outcome: result.outcome, testAccuracy: run.testAccuracy,
+      },
+    };
+  }
+
+  pauseTraining(): { paused: boolean } { return this.training.pause(); }
+  resumeTraining(): { paused: boolean } { return this.training.resume(); }
 
   /** Refuses a sensitivity run or an automatic search (bad counts, data that does not fit, nothing to quantize) before any slow work. */
   checkSearch(opts: SensitivityOptions | AutoOptions): void {

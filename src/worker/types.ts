@@ -5,6 +5,7 @@ import type { LayerStat } from '../model/stats';
 import type { LatencySkipped, LatencyStats } from '../engine/evaluate';
 import type { Batching } from '../model/rebatch';
 import type { Preprocess } from '../data/dataset';
+import type { EpochRecord, StepRecord } from '../train/trainer';
 
 // The recipe the UI edits and the CLI reads; its defaults (with their reasons) live in compress/.
 export { DEFAULT_INT8_RECIPE, type Int8Recipe, type Precision } from '../compress/quantize-plan';
@@ -175,4 +176,58 @@ export interface SearchProgress {
   total: number;
   /** The layer (or candidate) being evaluated. */
   label?: string;
+}
+
+/** Where the training items come from: the bundled MNIST training set, or the dataset loaded for evaluation. */
+export type TrainData = 'mnist-train' | 'loaded';
+
+/** What the Train & distil card asks the worker for (numbers already checked by the page). */
+export interface TrainOptions {
+  /** A built-in student spec (src/train/architectures.ts), e.g. mlp:784-32-10. */
+  student: string;
+  /** The variant to distil from; null trains on hard labels only. */
+  teacher: string | null;
+  data: TrainData;
+  epochs: number;
+  batch: number;
+  lr: number;
+  optimizer: 'adamw' | 'sgd';
+  /** 'constant', 'cosine' or 'step:EVERY:GAMMA', optionally '+warmup:N' (train/schedule.ts). */
+  schedule: string;
+  seed: number;
+  trainSamples: number;
+  /** Items of the loaded (test) dataset scored after each epoch. */
+  testSamples: number;
+  temperature: number;
+  alpha: number;
+  preprocess: Preprocess;
+}
+
+/** How a student variant was made, shown in the Variants table and the card. */
+export interface TrainedInfo {
+  student: string;
+  teacher: string | null;
+  temperature: number;
+  alpha: number;
+  epochs: number;
+  samples: number;
+  outcome: 'finished' | 'cancelled' | 'diverged';
+  /** Test accuracy after the last finished epoch (on the card's test samples), if any epoch finished. */
+  testAccuracy: number | null;
+}
+
+/** Events of a training run: a status change, a reported step, or a finished epoch (with its test accuracy). */
+export type TrainProgress =
+  | { phase: 'train'; kind: 'status'; status: 'loading' | 'preparing' | 'running' | 'paused'; totalSteps: number }
+  | { phase: 'train'; kind: 'step'; record: StepRecord; step: number; totalSteps: number; elapsedMs: number }
+  | { phase: 'train'; kind: 'epoch'; record: EpochRecord };
+
+/** The student as a new variant (selected), with how training went. */
+export interface TrainJobResult extends ModelSummary {
+  trained: TrainedInfo;
+  message: string | null;
+  stepsDone: number;
+  totalSteps: number;
+  parameters: number;
+  seconds: number;
 }

@@ -70,6 +70,16 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
       }
       case 'weightHistogram': result = runtime.weightHistogram(req.arg.layer); break;
       case 'loseDevice': await runtime.loseDeviceForTest(); result = null; break;
+      case 'loadTrainingData': {
+        const a = req.arg;
+        result = await runtime.loadTrainingData(a.images, a.labels, a.name, a.imagesName, a.labelsName);
+        break;
+      }
+      case 'train':
+        result = withWeightBytes(await runtime.trainVariant(req.arg, (progress) => post({ type: 'progress', id: req.id, progress }), abort.signal));
+        break;
+      case 'pauseTraining': result = runtime.pauseTraining(); break;
+      case 'resumeTraining': result = runtime.resumeTraining(); break;
     }
     post({ type: 'result', id: req.id, result }, transfer);
   } catch (e) {

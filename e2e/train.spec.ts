@@ -1,0 +1,140 @@
+import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { waitForDefaults } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+const students = (page: Page) => page.locator('[data-testid="variant-row"][data-kind="student"]');
+const progress = (page: Page) => page.getByTestId('train-progress');
+const points = async (page: Page, chart: string) => Number(await page.getByTestId(`train-chart-${chart}`).getAttribute('data-points'));
+
+async function setUp(page: Page, fields: Record<string, string>): Promise<void> {
+  for (const [k, v] of Object.entries(fields)) await page.getByTestId(`train-${k}`).fill(v);
+}
+
+test('distils a tiny student from LeNet with live curves, pause and resume, and lists it as a variant; a second run is cancelled', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto('/');
+  await waitForDefaults(page);
+  // The variants' accuracies come from Evaluate's settings: a few hundred samples keep it quick.
+  await page.getByTestId('limit').fill('500');
+  const card = page.getByTestId('train-card');
+  await card.scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('train-teacher')).toHaveValue('lenet-mnist.onnx');
+  // mlp:784-16-10 from LeNet: 1 epoch over 1000 items at batch 64 is 16 steps, each charted; so few
+  // steps need a larger step size than the default 0.001 to get far.
+  await setUp(page, { student: 'mlp:784-16-10', epochs: '1', trainSamples: '1000', batch: '64', testSamples: '1000', lr: '0.005' });
+  await expect(page.getByTestId('train-problem')).toHaveCount(0);
+  await expect(page.getByTestId('train-start')).toHaveText('Distil from lenet-mnist.onnx');
+  await page.getByTestId('train-start').click();
+
+  // Pause as soon as steps come in; the loop holds and the charts stop growing.
+  await expect(progress(page)).toHaveAttribute('data-status', 'running', { timeout: 180_000 });
+  await page.getByTestId('train-pause').click();
+  await expect(progress(page)).toHaveAttribute('data-status', 'paused', { timeout: 30_000 });
+  const pausedAt = Number(await progress(page).getAttribute('data-step'));
+  expect(pausedAt).toBeGreaterThan(0);
+  expect(pausedAt).toBeLessThan(16);
+  await expect(progress(page)).toContainText(`Paused at step ${pausedAt} / 16`);
+  const before = await points(page, 'loss');
+  expect(before).toBeGreaterThan(0);
+  await page.waitForTimeout(2000);
+  await expect(progress(page)).toHaveAttribute('data-step', String(pausedAt));
+  expect(await points(page, 'loss')).toBe(before);
+  // Each chart drew a line through its points (a constant learning rate is a flat line of no height, so not 'visible').
+  for (const c of ['loss', 'accuracy', 'lr']) await expect(page.getByTestId(`train-chart-${c}`).locator('.recharts-line-curve').first()).toHaveAttribute('d', /^M[\d.,]+L/);
+  await expect(page.getByTestId('train-chart-accuracy').locator('.recharts-legend-item')).toHaveCount(3); // train, test, agreement
+  await card.screenshot({ path: 'test-results/screens/14-train-paused.png' });
+  await page.screenshot({ path: 'test-results/screens/14-train-paused-page.png', fullPage: true });
+
+  await page.getByTestId('train-resume').click();
+  await expect(progress(page)).not.toHaveAttribute('data-status', 'paused');
+  // Finished: every step charted, the student listed and selected, then evaluated like any variant.
+  const row = students(page);
+  await expect(row).toHaveCount(1, { timeout: 180_000 });
+  expect(await points(page, 'loss')).toBe(16);
+  expect(await points(page, 'accuracy')).toBe(16);
+  await expect(page.getByTestId('train-chart-accuracy').locator('.recharts-line-dots circle').first()).toBeVisible(); // the epoch's test accuracy
+  await expect(row).toHaveAttribute('data-variant', 'lenet-mnist-student-mlp-784-16-10-distil-T4-a0.9.onnx');
+  await expect(row).toContainText('student · mlp:784-16-10 · distilled · T 4 · α 0.9 · 1 ep × 1,000');
+  await expect(row).toHaveClass(/current/);
+  await expect(row.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
+  await expect(row.getByTestId('v-accuracy')).toContainText('500 samples');
+  expect(Number(await row.getByTestId('v-accuracy').getAttribute('data-accuracy'))).toBeGreaterThan(50);
+  await expect(row.getByTestId('v-b1')).not.toHaveText('–');
+  // 784·16 + 16 + 16·10 + 10 fp32 weights and biases, against LeNet's.
+  await expect(row.getByTestId('v-ratio')).toContainText('× smaller');
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 120_000 });
+  await expect(page.getByTestId('train-run-row')).toHaveCount(1);
+  await expect(page.getByTestId('train-run-row').first()).toHaveAttribute('data-outcome', 'finished');
+  await expect(page.getByTestId('variants-chart').locator('.recharts-scatter-symbol')).toHaveCount(2);
+  // The student downloads as a plain ONNX file with its own (any-batch) input.
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('v-download').click()]);
+  expect(download.suggestedFilename()).toBe('lenet-mnist-student-mlp-784-16-10-distil-T4-a0.9.onnx');
+  const bytes = readFileSync((await download.path())!);
+  expect(bytes.length).toBeGreaterThan(4 * 12_730);
+  expect(bytes.includes('ai.compression-studio')).toBe(false);
+  await card.screenshot({ path: 'test-results/screens/15-train-finished.png' });
+  await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/screens/15-train-finished-page.png', fullPage: true });
+
+  // The same student on hard labels, over many items (469 steps), cancelled after a few: its weights so far are kept.
+  await setUp(page, { trainSamples: '30000' });
+  await expect(page.getByTestId('train-compare')).toHaveText('Same student, hard labels only');
+  await page.getByTestId('train-compare').click();
+  await expect(progress(page)).toHaveAttribute('data-status', 'running', { timeout: 180_000 });
+  await expect.poll(async () => Number(await progress(page).getAttribute('data-step')), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await page.getByTestId('train-cancel').click();
+  await expect(page.getByTestId('notice-info').filter({ hasText: 'Training cancelled' })).toContainText(/cancelled at step \d+ of 469/);
+  const partial = page.locator('[data-testid="variant-row"][data-variant="lenet-mnist-student-mlp-784-16-10-hard-partial.onnx"]');
+  await expect(partial).toHaveCount(1);
+  await expect(partial).toContainText('hard labels');
+  await expect(partial).toContainText('cancelled');
+  await expect(partial.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 120_000 });
+  await expect(page.getByTestId('train-run-row')).toHaveCount(2);
+  await expect(page.getByTestId('train-run-row').nth(1)).toHaveAttribute('data-outcome', 'cancelled');
+  await card.screenshot({ path: 'test-results/screens/16-train-cancelled.png' });
+});
+
+test('refuses bad settings with notices: classes that do not match, and a loss that becomes NaN', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto('/');
+  await waitForDefaults(page);
+  await page.getByTestId('limit').fill('200');
+  await page.getByTestId('train-card').scrollIntoViewIfNeeded();
+
+  // A 5-class student cannot be distilled from a 10-class teacher: said in the card and, on Start, as a notice.
+  await setUp(page, { student: 'mlp:784-16-5', epochs: '1', trainSamples: '640', testSamples: '200' });
+  await expect(page.getByTestId('train-problem')).toContainText('student scores 5 classes but the teacher 10');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('notice-error').filter({ hasText: 'Training needs valid settings' })).toContainText('the teacher 10');
+
+  // On hard labels the worker refuses it: MNIST's labels hold 10 classes.
+  await page.getByTestId('train-mode-hard').check();
+  await expect(page.getByTestId('train-problem')).toHaveCount(0);
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('notice-error').filter({ hasText: 'Training failed' })).toContainText('labels hold 10 classes', { timeout: 180_000 });
+  await expect(students(page)).toHaveCount(0);
+
+  // SGD at an absurd learning rate: the loss turns NaN, training stops, the last good weights are kept.
+  await setUp(page, { student: 'mlp:784-16-10', lr: '1000000' });
+  await page.getByTestId('train-optimizer').selectOption('sgd');
+  await expect(page.getByTestId('train-lr')).toHaveValue('1000000'); // a value the user typed is not replaced
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('notice-error').filter({ hasText: 'Training diverged' })).toContainText(/NaN or infinite at step \d+/, { timeout: 180_000 });
+  await expect(page.locator('[data-testid="variant-row"][data-variant$="-hard-diverged.onnx"]')).toHaveCount(1);
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 180_000 });
+  await page.screenshot({ path: 'test-results/screens/17-train-refusals.png', fullPage: true });
+
+  // Cancel while paused: the held loop lets go and the weights so far are kept.
+  await setUp(page, { lr: '0.05', trainSamples: '30000' });
+  await page.getByTestId('train-start').click();
+  await expect.poll(async () => Number(await progress(page).getAttribute('data-step')), { timeout: 180_000 }).toBeGreaterThanOrEqual(2);
+  await page.getByTestId('train-pause').click();
+  await expect(progress(page)).toHaveAttribute('data-status', 'paused', { timeout: 30_000 });
+  await page.getByTestId('train-cancel').click();
+  await expect(page.getByTestId('notice-info').filter({ hasText: 'Training cancelled' })).toContainText(/cancelled at step \d+ of 469/, { timeout: 60_000 });
+  await expect(page.locator('[data-testid="variant-row"][data-variant$="-hard-partial.onnx"]')).toHaveCount(1);
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 180_000 });
+});

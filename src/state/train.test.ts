@@ -1,0 +1,52 @@
+/** The Train & distil card's checks of its inputs, and how the worker names students and paces read-backs. */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRAIN_INPUTS, inputProblems, type TrainInputs } from './train';
+import { reportEvery, studentName } from '../worker/train-job';
+import type { TrainOptions } from '../worker/types';
+
+const counts: Parameters<typeof inputProblems>[1] = { trainCount: 60_000, testCount: 10_000, teacherClasses: 10 };
+const problems = (patch: Partial<TrainInputs>, c = counts) => inputProblems({ ...DEFAULT_TRAIN_INPUTS, ...patch }, c);
+
+describe('Train & distil inputs', () => {
+  it('accepts the defaults and every preset', () => {
+    expect(problems({})).toEqual({});
+    for (const student of ['mlp:784-32-10', 'mlp:784-64-10', 'cnn:8-16-10', 'convnet']) expect(problems({ student })).toEqual({});
+  });
+
+  it('names each bad field in words', () => {
+    const p = problems({ epochs: '0', batch: '1.5', lr: '-1', seed: 'x', trainSamples: '70000', testSamples: '', temperature: '0', alpha: '1.2', schedule: 'linear' });
+    expect(Object.keys(p).sort()).toEqual(['alpha', 'batch', 'epochs', 'lr', 'schedule', 'seed', 'temperature', 'testSamples', 'trainSamples']);
+    expect(p.trainSamples).toBe("Training samples must be a whole number from 1 to 60,000 (not '70000').");
+    expect(p.alpha).toMatch(/between 0 and 1/);
+    expect(p.schedule).toMatch(/unknown schedule 'linear'/);
+  });
+
+  it('refuses a student whose classes differ from the teacher only when distilling, and a spec it cannot parse', () => {
+    expect(problems({ student: 'mlp:784-16-5' }).student).toBe('The student scores 5 classes but the teacher 10; distillation needs the same classes in both.');
+    expect(problems({ student: 'mlp:784-16-5', mode: 'hard' })).toEqual({}); // the worker checks the labels
+    expect(problems({ student: 'mlp:784-16-5' }, { ...counts, teacherClasses: null })).toEqual({});
+    expect(problems({ student: 'rnn:10' }).student).toMatch(/not a student spec/);
+    // T and α do not apply without a teacher.
+    expect(problems({ mode: 'hard', temperature: '', alpha: '7' })).toEqual({});
+  });
+});
+
+describe('students as variants', () => {
+  const opts = (patch: Partial<TrainOptions>): TrainOptions => ({
+    student: 'mlp:784-32-10', teacher: 'lenet-mnist.onnx', data: 'mnist-train', epochs: 1, batch: 64, lr: 1e-3, optimizer: 'adamw', schedule: 'constant',
+    seed: 1, trainSamples: 1000, testSamples: 1000, temperature: 4, alpha: 0.9, preprocess: { kind: 'unit' }, ...patch,
+  });
+
+  it('says the student spec, distilled or hard, T and α, the teacher when not the loaded file, and an early stop', () => {
+    expect(studentName('lenet-mnist.onnx', opts({}), 'finished')).toBe('lenet-mnist-student-mlp-784-32-10-distil-T4-a0.9.onnx');
+    expect(studentName('lenet-mnist.onnx', opts({ teacher: null }), 'cancelled')).toBe('lenet-mnist-student-mlp-784-32-10-hard-partial.onnx');
+    expect(studentName('lenet-mnist.onnx', opts({ student: 'cnn:8-16-10', teacher: 'lenet-mnist-int8-pc-minmax.onnx', temperature: 2, alpha: 0.5 }), 'diverged'))
+      .toBe('lenet-mnist-student-cnn-8-16-10-distil-T2-a0.5-from-int8-pc-minmax-diverged.onnx');
+  });
+
+  it('reads back about 120 points per run, at most every 50 steps', () => {
+    expect(reportEvery(16)).toBe(1);
+    expect(reportEvery(188)).toBe(2);
+    expect(reportEvery(1_000_000)).toBe(50);
+  });
+});
