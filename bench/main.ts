@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: by the protocol in BENCHMARKS.md, in one headless Chromium page and session,
  * (1) whole models, the studio's engine vs onnxruntime-web (WebGPU), then (2) kernels, f32 vs int8
- * (dot4I8Packed and unpacked) vs XNOR on the GEMM and Conv2d cases. A benchmark, never a test: it
- * prints figures and writes JSON to bench/results/.
+ * (dot4I8Packed and unpacked) vs XNOR on the GEMM and Conv2d cases, then (3) training steps per
+ * second, the studio's TrainingPlan vs TensorFlow.js and jax-js on WebGPU. A benchmark, never a
+ * test: it prints figures and writes JSON to bench/results/.
  *
- *   npm run bench -- [--only models|kernels]
+ *   npm run bench -- [--only models|kernels|training]
  *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
  *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
  *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
+ *     training: [--training-steps N (per cycle; default on SwiftShader 3 for the MLP, 1 for the ConvNet; 20 on a GPU)]
+ *              [--training-cycles 3] [--training-warmup N (default 1 on SwiftShader, 5 on a GPU)] [--training-lr 0.001]
+ *              [--training-cases mlp-b64,convnet-b64,convnet-b250 (default all; on SwiftShader all but convnet-b250)] [--no-training-inference]
  */
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
@@ -20,6 +24,8 @@ import { adapterLines, firstRunLines, markdownTable, writeJson, wrongOutputLines
 import { kernelAdapterLines, kernelCompileLines, kernelNoteLines, kernelPipelineLines, kernelTable, kernelValidationLines, writeKernelJson } from './kernels-report';
 import type { BenchConfig } from './types';
 import type { KernelBenchConfig } from './kernel-types';
+import { inferTable, installedVersions, trainAdapterLines, trainNoteLines, trainSetupLines, trainTable, writeTrainResults } from './training-report';
+import { trainCases, type TrainBenchConfig } from './training-types';
 
 const { values } = parseArgs({
   options: {
@@ -32,11 +38,19 @@ const { values } = parseArgs({
     'kernel-warmup': { type: 'string', default: '1' },
     'kernel-cases': { type: 'string' },
     large: { type: 'boolean', default: false },
+    'training-steps': { type: 'string' },
+    'training-cycles': { type: 'string', default: '3' },
+    'training-warmup': { type: 'string' },
+    'training-cases': { type: 'string' },
+    'training-lr': { type: 'string', default: '0.001' },
+    'no-training-inference': { type: 'boolean', default: false },
   },
 });
-if (values.only !== undefined && values.only !== 'models' && values.only !== 'kernels') throw new Error(`--only takes 'models' or 'kernels', got '${values.only}'`);
-const doModels = values.only !== 'kernels';
-const doKernels = values.only !== 'models';
+const SECTIONS = ['models', 'kernels', 'training'];
+if (values.only !== undefined && !SECTIONS.includes(values.only)) throw new Error(`--only takes ${SECTIONS.map((s) => `'${s}'`).join(', ')}; got '${values.only}'`);
+const doModels = values.only === undefined || values.only === 'models';
+const doKernels = values.only === undefined || values.only === 'kernels';
+const doTraining = values.only === undefined || values.only === 'training';
 const cfg: BenchConfig = {
   models: values.models.split(','),
   batches: values.batches.split(',').map(Number),
@@ -52,6 +66,20 @@ const kcfg: KernelBenchConfig = {
 };
 if (kcfg.runs !== null && !(kcfg.runs >= 5)) throw new Error('--kernel-runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
 if (!(kcfg.warmup >= 0)) throw new Error('--kernel-warmup must be 0 or more');
+const tcfg: TrainBenchConfig = {
+  steps: values['training-steps'] === undefined ? null : Number(values['training-steps']),
+  cycles: Number(values['training-cycles']),
+  warmup: values['training-warmup'] === undefined ? null : Number(values['training-warmup']),
+  cases: values['training-cases'] ? values['training-cases'].split(',') : null,
+  inference: !values['no-training-inference'],
+  learningRate: Number(values['training-lr']),
+};
+if (tcfg.steps !== null && !(Number.isInteger(tcfg.steps) && tcfg.steps >= 1)) throw new Error('--training-steps must be a whole number ≥ 1');
+if (!(Number.isInteger(tcfg.cycles) && tcfg.cycles >= 3)) throw new Error('--training-cycles must be at least 3 (BENCHMARKS.md: three interleaved cycles or more)');
+if (tcfg.warmup !== null && !(Number.isInteger(tcfg.warmup) && tcfg.warmup >= 0)) throw new Error('--training-warmup must be a whole number ≥ 0');
+const TRAIN_CASE_IDS = trainCases().map((c) => c.id);
+for (const id of tcfg.cases ?? []) if (!TRAIN_CASE_IDS.includes(id)) throw new Error(`--training-cases: '${id}' is not one of ${TRAIN_CASE_IDS.join(', ')}`);
+if (!(tcfg.learningRate > 0)) throw new Error('--training-lr must be > 0');
 
 const started = Date.now();
 const path = chromiumPath() as string | null;
@@ -68,9 +96,11 @@ try {
   page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) console.log(`[page:http ${r.status()}] ${r.url()}`); });
   page.on('pageerror', (e) => console.log(`[page:uncaught] ${e.message}`));
   await page.goto(`${url}/bench/page.html`);
-  await page.waitForFunction(() => typeof window.runBench === 'function' && typeof window.runKernelBench === 'function', undefined, { timeout: 120_000 });
+  await page.waitForFunction(() => typeof window.runBench === 'function' && typeof window.runKernelBench === 'function' && typeof window.runTrainingBench === 'function',
+    undefined, { timeout: 120_000 });
   if (doModels) await benchModels(page, browser);
   if (doKernels) await benchKernels(page, browser);
+  if (doTraining) await benchTraining(page, browser);
   console.log(`\nAll done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 } finally {
   await browser.close();
@@ -115,4 +145,26 @@ async function benchKernels(page: Page, browser: Browser): Promise<void> {
   console.log('\n' + kernelNoteLines(r).join('\n'));
   const file = writeKernelJson(r, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, config: kcfg, wallSeconds: (Date.now() - t0) / 1000 });
   console.log(`\nJSON: ${relative(process.cwd(), file)} (${r.records.length} records; ${((Date.now() - t0) / 1000).toFixed(0)} s for the kernels)`);
+}
+
+async function benchTraining(page: Page, browser: Browser): Promise<void> {
+  const t0 = Date.now();
+  console.log('\nTraining benchmark: steps per second, the studio (TrainingPlan) vs TF.js (webgpu) vs jax-js (webgpu), interleaved per cycle');
+  // Whole cases take minutes on SwiftShader: no evaluate timeout.
+  const r = await page.evaluate((c) => window.runTrainingBench!(c), tcfg);
+  const browserVersion = browser.version();
+  const versions = { ...installedVersions(), ...Object.fromEntries(Object.entries(r.versions).map(([k, v]) => [`${k} (as loaded)`, v])) };
+  const head = trainAdapterLines(r, browserVersion, versions);
+  const table = trainTable(r);
+  const infer = inferTable(r);
+  const notes = trainNoteLines(r);
+  console.log('\n' + head.join('\n'));
+  console.log('\n' + trainSetupLines(r).join('\n'));
+  console.log(`\nTraining steps per second, tag '${r.tag}'; ours ÷ contender > 1 means the studio trains faster:\n`);
+  console.log(table);
+  if (infer) console.log(`\nInference, one forward pass at batch 64 e2e (upload x + run + read logits), ms, tag '${r.tag}'; speedup > 1 means the studio is faster:\n\n${infer}`);
+  console.log('\n' + notes.join('\n'));
+  const md = [`# Training benchmark (${new Date().toISOString().slice(0, 10)}, tag ${r.tag})`, '', ...head, '', table, ...(infer ? ['', 'Inference at batch 64, e2e ms:', '', infer] : []), '', ...notes].join('\n');
+  const file = writeTrainResults(r, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, packages: versions, config: tcfg, wallSeconds: (Date.now() - t0) / 1000 }, md);
+  console.log(`\nJSON: ${relative(process.cwd(), file)} and Markdown beside it (${((Date.now() - t0) / 1000).toFixed(0)} s for training)`);
 }

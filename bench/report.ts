@@ -18,7 +18,7 @@ export function adapterLines(r: PageResult, browserVersion: string): string[] {
     r.ortError
       ? `onnxruntime-web ${r.ortVersion} (executionProviders ['webgpu'] only): COULD NOT INITIALISE — ${r.ortError}. No ort-web figures below.`
       : `onnxruntime-web ${r.ortVersion}, executionProviders ['webgpu'] only; its adapter: ${ortA ? `'${ortA.vendor}' / '${ortA.architecture}' / '${ortA.description}', isFallbackAdapter ${ortA.isFallbackAdapter}` : '(not exposed)'}`,
-    'TF.js (webgpu backend): not measured yet.',
+    'TF.js (webgpu backend): not run on these ONNX fixtures; the training section (--only training) times it, training and one forward pass, on the same layers built in TF.js ops.',
   ];
 }
 
@@ -69,7 +69,7 @@ export function writeJson(r: PageResult, meta: Record<string, unknown>): string 
   const date = new Date().toISOString().slice(0, 10);
   let path = resolve(dir, `${date}-${r.tag}.json`);
   for (let n = 2; existsSync(path); n++) path = resolve(dir, `${date}-${r.tag}-${n}.json`);
-  const body = { ...meta, tag: r.tag, adapter: r.adapter, ortVersion: r.ortVersion, ortError: r.ortError, tfjs: 'not measured yet', records: r.records };
+  const body = { ...meta, tag: r.tag, adapter: r.adapter, ortVersion: r.ortVersion, ortError: r.ortError, tfjs: 'see the training section (bench/results/<date>-training-<tag>.json)', records: r.records };
   // Raw outputs stay out of the file: the diffs above summarise them.
   writeFileSync(path, JSON.stringify(body, null, 2) + '\n');
   return path;

@@ -1,8 +1,9 @@
 /**
  * Built-in students, from a short spec: `mlp:784-64-10` (layer widths, input first), `cnn:8-16-10`
- * (5×5 conv channels, each with ReLU and 2×2 max-pool, then a Gemm to the classes; `fc128` adds a
- * hidden dense layer, `k3` before a channel count makes that conv 3×3) and `convnet` (jax-js's MNIST
- * demo ConvNet: conv5×5×24 → pool → conv3×3×32 → pool → 128 → 10). Weights He-uniform from a seed,
+ * (5×5 'same'-padded conv channels, each with ReLU and 2×2 max-pool, then a Gemm to the classes;
+ * `fc128` adds a hidden dense layer, `k3.` before a channel count makes that conv 3×3, a `v` after
+ * it unpadded) and `convnet` (jax-js's MNIST demo ConvNet, unpadded: conv5×5×24 → pool →
+ * conv3×3×32 → pool → 128 → 10, 28 → 24 → 12 → 10 → 5, 800 features). Weights He-uniform from a seed,
  * biases zero: the same spec and seed give the same model.
  */
 import { GraphBuilder, int, ints, tensor } from '../model/builder';
@@ -10,7 +11,7 @@ import type { Model } from '../model/ir';
 import { makeRng } from '../core/rng';
 import { ModelError } from '../core/errors';
 
-export type Layer = { kind: 'conv'; channels: number; kernel: number } | { kind: 'fc'; units: number };
+export type Layer = { kind: 'conv'; channels: number; kernel: number; valid?: boolean } | { kind: 'fc'; units: number };
 
 export interface ArchSpec {
   kind: 'mlp' | 'cnn';
@@ -18,7 +19,7 @@ export interface ArchSpec {
   classes: number;
 }
 
-const JAX_CONVNET = 'cnn:24-k3.32-fc128-10';
+const JAX_CONVNET = 'cnn:24v-k3.32v-fc128-10';
 
 /** Parses a spec; throws a message with the accepted forms. */
 export function parseArch(spec: string): ArchSpec {
@@ -37,7 +38,7 @@ export function parseArch(spec: string): ArchSpec {
       if (!(Number.isInteger(units) && units >= 1)) throw bad();
       layers.push({ kind: 'fc', units });
     } else if ((m = p.match(/^fc(\d+)$/))) layers.push({ kind: 'fc', units: Number(m[1]) });
-    else if ((m = p.match(/^(?:k(\d+)\.)?(\d+)$/))) layers.push({ kind: 'conv', channels: Number(m[2]), kernel: m[1] ? Number(m[1]) : 5 });
+    else if ((m = p.match(/^(?:k(\d+)\.)?(\d+)(v?)$/))) layers.push({ kind: 'conv', channels: Number(m[2]), kernel: m[1] ? Number(m[1]) : 5, ...(m[3] ? { valid: true } : {}) });
     else throw bad();
   }
   if (kind === 'mlp') {
@@ -90,11 +91,11 @@ export function buildArch(spec: string, itemShape: number[], seed = 1): Model {
       const k = l.kernel, fanIn = c * k * k;
       const wt = b.initializer(`conv${conv}.weight`, tensor('float32', [l.channels, c, k, k], heUniform(fanIn, l.channels * fanIn)));
       const bias = b.initializer(`conv${conv}.bias`, tensor('float32', [l.channels], new Float32Array(l.channels)));
-      const pad = (k - 1) >> 1;
+      const pad = l.valid ? 0 : (k - 1) >> 1;
       x = b.node('Conv', [x, wt, bias], { kernel_shape: ints([k, k]), pads: ints([pad, pad, pad, pad]) }, { name: `conv${conv}` });
       x = b.node('Relu', [x], {}, { name: `conv${conv}.relu` });
       x = b.node('MaxPool', [x], { kernel_shape: ints([2, 2]), strides: ints([2, 2]) }, { name: `pool${conv}` });
-      [c, h, w] = [l.channels, Math.floor(h / 2), Math.floor(w / 2)];
+      [c, h, w] = [l.channels, Math.floor((h - (k - 1 - 2 * pad)) / 2), Math.floor((w - (k - 1 - 2 * pad)) / 2)];
       if (h < 1 || w < 1) throw new ModelError(`'${spec}': ${conv} pooled conv layers shrink ${H0}×${W0} items to nothing`);
     } else {
       if (!flat) { x = b.node('Flatten', [x], { axis: int(1) }, { name: 'flatten' }); flat = c * h * w; }

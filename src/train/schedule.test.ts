@@ -27,7 +27,7 @@ describe('built-in students', () => {
   it('parses specs, with the jax-js ConvNet as a preset', () => {
     expect(parseArch('mlp:784-64-32-10')).toEqual({ kind: 'mlp', layers: [{ kind: 'fc', units: 64 }, { kind: 'fc', units: 32 }], classes: 10 });
     expect(parseArch('convnet')).toEqual({ kind: 'cnn', classes: 10, layers: [
-      { kind: 'conv', channels: 24, kernel: 5 }, { kind: 'conv', channels: 32, kernel: 3 }, { kind: 'fc', units: 128 }] });
+      { kind: 'conv', channels: 24, kernel: 5, valid: true }, { kind: 'conv', channels: 32, kernel: 3, valid: true }, { kind: 'fc', units: 128 }] });
     for (const bad of ['mlp', 'mlp:784', 'cnn:8-x-10', 'rnn:8-10', 'cnn:8-16-1']) expect(() => parseArch(bad), bad).toThrow(/not a student spec/);
   });
 
@@ -35,8 +35,8 @@ describe('built-in students', () => {
     const cnn = buildArch('convnet', [28, 28], 5);
     const params = findParameters(cnn);
     const count = [...params.keys()].reduce((a, k) => a + cnn.graph.initializers[k]!.data.length, 0);
-    // conv 24·1·25 + 24, conv 32·24·9 + 32, dense 128·(32·7·7) + 128, dense 10·128 + 10.
-    expect(count).toBe(24 * 25 + 24 + 32 * 24 * 9 + 32 + 128 * 32 * 49 + 128 + 1280 + 10);
+    // Unpadded as jax-js's demo: 28 → 24 → 12 → 10 → 5; conv 24·1·25 + 24, conv 32·24·9 + 32, dense 128·(32·5·5) + 128, dense 10·128 + 10.
+    expect(count).toBe(24 * 25 + 24 + 32 * 24 * 9 + 32 + 128 * 800 + 128 + 1280 + 10);
     expect(buildArch('convnet', [28, 28], 5)).toEqual(cnn);
     expect(buildArch('convnet', [28, 28], 6).graph.initializers['conv1.weight']!.data).not.toEqual(cnn.graph.initializers['conv1.weight']!.data);
     expect(() => buildArch('cnn:8-8-8-8-8-10', [28, 28])).toThrow(/shrink 28×28 items to nothing/);
