@@ -63,8 +63,12 @@ export interface TrainHooks {
   onStep?(s: StepRecord, progress: { step: number; totalSteps: number; elapsedMs: number }): void;
   onEpoch?(e: EpochRecord): void;
   signal?: AbortSignal;
+  /** What the trainer is doing between steps (e.g. the teacher scoring the training set). */
+  onStatus?(message: string): void;
   /** Awaited between steps: resolves when the user resumes (pause holds the loop here). */
   waitIfPaused?(): Promise<void>;
+  /** The model each epoch's test accuracy is measured on, from the trained one (QAT: train/qat.ts finishQat). */
+  deploy?(trained: Model): Model;
 }
 
 export type TrainOutcome = 'finished' | 'cancelled' | 'diverged';
@@ -155,8 +159,9 @@ async function runTraining(
   const roles = findParameters(student);
   const params = new ParamStore(ctx, student, roles, cfg.optimizer === 'adamw' ? 2 : 1);
   let plan: TrainingPlan | null = null;
-  let teacher: InferenceSession | null = null;
   let items: GpuItems | null = null;
+  let teacherItems: GpuItems | null = null;
+  let scratchLabels: GPUBuffer | null = null;
   let indexBuf: GPUBuffer | null = null;
   const gatherUniforms: GPUBuffer[] = [];
   try {
@@ -165,18 +170,24 @@ async function runTraining(
     plan = new TrainingPlan(ctx, graph, params, {
       batch: B, inputShape: shapeFor(student, B), loss: cfg.loss, withTeacher: Boolean(teacherModel), optimizer: cfg.optimizer,
     });
-    teacher = teacherModel ? new InferenceSession(ctx, teacherModel) : null;
-    const teacherPlan = teacher ? teacher.plan({ [teacher.input.name]: shapeFor(teacherModel!, B) }) : null;
     const n = Math.min(cfg.trainSamples ?? train.count, train.count);
     const size = sizeOf(train.itemShape);
     items = uploadItems(ctx, train.images.subarray(0, n * size) as LabelledDataset['images'], train.labels.subarray(0, n), size, 'train');
     indexBuf = ctx.acquire('train:indices', B * 4);
+    // The teacher is frozen and the items are not augmented, so its scores for every training item
+    // are computed once, kept on the GPU and gathered per step like the images: distillation then
+    // costs a step what hard labels do.
+    if (teacherModel) {
+      hooks.onStatus?.(`the teacher scores the ${n} training items`);
+      teacherItems = await teacherScores(ctx, teacherModel, items, indexBuf, B, cfg, plan.teacher!.shape[1]!);
+    }
+    const stepLabels = plan.labels;
+    scratchLabels = teacherItems ? ctx.acquire('train:teacher-labels', B * 4) : null;
     const gather = ctx.owningUniforms(() => [
-      ...batchGather(ctx, items!, indexBuf!, plan!.x, plan!.labels, cfg.preprocess, 'gather:student'),
-      ...(teacherPlan ? batchGather(ctx, items!, indexBuf!, teacherPlan.inputTensor(teacher!.input.name), plan!.labels, cfg.preprocess, 'gather:teacher') : []),
+      ...batchGather(ctx, items!, indexBuf!, plan!.x, stepLabels, cfg.preprocess, 'gather:student'),
+      ...(teacherItems ? batchGather(ctx, teacherItems, indexBuf!, plan!.teacher!, { buffer: scratchLabels!, shape: [B] }, { kind: 'raw' }, 'gather:teacher') : []),
     ]);
     gatherUniforms.push(...gather.uniforms);
-    const teacherOut = teacherPlan?.outputTensor(0) ?? null;
 
     const stepsPerEpoch = Math.ceil(n / B);
     const totalSteps = stepsPerEpoch * cfg.epochs;
@@ -187,13 +198,11 @@ async function runTraining(
     params.snapshot();
     const submitStep = () => {
       const enc = ctx.device.createCommandEncoder({ label: 'train-step' });
-      const pass1 = enc.beginComputePass({ label: 'inputs' });
-      for (const d of [...gather.result, ...(teacherPlan?.dispatches ?? [])]) { pass1.setPipeline(d.pipeline); pass1.setBindGroup(0, d.bindGroup); pass1.dispatchWorkgroups(...d.workgroups); }
-      pass1.end();
-      if (teacherOut && plan!.teacher) enc.copyBufferToBuffer(teacherOut.buffer, 0, plan!.teacher.buffer, 0, sizeOf(plan!.teacher.shape) * 4);
-      const pass2 = enc.beginComputePass({ label: 'step' });
-      for (const d of [...plan!.forward, ...plan!.loss, ...plan!.backward, ...plan!.optimizer]) { pass2.setPipeline(d.pipeline); pass2.setBindGroup(0, d.bindGroup); pass2.dispatchWorkgroups(...d.workgroups); }
-      pass2.end();
+      const pass = enc.beginComputePass({ label: 'step' });
+      for (const d of [...gather.result, ...plan!.forward, ...plan!.loss, ...plan!.backward, ...plan!.optimizer]) {
+        pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups);
+      }
+      pass.end();
       ctx.device.queue.submit([enc.finish()]);
     };
 
@@ -220,7 +229,7 @@ async function runTraining(
           else submitStep();
           step++;
           if (step % cfg.reportEvery === 0 || s === stepsPerEpoch - 1) {
-            const rec = await readStats(ctx, plan, step, epoch, lr, Boolean(teacher));
+            const rec = await readStats(ctx, plan, step, epoch, lr, Boolean(teacherItems));
             if (!rec.finite) throw new Diverged(await divergence(ctx, plan, params, step, epoch));
             params.snapshot();
             read.push(rec.record);
@@ -228,12 +237,13 @@ async function runTraining(
             hooks.onStep?.(rec.record, { step, totalSteps, elapsedMs: performance.now() - t0 });
           }
         }
-        const evalModel = await params.writeBack();
+        const trained = await params.writeBack();
+        const evalModel = hooks.deploy ? hooks.deploy(trained) : trained;
         const testAccuracy = await evaluate(ctx, evalModel, test, cfg);
         const mean = (k: 'loss' | 'accuracy') => read.reduce((a, r) => a + r[k], 0) / Math.max(1, read.length);
         const rec: EpochRecord = {
           epoch: epoch + 1, trainLoss: mean('loss'), trainAccuracy: mean('accuracy'),
-          agreement: teacher ? read.reduce((a, r) => a + (r.agreement ?? 0), 0) / Math.max(1, read.length) : null,
+          agreement: teacherItems ? read.reduce((a, r) => a + (r.agreement ?? 0), 0) / Math.max(1, read.length) : null,
           testAccuracy, lr, seconds: (performance.now() - te) / 1000,
         };
         epochs.push(rec);
@@ -248,11 +258,55 @@ async function runTraining(
     return { model, outcome, message, steps, epochs, steps_done: step, parameters: params.count };
   } finally {
     plan?.destroy();
-    teacher?.destroy();
+    if (teacherItems) ctx.destroyBuffer(teacherItems.data); // its classes buffer is the training items'
+    if (scratchLabels) ctx.release(scratchLabels);
     if (items) { ctx.destroyBuffer(items.data); ctx.destroyBuffer(items.classes); }
     if (indexBuf) ctx.release(indexBuf);
     for (const u of gatherUniforms) ctx.destroyBuffer(u);
     params.destroy();
+  }
+}
+
+/**
+ * The teacher's scores for training items 0..n-1, as a GPU item set of K floats each: its own fused
+ * inference plan at batch B, fed by the same GPU gather as the student, copied out batch by batch.
+ */
+async function teacherScores(ctx: GpuContext, model: Model, items: GpuItems, indexBuf: GPUBuffer, B: number, cfg: TrainConfig, K: number): Promise<GpuItems> {
+  const session = new InferenceSession(ctx, model);
+  const labels = ctx.acquire('teacher:labels', B * 4);
+  const out = ctx.acquire('teacher:scores', items.count * K * 4);
+  try {
+    const plan = session.plan({ [session.input.name]: shapeFor(model, B) });
+    const scores = plan.outputTensor(0);
+    if (sizeOf(scores.shape) !== B * K) throw new ModelError(`the teacher's scores have shape [${scores.shape}]; the student's are [${B}, ${K}]`);
+    const gather = ctx.owningUniforms(() => batchGather(ctx, items, indexBuf, plan.inputTensor(session.input.name), { buffer: labels, shape: [B] }, cfg.preprocess, 'gather:teacher-input'));
+    try {
+      await ctx.checked('the teacher\'s pass over the training items', async () => {
+        for (let start = 0; start < items.count; start += B) {
+          const rows = Math.min(B, items.count - start);
+          const idx = new Uint32Array(B).fill(PAD_INDEX);
+          for (let r = 0; r < rows; r++) idx[r] = start + r;
+          ctx.device.queue.writeBuffer(indexBuf, 0, idx);
+          const enc = ctx.device.createCommandEncoder({ label: 'teacher-scores' });
+          const pass = enc.beginComputePass({ label: 'teacher' });
+          for (const d of [...gather.result, ...plan.dispatches]) { pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups); }
+          pass.end();
+          enc.copyBufferToBuffer(scores.buffer, 0, out, start * K * 4, rows * K * 4);
+          ctx.device.queue.submit([enc.finish()]);
+          if ((start / B) % 16 === 15) await ctx.device.queue.onSubmittedWorkDone(); // keep the queue short
+        }
+        await ctx.device.queue.onSubmittedWorkDone();
+      });
+    } finally {
+      for (const u of gather.uniforms) ctx.destroyBuffer(u);
+    }
+    return { data: out, classes: items.classes, count: items.count, itemSize: K, u8: false };
+  } catch (e) {
+    ctx.destroyBuffer(out);
+    throw e;
+  } finally {
+    ctx.release(labels);
+    session.destroy();
   }
 }
 
