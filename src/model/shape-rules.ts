@@ -356,6 +356,8 @@ export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   QuantizeLinear: linearQuantRule(true), DequantizeLinear: linearQuantRule(false), DynamicQuantizeLinear: dynamicQuantize,
   StudioXnorConv: binaryRule(conv, {}),
   StudioXnorGemm: binaryRule(gemm, { transA: { type: 'int', value: 0 }, transB: { type: 'int', value: 1 } }),
+  // Quantisation-aware training's straight-through nodes (train/qat.ts): elementwise on input 0.
+  StudioSignSTE: same, StudioFakeQuantSTE: same,
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast,
   Relu: same, LeakyRelu: same, Sigmoid: same, Tanh: same, Clip: same, Identity: same, Dropout: dropout,
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, BatchNormalization: batchNorm,

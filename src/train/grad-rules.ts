@@ -7,7 +7,7 @@
  */
 import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Node, TensorData } from '../model/ir';
-import { attrFloat, attrInt, attrInts } from '../model/ir';
+import { attrFloat, attrInt, attrInts, attrString } from '../model/ir';
 import { ModelError } from '../core/errors';
 import { normAxis, sameShape, sizeOf } from '../core/shape';
 import { convPads } from '../model/resolve';
@@ -19,6 +19,7 @@ import { split } from '../kernels/tensor-copy';
 import { activationOf } from '../engine/fuse';
 import { conv2dGradInput, conv2dGradWeight, channelSum } from '../kernels/conv-grad';
 import { activationGrad, batchNormTrainBackward, globalAvgPoolGrad, pool2dGrad, reduceToShape } from '../kernels/train-grads';
+import { fakeQuantSteGrad, signSteGrad, steChannelStat, type FakeQuantGrid } from '../kernels/qat-ste';
 
 export interface GradCall {
   ctx: GpuContext;
@@ -246,6 +247,47 @@ const batchNorm: GradRule = {
   },
 };
 
+/**
+ * Quantisation-aware training's sign (train/qat.ts): straight through inside |x| <= clip; a scaled
+ * weight sign adds alpha's exact derivative (the forward saved alpha).
+ */
+const signSteRule: GradRule = {
+  keeps: ['inputs'],
+  backward(c) {
+    if (!c.wants(0)) return [];
+    const n = c.node.name, x = c.x(0), dy = c.dy(0);
+    const attrs = { clip: attrFloat(c.node, 'clip', 1), axis: attrInt(c.node, 'axis', 0) };
+    if (attrInt(c.node, 'scaled', 0) !== 1) return signSteGrad(c.ctx, x, dy, null, c.dx(0), attrs, `${n}:dX`);
+    const g = c.scratch(`${n}:signDotMean`, [x.shape[attrs.axis] ?? 1]);
+    return [
+      ...steChannelStat(c.ctx, 'signDotMean', x, dy, g, attrs.axis, `${n}:dAlpha`),
+      ...signSteGrad(c.ctx, x, dy, { alpha: c.saved('alpha'), g }, c.dx(0), attrs, `${n}:dX`),
+    ];
+  },
+};
+
+/** A per-tensor activation grid from a StudioFakeQuantSTE node's attributes (int8). */
+export function activationGrid(node: Node): FakeQuantGrid {
+  return { scale: attrFloat(node, 'scale', 0), zero: attrInt(node, 'zero_point', 0), qmin: -128, qmax: 127, perChannel: null };
+}
+
+/**
+ * Fake quantisation (train/qat.ts): the gradient passes where the forward did not clamp. Weights
+ * (scale max |W| / 127 per channel) and int32 biases are never clamped, so theirs is dy itself;
+ * the grid's scales count as constants, as in the usual straight-through estimator.
+ */
+const fakeQuantSteRule: GradRule = {
+  keeps: ['inputs'],
+  backward(c) {
+    if (!c.wants(0)) return [];
+    if (attrString(c.node, 'kind', '') !== 'activation') {
+      c.passDx(0, c.dy(0));
+      return [];
+    }
+    return fakeQuantSteGrad(c.ctx, c.x(0), c.dy(0), c.dx(0), activationGrid(c.node), `${c.node.name}:dX`);
+  },
+};
+
 export const GRAD_RULES: Record<string, GradRule> = {
   Gemm: gemm,
   MatMul: matMul,
@@ -271,6 +313,8 @@ export const GRAD_RULES: Record<string, GradRule> = {
   Mul: mul,
   Transpose: transposeRule,
   Concat: concatRule,
+  StudioSignSTE: signSteRule,
+  StudioFakeQuantSTE: fakeQuantSteRule,
 };
 
 /** Ops that can appear on the path from a parameter to the loss. */

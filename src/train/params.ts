@@ -30,6 +30,9 @@ const PARAM_SLOTS: Record<string, { weight?: number[]; bias?: number[]; state?: 
   Add: { bias: [0, 1] },
   Sub: { bias: [0, 1] },
   Mul: { weight: [0, 1] },
+  // Quantisation-aware training (train/qat.ts) reads weights through these straight-through nodes.
+  StudioSignSTE: { weight: [0] },
+  StudioFakeQuantSTE: { weight: [0] },
 };
 
 /**

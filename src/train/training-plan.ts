@@ -6,22 +6,57 @@
  */
 import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Model, Node, ValueInfo } from '../model/ir';
-import { attrFloat } from '../model/ir';
+import { attrFloat, attrInt, attrString } from '../model/ir';
 import { resolveGraph, type ResolvedGraph } from '../model/resolve';
 import { ModelError } from '../core/errors';
 import { sizeOf } from '../core/shape';
 import { NO_ACTIVATION, type GpuTensor } from '../kernels/common';
 import { binary } from '../kernels/binary';
-import { OPS } from '../engine/ops';
+import { OPS, type OpCall } from '../engine/ops';
 import { WeightStore } from '../engine/weights';
 import { batchNormTrainForward } from '../kernels/train-grads';
 import { softmaxCrossEntropy } from '../kernels/loss';
 import { optimizerStep, createHyperBuffer, type OptimizerKind } from '../kernels/optimizer';
+import { fakeQuantSte, signSte, steChannelStat } from '../kernels/qat-ste';
 
 export type { OptimizerKind };
-import { GRAD_RULES, type GradCall } from './grad-rules';
+import { activationGrid, GRAD_RULES, type GradCall } from './grad-rules';
 import type { ParamStore } from './params';
 
+/** What a training-only op's forward sees: the op table's call, plus buffers kept for its backward. */
+export interface TrainForwardCall extends OpCall {
+  /** A plan-owned buffer that the op's gradient rule reads back as `saved(key)`. */
+  save(key: string, shape: number[]): GpuTensor;
+}
+
+/**
+ * Forwards of ops that exist only in training graphs (quantisation-aware training's straight-through
+ * nodes, made by train/qat.ts): consulted before the op table, so they never enter inference.
+ */
+export const TRAIN_FORWARD: Readonly<Record<string, (c: TrainForwardCall) => Dispatch[]>> = {
+  /** alpha[c] * sign(W) along `axis` (scaled = 1, alpha saved for the backward) or sign(x); sign(0) = +1. */
+  StudioSignSTE(c) {
+    const x = c.input(0), y = c.output(0), n = c.node.name;
+    if (attrInt(c.node, 'scaled', 0) !== 1) return signSte(c.ctx, x, null, y, 0, n);
+    const axis = attrInt(c.node, 'axis', 0);
+    const alpha = c.save('alpha', [x.shape[axis] ?? 1]);
+    return [...steChannelStat(c.ctx, 'absMean', x, null, alpha, axis, `${n}:alpha`), ...signSte(c.ctx, x, alpha, y, axis, n)];
+  },
+  /** The int8 quantizer's grids (train/qat.ts): per-channel symmetric weights, int32 biases, per-tensor activations. */
+  StudioFakeQuantSTE(c) {
+    const kind = attrString(c.node, 'kind', ''), n = c.node.name;
+    if (kind === 'activation') return fakeQuantSte(c.ctx, c.input(0), c.output(0), activationGrid(c.node), n);
+    const w = kind === 'weight' ? c.input(0) : c.input(1), axis = attrInt(c.node, 'axis', 0);
+    const scales = c.scratch(`${n}:scales`, [w.shape[axis] ?? 1]);
+    const stat = steChannelStat(c.ctx, 'int8Scale', w, null, scales, axis, `${n}:scales`);
+    if (kind === 'weight') return [...stat, ...fakeQuantSte(c.ctx, w, c.output(0), { scale: 1, zero: 0, qmin: -127, qmax: 127, perChannel: { scales, axis } }, n)];
+    if (kind === 'bias') {
+      const grid = { scale: attrFloat(c.node, 'x_scale', 0), zero: 0, qmin: -(2 ** 31), qmax: 2 ** 31 - 1, perChannel: { scales, axis: 0 } };
+      return [...stat, ...fakeQuantSte(c.ctx, c.input(0), c.output(0), grid, n)];
+    }
+    throw new ModelError(`node '${n}' (StudioFakeQuantSTE): kind '${kind}' is not one of weight, bias, activation`);
+  },
+};
 
 export interface LossSpec {
   /** Distillation temperature T (used only with a teacher). */
@@ -147,14 +182,15 @@ export class TrainingPlan {
         this.forward.push(...this.batchNormForward(node, tensorOf, values, saved));
         continue;
       }
+      const trainOnly = Object.hasOwn(TRAIN_FORWARD, node.opType) ? TRAIN_FORWARD[node.opType]! : undefined;
       const impl = OPS[node.opType];
-      if (!impl) throw new ModelError(`node '${node.name}' uses op '${node.opType}', which the studio does not run yet`);
-      if (impl.alias) {
+      if (!impl && !trainOnly) throw new ModelError(`node '${node.name}' uses op '${node.opType}', which the studio does not run yet`);
+      if (impl?.alias && !trainOnly) {
         const src = tensorOf(node.inputs[0]!);
         values.set(node.outputs[0]!, { buffer: src.buffer, shape: shapeOf(node.outputs[0]!) });
         continue;
       }
-      this.forward.push(...impl.plan!({
+      const call: TrainForwardCall = {
         ctx: this.ctx, node, opset: graph.model.opset, act: NO_ACTIVATION,
         input: (i) => {
           const name = node.inputs[i];
@@ -168,7 +204,13 @@ export class TrainingPlan {
         upload: (label, data) => this.constants.derived(label, data),
         weights: this.constants,
         scratch: (label, shape) => this.alloc(label, shape),
-      }));
+        save: (key, shape) => {
+          const t = this.alloc(`${node.name}:${key}`, shape);
+          saved.set(`${node.name}:${key}`, t);
+          return t;
+        },
+      };
+      this.forward.push(...(trainOnly ? trainOnly(call) : impl!.plan!(call)));
     }
 
     // Loss on the logits, as (batch, classes).
