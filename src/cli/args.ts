@@ -65,7 +65,7 @@ const AUTO: FlagGroup = { title: 'quantize --auto flags', flags: [
 
 const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   { name: 'out', value: 'FILE', help: 'where to write the trained student (.onnx); required' },
-  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10, convnet, or an ONNX file' },
+  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10, convnet, an ONNX file, or binary / int8 (the teacher trained quantisation-aware)' },
   { name: 'temperature', value: 'T', help: 'distill: softmax temperature of the soft targets (default 4)' },
   { name: 'alpha', value: 'A', help: 'distill: weight of the teacher\'s soft targets, 1 - A goes to the labels (default 0.9)' },
   { name: 'epochs', value: 'E', help: 'passes over the training items (default 3)' },

@@ -18,6 +18,9 @@ import { FOLDABLE_OPS } from '../model/resolve';
 import { buildArch } from '../train/architectures';
 import { parseSchedule } from '../train/schedule';
 import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
+import { calibrateQat, finishQat, prepareQat, type QatMode } from '../train/qat';
+import { batchFor, type LabelledDataset } from '../data/dataset';
+import type { GpuContext } from '../gpu/context';
 import { MNIST, num, positiveInt, preprocessFrom, readDataset, readInput, UsageError, type Flags } from './common';
 
 export interface TrainCliResult {
@@ -79,8 +82,16 @@ function testPaths(flags: Flags): [string, string] {
   throw new UsageError('no test set found beside --images/--labels (tried their names with train → t10k and → test); name one with --test-images and --test-labels');
 }
 
-/** A student from a spec (mlp:784-64-10, cnn:8-16-10, convnet) or an ONNX file. */
-function studentFrom(spec: string, itemShape: number[], seed: number): { model: Model; name: string } {
+/**
+ * A student from a spec (mlp:784-64-10, cnn:8-16-10, convnet), an ONNX file, or `binary` / `int8`:
+ * the teacher itself, trained quantisation-aware (its Conv/Gemm layers binarised with the first and
+ * last kept float, or all int8) and written as the deployable binary / QDQ model.
+ */
+function studentFrom(spec: string, itemShape: number[], seed: number, teacher: Model | null): { model: Model; name: string; qat?: QatMode } {
+  if (spec === 'binary' || spec === 'int8') {
+    if (!teacher) throw new UsageError(`the '${spec}' student is the teacher trained quantisation-aware: use it with distill`);
+    return { model: teacher, name: `${spec} (the teacher, quantisation-aware)`, qat: spec };
+  }
   if (spec.endsWith('.onnx')) {
     const model = importOnnx(readInput(spec, 'student model'));
     checkSupport(model, RUNNABLE_OPS, FOLDABLE_OPS);
@@ -106,14 +117,16 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   if (teacherModel) checkSupport(teacherModel, RUNNABLE_OPS, FOLDABLE_OPS);
   const train = await readDataset(trainImages, trainLabels, flags.images ? basename(trainImages) : 'MNIST training set');
   const test = await readDataset(testImages, testLabels, flags.images ? basename(testImages) : 'MNIST test set');
-  const student = studentFrom(studentSpec, train.itemShape, cfg.seed);
+  const student = studentFrom(studentSpec, train.itemShape, cfg.seed, teacherModel);
   checkTrainingInputs(student.model, train, test, teacherModel, cfg);
 
   const ctx = createGpuContext(await nodeGpu());
   const gpu = await ctx;
+  const qat = student.qat ? await prepareQatStudent(gpu, student.model, student.qat, train, cfg) : null;
   const t0 = performance.now();
   const testSamples = Math.min(cfg.testSamples ?? test.count, test.count);
-  const result = await trainModel(gpu, student.model, train, test, cfg, teacherModel, {
+  const result = await trainModel(gpu, qat ?? student.model, train, test, cfg, teacherModel, {
+    deploy: student.qat ? (m) => finishQat(m, student.qat!) : undefined,
     onStep: flags.json ? undefined : (s, p) => {
       const eta = p.step ? (p.elapsedMs / p.step) * (p.totalSteps - p.step) / 1000 : 0;
       process.stderr.write(`\repoch ${s.epoch}/${cfg.epochs} step ${p.step}/${p.totalSteps}  loss ${s.loss.toFixed(4)}  acc ${(100 * s.accuracy).toFixed(1)} %` +
@@ -121,7 +134,7 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
     },
     onEpoch: flags.json ? undefined : (e) => process.stderr.write(`\nepoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)} % on ${testSamples}, ${e.seconds.toFixed(1)} s\n`),
   });
-  const bytes = exportOnnx(result.model);
+  const bytes = exportOnnx(student.qat ? finishQat(result.model, student.qat) : result.model);
   writeFileSync(out, bytes);
   gpu.destroy();
   const { reportEvery: _r, ...config } = cfg;
@@ -132,6 +145,13 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
     testAccuracy: result.epochs.at(-1)?.testAccuracy ?? null, testSamples,
     epochs: result.epochs, steps: result.steps_done, seconds: (performance.now() - t0) / 1000, gpuBytes: result.gpuBytes,
   };
+}
+
+/** The teacher prepared for quantisation-aware training, calibrated on the first 256 training items. */
+async function prepareQatStudent(ctx: GpuContext, model: Model, mode: QatMode, train: LabelledDataset, cfg: TrainConfig): Promise<Model> {
+  const shape = model.graph.inputs[0]!.shape;
+  const calibration = await calibrateQat(ctx, model, mode, (a, k) => batchFor(train, a, k, cfg.preprocess, shape), Math.min(256, train.count));
+  return prepareQat(model, mode, { calibration });
 }
 
 function fmtSeconds(s: number): string {
