@@ -55,6 +55,8 @@ export interface OpImpl {
 }
 
 const view: OpImpl = { alias: true };
+/** Ops that only reinterpret their input's shape (Dropout at inference): no dispatch, and in training dy passes through. */
+export const VIEW_OPS = ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout'] as const;
 
 function need(cond: unknown, node: Node, why: string): asserts cond {
   if (!cond) throw new ModelError(`node '${node.name}' (${node.opType}): ${why}`);
@@ -240,12 +242,7 @@ export const OPS: Record<string, OpImpl> = {
   },
   Softmax: softmaxOp(false),
   LogSoftmax: softmaxOp(true),
-  Flatten: view,
-  Reshape: view,
-  Squeeze: view,
-  Unsqueeze: view,
-  Identity: view,
-  Dropout: view,
+  ...Object.fromEntries(VIEW_OPS.map((op) => [op, view])),
   ...INT8_OPS,
   ...BINARY_OPS,
   ...TENSOR_OPS,

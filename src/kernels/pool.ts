@@ -20,6 +20,17 @@ export interface PoolAttrs {
   countIncludePad: boolean;
 }
 
+/** The params uniform pool2d.wgsl and pool2d_grad.wgsl share: sizes, window, pads, and how many invocations run. */
+export function poolParams(ctx: GpuContext, label: string, [H, W, OH, OW]: number[], attrs: PoolAttrs, total: number): GPUBuffer {
+  const [padT, padL, padB, padR] = attrs.pads;
+  return ctx.uniform(`${label}:params`, new UniformWriter()
+    .u32(H!).u32(W!).u32(OH!).u32(OW!)
+    .u32(attrs.kernel[0]).u32(attrs.kernel[1]).u32(attrs.strides[0]).u32(attrs.strides[1])
+    .i32(padT).i32(padL).i32(padB).i32(padR)
+    .u32(attrs.dilations[0]).u32(attrs.dilations[1]).u32(attrs.countIncludePad ? 1 : 0).u32(total)
+    .finish());
+}
+
 /**
  * ONNX MaxPool / AveragePool over NCHW. y's shape (N, C, OH, OW) comes from the caller, so ceil_mode
  * is just a larger OH/OW: the last window may run past the padded end, and the kernel copes.
@@ -35,13 +46,7 @@ export function pool2d(ctx: GpuContext, x: GpuTensor, y: GpuTensor, attrs: PoolA
   if (!(KH >= 1 && KW >= 1)) throw new Error(`${label}: kernel ${attrs.kernel.join('x')} is empty`);
   const total = N * C * OH * OW;
   if (total === 0) return [];
-  const [padT, padL, padB, padR] = attrs.pads;
-  const params = ctx.uniform(`${label}:params`, new UniformWriter()
-    .u32(H).u32(W).u32(OH).u32(OW)
-    .u32(KH).u32(KW).u32(attrs.strides[0]).u32(attrs.strides[1])
-    .i32(padT).i32(padL).i32(padB).i32(padR)
-    .u32(attrs.dilations[0]).u32(attrs.dilations[1]).u32(attrs.countIncludePad ? 1 : 0).u32(total)
-    .finish());
+  const params = poolParams(ctx, label, [H, W, OH, OW], attrs, total);
   // countIncludePad only changes a divisor, so it rides in params and costs no extra pipeline.
   const pipeline = ctx.pipeline('pool2d', poolCode, { KIND: attrs.kind === 'max' ? 0 : 1, WG });
   return [{

@@ -12,7 +12,7 @@ import reduceToShapeCode from '../shaders/reduce_to_shape.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sameShape, sizeOf, stridesOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
-import type { PoolAttrs } from './pool';
+import { poolParams, type PoolAttrs } from './pool';
 import { checkRank, collapseDims, MAX_DIMS } from './strides';
 
 const ELEM_WG = 256;
@@ -55,17 +55,11 @@ export function pool2dGrad(ctx: GpuContext, x: GpuTensor, dy: GpuTensor, dx: Gpu
   const [KH, KW] = attrs.kernel;
   if (!(KH >= 1 && KW >= 1)) throw new Error(`${label}: kernel ${attrs.kernel.join('x')} is empty`);
   if (N * C * H * W === 0) return [];
-  const [padT, padL, padB, padR] = attrs.pads;
   // Max windows that tile the input exactly take the per-window path (KIND 3 in the shader).
   const tiles = attrs.kind === 'max' && attrs.strides[0] === KH && attrs.strides[1] === KW && attrs.pads.every((p) => p === 0) &&
     attrs.dilations[0] === 1 && attrs.dilations[1] === 1 && OH * KH === H && OW * KW === W;
   const total = tiles ? N * C * OH * OW : N * C * H * W;
-  const params = ctx.uniform(`${label}:params`, new UniformWriter()
-    .u32(H).u32(W).u32(OH).u32(OW)
-    .u32(KH).u32(KW).u32(attrs.strides[0]).u32(attrs.strides[1])
-    .i32(padT).i32(padL).i32(padB).i32(padR)
-    .u32(attrs.dilations[0]).u32(attrs.dilations[1]).u32(attrs.countIncludePad ? 1 : 0).u32(total)
-    .finish());
+  const params = poolParams(ctx, label, [H, W, OH, OW], attrs, total);
   const pipeline = ctx.pipeline('pool2dGrad', poolGradCode, { KIND: tiles ? 3 : attrs.kind === 'max' ? 0 : 1, WG: POOL_WG });
   return [{
     label,

@@ -17,6 +17,7 @@ import { binary } from '../kernels/binary';
 import { transpose } from '../kernels/transpose';
 import { split } from '../kernels/tensor-copy';
 import { activationOf } from '../engine/fuse';
+import { VIEW_OPS } from '../engine/ops';
 import { conv2dGradInput, conv2dGradWeight, channelSum } from '../kernels/conv-grad';
 import { activationGrad, batchNormTrainBackward, globalAvgPoolGrad, pool2dGrad, reduceToShape } from '../kernels/train-grads';
 import { fakeQuantSteGrad, signSteGrad, steChannelStat, type FakeQuantGrid } from '../kernels/qat-ste';
@@ -303,12 +304,7 @@ export const GRAD_RULES: Record<string, GradRule> = {
   AveragePool: pool('avg'),
   GlobalAveragePool: globalAvgPool,
   BatchNormalization: batchNorm,
-  Flatten: view,
-  Reshape: view,
-  Squeeze: view,
-  Unsqueeze: view,
-  Identity: view,
-  Dropout: view,
+  ...Object.fromEntries(VIEW_OPS.map((op) => [op, view])),
   Add: add,
   Mul: mul,
   Transpose: transposeRule,
