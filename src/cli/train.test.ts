@@ -31,7 +31,7 @@ describe('cli train and distill', () => {
     expect(e.json.accuracy).toBe(j.testAccuracy);
     expect(Math.abs(await ortCorrect(out, 500, [784]) - Math.round(j.testAccuracy * 500))).toBeLessThanOrEqual(1);
     expect(j.gpuBytes.after).toBe(j.gpuBytes.before);
-  });
+  }, 600_000);
 
   it('distill reports teacher agreement per epoch and beats chance by far', () => {
     const out = join(tmp, 'distilled.onnx');
@@ -42,7 +42,7 @@ describe('cli train and distill', () => {
     expect(j.config.loss).toEqual({ temperature: 4, alpha: 0.9 });
     expect(j.epochs[0].agreement).toBeGreaterThan(0.3); // a mean over the epoch's steps, from random weights on
     expect(j.testAccuracy).toBeGreaterThan(0.4); // 20 steps: soft targets at T = 4 start slower than labels
-  });
+  }, 600_000);
 
   it('distill --student binary trains the teacher quantisation-aware and writes the XNOR model it evaluated', () => {
     const out = join(tmp, 'binary.onnx');
@@ -56,7 +56,7 @@ describe('cli train and distill', () => {
     expect(e.json.accuracy).toBe(j.testAccuracy);
     expect(j.sizeBytes).toBe(statSync(out).size);
     expect(statSync(out).size * 10).toBeLessThan(statSync('fixtures/lenet-mnist.onnx').size); // XNOR layers: 1 bit a weight
-  });
+  }, 600_000);
 
   const refusals: [string, string[], number, RegExp][] = [
     ['no --out', ['train', 'mlp:784-32-10'], 2, /--out <student.onnx> is required/],

@@ -111,7 +111,7 @@ describe('backward plan', () => {
       plan.destroy();
       params.destroy();
     }
-  });
+  }, 600_000);
 });
 
 const train = mnistSet('train'), test = mnistSet('t10k');
@@ -138,7 +138,7 @@ describe('training on MNIST (Dawn)', () => {
     expect(b.epochs.map((e) => e.testAccuracy)).toEqual(a.epochs.map((e) => e.testAccuracy));
     console.log(`mlp:784-32-10, 2 epochs on 3000: test ${a.epochs.map((e) => (100 * e.testAccuracy).toFixed(1)).join(' → ')} %, ` +
       `loss ${a.steps[0]!.loss.toFixed(3)} → ${a.steps.at(-1)!.loss.toFixed(3)}, ${a.epochs.map((e) => e.seconds.toFixed(1)).join(', ')} s per epoch`);
-  });
+  }, 600_000);
 
   it('distils from the LeNet fixture: teacher agreement is reported and the student learns', async () => {
     const ctx = await gpu();
@@ -148,7 +148,7 @@ describe('training on MNIST (Dawn)', () => {
     expect(r.outcome).toBe('finished');
     expect(r.epochs[0]!.agreement).toBeGreaterThan(0.7);
     expect(r.epochs[0]!.testAccuracy).toBeGreaterThan(0.8);
-  });
+  }, 600_000);
 
   it('stops on a non-finite loss, says at which step, and keeps the last good weights', async () => {
     const ctx = await gpu();
@@ -157,7 +157,7 @@ describe('training on MNIST (Dawn)', () => {
     expect(r.outcome).toBe('diverged');
     expect(r.message).toMatch(/NaN or infinite at step \d+ \(epoch 1\).*last good weights/);
     for (const t of Object.values(r.model.graph.initializers)) expect((t.data as Float32Array).every(Number.isFinite)).toBe(true);
-  });
+  }, 600_000);
 
   it('cancel mid-epoch keeps the weights trained so far', async () => {
     const ctx = await gpu();
@@ -168,7 +168,7 @@ describe('training on MNIST (Dawn)', () => {
     expect(r.steps_done).toBe(10);
     expect(r.message).toMatch(/cancelled at step 10/);
     expect(r.model.graph.initializers['fc1.weight']!.data).not.toEqual(student.graph.initializers['fc1.weight']!.data);
-  });
+  }, 600_000);
 
   it('refuses before any GPU work: classes that do not fit, a teacher with other classes, an op without a gradient rule', async () => {
     const ctx = await gpu();
@@ -188,5 +188,5 @@ describe('training on MNIST (Dawn)', () => {
     relu.attrs = { size: int(3) };
     await expect(trainModel(ctx, m, sliceDataset(train, 0), test, small)).rejects.toThrow(/cannot differentiate LRN.*no gradient rule/);
     await expect(trainModel(ctx, buildArch('mlp:784-16-10', [28, 28]), train, test, { ...small, lr: 0 })).rejects.toThrow(/learning rate must be > 0/);
-  });
+  }, 600_000);
 });
