@@ -21,9 +21,9 @@ test('distils a tiny student from LeNet with live curves, pause and resume, and 
   const card = page.getByTestId('train-card');
   await card.scrollIntoViewIfNeeded();
   await expect(page.getByTestId('train-teacher')).toHaveValue('lenet-mnist.onnx');
-  // mlp:784-16-10 from LeNet: 1 epoch over 1000 items at batch 64 is 16 steps, each charted; so few
-  // steps need a larger step size than the default 0.001 to get far.
-  await setUp(page, { student: 'mlp:784-16-10', epochs: '1', trainSamples: '1000', batch: '64', testSamples: '1000', lr: '0.005' });
+  // mlp:784-16-10 from LeNet: 1 epoch over 2000 items at batch 8 is 250 steps, each charted: enough
+  // that an idle machine does not finish before Pause can be clicked (16 steps did, in under a second).
+  await setUp(page, { student: 'mlp:784-16-10', epochs: '1', trainSamples: '2000', batch: '8', testSamples: '1000', lr: '0.005' });
   await expect(page.getByTestId('train-problem')).toHaveCount(0);
   await expect(page.getByTestId('train-start')).toHaveText('Distil from lenet-mnist.onnx');
   await page.getByTestId('train-start').click();
@@ -34,8 +34,8 @@ test('distils a tiny student from LeNet with live curves, pause and resume, and 
   await expect(progress(page)).toHaveAttribute('data-status', 'paused', { timeout: 30_000 });
   const pausedAt = Number(await progress(page).getAttribute('data-step'));
   expect(pausedAt).toBeGreaterThan(0);
-  expect(pausedAt).toBeLessThan(16);
-  await expect(progress(page)).toContainText(`Paused at step ${pausedAt} / 16`);
+  expect(pausedAt).toBeLessThan(250);
+  await expect(progress(page)).toContainText(`Paused at step ${pausedAt} / 250`);
   const before = await points(page, 'loss');
   expect(before).toBeGreaterThan(0);
   await page.waitForTimeout(2000);
@@ -52,11 +52,11 @@ test('distils a tiny student from LeNet with live curves, pause and resume, and 
   // Finished: every step charted, the student listed and selected, then evaluated like any variant.
   const row = students(page);
   await expect(row).toHaveCount(1, { timeout: 180_000 });
-  expect(await points(page, 'loss')).toBe(16);
-  expect(await points(page, 'accuracy')).toBe(16);
+  expect(await points(page, 'loss')).toBe(250);
+  expect(await points(page, 'accuracy')).toBe(250);
   await expect(page.getByTestId('train-chart-accuracy').locator('.recharts-line-dots circle').first()).toBeVisible(); // the epoch's test accuracy
   await expect(row).toHaveAttribute('data-variant', 'lenet-mnist-student-mlp-784-16-10-distil-T4-a0.9.onnx');
-  await expect(row).toContainText('student · mlp:784-16-10 · distilled · T 4 · α 0.9 · 1 ep × 1,000');
+  await expect(row).toContainText('student · mlp:784-16-10 · distilled · T 4 · α 0.9 · 1 ep × 2,000');
   await expect(row).toHaveClass(/current/);
   await expect(row.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
   await expect(row.getByTestId('v-accuracy')).toContainText('500 samples');
