@@ -80,7 +80,7 @@ test('distils a tiny student from LeNet with live curves, pause and resume, and 
   await page.screenshot({ path: 'test-results/screens/15-train-finished-page.png', fullPage: true });
 
   // The same student on hard labels, over many items (469 steps), cancelled after a few: its weights so far are kept.
-  await setUp(page, { trainSamples: '30000' });
+  await setUp(page, { trainSamples: '30000', batch: '64' });
   await expect(page.getByTestId('train-compare')).toHaveText('Same student, hard labels only');
   await page.getByTestId('train-compare').click();
   await expect(progress(page)).toHaveAttribute('data-status', 'running', { timeout: 180_000 });
