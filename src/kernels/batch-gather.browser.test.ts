@@ -5,7 +5,7 @@ import { batchGatherRef } from './batch-gather.ref';
 import { emptyTensor, testContext } from './testing';
 import type { Preprocess } from '../data/dataset';
 
-describe('batch gather (training minibatches from a dataset on the GPU)', () => {
+describe('batch gather (batch_gather.wgsl): training minibatches from a dataset on the GPU', () => {
   const rng = makeRng(7);
   const itemSize = 13, count = 37; // odd sizes: bytes straddle u32 words
   const bytes = Uint8Array.from({ length: count * itemSize }, () => Math.floor(rng() * 256));

@@ -95,7 +95,7 @@ function sample(n: number, count: number, seed: number): number[] {
   return [...out];
 }
 
-describe('conv2d backward kernels', () => {
+describe('conv2d backward kernels (conv2d_grad_input.wgsl, conv2d_grad_weight.wgsl, channel_sum.wgsl)', () => {
   for (const [idx, c] of CASES.entries()) {
     it(c.name, async () => {
       const ctx = await testContext();

@@ -57,7 +57,7 @@ const CASES: Case[] = [
   { name: 'huge logits +-500 (exp overflows without max subtraction), distillation T=1', B: 4, K: 10, teacher: true, T: 1, alpha: 0.5, scale: 500 },
 ];
 
-describe('softmaxCrossEntropy kernel vs reference', () => {
+describe('softmaxCrossEntropy kernel (softmax_xent.wgsl) vs reference', () => {
   for (const [idx, c] of CASES.entries()) {
     it(c.name, async () => {
       const ctx = await testContext();

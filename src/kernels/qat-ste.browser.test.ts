@@ -146,7 +146,7 @@ describe('signSteGrad (sign_ste_grad.wgsl)', () => {
   }
 });
 
-describe('fakeQuantSte (fake_quant_ste.wgsl) and its gradient', () => {
+describe('fakeQuantSte (fake_quant_ste.wgsl) and its gradient (fake_quant_ste_grad.wgsl)', () => {
   it('per tensor: bit-identical to the inference fake-quant reference (int8 grid, ties to even, clamping)', async () => {
     const ctx = await testContext();
     const scale = 0.0117, zero = -20, n = 513;

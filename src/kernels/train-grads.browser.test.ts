@@ -66,7 +66,7 @@ function fdGrad64(x: ArrayLike<number>, eps: number, loss: (x: Float64Array) => 
 }
 
 // ---------------------------------------------------------------------------------------------
-describe('activationGrad', () => {
+describe('activationGrad (activation_grad.wgsl)', () => {
   const ACTS: { name: string; act: Activation; kinks: number[] }[] = [
     { name: 'relu', act: { kind: 'relu' }, kinks: [0] },
     { name: 'leakyRelu 0.1', act: { kind: 'leakyRelu', a: 0.1 }, kinks: [0] },
@@ -155,7 +155,7 @@ function distinctValues(n: number, seed: number): Float32Array {
   return x;
 }
 
-describe('pool2dGrad', () => {
+describe('pool2dGrad and globalAvgPoolGrad (pool2d_grad.wgsl)', () => {
   for (const [idx, c] of POOL_CASES.entries()) {
     it(c.name, async () => {
       const ctx = await testContext();
@@ -210,7 +210,7 @@ describe('pool2dGrad', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('BatchNormalization training', () => {
+describe('BatchNormalization training (batchnorm_train.wgsl, batchnorm_grad.wgsl)', () => {
   const attrs: BatchNormTrainAttrs = { epsilon: 1e-5, momentum: 0.9 };
 
   async function runForward(ctx: GpuContext, x: Float32Array, xShape: number[], gamma: Float32Array, beta: Float32Array,
@@ -290,7 +290,7 @@ describe('BatchNormalization training', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('reduceToShape', () => {
+describe('reduceToShape (reduce_to_shape.wgsl)', () => {
   const CASES: { dy: number[]; out: number[] }[] = [
     { dy: [2, 3, 4, 5], out: [3, 1, 5] },
     { dy: [2, 3, 4, 5], out: [1] },
