@@ -13,7 +13,7 @@ import { xnorScratchBytes, type BinaryWeights } from '../kernels/binary-net';
 import { xnorConv2d } from '../kernels/xnor-conv';
 import { xnorMatmul } from '../kernels/xnor-matmul';
 import type { Activation, GpuTensor } from '../kernels/common';
-import type { OpCall, OpImpl } from './ops';
+import type { OpCall, OpImpl } from './op-types';
 
 // compress/binarize.ts packs through here, so the bit layout has one definition (the kernels').
 export { binarizeWeights } from '../kernels/binary-net';

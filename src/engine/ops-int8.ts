@@ -15,7 +15,7 @@ import { normAxis, sizeOf } from '../core/shape';
 import type { DType } from '../core/dtype';
 import { dequantizeLinear, quantizeLinear, type LinearQuantParams } from '../kernels/quantize-linear';
 import { dynamicQuantParams } from '../kernels/dynamic-quant';
-import type { OpCall, OpImpl } from './ops';
+import type { OpCall, OpImpl } from './op-types';
 
 /**
  * The call's quantization, from lower-qdq's attributes: a static input grid (x_zero already on

@@ -19,7 +19,7 @@ import { expand, sliceCopy, split, tile } from '../kernels/tensor-copy';
 import { pad } from '../kernels/pad';
 import { lrn } from '../kernels/lrn';
 import { gather } from '../kernels/gather';
-import type { OpCall, OpImpl } from './ops';
+import type { OpCall, OpImpl } from './op-types';
 
 function nodeConsts(c: OpCall): NodeConsts {
   return { node: c.node, opset: c.opset, consts: c.node.inputs.map((_, i) => c.constant(i)) };

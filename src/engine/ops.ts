@@ -3,14 +3,13 @@
  * touches this table and one kernel group. View ops (Reshape, Flatten, ...) alias their input's
  * buffer and cost no dispatch.
  */
-import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Node, TensorData } from '../model/ir';
-import type { DType } from '../core/dtype';
 import { attrFloat, attrInt, attrInts } from '../model/ir';
 import { ModelError } from '../core/errors';
 import { normAxis, sizeOf } from '../core/shape';
 import { convPads } from '../model/resolve';
-import type { Activation, GpuTensor } from '../kernels/common';
+import type { OpImpl, OpCall } from './op-types';
+import type { GpuTensor } from '../kernels/common';
 import { unary } from '../kernels/unary';
 import { conv2d } from '../kernels/conv';
 import { pool2d, globalAvgPool } from '../kernels/pool';
@@ -22,37 +21,11 @@ import { transpose } from '../kernels/transpose';
 import { concat } from '../kernels/concat';
 import { softmax } from '../kernels/softmax';
 import { activationOf } from './fuse';
-import type { WeightStore } from './weights';
 import { INT8_OPS } from './ops-int8';
 import { BINARY_OPS } from './ops-binary';
 import { TENSOR_OPS } from './ops-tensor';
 
-export interface OpCall {
-  ctx: GpuContext;
-  node: Node;
-  opset: number;
-  act: Activation;
-  /** Runtime or uploaded-constant input i; throws when absent. */
-  input(i: number): GpuTensor;
-  hasInput(i: number): boolean;
-  /** Host value of input i when it is a constant. */
-  constant(i: number): TensorData | undefined;
-  output(i: number): GpuTensor;
-  /** The element type output i carries (integer types travel as float32 holding integers). */
-  outputType(i: number): DType;
-  /** Uploads a host array computed at plan time (e.g. BN's scale and shift). */
-  upload(label: string, data: Float32Array): GpuTensor;
-  /** The session's uploaded constants, for kernels that prepare weights their own way. */
-  weights: WeightStore;
-  /** A plan-owned buffer for an intermediate result inside one op. */
-  scratch(label: string, shape: number[]): GpuTensor;
-}
-
-export interface OpImpl {
-  /** Output 0 shares input 0's buffer with a new shape. */
-  alias?: boolean;
-  plan?(c: OpCall): Dispatch[];
-}
+export type { OpCall, OpImpl } from './op-types';
 
 const view: OpImpl = { alias: true };
 /** Ops that only reinterpret their input's shape (Dropout at inference): no dispatch, and in training dy passes through. */
