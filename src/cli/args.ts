@@ -21,12 +21,17 @@ const GLOBAL: FlagGroup = { title: 'global flags', flags: [
   { name: 'verbose', help: 'let Dawn and the Vulkan driver print their own warnings on stderr, and say which driver runs' },
 ] };
 
-const EVAL: FlagGroup = { title: 'evaluation flags (eval, and quantize\'s before/after evaluation)', flags: [
-  { name: 'images', value: 'FILE', help: 'IDX images (raw or .gz) to evaluate on; default: the MNIST test set' },
-  { name: 'labels', value: 'FILE', help: 'IDX labels that go with --images' },
+/** How images become model inputs: shared by evaluation and training. */
+const PREPROCESS: FlagSpec[] = [
   { name: 'preprocess', value: 'raw|unit|normalize', help: 'keep 0-255, scale to [0,1], or (x/255 - mean)/std (default normalize)' },
   { name: 'mean', value: 'M', help: 'mean for --preprocess normalize (default 0.1307, MNIST\'s)' },
   { name: 'std', value: 'S', help: 'standard deviation for --preprocess normalize (default 0.3081, MNIST\'s)' },
+];
+
+const EVAL: FlagGroup = { title: 'evaluation flags (eval, and quantize\'s before/after evaluation)', flags: [
+  { name: 'images', value: 'FILE', help: 'IDX images (raw or .gz) to evaluate on; default: the MNIST test set' },
+  { name: 'labels', value: 'FILE', help: 'IDX labels that go with --images' },
+  ...PREPROCESS,
   { name: 'limit', value: 'N', help: 'evaluate the first N samples only (default all)' },
   { name: 'batch', value: 'B', help: 'batch size for accuracy and the second latency figure (default 64)' },
   { name: 'runs', value: 'R', help: 'timed runs per latency figure, after warm-up (default 20)' },
@@ -83,9 +88,7 @@ const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   { name: 'labels', value: 'FILE', help: 'IDX training labels that go with --images' },
   { name: 'test-images', value: 'FILE', help: 'IDX test images; default MNIST\'s, or --images with train -> t10k/test in its name' },
   { name: 'test-labels', value: 'FILE', help: 'IDX test labels that go with --test-images' },
-  { name: 'preprocess', value: 'raw|unit|normalize', help: 'keep 0-255, scale to [0,1], or (x/255 - mean)/std (default normalize)' },
-  { name: 'mean', value: 'M', help: 'mean for --preprocess normalize (default 0.1307)' },
-  { name: 'std', value: 'S', help: 'standard deviation for --preprocess normalize (default 0.3081)' },
+  ...PREPROCESS,
 ] };
 
 export const COMMANDS: Record<string, { args: string; summary: string; groups: FlagGroup[] }> = {
