@@ -229,7 +229,7 @@ async function runTraining(
           else submitStep();
           step++;
           if (step % cfg.reportEvery === 0 || s === stepsPerEpoch - 1) {
-            const rec = await readStats(ctx, plan, step, epoch, lr, Boolean(teacherItems));
+            const rec = await readStats(ctx, plan, Math.min(B, n - s * B), step, epoch, lr, Boolean(teacherItems));
             if (!rec.finite) throw new Diverged(await divergence(ctx, plan, params, step, epoch));
             params.snapshot();
             read.push(rec.record);
@@ -310,13 +310,11 @@ async function teacherScores(ctx: GpuContext, model: Model, items: GpuItems, ind
   }
 }
 
-async function readStats(ctx: GpuContext, plan: TrainingPlan, step: number, epoch: number, lr: number, distilling: boolean) {
-  const B = plan.stats.shape[0]!;
-  const [s, labels] = await Promise.all([ctx.readF32(plan.stats.buffer, B * 4), ctx.readF32(plan.labels.buffer, B)]);
-  let rows = 0, loss = 0, correct = 0, agree = 0, finite = true;
-  for (let b = 0; b < B; b++) {
-    if (labels[b]! < 0) continue;
-    rows++;
+/** The reported step's mean loss, accuracy and agreement over its `rows` real items (padding rows come last). */
+async function readStats(ctx: GpuContext, plan: TrainingPlan, rows: number, step: number, epoch: number, lr: number, distilling: boolean) {
+  const s = await ctx.readF32(plan.stats.buffer, rows * 4);
+  let loss = 0, correct = 0, agree = 0, finite = true;
+  for (let b = 0; b < rows; b++) {
     loss += s[b * 4 + STAT.loss]!;
     correct += s[b * 4 + STAT.correct]!;
     agree += s[b * 4 + STAT.agree]!;
