@@ -58,6 +58,22 @@ describe('cli train and distill', () => {
     expect(statSync(out).size * 10).toBeLessThan(statSync('fixtures/lenet-mnist.onnx').size); // XNOR layers: 1 bit a weight
   }, 600_000);
 
+  it('distill --student width:0.5 trains the teacher at half width from fresh weights and says what got thinner', async () => {
+    const out = join(tmp, 'half.onnx');
+    const r = cli('distill', 'fixtures/lenet-mnist.onnx', '--student', 'width:0.5', '--out', out, ...SMALL);
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    expect(j.student).toBe('width:0.5 (the teacher at a smaller width)');
+    expect(j.width.changed.map((c: { from: number; to: number }) => [c.from, c.to])).toEqual([[6, 3], [16, 8], [120, 60], [84, 42]]);
+    expect(j.width.kept[0].reason).toMatch(/model's output/);
+    // LeNet at half width: conv 3@5×5, conv 8@5×5 on 3, fc 60 on 8·5·5, fc 42, fc 10 (the teacher: 61,706).
+    expect(j.parameters).toBe((3 * 25 + 3) + (8 * 75 + 8) + (60 * 200 + 60) + (42 * 60 + 42) + (10 * 42 + 10));
+    expect(j.testAccuracy).toBeGreaterThan(0.5);
+    const e = cli('eval', out, '--limit', '500', '--runs', '1', '--json');
+    expect(e.json.accuracy).toBe(j.testAccuracy);
+    expect(Math.abs(await ortCorrect(out, 500, [1, 28, 28]) - Math.round(j.testAccuracy * 500))).toBeLessThanOrEqual(1);
+  }, 600_000);
+
   const refusals: [string, string[], number, RegExp][] = [
     ['no --out', ['train', 'mlp:784-32-10'], 2, /--out <student.onnx> is required/],
     ['a bad spec', ['train', 'mlp:784-x-10', '--out', join(tmp, 'x.onnx')], 1, /not a student spec/],
@@ -68,6 +84,9 @@ describe('cli train and distill', () => {
     ['a missing teacher file', ['distill', 'nope.onnx', '--student', 'mlp:784-16-10', '--out', join(tmp, 'x.onnx')], 2, /teacher model file not found/],
     ['a student of other classes', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-16-12', '--out', join(tmp, 'x.onnx')], 1, /teacher scores 10 classes but the student 12/],
     ['a binary student without a teacher', ['train', 'binary', '--out', join(tmp, 'x.onnx')], 2, /use it with distill/],
+    ['a width student without a teacher', ['train', 'width:0.5', '--out', join(tmp, 'x.onnx')], 2, /'width:0.5' student is made from the teacher: use it with distill/],
+    ['a width for a layer the teacher lacks', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'width:0.5,conv9=0.5', '--out', join(tmp, 'x.onnx')], 1, /no layer makes channels under the name 'conv9'/],
+    ['a student that is neither spec nor file', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'teacher-copy', '--out', join(tmp, 'x.onnx')], 1, /'teacher-copy' is not a student: use a spec/],
     ['an unknown optimizer', ['train', 'mlp:784-16-10', '--optimizer', 'lion', '--out', join(tmp, 'x.onnx')], 2, /--optimizer must be sgd or adamw/],
   ];
   for (const [what, args, code, message] of refusals) {

@@ -15,12 +15,10 @@ import type { Model } from '../model/ir';
 import { checkSupport } from '../model/support';
 import { RUNNABLE_OPS } from '../engine/ops';
 import { FOLDABLE_OPS } from '../model/resolve';
-import { buildArch } from '../train/architectures';
+import { resolveStudent, trainableStudent, type Student } from '../train/students';
 import { parseSchedule } from '../train/schedule';
 import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
-import { calibrateQat, finishQat, prepareQat, type QatMode } from '../train/qat';
-import { batchFor, type LabelledDataset } from '../data/dataset';
-import type { GpuContext } from '../gpu/context';
+import { finishQat } from '../train/qat';
 import { MNIST, num, positiveInt, preprocessFrom, readDataset, readInput, UsageError, type Flags } from './common';
 
 export interface TrainCliResult {
@@ -36,6 +34,8 @@ export interface TrainCliResult {
   testAccuracy: number | null;
   testSamples: number;
   epochs: TrainResult['epochs'];
+  /** For width students: which channel groups got thinner, and which were kept whole and why. */
+  width: Student['width'] | null;
   steps: number;
   seconds: number;
   gpuBytes: TrainResult['gpuBytes'];
@@ -82,22 +82,12 @@ function testPaths(flags: Flags): [string, string] {
   throw new UsageError('no test set found beside --images/--labels (tried their names with train → t10k and → test); name one with --test-images and --test-labels');
 }
 
-/**
- * A student from a spec (mlp:784-64-10, cnn:8-16-10, convnet), an ONNX file, or `binary` / `int8`:
- * the teacher itself, trained quantisation-aware (its Conv/Gemm layers binarised with the first and
- * last kept float, or all int8) and written as the deployable binary / QDQ model.
- */
-function studentFrom(spec: string, itemShape: number[], seed: number, teacher: Model | null): { model: Model; name: string; qat?: QatMode } {
-  if (spec === 'binary' || spec === 'int8') {
-    if (!teacher) throw new UsageError(`the '${spec}' student is the teacher trained quantisation-aware: use it with distill`);
-    return { model: teacher, name: `${spec} (the teacher, quantisation-aware)`, qat: spec };
-  }
-  if (spec.endsWith('.onnx')) {
-    const model = importOnnx(readInput(spec, 'student model'));
-    checkSupport(model, RUNNABLE_OPS, FOLDABLE_OPS);
-    return { model, name: basename(spec) };
-  }
-  return { model: buildArch(spec, itemShape, seed), name: spec };
+/** A model file named as the student: read and checked like any model the studio runs. */
+function studentFile(spec: string): { model: Model } | undefined {
+  if (!spec.endsWith('.onnx')) return undefined;
+  const model = importOnnx(readInput(spec, 'student model'));
+  checkSupport(model, RUNNABLE_OPS, FOLDABLE_OPS);
+  return { model };
 }
 
 export async function trainCommand(command: 'train' | 'distill', rest: string[], flags: Flags): Promise<TrainCliResult> {
@@ -107,6 +97,7 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   const studentSpec = distilling ? flags.student : rest[0];
   if (typeof studentSpec !== 'string') throw new UsageError(distilling ? '--student <spec|file.onnx> is required (e.g. mlp:784-32-10)' : 'a student spec or model file is needed (e.g. mlp:784-64-10)');
   if (!distilling && flags.student !== undefined) throw new UsageError('train takes the student as its argument, not --student');
+  if (!distilling && /^(binary|int8|width:)/.test(studentSpec)) throw new UsageError(`the '${studentSpec}' student is made from the teacher: use it with distill`);
   const cfg = configFrom(flags, distilling);
   if ((flags.images === undefined) !== (flags.labels === undefined)) throw new UsageError('--images and --labels go together');
   const [trainImages, trainLabels] = typeof flags.images === 'string'
@@ -117,15 +108,19 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   if (teacherModel) checkSupport(teacherModel, RUNNABLE_OPS, FOLDABLE_OPS);
   const train = await readDataset(trainImages, trainLabels, flags.images ? basename(trainImages) : 'MNIST training set');
   const test = await readDataset(testImages, testLabels, flags.images ? basename(testImages) : 'MNIST test set');
-  const student = studentFrom(studentSpec, train.itemShape, cfg.seed, teacherModel);
+  const student = resolveStudent(studentSpec, { itemShape: train.itemShape, seed: cfg.seed, teacher: teacherModel, named: studentFile, namedWhat: 'model file (.onnx)' });
+  if (student.width && !flags.json) {
+    process.stderr.write(`student ${student.name}: ${student.width.changed.map((c) => `${c.producers.join('+')} ${c.from}→${c.to}`).join(', ')}` +
+      `${student.width.kept.length ? `; kept whole: ${student.width.kept.map((k) => `${k.producers.join('+')} (${k.reason})`).join(', ')}` : ''}\n`);
+  }
   checkTrainingInputs(student.model, train, test, teacherModel, cfg);
 
   const ctx = createGpuContext(await nodeGpu());
   const gpu = await ctx;
-  const qat = student.qat ? await prepareQatStudent(gpu, student.model, student.qat, train, cfg) : null;
+  const trainable = await trainableStudent(gpu, student, train, cfg);
   const t0 = performance.now();
   const testSamples = Math.min(cfg.testSamples ?? test.count, test.count);
-  const result = await trainModel(gpu, qat ?? student.model, train, test, cfg, teacherModel, {
+  const result = await trainModel(gpu, trainable, train, test, cfg, teacherModel, {
     deploy: student.qat ? (m) => finishQat(m, student.qat!) : undefined,
     onStep: flags.json ? undefined : (s, p) => {
       const eta = p.step ? (p.elapsedMs / p.step) * (p.totalSteps - p.step) / 1000 : 0;
@@ -143,15 +138,8 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
     command, student: student.name, teacher: distilling ? basename(rest[0]!) : null, out,
     outcome: result.outcome, message: result.message, config, parameters: result.parameters, sizeBytes: bytes.length,
     testAccuracy: result.epochs.at(-1)?.testAccuracy ?? null, testSamples,
-    epochs: result.epochs, steps: result.steps_done, seconds: (performance.now() - t0) / 1000, gpuBytes: result.gpuBytes,
+    epochs: result.epochs, width: student.width ?? null, steps: result.steps_done, seconds: (performance.now() - t0) / 1000, gpuBytes: result.gpuBytes,
   };
-}
-
-/** The teacher prepared for quantisation-aware training, calibrated on the first 256 training items. */
-async function prepareQatStudent(ctx: GpuContext, model: Model, mode: QatMode, train: LabelledDataset, cfg: TrainConfig): Promise<Model> {
-  const shape = model.graph.inputs[0]!.shape;
-  const calibration = await calibrateQat(ctx, model, mode, (a, k) => batchFor(train, a, k, cfg.preprocess, shape), Math.min(256, train.count));
-  return prepareQat(model, mode, { calibration });
 }
 
 function fmtSeconds(s: number): string {

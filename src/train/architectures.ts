@@ -21,6 +21,12 @@ export interface ArchSpec {
 
 const JAX_CONVNET = 'cnn:24v-k3.32v-fc128-10';
 
+/** He-uniform weights (bound √(6 / fan-in)), drawn from `rng`. */
+export function heUniform(rng: () => number, fanIn: number, n: number): Float32Array {
+  const bound = Math.sqrt(6 / fanIn);
+  return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * bound);
+}
+
 /** Parses a spec; throws a message with the accepted forms. */
 export function parseArch(spec: string): ArchSpec {
   const text = spec === 'convnet' ? JAX_CONVNET : spec;
@@ -56,12 +62,8 @@ export function buildArch(spec: string, itemShape: number[], seed = 1): Model {
   const arch = parseArch(spec);
   const rng = makeRng(seed);
   const b = new GraphBuilder(spec.replace(/[^a-z0-9]+/gi, '_'), 13);
-  const heUniform = (fanIn: number, n: number) => {
-    const bound = Math.sqrt(6 / fanIn);
-    return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * bound);
-  };
   const dense = (x: string, inDim: number, units: number, relu: boolean, name: string) => {
-    const w = b.initializer(`${name}.weight`, tensor('float32', [units, inDim], heUniform(inDim, units * inDim)));
+    const w = b.initializer(`${name}.weight`, tensor('float32', [units, inDim], heUniform(rng, inDim, units * inDim)));
     const bias = b.initializer(`${name}.bias`, tensor('float32', [units], new Float32Array(units)));
     const y = b.node('Gemm', [x, w, bias], { transB: int(1) }, { name });
     return relu ? b.node('Relu', [y], {}, { name: `${name}.relu` }) : y;
@@ -89,7 +91,7 @@ export function buildArch(spec: string, itemShape: number[], seed = 1): Model {
       if (flat) throw new ModelError(`'${spec}': conv layers must come before dense ones`);
       conv++;
       const k = l.kernel, fanIn = c * k * k;
-      const wt = b.initializer(`conv${conv}.weight`, tensor('float32', [l.channels, c, k, k], heUniform(fanIn, l.channels * fanIn)));
+      const wt = b.initializer(`conv${conv}.weight`, tensor('float32', [l.channels, c, k, k], heUniform(rng, fanIn, l.channels * fanIn)));
       const bias = b.initializer(`conv${conv}.bias`, tensor('float32', [l.channels], new Float32Array(l.channels)));
       const pad = l.valid ? 0 : (k - 1) >> 1;
       x = b.node('Conv', [x, wt, bias], { kernel_shape: ints([k, k]), pads: ints([pad, pad, pad, pad]) }, { name: `conv${conv}` });

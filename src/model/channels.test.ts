@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { importOnnx } from './onnx-import';
+import { exportOnnx } from './onnx-export';
+import { analyseChannels, channelGroups, shrinkChannels, takeChannels } from './channels';
+import { GraphBuilder, int, ints, tensor } from './builder';
+import type { Model, TensorData } from './ir';
+import { randomFloats } from '../core/rng';
+import { buildArch } from '../train/architectures';
+import { parseWidth, widthStudent } from '../train/students';
+
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+
+const fixture = (name: string) => importOnnx(new Uint8Array(readFileSync(`fixtures/${name}.onnx`)));
+
+async function runOrt(model: Model, input: Float32Array, shape: number[]): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(exportOnnx(model));
+  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', input, shape) });
+  return out[s.outputNames[0]!]!.data as Float32Array;
+}
+
+/** Odd channels of every group that may change. */
+function dropOdd(model: Model): Map<number, number[]> {
+  return new Map(channelGroups(model).filter((g) => !g.pinned.length && g.size > 1)
+    .map((g) => [g.id, Array.from({ length: g.size }, (_, i) => i).filter((i) => i % 2 === 0)]));
+}
+
+/**
+ * The oracle: the original model with the weights that READ the dropped channels set to zero
+ * computes exactly what the shrunk model computes (the dropped channels then feed nothing).
+ */
+function silenceDropped(model: Model, keep: Map<number, number[]>): Model {
+  const an = analyseChannels(model);
+  const init: Record<string, TensorData> = { ...model.graph.initializers };
+  for (const t of an.ties) {
+    const k = keep.get(t.group);
+    if (!t.reads || !k) continue;
+    const src = init[t.tensor]!, data = Float32Array.from(src.data as Float32Array);
+    const dims = src.dims, inner = dims.slice(t.axis + 1).reduce((a, d) => a * d, 1), outer = dims.slice(0, t.axis).reduce((a, d) => a * d, 1);
+    const along = dims[t.axis]!;
+    const kept = new Set(k);
+    for (let o = 0; o < outer; o++) for (let a = 0; a < along; a++) {
+      if (kept.has(Math.floor(a / t.block))) continue;
+      data.fill(0, (o * along + a) * inner, (o * along + a + 1) * inner);
+    }
+    init[t.tensor] = { ...src, data };
+  }
+  return { ...model, graph: { ...model.graph, initializers: init } };
+}
+
+const params = (m: Model) => Object.values(m.graph.initializers).reduce((a, t) => a + (t.dtype === 'float32' ? t.data.length : 0), 0);
+
+describe('channel groups', () => {
+  it('follow LeNet: each Conv and hidden Gemm makes a group, the output layer is pinned', () => {
+    const groups = channelGroups(fixture('lenet-mnist'));
+    expect(groups.map((g) => [g.producers, g.size, g.pinned.length > 0])).toEqual([
+      [['/features/features.0/Conv'], 6, false], [['/features/features.4/Conv'], 16, false],
+      [['/classifier/classifier.1/Gemm'], 120, false], [['/classifier/classifier.3/Gemm'], 84, false],
+      [['/classifier/classifier.5/Gemm'], 10, true],
+    ]);
+    expect(groups[4]!.pinned[0]).toMatch(/model's output 'logits'/);
+  });
+
+  it('tie both sides of a residual Add and a depthwise Conv to one group (resdw-mnist)', () => {
+    const an = analyseChannels(fixture('resdw-mnist'));
+    const stem = an.groups.find((g) => g.producers.includes('/stem/stem.0/Conv'))!;
+    expect(stem.producers).toEqual(['/stem/stem.0/Conv', '/res2/Conv']);
+    expect(an.depthwise).toEqual([{ node: '/dw/Conv', group: stem.id }]);
+  });
+
+  it('pin what they cannot follow, with the reason (a folded matrix, a Reshape to a baked shape, grouped Conv, Concat)', () => {
+    expect(channelGroups(fixture('cntk-style-reshape'))[1]!.pinned[0]).toMatch(/MatMul 'Times' multiplies by a matrix that is not a stored initializer/);
+    expect(channelGroups(fixture('cntk-style-optimised'))[1]!.pinned[0]).toMatch(/Reshape 'Times_reshape0' regroups channels/);
+    const b = new GraphBuilder('g', 13);
+    const x = b.input('x', 'float32', ['N', 4, 5, 5]);
+    const a = b.node('Conv', [x, b.initializer('wa', tensor('float32', [8, 4, 1, 1]))], {}, { name: 'a' });
+    const g = b.node('Conv', [a, b.initializer('wg', tensor('float32', [8, 4, 1, 1]))], { group: int(2) }, { name: 'grouped' });
+    const c = b.node('Concat', [g, a], { axis: int(1) }, { name: 'cat' });
+    b.output(b.node('Conv', [c, b.initializer('wz', tensor('float32', [3, 16, 1, 1]))], {}, { name: 'z' }), 'float32', ['N', 3, 5, 5]);
+    const groups = channelGroups(b.build());
+    expect(groups.map((gr) => [gr.producers[0], gr.pinned[0]])).toEqual([
+      ['a', "grouped Conv 'grouped' (2 groups) splits its input channels into blocks"],
+      ['grouped', "grouped Conv 'grouped' (2 groups) makes its output channels in blocks"],
+      ['z', "it is the model's output 'z_out'"],
+    ].map(([p, r]) => [p, expect.stringContaining(r!.replace(/'z_out'/, ''))]));
+  });
+
+  it('takeChannels slices one axis, in blocks', () => {
+    const t = tensor('float32', [2, 6], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(Array.from(takeChannels(t, 1, [0, 2], 2).data as Float32Array)).toEqual([0, 1, 4, 5, 6, 7, 10, 11]);
+    expect(takeChannels(t, 0, [1]).dims).toEqual([1, 6]);
+  });
+});
+
+describe('shrinkChannels', () => {
+  // Each: the shrunk model runs in onnxruntime-node and equals the original whose dropped channels feed nothing.
+  const cases: [string, () => Model, number[]][] = [
+    ['lenet-mnist', () => fixture('lenet-mnist'), [3, 1, 28, 28]],
+    ['resdw-mnist (residual Add, BatchNorm, depthwise Conv, Shape-built Reshape)', () => fixture('resdw-mnist'), [3, 1, 28, 28]],
+    ['mlp-1x-bn (Gemm → BatchNorm on features, fixed batch 1)', () => fixture('mlp-1x-bn'), [1, 784]],
+    ['cntk-style-reshape (Conv + stored per-channel Add bias)', () => fixture('cntk-style-reshape'), [1, 1, 28, 28]],
+    ['the built-in cnn:8-16-fc64-10', () => buildArch('cnn:8-16-fc64-10', [28, 28], 3), [3, 1, 28, 28]],
+  ];
+  for (const [name, make, shape] of cases) {
+    it(`keeps the function of the kept channels: ${name}`, async () => {
+      const model = make();
+      const keep = dropOdd(model);
+      expect(keep.size).toBeGreaterThan(0);
+      const small = shrinkChannels(model, keep);
+      expect(params(small)).toBeLessThan(params(model));
+      const input = randomFloats(shape.reduce((a, d) => a * d, 1), 7);
+      const [want, got] = await Promise.all([runOrt(silenceDropped(model, keep), input, shape), runOrt(small, input, shape)]);
+      expect(got.length).toBe(want.length);
+      const scale = Math.max(...Array.from(want, Math.abs));
+      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * scale + 1e-5);
+    });
+  }
+
+  it('rewrites a stored flatten target [N, C·H·W] and refuses to change a pinned group', () => {
+    const b = new GraphBuilder('r', 13);
+    const x = b.input('x', 'float32', [2, 1, 4, 4]);
+    const h = b.node('Relu', [b.node('Conv', [x, b.initializer('w', tensor('float32', [6, 1, 3, 3], randomFloats(54, 1)))], { pads: ints([1, 1, 1, 1]) }, { name: 'conv' })]);
+    const f = b.node('Reshape', [h, b.initializer('shape', tensor('int64', [2], [2, 96]))], {}, { name: 'flat' });
+    b.output(b.node('Gemm', [f, b.initializer('fc', tensor('float32', [3, 96], randomFloats(288, 2)))], { transB: int(1) }, { name: 'fc' }), 'float32', [2, 3]);
+    const m = b.build();
+    const [conv, fc] = channelGroups(m);
+    const small = shrinkChannels(m, new Map([[conv!.id, [1, 4]]]));
+    expect(Array.from(small.graph.initializers.shape!.data as BigInt64Array, Number)).toEqual([2, -1]);
+    expect(small.graph.initializers.fc!.dims).toEqual([3, 32]);
+    expect(() => shrinkChannels(m, new Map([[fc!.id, [0]]]))).toThrow(/cannot change: it is the model's output/);
+  });
+});
+
+describe('width students', () => {
+  it('parse overall and per-layer widths, and refuse what is not a share', () => {
+    expect(parseWidth('width:0.5')).toEqual({ overall: 0.5, layers: {} });
+    expect(parseWidth('width:0.5,conv2=0.25')).toEqual({ overall: 0.5, layers: { conv2: 0.25 } });
+    expect(parseWidth('mlp:784-32-10')).toBeNull();
+    expect(() => parseWidth('width:2')).toThrow(/not a share in \(0, 1\]/);
+    expect(() => parseWidth('width:1')).toThrow(/keeps every channel/);
+  });
+
+  it('make LeNet at half width (output kept), freshly initialised and seeded', async () => {
+    const teacher = fixture('lenet-mnist');
+    const { model, report } = widthStudent(teacher, { overall: 0.5, layers: { '/classifier/classifier.1/Gemm': 0.25 } }, [28, 28], 5);
+    expect(report.changed.map((c) => [c.from, c.to])).toEqual([[6, 3], [16, 8], [120, 30], [84, 42]]);
+    expect(report.kept).toEqual([{ producers: ['/classifier/classifier.5/Gemm'], channels: 10, reason: "it is the model's output 'logits'" }]);
+    const w = model.graph.initializers;
+    const conv1 = Object.keys(w).find((k) => w[k]!.dims.join() === '3,1,5,5')!;
+    expect(conv1).toBeDefined();
+    // Fresh He-uniform weights, not the teacher's first filters.
+    expect(Array.from(w[conv1]!.data as Float32Array).slice(0, 4)).not.toEqual(Array.from(teacher.graph.initializers[conv1]!.data as Float32Array).slice(0, 4));
+    const bound = Math.sqrt(6 / 25);
+    expect(Math.max(...Array.from(w[conv1]!.data as Float32Array, Math.abs))).toBeLessThanOrEqual(bound);
+    expect(widthStudent(teacher, { overall: 0.5, layers: {} }, [28, 28], 5).model.graph.initializers[conv1]!.data)
+      .toEqual(widthStudent(teacher, { overall: 0.5, layers: {} }, [28, 28], 5).model.graph.initializers[conv1]!.data);
+    const out = await runOrt(model, randomFloats(2 * 784, 3), [2, 1, 28, 28]);
+    expect(out.length).toBe(20);
+    expect(() => widthStudent(teacher, { overall: 0.5, layers: { conv9: 0.5 } }, [28, 28], 1)).toThrow(/no layer makes channels under the name 'conv9'/);
+  });
+});
