@@ -29,6 +29,18 @@ describe('Train & distil inputs', () => {
     // T and α do not apply without a teacher.
     expect(problems({ mode: 'hard', temperature: '', alpha: '7' })).toEqual({});
   });
+
+  it('takes the teacher at a smaller width, binary and int8 only when distilling, and variants by name', () => {
+    for (const student of ['width:0.5', 'width:0.5,conv2=0.25', 'binary', 'int8']) {
+      expect(problems({ student })).toEqual({});
+      expect(problems({ student, mode: 'hard' }).student).toMatch(/is made from the teacher: choose "Distil from the teacher"/);
+    }
+    expect(problems({ student: 'width:1.5' }).student).toMatch(/not a share in \(0, 1\]/);
+    const variants = [{ name: 'lenet-mnist-int8-pc-minmax.onnx', kind: 'int8' }, { name: 'lenet-mnist-mixed-x.onnx', kind: 'mixed' }];
+    expect(problems({ student: 'lenet-mnist-int8-pc-minmax.onnx' }, { ...counts, variants })).toEqual({});
+    expect(problems({ student: 'lenet-mnist-mixed-x.onnx' }, { ...counts, variants }).student).toMatch(/mixes precisions per layer/);
+    expect(problems({ student: 'nope.onnx' }, { ...counts, variants }).student).toMatch(/or name a variant from the Variants table/);
+  });
 });
 
 describe('students as variants', () => {
@@ -42,6 +54,8 @@ describe('students as variants', () => {
     expect(studentName('lenet-mnist.onnx', opts({ teacher: null }), 'cancelled')).toBe('lenet-mnist-student-mlp-784-32-10-hard-partial.onnx');
     expect(studentName('lenet-mnist.onnx', opts({ student: 'cnn:8-16-10', teacher: 'lenet-mnist-int8-pc-minmax.onnx', temperature: 2, alpha: 0.5 }), 'diverged'))
       .toBe('lenet-mnist-student-cnn-8-16-10-distil-T2-a0.5-from-int8-pc-minmax-diverged.onnx');
+    expect(studentName('lenet-mnist.onnx', opts({ student: 'lenet-mnist-binary-kfl.onnx' }), 'finished')).toBe('lenet-mnist-student-binary-kfl-distil-T4-a0.9.onnx');
+    expect(studentName('lenet-mnist.onnx', opts({ student: 'width:0.5' }), 'finished')).toBe('lenet-mnist-student-width-0.5-distil-T4-a0.9.onnx');
   });
 
   it('reads back about 120 points per run, at most every 50 steps', () => {

@@ -10,6 +10,7 @@ import { report, refreshDevice, studioClient } from './actions';
 import { busy, evaluateNew, upsert } from './variants';
 import { parseArch } from '../train/architectures';
 import { parseSchedule } from '../train/schedule';
+import { parseWidth } from '../train/width-spec';
 import type { DatasetSummary, TrainData, TrainJobResult, TrainOptions, TrainProgress } from '../worker/types';
 import type { EpochRecord, StepRecord } from '../train/trainer';
 
@@ -23,7 +24,8 @@ export const MNIST_TRAIN = {
   count: 60_000,
 } as const;
 
-export const STUDENT_PRESETS = ['mlp:784-32-10', 'mlp:784-64-10', 'cnn:8-16-10'] as const;
+/** Built-in students, the teacher at half width, and the teacher trained quantisation-aware (train/students.ts). */
+export const STUDENT_PRESETS = ['mlp:784-32-10', 'mlp:784-64-10', 'cnn:8-16-10', 'width:0.5', 'binary', 'int8'] as const;
 
 export type TrainMode = 'distil' | 'hard';
 
@@ -112,8 +114,29 @@ export function setTrainInputs(patch: Partial<TrainInputs>): void {
 
 export type Field = keyof TrainInputs;
 
+/** What is wrong with the student field, or null; `variants` are the names a student may be trained from. */
+export function studentProblem(spec: string, mode: TrainMode, teacherClasses: number | null, variants: readonly { name: string; kind: string }[]): string | null {
+  const s = spec.trim();
+  if (!s) return 'Name a student: a spec such as mlp:784-32-10, width:0.5 (the teacher at half width), binary, int8, or a variant from the Variants table.';
+  const teacherOnly = s === 'binary' || s === 'int8' || s.startsWith('width:');
+  if (teacherOnly && mode === 'hard') return `The '${s}' student is made from the teacher: choose "Distil from the teacher" (hard-label training has no teacher).`;
+  try {
+    if (s.startsWith('width:')) { parseWidth(s); return null; }
+    if (teacherOnly) return null;
+    const v = variants.find((x) => x.name === s);
+    if (v) return v.kind === 'mixed' ? `'${s}' mixes precisions per layer, which quantisation-aware training does not do yet: pick its float parent, or the int8 or binary student.` : null;
+    const arch = parseArch(s);
+    if (mode === 'distil' && teacherClasses !== null && arch.classes !== teacherClasses) {
+      return `The student scores ${arch.classes} classes but the teacher ${teacherClasses}; distillation needs the same classes in both.`;
+    }
+    return null;
+  } catch (e) {
+    return e instanceof Error ? `${e.message}; or name a variant from the Variants table` : String(e);
+  }
+}
+
 /** Each input's problem in words, or nothing; `teacherClasses` is the teacher's output width when known. */
-export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | null; testCount: number | null; teacherClasses: number | null }): Partial<Record<Field, string>> {
+export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | null; testCount: number | null; teacherClasses: number | null; variants?: readonly { name: string; kind: string }[] }): Partial<Record<Field, string>> {
   const out: Partial<Record<Field, string>> = {};
   const num = (k: Field) => Number(String(inputs[k]).trim().replace(',', '.'));
   const whole = (k: Field, what: string, min: number, max?: number) => {
@@ -122,14 +145,8 @@ export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | 
       out[k] = `${what} must be a whole number from ${min}${max !== undefined ? ` to ${max.toLocaleString()}` : ' up'}${text ? ` (not '${text}')` : ''}.`;
     }
   };
-  try {
-    const arch = parseArch(inputs.student.trim());
-    if (inputs.mode === 'distil' && opts.teacherClasses !== null && arch.classes !== opts.teacherClasses) {
-      out.student = `The student scores ${arch.classes} classes but the teacher ${opts.teacherClasses}; distillation needs the same classes in both.`;
-    }
-  } catch (e) {
-    out.student = e instanceof Error ? e.message : String(e);
-  }
+  const student = studentProblem(inputs.student, inputs.mode, opts.teacherClasses, opts.variants ?? []);
+  if (student) out.student = student;
   whole('epochs', 'Epochs', 1, 1000);
   whole('batch', 'Batch', 1, 4096);
   whole('seed', 'Seed', 0);
@@ -152,7 +169,7 @@ export function currentProblems(inputs: TrainInputs = useTrain.getState().inputs
   const tv = s.variants.find((v) => v.name === teacher);
   const k = tv?.summary.outputs[0]?.shape.at(-1);
   const trainCount = inputs.data === 'loaded' ? s.dataset?.count ?? null : useTrain.getState().trainingData?.count ?? MNIST_TRAIN.count;
-  return inputProblems(inputs, { trainCount, testCount: s.dataset?.count ?? null, teacherClasses: typeof k === 'number' && k > 0 ? k : null });
+  return inputProblems(inputs, { trainCount, testCount: s.dataset?.count ?? null, teacherClasses: typeof k === 'number' && k > 0 ? k : null, variants: s.variants });
 }
 
 /** The variant distilled from: the one chosen, else the loaded file. */
@@ -249,8 +266,8 @@ export async function startTraining(mode: TrainMode = useTrain.getState().inputs
     } finally {
       void refreshDevice();
     }
-    const { trained, message, stepsDone, totalSteps, parameters, seconds, ...summary } = made;
-    upsert({ name: summary.fileName, kind: 'student', summary, trained });
+    const { trained, message, stepsDone, totalSteps, parameters, seconds, studioFormat, madeBy, ...summary } = made;
+    upsert({ name: summary.fileName, kind: madeBy, summary, trained, ...(studioFormat ? { studioFormat } : {}) });
     useStudio.setState({ model: summary, currentVariant: summary.fileName });
     setRun({ outcome: trained.outcome, variant: summary.fileName, testAccuracy: trained.testAccuracy });
     useTrain.setState((st) => ({ history: [...st.history.slice(-9), st.run!] }));

@@ -1,4 +1,5 @@
 import { useStudio } from '../state/store';
+import { floatSourceOf } from './variant-info';
 import { busy as isBusy, calibrationProblem, cancelQuantize, choicesOf, needsCalibration, quantize, setBinaryRecipe, setRecipe, setScheme } from '../state/variants';
 import type { Scheme } from '../state/store';
 import type { Int8Recipe } from '../worker/types';
@@ -14,6 +15,7 @@ export function QuantizePanel() {
   const calibrates = useStudio((s) => needsCalibration(s));
   const problem = useStudio((s) => calibrationProblem(s));
   const layers = useStudio((s) => s.precisionLayers);
+  const source = useStudio((s) => (s.scheme === 'mixed' ? s.variants.find((v) => v.kind === 'original') : floatSourceOf(s.variants, s.currentVariant))?.name);
   const counts = countChoices(choicesOf(layers, recipe.layers));
   // Binary needs no data; evaluating the new variant does, and Evaluate says so if it is missing.
   const ready = hasModel && (scheme === 'binary' || hasData);
@@ -29,6 +31,11 @@ export function QuantizePanel() {
           <option value="mixed">mixed (per-layer table)</option>
         </select>
       </label>
+      {source && (
+        <p className="muted small hint" data-testid="q-source" title="int8 and binary start from the current variant's float model (the loaded file or a trained student); mixed precision from the loaded file">
+          From <span className="mono">{source}</span>
+        </p>
+      )}
       {scheme === 'mixed' && (
         <p className="muted small hint" data-testid="q-mixed-summary">
           Per layer, as the Mixed precision table says: {counts.int8} int8 · {counts.binary} binary · {counts.fp32} fp32.

@@ -46,7 +46,10 @@ export function TrainPanel() {
           <label className="field">Student
             <input type="text" list="train-presets" value={inputs.student} data-testid="train-student" disabled={locked}
               aria-invalid={Boolean(problems.student)} onChange={set('student')} spellCheck={false} />
-            <datalist id="train-presets">{STUDENT_PRESETS.map((p) => <option key={p} value={p} />)}</datalist>
+            <datalist id="train-presets">
+              {STUDENT_PRESETS.map((p) => <option key={p} value={p} />)}
+              {variants.filter((v) => v.kind !== 'mixed').map((v) => <option key={v.name} value={v.name}>variant: train it further</option>)}
+            </datalist>
           </label>
           <div className="toolbar" style={{ marginTop: -4 }}>
             <span className="muted small">Presets:</span>

@@ -62,6 +62,11 @@ function VariantRows({ v, original, current, busy }: { v: Variant; original: Var
           <div className="mono vname" title={v.name}>{v.name}</div>
           <span className={`op kind-${v.kind}`}>{describe(v)}</span>
           {current && <span className="fused">current</span>}
+          {v.summary.lineage?.parent && (
+            <div className="muted small" data-testid="v-lineage" title={v.summary.lineage.steps.map((s, i) => `${i + 1}. ${s}`).join('\n')}>
+              from <span className="mono">{v.summary.lineage.parent}</span>{v.summary.lineage.steps.length > 1 ? ` · ${v.summary.lineage.steps.length} steps from the file` : ''}
+            </div>
+          )}
         </td>
         <td className="num" title={`layer weights (with int8 scales and zero points); all initializers incl. biases: ${fmtBytes(v.summary.sizeBytes)}${isOriginal ? '' : `, ${fileRatio.toFixed(2)}× smaller`}`}>
           <div data-testid="v-weights">{fmtBytes(weightsOf(v))}</div>

@@ -7,13 +7,13 @@ export const weightsOf = (v: Variant) => v.summary.weightBytes ?? v.summary.size
 /** 'fp32 original', 'int8 · per-channel · minmax', 'binary · XNOR · first/last fp32', 'mixed · 3 int8 · 1 binary · 1 fp32', … */
 export function describe(v: Variant): string {
   if (v.kind === 'original') return 'fp32 original';
-  if (v.kind === 'student') {
+  if (v.trained) {
     const t = v.trained;
-    if (!t) return 'student';
     const how = t.teacher ? `distilled · T ${t.temperature} · α ${t.alpha}` : 'hard labels';
     const end = t.outcome === 'cancelled' ? ' · cancelled' : t.outcome === 'diverged' ? ' · diverged' : '';
-    return `student · ${t.student} · ${how} · ${t.epochs} ep × ${t.samples.toLocaleString()}${end}`;
+    return `${v.kind === 'student' ? 'student' : `${v.kind} QAT student`} · ${t.student} · ${how} · ${t.epochs} ep × ${t.samples.toLocaleString()}${end}`;
   }
+  if (v.kind === 'student') return 'student';
   if (v.kind === 'binary') {
     const b = v.binary;
     return `binary · XNOR${b ? ` · ${b.keepFirstLast ? 'first/last fp32' : 'all layers'}${b.activationScale ? ' · β' : ''}` : ''}`;
@@ -28,6 +28,17 @@ export function describe(v: Variant): string {
   if (!r) return v.kind;
   const acts = r.activations === 'dynamic' ? 'dynamic' : `${r.calibration === 'percentile' ? `p${r.percentile}` : r.calibration} · ${r.samples} cal`;
   return `int8 · ${r.perChannel ? 'per-channel' : 'per-tensor'} · ${r.symmetricWeights ? 'sym' : 'asym'} · ${acts}`;
+}
+
+/**
+ * The float variant int8 and binary start from when `name` is current: itself when float (the
+ * loaded file, a student), else the nearest float variant it was made from (the worker does the same).
+ */
+export function floatSourceOf(variants: readonly Variant[], name: string | null): Variant | undefined {
+  for (let v = variants.find((x) => x.name === name); v; v = variants.find((x) => x.name === v!.summary.lineage?.parent)) {
+    if (v.kind === 'original' || v.kind === 'student') return v;
+  }
+  return variants.find((x) => x.kind === 'original');
 }
 
 /** 'lenet-mnist-int8-pc-minmax.onnx' → 'int8-pc-minmax'; likewise binary-…, mixed-…, auto-…, student-…. */

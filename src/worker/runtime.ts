@@ -12,6 +12,7 @@ import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize
 import { binaryLayerWeights, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
 import { calibrationFor, MixedPrecisionRuns } from './mixed-search';
 import { studentName, TrainingJobs } from './train-job';
+import { VariantStore, type MadeBy } from './variant-store';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
@@ -37,9 +38,8 @@ import type {
 export class StudioRuntime {
   private ctx: GpuContext | null = null;
   private model: Model | null = null;
-  /** The loaded file and the variants made from it, by name; `model` is one of them. */
-  private readonly variants = new Map<string, Model>();
-  private baseName: string | null = null;
+  /** The loaded file and the variants made from it, by name, with their lineage; `model` is one of them. */
+  private readonly variants = new VariantStore();
   /** How the loaded file is fed (re-batched, or at its own batch), and its own input/output signature for export. */
   private batching: Batching | null = null;
   private fileSignature: Pick<Model['graph'], 'inputs' | 'outputs'> | null = null;
@@ -50,10 +50,8 @@ export class StudioRuntime {
   private readonly mixed = new MixedPrecisionRuns({ base: () => this.baseModel(), dataset: () => this.dataset, device: () => this.device() });
   /** Training runs (worker/train-job.ts); the students they make are variants of the loaded file. */
   private readonly training = new TrainingJobs({
-    device: () => this.device(), dataset: () => this.dataset, variant: (name) => this.variants.get(name), batching: () => this.batching,
+    device: () => this.device(), dataset: () => this.dataset, variants: this.variants, batching: () => this.batching,
   });
-  /** Variants that are trained students: their own (dynamic-batch) signature, not the loaded file's. */
-  private readonly students = new Set<string>();
   onDeviceLost: (info: DeviceLostInfo) => void = () => {};
 
   constructor(private readonly gpu?: GPU) {}
@@ -84,19 +82,16 @@ export class StudioRuntime {
     const summary = await this.useModel(model, fileName, batching, session);
     this.batching = batching;
     this.fileSignature = { inputs: file.graph.inputs, outputs: file.graph.outputs };
-    this.variants.clear();
-    this.students.clear();
-    this.variants.set(fileName, model);
-    this.baseName = fileName;
+    this.variants.reset(fileName, model);
     this.mixed.reset();
-    return summary;
+    return { ...summary, lineage: this.variants.lineage(fileName) };
   }
 
   /** Switches to a variant made earlier (the loaded file or a compressed copy of it). */
   async selectVariant(name: string): Promise<ModelSummary> {
-    const model = this.variants.get(name);
+    const model = this.variants.model(name);
     if (!model) throw new ModelError(`there is no variant named '${name}'`);
-    return this.useModel(model, name, this.students.has(name) ? dynamicBatching(model) : this.batching);
+    return { ...await this.useModel(model, name, this.batchingOf(name, model)), lineage: this.variants.lineage(name) };
   }
 
   /**
@@ -104,10 +99,10 @@ export class StudioRuntime {
    * input signature unless `dynamicBatch` asks for the symbolic batch the studio ran it with.
    */
   exportVariant(name: string, opts: { dynamicBatch?: boolean } = {}): Uint8Array {
-    const model = this.variants.get(name);
+    const model = this.variants.model(name);
     if (!model) throw new ModelError(`there is no variant named '${name}'`);
     // A student was built with a symbolic batch; the loaded file's signature does not describe it.
-    if (this.students.has(name)) return exportOnnx(model);
+    if (this.variants.ownSignature(name)) return exportOnnx(model);
     return this.exportModel(model, opts);
   }
 
@@ -123,9 +118,10 @@ export class StudioRuntime {
 
   /** Histogram of one layer's weights in the loaded file and in the current variant. */
   weightHistogram(layer: string): Histogram {
-    const base = this.baseName ? this.variants.get(this.baseName) : null;
+    const baseName = this.variants.base;
+    const base = baseName ? this.variants.model(baseName) : null;
     const named: { name: string; values: Float32Array }[] = [];
-    for (const [name, model] of [[this.baseName, base], [this.modelSummary?.fileName, this.model]] as const) {
+    for (const [name, model] of [[baseName, base], [this.modelSummary?.fileName, this.model]] as const) {
       const values = model ? layerWeights(model, layer) ?? binaryLayerWeights(model, layer) : null;
       if (values && name && !named.some((n) => n.name === name)) named.push({ name, values });
     }
@@ -134,32 +130,29 @@ export class StudioRuntime {
   }
 
   /**
-   * Quantizes the loaded file to int8 and selects the new variant. Calibration uses the last
-   * `recipe.samples` items of the loaded dataset, so it overlaps the evaluation set only there.
+   * Quantizes the current variant's float model (the loaded file, or a trained student) to int8 and
+   * selects the new variant. Calibration uses the last `recipe.samples` items of the loaded dataset,
+   * so it overlaps the evaluation set only there.
    */
   async quantizeVariant(recipe: Int8Recipe, preprocess: Preprocess, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ModelSummary & { quantized: string[]; skipped: { node: string; reason: string }[] }> {
-    const base = this.baseName ? this.variants.get(this.baseName) : null;
-    if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    const source = this.source();
     this.refuseWhileEvaluating('quantizing'); // before calibration, which would otherwise run beside a training job
     const cal = calibrationFor(this.dataset, recipe); // refuses bad counts before anything changes
-    if (this.model !== base) await this.useModel(base, this.baseName);
+    if (this.model !== source.model) await this.useModel(source.model, source.name, this.batchingOf(source.name, source.model));
     const q = await this.quantizeInt8(cal.recipe, preprocess, cal.ds, onProgress, signal);
-    const name = `${this.baseName.replace(/\.onnx$/i, '')}-int8-${recipe.perChannel ? 'pc' : 'pt'}-${recipe.activations === 'dynamic' ? 'dynamic' : recipe.calibration}.onnx`;
-    this.variants.set(name, q.model);
-    const summary = await this.useModel(q.model, name);
+    const how = `${recipe.perChannel ? 'pc' : 'pt'}-${recipe.activations === 'dynamic' ? 'dynamic' : recipe.calibration}`;
+    const summary = await this.keep(`${stem(source.name)}-int8-${how}.onnx`, q.model, 'int8', source.name, `int8 (${how})`);
     return { ...summary, quantized: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped };
   }
 
-  /** Binarizes (XNOR-Net) the loaded file's Conv/Gemm layers and selects the new variant; needs no data. */
+  /** Binarizes (XNOR-Net) the current variant's float model's Conv/Gemm layers and selects the new variant; needs no data. */
   async binarizeVariant(recipe: BinaryRecipe): Promise<ModelSummary & { binarized: string[]; kept: { node: string; reason: string }[] }> {
-    const base = this.baseName ? this.variants.get(this.baseName) : null;
-    if (!base || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
-    const plan = planBinary(base, recipe);
+    const source = this.source();
+    const plan = planBinary(source.model, recipe);
     if (!plan.layers.length) throw new ModelError(`no layer of this model can be binarized (${plan.kept.map((k) => `'${k.node}': ${k.reason}`).join('; ') || 'it has no Conv or Gemm layers'})`);
-    const model = applyBinary(base, plan, recipe);
-    const name = `${this.baseName.replace(/\.onnx$/i, '')}-binary-${recipe.keepFirstLast ? 'kfl' : 'all'}${recipe.activationScale ? '-beta' : ''}.onnx`;
-    const summary = await this.useModel(model, name); // refuses before the variant is kept
-    this.variants.set(name, model);
+    const model = applyBinary(source.model, plan, recipe);
+    const how = `${recipe.keepFirstLast ? 'kfl' : 'all'}${recipe.activationScale ? '-beta' : ''}`;
+    const summary = await this.keep(`${stem(source.name)}-binary-${how}.onnx`, model, 'binary', source.name, `binary (${how})`);
     return { ...summary, binarized: plan.layers.map((l) => l.node.name), kept: plan.kept };
   }
 
@@ -178,9 +171,8 @@ export class StudioRuntime {
     const { name: baseName } = this.baseModel();
     this.refuseWhileEvaluating('building a mix');
     const { plan, model } = await this.mixed.buildMix(choices, recipe, activationScale, preprocess, onProgress, signal);
-    const name = `${baseName.replace(/\.onnx$/i, '')}-mixed-${precisionTag(plan.layers)}.onnx`;
-    const summary = await this.useModel(model, name); // refuses before the variant is kept
-    this.variants.set(name, model);
+    const tag = precisionTag(plan.layers);
+    const summary = await this.keep(`${stem(baseName)}-mixed-${tag}.onnx`, model, 'mixed', baseName, `mixed (${tag})`);
     return { ...summary, precisions: plan.layers, studioFormat: usesStudioFormat(model) };
   }
 
@@ -203,9 +195,8 @@ export class StudioRuntime {
     const { name: baseName } = this.baseModel();
     const choice = await this.searching('An automatic mixed-precision search', () => this.mixed.auto(opts, onProgress, signal));
     const { layers, sensitivity } = choice;
-    const name = `${baseName.replace(/\.onnx$/i, '')}-auto-${precisionTag(layers)}.onnx`;
-    const summary = await this.useModel(choice.model, name);
-    this.variants.set(name, choice.model);
+    const tag = precisionTag(layers);
+    const summary = await this.keep(`${stem(baseName)}-auto-${tag}.onnx`, choice.model, 'mixed', baseName, `auto mixed (${tag}, budget ${+(opts.budget * 100).toFixed(2)} points)`);
     return {
       ...summary, precisions: layers, studioFormat: usesStudioFormat(choice.model), baseline: sensitivity.baseline, accuracy: choice.accuracy,
       drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
@@ -225,13 +216,11 @@ export class StudioRuntime {
   async trainVariant(opts: TrainOptions, onProgress: (p: TrainProgress) => void = () => {}, signal?: AbortSignal): Promise<TrainJobResult> {
     const { name: baseName } = this.baseModel();
     const run = await this.searching('Training', () => this.training.run(opts, onProgress, signal));
-    const { result } = run;
+    const { result, deployed } = run;
     const name = studentName(baseName, opts, result.outcome);
-    const summary = await this.useModel(result.model, name, dynamicBatching(result.model));
-    this.variants.set(name, result.model);
-    this.students.add(name);
+    const summary = await this.keep(name, deployed, run.kind, run.parent, run.step, true);
     return {
-      ...summary, message: result.message, stepsDone: result.steps_done, totalSteps: run.totalSteps, parameters: result.parameters, seconds: run.seconds,
+      ...summary, studioFormat: usesStudioFormat(deployed), madeBy: run.kind, message: result.message, stepsDone: result.steps_done, totalSteps: run.totalSteps, parameters: result.parameters, seconds: run.seconds,
       trained: {
         student: opts.student, teacher: opts.teacher, temperature: opts.temperature, alpha: opts.alpha, epochs: opts.epochs,
         samples: Math.min(opts.trainSamples, (opts.data === 'loaded' ? this.dataset : this.training.trainingData)?.count ?? opts.trainSamples),
@@ -279,9 +268,30 @@ export class StudioRuntime {
   }
 
   private baseModel(): { model: Model; name: string } {
-    const model = this.baseName ? this.variants.get(this.baseName) : null;
-    if (!model || !this.baseName) throw new ModelError('No model is loaded: drop an .onnx file first.');
-    return { model, name: this.baseName };
+    const name = this.variants.base;
+    const model = name ? this.variants.model(name) : null;
+    if (!model || !name) throw new ModelError('No model is loaded: drop an .onnx file first.');
+    return { model, name };
+  }
+
+  /** What int8 and binary start from: the current variant's float model (the loaded file, or a student). */
+  private source(): { model: Model; name: string } {
+    const base = this.baseModel();
+    const current = this.modelSummary?.fileName;
+    return current && this.variants.model(current) ? this.variants.floatSource(current) : base;
+  }
+
+  /** Variants with their own signature run at a dynamic batch; the rest as the loaded file is fed. */
+  private batchingOf(name: string, model: Model): Batching | null {
+    return this.variants.ownSignature(name) ? dynamicBatching(model) : this.batching;
+  }
+
+  /** Makes a new variant the current model (refused before it is kept) and records what made it. */
+  private async keep(name: string, model: Model, kind: MadeBy, parent: string, step: string, ownSignature = false): Promise<ModelSummary> {
+    const own = ownSignature || this.variants.ownSignature(parent);
+    const summary = await this.useModel(model, name, own ? dynamicBatching(model) : this.batching);
+    this.variants.add(name, model, kind, parent, step, own);
+    return { ...summary, lineage: this.variants.lineage(name) };
   }
 
   /** Makes an in-memory model (e.g. a quantized variant) the current one. */
@@ -398,6 +408,8 @@ export class StudioRuntime {
     (await this.device()).device.destroy();
   }
 }
+
+const stem = (fileName: string) => fileName.replace(/\.onnx$/i, '');
 
 export function describeAdapter(ctx: GpuContext): string {
   const i = ctx.info;

@@ -8,7 +8,9 @@ import type { Model } from '../model/ir';
 import { CancelledError, DatasetError, ModelError } from '../core/errors';
 import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, type LabelledDataset } from '../data/dataset';
-import { buildArch } from '../train/architectures';
+import { resolveStudent, trainableStudent, type Student } from '../train/students';
+import { finishQat } from '../train/qat';
+import type { VariantStore } from './variant-store';
 import { parseSchedule } from '../train/schedule';
 import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
 import type { Batching } from '../model/rebatch';
@@ -25,14 +27,19 @@ export interface TrainSources {
   device(): Promise<GpuContext>;
   /** The dataset loaded for evaluation: the test set, and the training set when `data` is 'loaded'. */
   dataset(): LabelledDataset | null;
-  variant(name: string): Model | undefined;
+  variants: VariantStore;
   /** How the loaded file is fed: a teacher fixed to another batch cannot be run at the training batch. */
   batching(): Batching | null;
 }
 
 export interface TrainRun {
   result: TrainResult;
-  student: Model;
+  /** The trained model as it deploys (QAT students on the real int8 / XNOR layers). */
+  deployed: Model;
+  /** What the new variant is, what it was made from (the teacher, or the variant trained further) and the step. */
+  kind: 'student' | 'int8' | 'binary';
+  parent: string;
+  step: string;
   totalSteps: number;
   seconds: number;
   testAccuracy: number | null;
@@ -89,13 +96,17 @@ export class TrainingJobs {
     }
     let schedule;
     try { schedule = parseSchedule(opts.schedule); } catch (e) { throw new DatasetError(e instanceof Error ? e.message : String(e)); }
-    const teacher = opts.teacher === null ? null : this.src.variant(opts.teacher);
+    const store = this.src.variants;
+    const teacher = opts.teacher === null ? null : store.model(opts.teacher) ?? null;
     if (opts.teacher !== null && !teacher) throw new ModelError(`there is no variant named '${opts.teacher}' to distil from`);
     const b = this.src.batching();
     if (teacher && b?.mode === 'fixed' && b.fileBatch !== opts.batch) {
       throw new ModelError(`the teacher ${b.note}, so it cannot score batches of ${opts.batch}; set the batch to ${b.fileBatch} or train on hard labels only`);
     }
-    const student = buildArch(opts.student, train.itemShape, opts.seed);
+    const student = resolveStudent(opts.student, {
+      itemShape: train.itemShape, seed: opts.seed, teacher, namedWhat: 'variant in the Variants table',
+      named: (name) => studentVariant(store, name),
+    });
     const cfg: TrainConfig = {
       ...DEFAULT_TRAIN_CONFIG,
       epochs: opts.epochs, batch: opts.batch, lr: opts.lr, optimizer: opts.optimizer, schedule, seed: opts.seed,
@@ -118,6 +129,8 @@ export class TrainingJobs {
     if (this.running) throw new ModelError('a training run is already going: cancel it or let it finish first');
     const { train, test, teacher, student, cfg, totalSteps } = this.inputs(opts);
     const ctx = await this.src.device();
+    const trainable = await trainableStudent(ctx, student, train, cfg);
+    const deploy = student.qat ? (m: Model) => finishQat(m, student.qat!) : undefined;
     this.running = true;
     this.paused = null;
     const abortWait = () => this.paused?.resolve();
@@ -126,8 +139,8 @@ export class TrainingJobs {
     let testAccuracy: number | null = null;
     try {
       onProgress({ phase: 'train', kind: 'status', status: 'preparing', totalSteps });
-      const result = await trainModel(ctx, student, train, test, cfg, teacher, {
-        signal,
+      const result = await trainModel(ctx, trainable, train, test, cfg, teacher, {
+        signal, deploy,
         onStep: (record, p) => onProgress({ phase: 'train', kind: 'step', record, ...p }),
         onEpoch: (record) => { testAccuracy = record.testAccuracy; onProgress({ phase: 'train', kind: 'epoch', record }); },
         waitIfPaused: async () => {
@@ -139,7 +152,13 @@ export class TrainingJobs {
         },
       });
       if (result.outcome === 'cancelled' && result.steps_done === 0) throw new CancelledError();
-      return { result, student, totalSteps, seconds: (performance.now() - t0) / 1000, testAccuracy };
+      const from = this.src.variants.model(opts.student) ? opts.student : opts.teacher ?? this.src.variants.base!;
+      const how = opts.teacher ? `distilled from ${opts.teacher} (T ${opts.temperature}, α ${opts.alpha})` : 'trained on hard labels';
+      return {
+        result, deployed: deploy ? deploy(result.model) : result.model, kind: student.qat ?? 'student', parent: from,
+        step: `${student.name}, ${how}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${result.outcome === 'finished' ? '' : ` (${result.outcome})`}`,
+        totalSteps, seconds: (performance.now() - t0) / 1000, testAccuracy,
+      };
     } finally {
       signal?.removeEventListener('abort', abortWait);
       this.running = false;
@@ -151,9 +170,22 @@ export class TrainingJobs {
 /** 'lenet-mnist' + mlp:784-32-10 distilled at T 4, α 0.9 → 'lenet-mnist-student-mlp-784-32-10-distil-T4-a0.9.onnx'. */
 export function studentName(base: string, opts: TrainOptions, outcome: TrainResult['outcome']): string {
   const stem = base.replace(/\.onnx$/i, '');
-  const spec = opts.student.replace(/[^a-z0-9.]+/gi, '-');
+  // A variant trained further is named by what it adds to the loaded file's name.
+  const spec = (opts.student.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-/, '') || 'self').replace(/[^a-z0-9.]+/gi, '-');
   const from = opts.teacher && opts.teacher !== base ? `-from-${opts.teacher.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-/, '')}` : '';
   const how = opts.teacher ? `distil-T${opts.temperature}-a${opts.alpha}${from}` : 'hard';
   const tail = outcome === 'cancelled' ? '-partial' : outcome === 'diverged' ? '-diverged' : '';
   return `${stem}-student-${spec}-${how}${tail}.onnx`;
+}
+
+/**
+ * A variant named as the student: a float one (the loaded file, a student) trains as it is; an int8
+ * or binary one means its float parent trained quantisation-aware in that scheme.
+ */
+function studentVariant(store: VariantStore, name: string): { model: Model; qat?: Student['qat'] } | undefined {
+  const kind = store.kind(name);
+  if (!kind) return undefined;
+  if (kind === 'mixed') throw new ModelError(`'${name}' mixes precisions per layer, which quantisation-aware training does not do yet: use its float parent, or the int8 or binary student`);
+  const float = store.floatSource(name);
+  return kind === 'int8' || kind === 'binary' ? { model: float.model, qat: kind } : { model: float.model };
 }

@@ -44,6 +44,15 @@ export interface ModelSummary {
   dispatches: number;
   /** How the studio feeds the model: its own batch, or re-batched (null only before the runtime decided). */
   batching: Batching | null;
+  /** For a variant: what it was made from and the steps from the loaded file (worker/variant-store.ts). */
+  lineage?: VariantLineage;
+}
+
+export interface VariantLineage {
+  /** The variant it was made from (null for the loaded file). */
+  parent: string | null;
+  /** The steps that made it from the loaded file, oldest first. */
+  steps: string[];
 }
 
 export interface DatasetSummary {
@@ -183,7 +192,7 @@ export type TrainData = 'mnist-train' | 'loaded';
 
 /** What the Train & distil card asks the worker for (numbers already checked by the page). */
 export interface TrainOptions {
-  /** A built-in student spec (src/train/architectures.ts), e.g. mlp:784-32-10. */
+  /** The student: a built-in spec (mlp:784-32-10), width:0.5, binary, int8, or a variant's name (train/students.ts). */
   student: string;
   /** The variant to distil from; null trains on hard labels only. */
   teacher: string | null;
@@ -225,6 +234,10 @@ export type TrainProgress =
 /** The student as a new variant (selected), with how training went. */
 export interface TrainJobResult extends ModelSummary {
   trained: TrainedInfo;
+  /** A binary QAT student is written in the studio's own binary format. */
+  studioFormat: boolean;
+  /** 'student' for a float student; 'int8' / 'binary' for one trained quantisation-aware. */
+  madeBy: 'student' | 'int8' | 'binary';
   message: string | null;
   stepsDone: number;
   totalSteps: number;
