@@ -139,3 +139,62 @@ test('refuses bad settings with notices: classes that do not match, and a loss t
   await expect(page.locator('[data-testid="variant-row"][data-variant$="-hard-partial.onnx"]')).toHaveCount(1);
   await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 180_000 });
 });
+
+test('variants compose: a half-width student distilled from LeNet, int8 made from it, then a binary QAT student of that int8 variant', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto('/');
+  await waitForDefaults(page);
+  await page.getByTestId('limit').fill('200');
+  await page.getByTestId('train-card').scrollIntoViewIfNeeded();
+
+  // The teacher at half width: each LeNet layer but the output keeps half its channels, fresh weights.
+  await setUp(page, { student: 'width:0.5', epochs: '1', trainSamples: '1280', batch: '64', testSamples: '200', lr: '0.003' });
+  await page.getByTestId('train-mode-hard').check();
+  await expect(page.getByTestId('train-problem')).toContainText('is made from the teacher');
+  await page.getByTestId('train-mode-distil').check();
+  await expect(page.getByTestId('train-problem')).toHaveCount(0);
+  await page.getByTestId('train-start').click();
+  const half = page.locator('[data-testid="variant-row"][data-variant="lenet-mnist-student-width-0.5-distil-T4-a0.9.onnx"]');
+  await expect(half).toHaveCount(1, { timeout: 240_000 });
+  await expect(half).toContainText('student · width:0.5');
+  await expect(half.getByTestId('v-lineage')).toContainText('from lenet-mnist.onnx');
+  await expect(half.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 120_000 });
+  expect(Number(await half.getByTestId('v-ratio').getAttribute('data-ratio'))).toBeGreaterThan(3); // about a quarter of the weights
+
+  // int8 starts from the current float variant: the student, not the loaded file.
+  await expect(page.getByTestId('q-source')).toContainText('lenet-mnist-student-width-0.5-distil-T4-a0.9.onnx');
+  await page.getByTestId('q-samples').fill('64');
+  await page.getByTestId('quantize').click();
+  const int8 = page.locator('[data-testid="variant-row"][data-variant="lenet-mnist-student-width-0.5-distil-T4-a0.9-int8-pc-minmax.onnx"]');
+  await expect(int8).toHaveCount(1, { timeout: 180_000 });
+  await expect(int8.getByTestId('v-lineage')).toContainText('from lenet-mnist-student-width-0.5-distil-T4-a0.9.onnx · 2 steps from the file');
+  await expect(int8.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
+  await expect(page.getByTestId('q-progress')).toBeHidden({ timeout: 60_000 });
+  // Its source is still the student: an int8 variant is not quantized again.
+  await expect(page.getByTestId('q-source')).toContainText('lenet-mnist-student-width-0.5-distil-T4-a0.9.onnx');
+
+  // A variant as the student: the int8 one means its float parent (the half-width student) trained int8-aware, distilled again.
+  await page.getByTestId('train-card').scrollIntoViewIfNeeded();
+  await setUp(page, { student: 'lenet-mnist-student-width-0.5-distil-T4-a0.9-int8-pc-minmax.onnx', trainSamples: '640' });
+  await expect(page.getByTestId('train-problem')).toHaveCount(0);
+  await page.getByTestId('train-start').click();
+  const qat = page.locator('[data-testid="variant-row"][data-kind="int8"][data-variant*="distil-T4-a0.9-int8-pc-minmax-distil"]');
+  await expect(qat).toHaveCount(1, { timeout: 300_000 });
+  await expect(qat).toContainText('int8 QAT student');
+  await expect(qat.getByTestId('v-lineage')).toContainText('3 steps from the file');
+  await expect(qat.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 120_000 });
+
+  // The teacher itself binarised and trained binary-aware (XNOR layers inside, first and last kept float).
+  await setUp(page, { student: 'binary' });
+  await page.getByTestId('train-start').click();
+  const binary = page.locator('[data-testid="variant-row"][data-kind="binary"][data-variant*="student-binary"]');
+  await expect(binary).toHaveCount(1, { timeout: 300_000 });
+  await expect(binary).toContainText('binary QAT student');
+  await expect(binary.getByTestId('v-lineage')).toContainText('from lenet-mnist.onnx');
+  await expect(binary.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
+  await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 120_000 });
+  await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
+  await page.getByTestId('variants-card').screenshot({ path: 'test-results/screens/18-variant-chain.png' });
+});

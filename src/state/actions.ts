@@ -1,28 +1,20 @@
 /** Actions that talk to the worker and record what comes back in the store. */
-import { createStudioClient, type StudioClient } from '../worker/client';
-import { StudioError } from '../core/errors';
+import { createStudioClient } from '../worker/client';
 import { useStudio, pushNotice } from './store';
 import type { Preprocess } from '../data/dataset';
-import type { EvalResult } from '../worker/types';
 import { classifyDrop, type DroppedFile } from './files';
 import { DEFAULT_DATASET, DEFAULT_MODEL } from './defaults';
 import { loadPrecisionLayers } from './mixed';
+import { refreshDevice, report, setStudioClient, studioClient } from './worker-link';
 
-let client: StudioClient | null = null;
+export { evaluate, cancelEvaluation, loseDevice } from './worker-link';
+
 let pendingBytes: { images?: { bytes: Uint8Array; name: string }; labels?: { bytes: Uint8Array; name: string } } = {};
-
-/** The worker client, for the other action modules (null until WebGPU started). */
-export function studioClient(): StudioClient | null { return client; }
-
-export function report(title: string, e: unknown, cancelled = 'The evaluation was stopped; earlier results are kept.'): void {
-  const message = e instanceof Error ? e.message : String(e);
-  if (e instanceof StudioError && e.kind === 'cancelled') { pushNotice('info', 'Cancelled', cancelled); return; }
-  pushNotice('error', title, message);
-}
 
 export async function startStudio(): Promise<void> {
   if (!('gpu' in navigator) || !navigator.gpu) { useStudio.setState({ webgpu: 'missing' }); return; }
-  client = createStudioClient();
+  const client = createStudioClient();
+  setStudioClient(client);
   client.onDeviceLost = (message) => {
     pushNotice('warning', 'GPU device lost', `${message} The studio made a new device and will re-upload the model; your model, dataset and results are kept.`);
     void refreshDevice();
@@ -35,11 +27,6 @@ export async function startStudio(): Promise<void> {
     return;
   }
   await loadDefaults();
-}
-
-export async function refreshDevice(): Promise<void> {
-  if (!client) return;
-  try { useStudio.setState({ device: await client.call('device', null) }); } catch (e) { report('WebGPU could not restart', e); }
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -60,6 +47,7 @@ export async function loadDefaults(): Promise<void> {
 }
 
 async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void> {
+  const client = studioClient();
   if (!client) return;
   const running = useStudio.getState().quantizeJob ? 'A quantization' : useStudio.getState().searchJob ? 'A mixed-precision search' : null;
   if (running) {
@@ -85,6 +73,7 @@ async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void
 }
 
 async function loadDatasetBytes(images: Uint8Array, imagesName: string, labels: Uint8Array, labelsName: string, name: string): Promise<void> {
+  const client = studioClient();
   if (!client) return;
   try {
     const dataset = await client.call('loadDataset', { images, labels, name, imagesName, labelsName });
@@ -117,39 +106,3 @@ export async function openFiles(files: File[]): Promise<void> {
 
 export function setPreprocess(p: Preprocess): void { useStudio.setState({ preprocess: p }); }
 export function setLimit(limit: number | null): void { useStudio.setState({ limit }); }
-
-/** Evaluates the current variant with the Evaluate card's settings; null when it failed or was cancelled. */
-export async function evaluate(): Promise<EvalResult | null> {
-  const s = useStudio.getState();
-  if (!client || s.job) return null;
-  let jobId = 0;
-  const { id, done }: { id: number; done: Promise<EvalResult> } = client.start('evaluate', {
-    preprocess: s.preprocess, limit: s.limit ?? undefined, batchSize: 64, latencyRuns: 20,
-  }, (p) => useStudio.setState({ job: { id: jobId, ...p } }));
-  jobId = id;
-  useStudio.setState({ job: { id, phase: 'accuracy', done: 0, total: s.limit ?? s.dataset?.count ?? 0, correct: 0 } });
-  try {
-    const result = await done;
-    useStudio.setState((st) => ({
-      results: [...st.results, result],
-      variants: st.variants.map((v) => (v.name === result.modelFile ? { ...v, eval: result } : v)),
-    }));
-    return result;
-  } catch (e) {
-    report('Evaluation stopped', e);
-    return null;
-  } finally {
-    useStudio.setState({ job: null });
-    void refreshDevice();
-  }
-}
-
-export function cancelEvaluation(): void {
-  const job = useStudio.getState().job;
-  if (client && job) client.cancel(job.id);
-}
-
-/** Test hook: lose the GPU device as a driver reset would. */
-export async function loseDevice(): Promise<void> {
-  await client?.call('loseDevice', null);
-}

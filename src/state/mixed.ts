@@ -1,6 +1,6 @@
 /** Actions for mixed precision: the per-layer table, sensitivity analysis, and the budgeted automatic choice. */
 import { useStudio, pushNotice, type MixedInputs, type StudioState } from './store';
-import { report, refreshDevice, studioClient } from './actions';
+import { report, refreshDevice, studioClient } from './worker-link';
 import { busy, calibrationProblem, evaluateNew, upsert } from './variants';
 import type { AutoResult, Precision, SearchProgress, SensitivityOptions } from '../worker/types';
 

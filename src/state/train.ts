@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import { StudioError } from '../core/errors';
 import { useStudio, pushNotice } from './store';
-import { report, refreshDevice, studioClient } from './actions';
+import { report, refreshDevice, studioClient } from './worker-link';
 import { busy, evaluateNew, upsert } from './variants';
 import { parseArch } from '../train/architectures';
 import { parseSchedule } from '../train/schedule';

@@ -1,6 +1,6 @@
 /** Actions for compressed variants: quantize, select, download, and weight histograms. */
 import { useStudio, pushNotice, type BinaryOptions, type Scheme, type StudioState, type Variant } from './store';
-import { evaluate, cancelEvaluation, refreshDevice, report, studioClient } from './actions';
+import { evaluate, cancelEvaluation, refreshDevice, report, studioClient } from './worker-link';
 import type { StudioClient } from '../worker/client';
 import type { EvalResult, Int8Recipe, ModelSummary, Precision, PrecisionLayer } from '../worker/types';
 

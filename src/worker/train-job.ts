@@ -171,7 +171,7 @@ export class TrainingJobs {
 export function studentName(base: string, opts: TrainOptions, outcome: TrainResult['outcome']): string {
   const stem = base.replace(/\.onnx$/i, '');
   // A variant trained further is named by what it adds to the loaded file's name.
-  const spec = (opts.student.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-/, '') || 'self').replace(/[^a-z0-9.]+/gi, '-');
+  const spec = (opts.student.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-(student-)?/, '') || 'self').replace(/[^a-z0-9.]+/gi, '-');
   const from = opts.teacher && opts.teacher !== base ? `-from-${opts.teacher.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-/, '')}` : '';
   const how = opts.teacher ? `distil-T${opts.temperature}-a${opts.alpha}${from}` : 'hard';
   const tail = outcome === 'cancelled' ? '-partial' : outcome === 'diverged' ? '-diverged' : '';
