@@ -6,7 +6,7 @@
 import type { GpuContext } from '../gpu/context';
 import { CancelledError, DatasetError, ModelError } from '../core/errors';
 import { quantizeInt8 } from '../compress/int8';
-import type { Int8Recipe, Precision } from '../compress/quantize-plan';
+import { planInt8, type Int8Recipe, type Precision } from '../compress/quantize-plan';
 import { MixedPrecisionSearch } from '../compress/sensitivity';
 import { applyMixedBinary, binarizeOnly, planMixed, precisionLayers, type MixedPlan } from '../compress/mixed-precision';
 import type { Model } from '../model/ir';
@@ -223,4 +223,18 @@ export function calibrationFor(ds: LabelledDataset | null, recipe: Int8Recipe): 
   }
   if (n > ds.count) throw new DatasetError(`calibration asks for ${n} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
   return { ds: sliceDataset(ds, ds.count - n), recipe };
+}
+
+/** Refuses int8 quantization of `model` (nothing to quantize, data that does not fit, bad counts) before any slow work; `ds` is null for dynamic activations. */
+export function checkInt8Inputs(model: Model, recipe: Int8Recipe, ds: LabelledDataset | null): void {
+  const plan = planInt8(model, recipe);
+  if (!plan.layers.length) {
+    const why = plan.skipped.map((k) => `'${k.node}': ${k.reason}`).join('; ');
+    throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
+  }
+  if (!ds) return;
+  const input = model.graph.inputs[0]!;
+  checkFits(ds, input.shape, input.name);
+  if (!Number.isInteger(recipe.samples) || recipe.samples < 1) throw new DatasetError(`static int8 calibration needs at least one sample, got ${recipe.samples}`);
+  if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
 }

@@ -7,33 +7,30 @@ import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
 import { DatasetError, GpuError, ModelError } from '../core/errors';
 import { quantizeInt8, type Int8Result } from '../compress/int8';
-import { planInt8, type Int8Recipe, type Precision } from '../compress/quantize-plan';
+import type { Int8Recipe, Precision } from '../compress/quantize-plan';
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
 import { binaryLayerWeights, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
-import { calibrationFor, MixedPrecisionRuns } from './mixed-search';
+import { calibrationFor, checkInt8Inputs, MixedPrecisionRuns } from './mixed-search';
 import { studentName, TrainingJobs } from './train-job';
+import { describeAdapter, summarise, summariseDataset } from './summaries';
 import { VariantStore, type MadeBy } from './variant-store';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { histogram, layerWeights, type Histogram } from '../compress/histogram';
 import type { Model } from '../model/ir';
-import { resolveGraph } from '../model/resolve';
 import { dynamicBatching, withSignature, type Batching } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
-import { layerStats, modelSize } from '../model/stats';
 import { InferenceSession } from '../engine/session';
 import { evaluateAccuracy, measureLatency, type AccuracyProgress, type LatencySkipped } from '../engine/evaluate';
-
-/** Each batch size's latency stops after this much measuring, so a large model answers in minutes on a software adapter. */
-export const DEFAULT_LATENCY_BUDGET_MS = 10_000;
-import { fuseGraph } from '../engine/fuse';
-import { OPS } from '../engine/ops';
 import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
 import type {
   AutoOptions, AutoResult, DatasetSummary, DeviceSummary, EvalOptions, EvalResult, MixedResult, ModelSummary,
   SearchProgress, SensitivityOptions, SensitivityResult, TrainJobResult, TrainOptions, TrainProgress,
 } from './types';
+
+/** Each batch size's latency stops after this much measuring, so a large model answers in minutes on a software adapter. */
+export const DEFAULT_LATENCY_BUDGET_MS = 10_000;
 
 export class StudioRuntime {
   private ctx: GpuContext | null = null;
@@ -240,20 +237,9 @@ export class StudioRuntime {
     this.mixed.check(opts);
   }
 
-  /** Refuses int8 quantization of the loaded file (no data, bad counts, data that does not fit, nothing to quantize) before any slow work. */
+  /** Refuses int8 quantization (no data, bad counts, data that does not fit, nothing to quantize) before any slow work. */
   checkQuantize(recipe: Int8Recipe, calibration?: LabelledDataset): void {
-    const { model } = this.baseModel();
-    const plan = planInt8(model, recipe);
-    if (!plan.layers.length) {
-      const why = plan.skipped.map((k) => `'${k.node}': ${k.reason}`).join('; ');
-      throw new ModelError(`no layer of this model can be quantized to int8${why ? ` (${why})` : ' (it has no Conv or Gemm layers)'}`);
-    }
-    if (recipe.activations === 'dynamic') return;
-    const ds = calibration ?? calibrationFor(this.dataset, recipe).ds;
-    const input = model.graph.inputs[0]!;
-    checkFits(ds, input.shape, input.name);
-    if (!Number.isInteger(recipe.samples) || recipe.samples < 1) throw new DatasetError(`static int8 calibration needs at least one sample, got ${recipe.samples}`);
-    if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
+    checkInt8Inputs(this.source().model, recipe, recipe.activations === 'dynamic' ? null : calibration ?? calibrationFor(this.dataset, recipe).ds);
   }
 
   /** Runs a search with loads and evaluations refused meanwhile (its sessions read the loaded model and data). */
@@ -410,38 +396,3 @@ export class StudioRuntime {
 }
 
 const stem = (fileName: string) => fileName.replace(/\.onnx$/i, '');
-
-export function describeAdapter(ctx: GpuContext): string {
-  const i = ctx.info;
-  return [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unknown adapter';
-}
-
-export function summarise(model: Model, fileName: string, session: InferenceSession): Omit<ModelSummary, 'batching'> {
-  // Layers as the engine runs them (QDQ lowered to integer ops); size as the file stores it.
-  const resolved = resolveGraph(session.runModel, { [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) });
-  const size = modelSize(model);
-  const { steps } = fuseGraph(resolved, model.opset);
-  const fusedInto = new Map<string, string>();
-  for (const s of steps) for (const f of s.fused) fusedInto.set(f, s.node.name);
-  const batchDim = session.input.shape[0];
-  const stats = layerStats(session.runModel, resolved);
-  const layers = stats.map((l) => ({
-    ...l,
-    shape: typeof batchDim === 'string' && l.outputShape.length ? [batchDim, ...l.outputShape.slice(1)] : l.outputShape,
-    fusedInto: fusedInto.get(l.name) ?? null,
-  }));
-  return {
-    fileName, producer: model.producer, opset: model.opset,
-    inputs: model.graph.inputs, outputs: model.graph.outputs, layers,
-    sizeBytes: size.totalBytes, bytesByDtype: size.byDtype, params: size.params,
-    flops: stats.reduce((a, l) => a + l.flops, 0),
-    dispatches: steps.filter((s) => !OPS[s.node.opType]?.alias).length,
-  };
-}
-
-export function summariseDataset(ds: LabelledDataset): DatasetSummary {
-  const counts: number[] = [];
-  for (let i = 0; i < ds.count; i++) { const l = Number(ds.labels[i]); counts[l] = (counts[l] ?? 0) + 1; }
-  const labelCounts = Array.from({ length: counts.length }, (_, i) => counts[i] ?? 0);
-  return { name: ds.name, count: ds.count, itemShape: ds.itemShape, classes: labelCounts.length, labelCounts };
-}
