@@ -140,7 +140,7 @@ test('refuses bad settings with notices: classes that do not match, and a loss t
   await expect(page.getByTestId('train-progress')).toBeHidden({ timeout: 180_000 });
 });
 
-test('variants compose: a half-width student distilled from LeNet, int8 made from it, then a binary QAT student of that int8 variant', async ({ page }) => {
+test('variants compose: a half-width student distilled from LeNet, int8 made from it, that int8 variant trained int8-aware, and a binary QAT student', async ({ page }) => {
   test.setTimeout(600_000);
   await page.goto('/');
   await waitForDefaults(page);
