@@ -60,7 +60,7 @@ export function conv2dGradInput(
   const cPer = Math.min(CHANNELS_PER_INVOCATION, g.cPerGroup); // depthwise: 1, so no idle lanes
   const blocksPerGroup = Math.ceil(g.cPerGroup / cPer);
   const blocks = attrs.group * blocksPerGroup;
-  const total = g.N * blocks * g.H * g.W;
+  const total = g.N * blocks * Math.ceil((g.H * g.W) / 4); // 4 pixels per invocation
   if (total === 0) return [];
   const params = ctx.uniform(`${label}:params`, new UniformWriter()
     .u32(g.C).u32(g.H).u32(g.W).u32(g.M)

@@ -4,8 +4,10 @@ import { sizeOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
 
 const WG = 64;
-/** Output channels one invocation computes (the shader's vec4 accumulator). */
+/** Output channels one invocation computes (the shader's vec4 accumulators). */
 const CHANNELS_PER_INVOCATION = 4;
+/** Consecutive output pixels one invocation computes. */
+const PIXELS_PER_INVOCATION = 4;
 
 export interface ConvAttrs {
   strides: [number, number];
@@ -51,7 +53,7 @@ export function conv2d(
   const mPerGroup = M / group;
   const mPer = Math.min(CHANNELS_PER_INVOCATION, mPerGroup); // depthwise: 1, so no idle invocations
   const blocksPerGroup = Math.ceil(mPerGroup / mPer);
-  const total = N * group * blocksPerGroup * OH * OW;
+  const total = N * group * blocksPerGroup * Math.ceil((OH * OW) / PIXELS_PER_INVOCATION);
   if (total === 0) return [];
   const [a, b] = activationParams(attrs.act);
   const [sH, sW] = attrs.strides;

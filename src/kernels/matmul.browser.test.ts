@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomFloats } from '../core/rng';
 import { compareClose } from '../core/allclose';
 import { sizeOf } from '../core/shape';
-import { MATMUL_SMALL_M, matmul, matmulShape, smallKernelPays, type MatmulAttrs, type MatmulPath } from './matmul';
+import { MATMUL_SMALL_M, matmul, matmulKernel, matmulShape, type MatmulAttrs, type MatmulPath } from './matmul';
 import { matmulRef } from './matmul.ref';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
 import type { Activation } from './common';
@@ -51,9 +51,11 @@ const CASES: Case[] = [
   { name: 'forced tiled, M 3', a: [3, 29], b: [29, 70], c: [70], act: { kind: 'leakyRelu', a: 0.05 }, path: 'tiled' },
 ];
 
-describe('matmul kernel vs reference (matmul.wgsl, matmul_small.wgsl with matmul_io.wgsl)', () => {
-  CASES.forEach((c, i) => {
-    it(c.name, async () => {
+describe('matmul kernel vs reference (matmul.wgsl, matmul_small.wgsl, matmul_reg.wgsl with matmul_io.wgsl)', () => {
+  // Every case on the kernel the adapter picks, and every case but the forced ones on each of the three forms.
+  const runs = CASES.flatMap((c, i) => [{ c, i, path: c.path ?? 'auto' as MatmulPath }, ...(c.path ? [] : (['small', 'tiled', 'reg'] as const).map((path) => ({ c, i, path })))]);
+  runs.forEach(({ c, i, path }) => {
+    it(`${c.name}${path === 'auto' ? '' : ` [${path}]`}`, async () => {
       const ctx = await testContext();
       const attrs: MatmulAttrs = {
         transA: c.transA ?? false, transB: c.transB ?? false, alpha: c.alpha ?? 1, beta: c.beta ?? 1, act: c.act ?? { kind: 'none' },
@@ -65,7 +67,7 @@ describe('matmul kernel vs reference (matmul.wgsl, matmul_small.wgsl with matmul
       const at = tensorOf(ctx, a, c.a, 'a'), bt = tensorOf(ctx, b, c.b, 'b');
       const ct = cv && c.c ? tensorOf(ctx, cv, c.c, 'c') : null;
       const yt = emptyTensor(ctx, yShape);
-      const got = await runAndRead(ctx, () => matmul(ctx, at, bt, ct, yt, attrs, 'matmul', c.path), yt);
+      const got = await runAndRead(ctx, () => matmul(ctx, at, bt, ct, yt, attrs, 'matmul', path), yt);
       const want = matmulRef(a, c.a, b, c.b, cv, c.c ?? null, attrs, yShape);
       const r = compareClose(got, want, 1e-4, 1e-5);
       expect(r.ok, r.message).toBe(true);
@@ -77,36 +79,24 @@ describe('matmul kernel vs reference (matmul.wgsl, matmul_small.wgsl with matmul
     // Which form a case gets depends on the adapter (smallKernelPays); either way a key names only the
     // form and the activation, and every activation the cases use was compiled in at least one form.
     const keys = ctx.pipelineKeys().filter((k) => k.startsWith('matmul'));
-    for (const k of keys) expect(k).toMatch(/^matmul(_small)?\|ACT=[0-5]$/);
+    for (const k of keys) expect(k).toMatch(/^matmul(_small|_reg)?\|ACT=[0-5]$/);
     expect(new Set(keys.map((k) => k.split('=')[1])).size).toBe(6);
-    expect(keys.filter((k) => k.startsWith('matmul|')).length).toBeGreaterThan(0);
-    expect(keys.filter((k) => k.startsWith('matmul_small|')).length).toBeGreaterThan(0);
+    for (const form of ['matmul|', 'matmul_small|', 'matmul_reg|']) expect(keys.filter((k) => k.startsWith(form)).length).toBe(6);
   });
 
-  it('picks the small-M kernel up to MATMUL_SMALL_M rows, the tiled one above', async () => {
-    const ctx = await testContext();
-    const attrs: MatmulAttrs = { transA: false, transB: true, alpha: 1, beta: 1, act: { kind: 'none' } };
-    const kernelFor = (M: number) => {
-      const [d] = matmul(ctx, emptyTensor(ctx, [M, 8]), emptyTensor(ctx, [3, 8]), null, emptyTensor(ctx, [M, 3]), attrs);
-      return d!.pipeline.label; // the pipeline cache key
-    };
-    expect(kernelFor(1)).toBe('matmul_small|ACT=0');
-    expect(kernelFor(MATMUL_SMALL_M)).toBe('matmul_small|ACT=0');
-    expect(kernelFor(MATMUL_SMALL_M + 1)).toBe('matmul|ACT=0');
-  });
-
-  it('on a software adapter keeps the small kernel for long K and short N above MATMUL_SMALL_M', async () => {
+  it('on a GPU picks the small-M kernel up to MATMUL_SMALL_M rows and the tile above; on a software adapter the register-blocked one unless few threads would walk a long K', async () => {
+    expect(matmulKernel(1, 10, 784, false)).toBe('small');
+    expect(matmulKernel(MATMUL_SMALL_M, 1024, 1024, false)).toBe('small');
+    expect(matmulKernel(MATMUL_SMALL_M + 1, 10, 64, false)).toBe('tiled');
+    expect(matmulKernel(1, 10, 784, true)).toBe('small'); // 3 threads of K 784
+    expect(matmulKernel(1, 128, 784, true)).toBe('small'); // 32 threads
+    expect(matmulKernel(1, 1024, 1024, true)).toBe('reg');
+    expect(matmulKernel(64, 10, 64, true)).toBe('reg'); // short K
+    expect(matmulKernel(64, 800, 128, true)).toBe('reg');
     const ctx = await testContext();
     const attrs: MatmulAttrs = { transA: false, transB: true, alpha: 1, beta: 0, act: { kind: 'none' } };
-    const kernelFor = (M: number, N: number, K: number) => {
-      const [d] = matmul(ctx, emptyTensor(ctx, [M, K]), emptyTensor(ctx, [N, K]), null, emptyTensor(ctx, [M, N]), attrs);
-      return d!.pipeline.label;
-    };
-    expect(smallKernelPays(64, 10, 40, true)).toBe(true);
-    expect(smallKernelPays(64, 10, 39, true)).toBe(false);
-    expect(smallKernelPays(64, 10, 40, false)).toBe(false);
-    expect(kernelFor(64, 10, 64)).toBe(ctx.info.isFallback ? 'matmul_small|ACT=0' : 'matmul|ACT=0');
-    expect(kernelFor(64, 64, 64)).toBe('matmul|ACT=0');
+    const [d] = matmul(ctx, emptyTensor(ctx, [64, 128]), emptyTensor(ctx, [800, 128]), null, emptyTensor(ctx, [64, 800]), attrs);
+    expect(d!.pipeline.label).toBe(ctx.info.isFallback ? 'matmul_reg|ACT=0' : 'matmul|ACT=0');
   });
 
   it('rejects mismatched shapes', async () => {

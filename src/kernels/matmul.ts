@@ -1,6 +1,7 @@
 import ioCode from '../shaders/matmul_io.wgsl?raw';
 import code from '../shaders/matmul.wgsl?raw';
 import smallCode from '../shaders/matmul_small.wgsl?raw';
+import regCode from '../shaders/matmul_reg.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
@@ -31,18 +32,25 @@ const SMALL_ROWS = 4;
 export const MATMUL_SMALL_M = 16;
 
 /**
- * Above MATMUL_SMALL_M, on a software adapter, the small kernel still wins where K is long and N
- * short: it splits K across a workgroup while the tile would idle its columns. SwiftShader, medians
- * of 3 (ms, small vs tiled): M64 N64 K784 41 vs 82; M250 N128 K1568 364 vs 1543; M64 N10 K64 8 vs 11;
- * but M64 N784 K64 227 vs 103, M784 N64 K64 500 vs 180, M128 N1568 K250 1726 vs 1016. So K >= 4N
- * picks small there. On a GPU the tile's reuse of B should win sooner: unmeasured, left as it was.
+ * The kernel for a shape on an adapter. A GPU: the small kernel up to MATMUL_SMALL_M rows, the
+ * 64x64 tile above (its reuse of B should win there; not measured on one yet). A software adapter:
+ * the register-blocked kernel, except where it would have few threads each walking a long K, which
+ * the small kernel splits. SwiftShader under load, ms (small / tiled / reg): M64 N800 K128
+ * 175 / 147 / 21; M128 N800 K64 transA 343 / 164 / 21; M64 N128 K800 48 / 135 / 12; M250 N128 K1568
+ * 213 / 765 / 165; M1024 N1024 K64 3280 / 1398 / 209; M1 N1024 K1024 28 / 984 / 8.7; M16 N64 K784
+ * 8.5 / 97 / 4.0; but M1 N10 K784 1.0 / 91 / 2.3 and M1 N128 K784 4.9 / 104 / 7.8.
  */
-export function smallKernelPays(M: number, N: number, K: number, softwareAdapter: boolean): boolean {
-  return M <= MATMUL_SMALL_M || (softwareAdapter && K >= 4 * N);
+export function matmulKernel(M: number, N: number, K: number, softwareAdapter: boolean): 'small' | 'tiled' | 'reg' {
+  if (!softwareAdapter) return M <= MATMUL_SMALL_M ? 'small' : 'tiled';
+  const regThreads = Math.ceil(M / 4) * Math.ceil(N / 4);
+  return regThreads < 64 && K >= 256 ? 'small' : 'reg';
 }
 
-/** Which kernel runs: 'auto' picks by M (MATMUL_SMALL_M); the others are for tests and benchmarks. */
-export type MatmulPath = 'auto' | 'small' | 'tiled';
+/** Which kernel runs: 'auto' picks by shape and adapter; the others are for tests and benchmarks. */
+export type MatmulPath = 'auto' | 'small' | 'tiled' | 'reg';
+
+/** Outputs per side of one matmul_reg.wgsl workgroup (8 threads x 4). */
+const REG_BLOCK = 32;
 
 interface MatmulDims { M: number; N: number; K: number; batch: number[]; aBatch: number[]; bBatch: number[] }
 
@@ -69,9 +77,9 @@ export function matmulShape(aShape: readonly number[], bShape: readonly number[]
 /**
  * a: (...batchA, M, K), or (...batchA, K, M) when transA; b: (...batchB, K, N), or (..., N, K)
  * when transB; batch dims broadcast numpy-style. c: null, or unidirectionally broadcastable to
- * (M, N). y: (...batch, M, N). One dispatch: M <= MATMUL_SMALL_M runs matmul_small.wgsl (K split
- * across a workgroup), larger M the 64x64-tiled matmul.wgsl; both take the same params. Pipelines
- * depend only on that choice and the activation.
+ * (M, N). y: (...batch, M, N). One dispatch of the kernel matmulKernel picks: matmul_small.wgsl (K
+ * split across a workgroup), the 64x64-tiled matmul.wgsl or the register-blocked matmul_reg.wgsl;
+ * all take the same params. Pipelines depend only on that choice and the activation.
  */
 export function matmul(
   ctx: GpuContext, a: GpuTensor, b: GpuTensor, c: GpuTensor | null, y: GpuTensor, attrs: MatmulAttrs, label = 'matmul',
@@ -104,14 +112,18 @@ export function matmul(
   }
   const batchCount = sizeOf(batch);
   const rowBlocks = Math.ceil(M / SMALL_ROWS);
+  const choice = path === 'auto' ? matmulKernel(M, N, K, ctx.info.isFallback) : path;
   // The small kernel puts batch x row blocks in z; past the limit the tiled grid (z = batch) may still fit.
-  const small = path === 'small' || (path === 'auto' && smallKernelPays(M, N, K, ctx.info.isFallback) && batchCount * rowBlocks <= MAX_GROUPS);
+  const small = choice === 'small' && (path === 'small' || batchCount * rowBlocks <= MAX_GROUPS);
+  const reg = choice === 'reg';
   let grid: [number, number, number];
   if (small) {
     // Column blocks fold into x and y (the shader recombines them with num_workgroups).
     const blocks = Math.ceil(N / SMALL_COLS);
     const gy = Math.ceil(blocks / MAX_GROUPS);
     grid = [Math.ceil(blocks / gy), gy, batchCount * rowBlocks];
+  } else if (reg) {
+    grid = [Math.ceil(N / REG_BLOCK), Math.ceil(M / REG_BLOCK), batchCount];
   } else {
     grid = [Math.ceil(N / TILE), Math.ceil(M / TILE), batchCount];
   }
@@ -126,9 +138,8 @@ export function matmul(
     .f32(attrs.alpha).f32(attrs.beta).f32(actA).f32(actB)
     .u32s(batch, MAX_DIMS).u32s(aStr, MAX_DIMS).u32s(bStr, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = small
-    ? ctx.pipeline('matmul_small', withActivation(`${ioCode}\n${smallCode}`), { ACT: ACT[attrs.act.kind] })
-    : ctx.pipeline('matmul', withActivation(`${ioCode}\n${code}`), { ACT: ACT[attrs.act.kind] });
+  const [key, body] = small ? ['matmul_small', smallCode] : reg ? ['matmul_reg', regCode] : ['matmul', code];
+  const pipeline = ctx.pipeline(key, withActivation(`${ioCode}\n${body}`), { ACT: ACT[attrs.act.kind] });
   // Without C the shader never reads binding 3, but the layout still has it: bind A there.
   const buffers = [params, a.buffer, b.buffer, (c ?? a).buffer, y.buffer];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];
