@@ -184,7 +184,7 @@ describe('conv2d backward kernels (conv2d_grad_input.wgsl, conv2d_grad_weight.wg
     expect(keys.filter((k) => k.startsWith('conv2dGradInput|')).sort())
       .toEqual(['conv2dGradInput|WG=64,WIDE=0', 'conv2dGradInput|WG=64,WIDE=1']);
     expect(keys.filter((k) => k.startsWith('conv2dGradWeight|')).sort())
-      .toEqual(['conv2dGradWeight|WG=64,WIDE=0', 'conv2dGradWeight|WG=64,WIDE=1']);
+      .toEqual(['conv2dGradWeight|CB=1,WG=64,WIDE=0', 'conv2dGradWeight|CB=1,WG=64,WIDE=1', 'conv2dGradWeight|CB=4,WG=64,WIDE=1']);
     expect(keys.filter((k) => k.startsWith('channelSum|')).sort())
       .toEqual(['channelSum|PER_THREAD=0,WG=64', 'channelSum|PER_THREAD=1,WG=64']);
   });

@@ -80,7 +80,7 @@ export function conv2dGradInput(
 
 /**
  * dw (M, C/group, KH, KW) = dL/dw of Conv = sum over n, oh, ow of dy * x; overwrites dw. One
- * thread per (tap, input channel) and block of up to 4 output channels sums serially, with
+ * thread per tap, block of up to 4 input channels and block of up to 4 output channels sums serially, with
  * partial sums per row and per image to keep f32 rounding small for long sums.
  * Bindings: params, x, dy, dw.
  */
@@ -90,7 +90,10 @@ export function conv2dGradWeight(
   const g = geometry(label, x.shape, dw.shape, dy.shape, attrs);
   const mPer = Math.min(CHANNELS_PER_INVOCATION, g.mPerGroup);
   const blocksPerGroup = Math.ceil(g.mPerGroup / mPer);
-  const total = attrs.group * blocksPerGroup * g.cPerGroup * g.KH * g.KW;
+  // 4 input channels an invocation where a group has several (a 4x4 register block), else 1.
+  const cPer = g.cPerGroup > 1 ? 4 : 1;
+  const cBlocks = Math.ceil(g.cPerGroup / cPer);
+  const total = attrs.group * blocksPerGroup * cBlocks * g.KH * g.KW;
   if (total === 0) return [];
   const params = ctx.uniform(`${label}:params`, new UniformWriter()
     .u32(g.N).u32(g.C).u32(g.H).u32(g.W)
@@ -98,8 +101,9 @@ export function conv2dGradWeight(
     .u32(g.KW).u32(attrs.strides[0]).u32(attrs.strides[1]).i32(attrs.pads[0])
     .i32(attrs.pads[1]).u32(attrs.dilations[0]).u32(attrs.dilations[1]).u32(g.cPerGroup)
     .u32(g.mPerGroup).u32(mPer).u32(blocksPerGroup).u32(total)
+    .u32(cBlocks).u32(0).u32(0).u32(0)
     .finish());
-  const pipeline = ctx.pipeline('conv2dGradWeight', gradWeightCode, { WIDE: mPer > 1 ? 1 : 0, WG });
+  const pipeline = ctx.pipeline('conv2dGradWeight', gradWeightCode, { WIDE: mPer > 1 ? 1 : 0, CB: cPer, WG });
   return [{
     label,
     pipeline,
