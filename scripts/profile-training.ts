@@ -22,7 +22,7 @@ const ctx = await createGpuContext(await nodeGpu());
 const model = buildArch(spec, [28, 28], 1);
 const params = new ParamStore(ctx, model, findParameters(model), 2);
 const plan = new TrainingPlan(ctx, trainableGraph(model, params), params, {
-  batch, inputShape: [batch, 1, 28, 28], loss: { temperature: 1, alpha: 0 }, withTeacher: false, optimizer: 'adamw',
+  batch, inputShape: [batch, ...model.graph.inputs[0]!.shape.slice(1).map(Number)], loss: { temperature: 1, alpha: 0 }, withTeacher: false, optimizer: 'adamw',
 });
 ctx.device.queue.writeBuffer(plan.x.buffer, 0, new Float32Array(randomFloats(batch * 784, 1)));
 ctx.device.queue.writeBuffer(plan.labels.buffer, 0, Float32Array.from({ length: batch }, (_, i) => i % 10));

@@ -4,6 +4,8 @@ import { sameShape, sizeOf } from '../core/shape';
 import type { GpuTensor } from './common';
 
 const WG = 64;
+/** Up to this many classes a row is one thread: a few serial steps cost less than the tree reductions' barriers. */
+const SERIAL_CLASSES = 32;
 
 export interface LossAttrs {
   /** Distillation temperature T (> 0); only used with a teacher. */
@@ -45,7 +47,7 @@ export function softmaxCrossEntropy(
     .u32(B).u32(K).u32(v ?? 0).u32(0)
     .f32(attrs.temperature).f32(attrs.alpha)
     .finish());
-  const pipeline = ctx.pipeline('softmaxXent', code, { TEACHER: teacher ? 1 : 0, WG });
+  const pipeline = ctx.pipeline('softmaxXent', code, { TEACHER: teacher ? 1 : 0, WG: K <= SERIAL_CLASSES ? 1 : WG });
   return [{
     label,
     pipeline,
