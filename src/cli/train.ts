@@ -19,7 +19,7 @@ import { resolveStudent, trainableStudent, type Student } from '../train/student
 import { parseSchedule } from '../train/schedule';
 import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
 import { finishQat } from '../train/qat';
-import { MNIST, num, positiveInt, preprocessFrom, readDataset, readInput, UsageError, type Flags } from './common';
+import { DEFAULT_TEACHER_FILE, MNIST, num, positiveInt, preprocessFrom, readDataset, readInput, UsageError, type Flags } from './common';
 
 export interface TrainCliResult {
   command: 'train' | 'distill';
@@ -104,7 +104,9 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
     ? [flags.images, flags.labels as string] : [join(MNIST, 'train-images-idx3-ubyte'), join(MNIST, 'train-labels-idx1-ubyte')];
   const [testImages, testLabels] = testPaths(flags);
   // Files first: a wrong path or a bad file is reported before the GPU starts.
-  const teacherModel = distilling ? importOnnx(readInput(rest[0] ?? (() => { throw new UsageError('a teacher model file is needed'); })(), 'teacher model')) : null;
+  // No teacher named: the studio's default teacher, the CNN it trained itself (npm run train:demo).
+  const teacherPath = distilling ? rest[0] ?? DEFAULT_TEACHER_FILE : null;
+  const teacherModel = teacherPath ? importOnnx(readInput(teacherPath, `teacher model${rest[0] ? '' : ' (the default teacher; make it with npm run train:demo)'}`)) : null;
   if (teacherModel) checkSupport(teacherModel, RUNNABLE_OPS, FOLDABLE_OPS);
   const train = await readDataset(trainImages, trainLabels, flags.images ? basename(trainImages) : 'MNIST training set');
   const test = await readDataset(testImages, testLabels, flags.images ? basename(testImages) : 'MNIST test set');
@@ -135,7 +137,7 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   const { reportEvery: _r, ...config } = cfg;
   void _r;
   return {
-    command, student: student.name, teacher: distilling ? basename(rest[0]!) : null, out,
+    command, student: student.name, teacher: teacherPath ? basename(teacherPath) : null, out,
     outcome: result.outcome, message: result.message, config, parameters: result.parameters, sizeBytes: bytes.length,
     testAccuracy: result.epochs.at(-1)?.testAccuracy ?? null, testSamples,
     epochs: result.epochs, width: student.width ?? null, steps: result.steps_done, seconds: (performance.now() - t0) / 1000, gpuBytes: result.gpuBytes,

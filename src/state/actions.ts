@@ -3,7 +3,7 @@ import { createStudioClient } from '../worker/client';
 import { useStudio, pushNotice } from './store';
 import type { Preprocess } from '../data/dataset';
 import { classifyDrop, type DroppedFile } from './files';
-import { DEFAULT_DATASET, DEFAULT_MODEL } from './defaults';
+import { DEFAULT_DATASET, DEFAULT_MODEL, DEFAULT_TEACHER } from './defaults';
 import { loadPrecisionLayers } from './mixed';
 import { refreshDevice, report, setStudioClient, studioClient } from './worker-link';
 
@@ -43,6 +43,15 @@ export async function loadDefaults(): Promise<void> {
     await loadDatasetBytes(images!, DEFAULT_DATASET.files[0].name, labels!, DEFAULT_DATASET.files[1].name, DEFAULT_DATASET.name);
   } catch (e) {
     report('The bundled example could not be loaded', e);
+  }
+}
+
+/** Loads the studio's own trained CNN as the model (and so the teacher); like any new file, it starts a new family of variants. */
+export async function loadDefaultTeacher(): Promise<void> {
+  try {
+    await loadModelBytes(await fetchBytes(DEFAULT_TEACHER.url), DEFAULT_TEACHER.name);
+  } catch (e) {
+    report(`Could not load ${DEFAULT_TEACHER.name}`, e);
   }
 }
 

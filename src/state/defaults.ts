@@ -3,6 +3,9 @@ const base = import.meta.env.BASE_URL;
 
 export const DEFAULT_MODEL = { name: 'lenet-mnist.onnx', url: `${base}data/models/lenet-mnist.onnx` };
 
+/** The default teacher: the CNN the studio trained itself (`npm run train:demo`, fixtures/cnn-studio-mnist.json has its figures). */
+export const DEFAULT_TEACHER = { name: 'cnn-studio-mnist.onnx', url: `${base}data/models/cnn-studio-mnist.onnx` };
+
 export const DEFAULT_DATASET = {
   name: 'MNIST test set (10k)',
   files: [

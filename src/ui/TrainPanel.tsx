@@ -6,6 +6,8 @@ import {
   teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
 } from '../state/train';
 import { TrainCharts } from './TrainCharts';
+import { loadDefaultTeacher } from '../state/actions';
+import { DEFAULT_TEACHER } from '../state/defaults';
 import { fmtPct } from './format';
 
 const grid = { display: 'grid', gridTemplateColumns: 'repeat(4, minmax(0, 1fr))', columnGap: 10 } as const;
@@ -72,6 +74,15 @@ export function TrainPanel() {
               {variants.map((v) => <option key={v.name} value={v.name}>{v.name}</option>)}
             </select>
           </div>
+          {!variants.some((v) => v.name === DEFAULT_TEACHER.name) && (
+            <div className="muted small" style={{ marginBottom: 6 }}>
+              <button className="small-btn" data-testid="train-load-teacher" disabled={locked} onClick={() => void loadDefaultTeacher()}
+                title="Replaces the loaded model (its variants are cleared, results stay in the history)">
+                Load the studio's default teacher
+              </button>{' '}
+              {DEFAULT_TEACHER.name}: a CNN trained by the studio itself (<span className="mono">npm run train:demo</span>)
+            </div>
+          )}
           <label className="check" style={{ margin: 0 }}>
             <input type="radio" name="train-mode" checked={inputs.mode === 'hard'} data-testid="train-mode-hard" disabled={locked}
               onChange={() => setTrainInputs({ mode: 'hard' })} />
