@@ -10,7 +10,7 @@ import { attrFloat, attrInt, attrString } from '../model/ir';
 import { resolveGraph, type ResolvedGraph } from '../model/resolve';
 import { ModelError } from '../core/errors';
 import { sizeOf } from '../core/shape';
-import { NO_ACTIVATION, type GpuTensor } from '../kernels/common';
+import { NO_ACTIVATION, type Activation, type GpuTensor } from '../kernels/common';
 import { binary } from '../kernels/binary';
 import { OPS, type OpCall } from '../engine/ops';
 import { WeightStore } from '../engine/weights';
@@ -108,6 +108,29 @@ export interface TrainingPlanOptions {
   /** Teacher logits are bound here by the trainer (same shape as the student's logits), or null. */
   withTeacher: boolean;
   optimizer: OptimizerKind;
+  /** Let Conv / Gemm / MatMul apply a following Relu themselves (default true; false for tests that compare). */
+  fuseRelu?: boolean;
+}
+
+const RELU: Activation = { kind: 'relu' };
+const FUSES_RELU = new Set(['Conv', 'Gemm', 'MatMul']);
+
+/**
+ * Conv / Gemm / MatMul whose only consumer is a Relu: the layer's kernel applies the Relu itself
+ * (one dispatch fewer a layer). `into` maps the layer to its Relu, `skip` holds the Relus.
+ */
+function reluFusions(nodes: readonly Node[], logits: string): { into: Map<string, Node>; skip: Set<string> } {
+  const consumers = new Map<string, Node[]>();
+  for (const n of nodes) for (const v of n.inputs) if (v) consumers.set(v, [...(consumers.get(v) ?? []), n]);
+  const into = new Map<string, Node>(), skip = new Set<string>();
+  for (const n of nodes) {
+    const y = n.outputs[0];
+    const users = y ? consumers.get(y) ?? [] : [];
+    if (!FUSES_RELU.has(n.opType) || n.outputs.length !== 1 || y === logits || users.length !== 1 || users[0]!.opType !== 'Relu') continue;
+    into.set(n.name, users[0]!);
+    skip.add(users[0]!.name);
+  }
+  return { into, skip };
 }
 
 export class TrainingPlan {
@@ -174,9 +197,19 @@ export class TrainingPlan {
       return this.constants.tensor(name, c);
     };
     const saved = new Map<string, GpuTensor>();
+    const fusedRelu = opts.fuseRelu === false ? { into: new Map<string, Node>(), skip: new Set<string>() } : reluFusions(r.nodes, graph.logits);
 
-    // Forward, unfused: every value the backward reads stays in its own buffer.
+    // Forward, unfused but for Relu after Conv / Gemm / MatMul (reluFusions): every value the backward reads stays in its own buffer.
     for (const node of r.nodes) {
+      if (fusedRelu.skip.has(node.name)) continue;
+      const relu = fusedRelu.into.get(node.name);
+      if (relu) {
+        // The layer writes relu(y) straight into the Relu's output, and y's name reads that buffer:
+        // the layer's backward reads only its inputs, and Relu's mask dy·(x > 0) is dy·(relu(x) > 0).
+        const t = this.alloc(`train:${relu.outputs[0]}`, shapeOf(relu.outputs[0]!));
+        values.set(relu.outputs[0]!, t);
+        values.set(node.outputs[0]!, t);
+      }
       for (const o of node.outputs) if (o && !values.has(o) && !OPS[node.opType]?.alias) values.set(o, this.alloc(`train:${o}`, shapeOf(o)));
       if (node.opType === 'BatchNormalization') {
         this.forward.push(...this.batchNormForward(node, tensorOf, values, saved));
@@ -191,7 +224,7 @@ export class TrainingPlan {
         continue;
       }
       const call: TrainForwardCall = {
-        ctx: this.ctx, node, opset: graph.model.opset, act: NO_ACTIVATION,
+        ctx: this.ctx, node, opset: graph.model.opset, act: relu ? RELU : NO_ACTIVATION,
         input: (i) => {
           const name = node.inputs[i];
           if (!name) throw new ModelError(`node '${node.name}' (${node.opType}) is missing input ${i}`);
