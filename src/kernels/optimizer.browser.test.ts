@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomFloats } from '../core/rng';
 import { compareClose } from '../core/allclose';
 import type { GpuContext } from '../gpu/context';
-import { createHyperBuffer, optimizerStep, writeHyper, type OptimizerHyper, type OptimizerKind } from './optimizer';
+import { createHyperBuffer, optimizerPairStep, optimizerStep, writeHyper, type OptimizerHyper, type OptimizerKind, type OptimizerSlot } from './optimizer';
 import { optimizerStepRef } from './optimizer.ref';
 import { tensorOf, testContext } from './testing';
 
@@ -86,6 +86,59 @@ describe('optimizerStep kernel vs reference, state carried across steps', () => 
     const hyper = createHyperBuffer(ctx, 'hyper');
     expect(() => optimizerStep(ctx, pt, pt, null, null, hyper, { kind: 'adamw' })).toThrow(/needs state1/);
     ctx.release(pt.buffer);
+    hyper.destroy();
+  });
+});
+
+describe('optimizerPairStep (optimizer_pair.wgsl with optimizer_update.wgsl): two parameters, two hyper uniforms, one dispatch', () => {
+  const pairs: { name: string; kind: OptimizerKind; velocity: boolean; nA: number; nB: number; a: OptimizerHyper; b: OptimizerHyper }[] = [
+    { name: 'adamw: a weight with decay and its bias without', kind: 'adamw', velocity: true, nA: 1000, nB: 33, a: { lr: 1e-2, weightDecay: 1e-2, decoupled: true }, b: { lr: 1e-2, weightDecay: 0, decoupled: true } },
+    { name: 'sgd with momentum, coupled decay on A only', kind: 'sgd', velocity: true, nA: 130, nB: 7, a: { lr: 0.1, momentum: 0.9, weightDecay: 1e-2, decoupled: false }, b: { lr: 0.1, momentum: 0.9, decoupled: false } },
+    { name: 'plain sgd (no state), B larger than A', kind: 'sgd', velocity: false, nA: 5, nB: 300, a: { lr: 0.05, weightDecay: 1e-3, decoupled: false }, b: { lr: 0.05, decoupled: false } },
+  ];
+  for (const [idx, c] of pairs.entries()) {
+    it(c.name, async () => {
+      const ctx = await testContext();
+      const make = (n: number, seed: number) => {
+        const p = randomFloats(n, seed, -1, 1);
+        const s1 = c.velocity ? new Float32Array(n) : null, s2 = c.kind === 'adamw' ? new Float32Array(n) : null;
+        const slot: OptimizerSlot = {
+          param: tensorOf(ctx, p, [n], 'param'), grad: tensorOf(ctx, new Float32Array(n), [n], 'grad'),
+          state1: s1 ? tensorOf(ctx, s1, [n], 's1') : null, state2: s2 ? tensorOf(ctx, s2, [n], 's2') : null, hyper: createHyperBuffer(ctx, 'hyper'),
+        };
+        return { p, s1, s2, slot };
+      };
+      const A = make(c.nA, 2100 + idx), B = make(c.nB, 2200 + idx);
+      const plan = await ctx.checked('planning', () => optimizerPairStep(ctx, A.slot, B.slot, { kind: c.kind }));
+      expect(plan).toHaveLength(1);
+      for (let step = 1; step <= 3; step++) {
+        for (const [X, h, seed] of [[A, c.a, 2300], [B, c.b, 2400]] as const) {
+          const g = randomFloats(X.p.length, seed + 10 * idx + step, -2, 2);
+          ctx.device.queue.writeBuffer(X.slot.grad.buffer, 0, g as Float32Array<ArrayBuffer>);
+          writeHyper(ctx, X.slot.hyper, { ...h, step });
+          optimizerStepRef(c.kind, X.p, g, X.s1, X.s2, { ...h, step });
+        }
+        await ctx.checked('a paired optimizer step', () => ctx.submit(plan));
+        for (const X of [A, B]) {
+          const r = compareClose(await ctx.readF32(X.slot.param.buffer, X.p.length), X.p, 1e-6, 1e-7);
+          expect(r.ok, `param after step ${step}: ${r.message}`).toBe(true);
+          if (X.s2) expect(compareClose(await ctx.readF32(X.slot.state2!.buffer, X.p.length), X.s2, 1e-6, 1e-9).ok).toBe(true);
+        }
+      }
+      for (const X of [A, B]) {
+        for (const t of [X.slot.param, X.slot.grad, X.slot.state1, X.slot.state2]) if (t) ctx.release(t.buffer);
+        X.slot.hyper.destroy();
+      }
+    });
+  }
+
+  it('refuses two parameters with different optimizer state', async () => {
+    const ctx = await testContext();
+    const t = tensorOf(ctx, new Float32Array(4), [4], 'p');
+    const hyper = createHyperBuffer(ctx, 'hyper');
+    expect(() => optimizerPairStep(ctx, { param: t, grad: t, state1: t, state2: null, hyper }, { param: t, grad: t, state1: null, state2: null, hyper }, { kind: 'sgd' }))
+      .toThrow(/same optimizer state/);
+    ctx.release(t.buffer);
     hyper.destroy();
   });
 });

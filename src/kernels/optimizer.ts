@@ -1,4 +1,6 @@
-import code from '../shaders/optimizer.wgsl?raw';
+import updateCode from '../shaders/optimizer_update.wgsl?raw';
+import singleCode from '../shaders/optimizer.wgsl?raw';
+import pairCode from '../shaders/optimizer_pair.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import type { GpuTensor } from './common';
@@ -63,18 +65,62 @@ export function writeHyper(ctx: GpuContext, buffer: GPUBuffer, h: OptimizerHyper
 }
 
 /**
- * Two 16-byte storage buffers per context for state bindings a variant declares but never touches;
- * two, because one buffer in two writable bindings of a dispatch is rejected.
+ * 16-byte storage buffers per context for state bindings a variant declares but never touches;
+ * distinct, because one buffer in two writable bindings of a dispatch is rejected.
  */
-const unusedState = new WeakMap<GpuContext, [GPUBuffer, GPUBuffer]>();
-function unused(ctx: GpuContext): [GPUBuffer, GPUBuffer] {
-  let pair = unusedState.get(ctx);
-  if (!pair) {
-    const make = (i: number) => ctx.device.createBuffer({ label: `optimizer:unused-state${i}`, size: 16, usage: GPUBufferUsage.STORAGE });
-    pair = [make(1), make(2)];
-    unusedState.set(ctx, pair);
-  }
-  return pair;
+const unusedState = new WeakMap<GpuContext, GPUBuffer[]>();
+function unused(ctx: GpuContext, k: number): GPUBuffer {
+  let list = unusedState.get(ctx);
+  if (!list) { list = []; unusedState.set(ctx, list); }
+  while (list.length <= k) list.push(ctx.device.createBuffer({ label: `optimizer:unused-state${list.length}`, size: 16, usage: GPUBufferUsage.STORAGE }));
+  return list[k]!;
+}
+
+/** One parameter's buffers for an optimizer step: state1 is SGD's velocity or Adam's m (null: plain SGD), state2 Adam's v. */
+export interface OptimizerSlot {
+  param: GpuTensor;
+  grad: GpuTensor;
+  state1: GpuTensor | null;
+  state2: GpuTensor | null;
+  /** From createHyperBuffer, rewritten by writeHyper each step. */
+  hyper: GPUBuffer;
+}
+
+function checkSlot(s: OptimizerSlot, kind: OptimizerKind, label: string): number {
+  const n = sizeOf(s.param.shape);
+  const check = (t: GpuTensor | null, what: string) => {
+    if (t && sizeOf(t.shape) !== n) throw new Error(`${label}: ${what} holds ${sizeOf(t.shape)} values, param ${n}`);
+  };
+  check(s.grad, 'grad');
+  check(s.state1, 'state1');
+  check(s.state2, 'state2');
+  if (kind === 'adamw' && (!s.state1 || !s.state2)) throw new Error(`${label}: adamw needs state1 (m) and state2 (v)`);
+  if (kind !== 'sgd' && kind !== 'adamw') throw new Error(`${label}: unknown optimizer ${String(kind)}`);
+  return n;
+}
+
+function pipelineFor(ctx: GpuContext, key: string, body: string, kind: OptimizerKind, velocity: boolean): GPUComputePipeline {
+  return ctx.pipeline(key, `${updateCode}\n${body}`, { KIND: kind === 'sgd' ? 0 : 1, VELOCITY: kind === 'sgd' && !velocity ? 0 : 1, WG });
+}
+
+/**
+ * Two parameters' optimizer steps in one dispatch (optimizer_pair.wgsl), each with its own hyper
+ * uniform (a weight with decay, its bias without): what optimizerStep does for each, in half the
+ * dispatches. Both must have the same kind of state (velocity or not).
+ */
+export function optimizerPairStep(ctx: GpuContext, a: OptimizerSlot, b: OptimizerSlot, attrs: { kind: OptimizerKind }, label = 'optimizerPairStep'): Dispatch[] {
+  const nA = checkSlot(a, attrs.kind, label), nB = checkSlot(b, attrs.kind, label);
+  if (Boolean(a.state1) !== Boolean(b.state1)) throw new Error(`${label}: both parameters need the same optimizer state`);
+  if (nA + nB === 0) return [];
+  const params = ctx.uniform(`${label}:params`, new UniformWriter().u32(nA).u32(nB).finish());
+  const pipeline = pipelineFor(ctx, 'optimizerPair', pairCode, attrs.kind, Boolean(a.state1));
+  const states = [a.state1, a.state2, b.state1, b.state2].map((t, k) => t?.buffer ?? unused(ctx, k));
+  return [{
+    label,
+    pipeline,
+    bindGroup: ctx.bindGroup(label, pipeline, [params, a.hyper, b.hyper, a.param.buffer, a.grad.buffer, states[0]!, states[1]!, b.param.buffer, b.grad.buffer, states[2]!, states[3]!]),
+    workgroups: gridFor(nA + nB, WG),
+  }];
 }
 
 /**
@@ -88,22 +134,12 @@ export function optimizerStep(
   ctx: GpuContext, param: GpuTensor, grad: GpuTensor, state1: GpuTensor | null, state2: GpuTensor | null,
   hyper: GPUBuffer, attrs: { kind: OptimizerKind }, label = 'optimizerStep',
 ): Dispatch[] {
-  const n = sizeOf(param.shape);
-  const check = (t: GpuTensor | null, what: string) => {
-    if (t && sizeOf(t.shape) !== n) throw new Error(`${label}: ${what} holds ${sizeOf(t.shape)} values, param ${n}`);
-  };
-  check(grad, 'grad');
-  check(state1, 'state1');
-  check(state2, 'state2');
-  if (attrs.kind === 'adamw' && (!state1 || !state2)) throw new Error(`${label}: adamw needs state1 (m) and state2 (v)`);
-  if (attrs.kind !== 'sgd' && attrs.kind !== 'adamw') throw new Error(`${label}: unknown optimizer ${String(attrs.kind)}`);
+  const n = checkSlot({ param, grad, state1, state2, hyper }, attrs.kind, label);
   if (n === 0) return [];
   const params = ctx.uniform(`${label}:params`, new UniformWriter().u32(n).finish());
-  const pipeline = ctx.pipeline('optimizer', code, {
-    KIND: attrs.kind === 'sgd' ? 0 : 1, VELOCITY: attrs.kind === 'sgd' && !state1 ? 0 : 1, WG,
-  });
-  const s1 = state1?.buffer ?? unused(ctx)[0];
-  const s2 = state2?.buffer ?? unused(ctx)[1];
+  const pipeline = pipelineFor(ctx, 'optimizer', singleCode, attrs.kind, Boolean(state1));
+  const s1 = state1?.buffer ?? unused(ctx, 0);
+  const s2 = state2?.buffer ?? unused(ctx, 1);
   return [{
     label,
     pipeline,

@@ -1,22 +1,9 @@
+// Uses optimizerUpdate(), Hyper and the overrides from optimizer_update.wgsl.
 // One optimizer step over a flat f32 parameter buffer, one invocation per element.
 // The hyper-parameters sit in a uniform the trainer rewrites each step (queue.writeBuffer), so a
 // planned dispatch is reused across steps; the element count sits in a per-dispatch uniform.
-//   SGD:   g' = g + wd p (coupled); v = mu v + g'; p -= lr (v, or g' + mu v with Nesterov)
-//          decoupled: p -= lr (v + wd p) with the old p.
-//   AdamW: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/bc1 / (sqrt(v/bc2) + eps) + wd p)
-//          coupled (plain Adam with L2): g' = g + wd p feeds m and v, and no wd term in the step.
-// bc1 = 1 - b1^t and bc2 = 1 - b2^t come from the host in float64 (no pow here).
-override KIND: u32 = 0u;         // 0 SGD, 1 AdamW
-override VELOCITY: bool = true;  // SGD keeps v in state1; without it momentum is ignored
-override WG: u32 = 64u;
 
 struct Params { n: u32 }
-
-struct Hyper {
-  lr: f32, momentum: f32, beta1: f32, beta2: f32,
-  eps: f32, weightDecay: f32, step: f32, bc1: f32,
-  bc2: f32, nesterov: u32, decoupled: u32, _pad: u32,
-}
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<uniform> hyper: Hyper;
@@ -29,25 +16,13 @@ struct Hyper {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.n) { return; }
-  let p = param[i];
-  let decoupled = hyper.decoupled != 0u;
-  let wd = hyper.weightDecay;
-  let g = grad[i] + select(wd * p, 0.0, decoupled);
-  var update: f32;
-  if (KIND == 0u) {
-    update = g;
-    if (VELOCITY) {
-      let v = hyper.momentum * state1[i] + g;
-      state1[i] = v;
-      update = select(v, g + hyper.momentum * v, hyper.nesterov != 0u);
-    }
-  } else {
-    let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
-    let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
-    state1[i] = m;
-    state2[i] = v;
-    update = (m / hyper.bc1) / (sqrt(v / hyper.bc2) + hyper.eps);
-  }
-  if (decoupled) { update += wd * p; }
-  param[i] = p - hyper.lr * update;
+  // State is read only where the variant has it (SGD without velocity binds 16-byte stand-ins).
+  var s1 = 0.0;
+  var s2 = 0.0;
+  if (KIND == 1u || VELOCITY) { s1 = state1[i]; }
+  if (KIND == 1u) { s2 = state2[i]; }
+  let u = optimizerUpdate(hyper, param[i], grad[i], s1, s2);
+  param[i] = u.p;
+  if (KIND == 1u || VELOCITY) { state1[i] = u.s1; }
+  if (KIND == 1u) { state2[i] = u.s2; }
 }

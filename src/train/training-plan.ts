@@ -16,7 +16,7 @@ import { OPS, type OpCall } from '../engine/ops';
 import { WeightStore } from '../engine/weights';
 import { batchNormTrainForward } from '../kernels/train-grads';
 import { softmaxCrossEntropy } from '../kernels/loss';
-import { optimizerStep, createHyperBuffer, type OptimizerKind } from '../kernels/optimizer';
+import { optimizerPairStep, optimizerStep, createHyperBuffer, type OptimizerKind, type OptimizerSlot } from '../kernels/optimizer';
 import { fakeQuantSte, signSte, steChannelStat } from '../kernels/qat-ste';
 
 export type { OptimizerKind };
@@ -354,12 +354,18 @@ export class TrainingPlan {
   }
 
   private buildOptimizer(kind: OptimizerKind): Dispatch[] {
-    const out: Dispatch[] = [];
+    const slots: { name: string; slot: OptimizerSlot }[] = [];
     for (const e of this.params.trainable) {
       const g = this.grads.get(e.name);
       if (!g) continue; // a parameter that does not reach the output stays as it is
-      const hyper = e.role === 'weight' ? this.hyperDecay : this.hyperNoDecay;
-      out.push(...optimizerStep(this.ctx, e.value, g, e.s1, e.s2, hyper, { kind }, `opt:${e.name}`));
+      slots.push({ name: e.name, slot: { param: e.value, grad: g, state1: e.s1, state2: e.s2, hyper: e.role === 'weight' ? this.hyperDecay : this.hyperNoDecay } });
+    }
+    // Two parameters a dispatch (in store order: a layer's weight with its bias).
+    const out: Dispatch[] = [];
+    for (let i = 0; i < slots.length; i += 2) {
+      const [a, b] = [slots[i]!, slots[i + 1]];
+      out.push(...(b ? optimizerPairStep(this.ctx, a.slot, b.slot, { kind }, `opt:${a.name}+${b.name}`)
+        : optimizerStep(this.ctx, a.slot.param, a.slot.grad, a.slot.state1, a.slot.state2, a.slot.hyper, { kind }, `opt:${a.name}`)));
     }
     return out;
   }
