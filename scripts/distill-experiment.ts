@@ -10,7 +10,7 @@ import { nodeGpu } from '../src/cli/dawn';
 import { createGpuContext } from '../src/gpu/adapter';
 import { importOnnx } from '../src/model/onnx-import';
 import { mnistSet } from '../src/data/mnist-testing';
-import { buildArch } from '../src/train/architectures';
+import { resolveStudent } from '../src/train/students';
 import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig } from '../src/train/trainer';
 import { parseSchedule } from '../src/train/schedule';
 
@@ -35,7 +35,8 @@ const rows: { seed: number; mode: 'distilled' | 'hard'; errors: number; seconds:
 for (const seed of seeds) {
   for (const mode of modes) {
     const t0 = performance.now();
-    const student = buildArch(spec, [28, 28], seed);
+    // The same student (a spec, or width:… of the teacher) from the same seed, for both modes.
+    const student = resolveStudent(spec, { itemShape: [28, 28], seed, teacher }).model;
     const r = await trainModel(ctx, student, train, test, { ...cfg, seed }, mode === 'distilled' ? teacher : null);
     if (r.outcome !== 'finished') throw new Error(`${mode} seed ${seed}: ${r.message}`);
     const errors = Math.round((1 - r.epochs.at(-1)!.testAccuracy) * test.count);
