@@ -27,18 +27,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row0 = wid.y * BM;
   let col0 = wid.x * BN;
 
-  // Batch index -> element offsets of this batch's A and B (innermost batch dim last).
-  var offA = 0u;
-  var offB = 0u;
-  var rem = wid.z;
-  for (var t = 0u; t < params.batchRank; t++) {
-    let d = params.batchRank - 1u - t;
-    let n = params.batchShape[d / 4u][d % 4u];
-    let idx = rem % n;
-    rem = rem / n;
-    offA += idx * params.aBatch[d / 4u][d % 4u];
-    offB += idx * params.bBatch[d / 4u][d % 4u];
-  }
+  let off = batchOffsets(wid.z);
+  let offA = off.x;
+  let offB = off.y;
 
   var acc: array<f32, 16>;
   for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }

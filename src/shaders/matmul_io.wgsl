@@ -18,3 +18,17 @@ struct Params {
 @group(0) @binding(2) var<storage, read> rhs: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>; // C; any buffer when hasC == 0
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+/** Batch index -> element offsets (A, B) of that batch's operands (innermost batch dim last; 0 where broadcast). */
+fn batchOffsets(batch: u32) -> vec2<u32> {
+  var off = vec2<u32>(0u);
+  var rem = batch;
+  for (var t = 0u; t < params.batchRank; t++) {
+    let d = params.batchRank - 1u - t;
+    let n = params.batchShape[d / 4u][d % 4u];
+    let idx = rem % n;
+    rem = rem / n;
+    off += idx * vec2<u32>(params.aBatch[d / 4u][d % 4u], params.bBatch[d / 4u][d % 4u]);
+  }
+  return off;
+}

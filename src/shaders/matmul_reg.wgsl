@@ -20,17 +20,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (row0 >= M || col0 >= N) { return; }
   let bi = wid.z;
 
-  var offA = 0u;
-  var offB = 0u;
-  var rem = bi;
-  for (var t = 0u; t < params.batchRank; t++) {
-    let d = params.batchRank - 1u - t;
-    let n = params.batchShape[d / 4u][d % 4u];
-    let idx = rem % n;
-    rem = rem / n;
-    offA += idx * params.aBatch[d / 4u][d % 4u];
-    offB += idx * params.bBatch[d / 4u][d % 4u];
-  }
+  let off = batchOffsets(bi);
+  let offA = off.x;
+  let offB = off.y;
 
   // Spare rows and columns (at the edges) re-read the last real one; their sums are not stored.
   let rows = vec4<u32>(min(vec4<u32>(row0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(M - 1u)));

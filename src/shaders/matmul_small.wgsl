@@ -36,18 +36,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let gc0 = col0 + cg * 8u; // this thread's 8 columns
   let cols = select(min(8u, N - gc0), 0u, gc0 >= N); // uniform across the group's 16 lanes
 
-  // Batch index -> element offsets of this batch's A and B (innermost batch dim last).
-  var offA = 0u;
-  var offB = 0u;
-  var rem = bi;
-  for (var t = 0u; t < params.batchRank; t++) {
-    let d = params.batchRank - 1u - t;
-    let n = params.batchShape[d / 4u][d % 4u];
-    let idx = rem % n;
-    rem = rem / n;
-    offA += idx * params.aBatch[d / 4u][d % 4u];
-    offB += idx * params.bBatch[d / 4u][d % 4u];
-  }
+  let off = batchOffsets(bi);
+  let offA = off.x;
+  let offB = off.y;
 
   // Named accumulators, rows unrolled, so they stay in registers: a<row><half>, 4 columns each.
   var a0l = vec4<f32>(0.0); var a0h = vec4<f32>(0.0);
