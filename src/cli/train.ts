@@ -129,7 +129,7 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
       process.stderr.write(`\repoch ${s.epoch}/${cfg.epochs} step ${p.step}/${p.totalSteps}  loss ${s.loss.toFixed(4)}  acc ${(100 * s.accuracy).toFixed(1)} %` +
         `${s.agreement !== null ? `  agree ${(100 * s.agreement).toFixed(1)} %` : ''}  lr ${s.lr.toPrecision(3)}  ETA ${fmtSeconds(eta)}   `);
     },
-    onEpoch: flags.json ? undefined : (e) => process.stderr.write(`\nepoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)} % on ${testSamples}, ${e.seconds.toFixed(1)} s\n`),
+    onEpoch: flags.json ? undefined : (e) => process.stderr.write(`\nepoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)} % on ${testSamples}, ${e.seconds.toFixed(1)} s, GPU ${(e.gpuBytes / 2 ** 20).toFixed(2)} MiB held\n`),
   });
   const bytes = exportOnnx(student.qat ? finishQat(result.model, student.qat) : result.model);
   writeFileSync(out, bytes);

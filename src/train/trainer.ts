@@ -57,6 +57,8 @@ export interface EpochRecord {
   testAccuracy: number;
   lr: number;
   seconds: number;
+  /** GPU bytes the context holds outside its pool at the epoch's end (flat from epoch to epoch). */
+  gpuBytes: number;
 }
 
 export interface TrainHooks {
@@ -244,7 +246,7 @@ async function runTraining(
         const rec: EpochRecord = {
           epoch: epoch + 1, trainLoss: mean('loss'), trainAccuracy: mean('accuracy'),
           agreement: teacherItems ? read.reduce((a, r) => a + (r.agreement ?? 0), 0) / Math.max(1, read.length) : null,
-          testAccuracy, lr, seconds: (performance.now() - te) / 1000,
+          testAccuracy, lr, seconds: (performance.now() - te) / 1000, gpuBytes: ctx.inUseBytes,
         };
         epochs.push(rec);
         hooks.onEpoch?.(rec);

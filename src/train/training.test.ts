@@ -162,6 +162,8 @@ describe('training on MNIST (Dawn)', () => {
     expect(a.steps.at(-1)!.loss).toBeLessThan(a.steps[0]!.loss * 0.5);
     expect(a.parameters).toBe(784 * 32 + 32 + 32 * 10 + 10);
     expect(epochBytes[1]).toBe(epochBytes[0]);
+    expect(epochBytes[0]).toBeGreaterThan(a.gpuBytes.before); // the plan's buffers are held while training
+    expect(a.epochs.map((e) => e.gpuBytes)).toEqual(epochBytes); // as the history and --json report it
     expect(a.gpuBytes.after).toBe(a.gpuBytes.before);
     const b = await trainModel(ctx, student, train, test, small);
     for (const name of Object.keys(student.graph.initializers)) {
