@@ -15,10 +15,9 @@ import type { Model } from '../model/ir';
 import { checkSupport } from '../model/support';
 import { RUNNABLE_OPS } from '../engine/ops';
 import { FOLDABLE_OPS } from '../model/resolve';
-import { resolveStudent, trainableStudent, type Student } from '../train/students';
+import { deployFor, madeFromTeacher, resolveStudent, trainableStudent, type Student } from '../train/students';
 import { parseSchedule } from '../train/schedule';
 import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
-import { finishQat } from '../train/qat';
 import { DEFAULT_TEACHER_FILE, MNIST, num, positiveInt, preprocessFrom, readDataset, readInput, UsageError, type Flags } from './common';
 
 export interface TrainCliResult {
@@ -97,7 +96,7 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   const studentSpec = distilling ? flags.student : rest[0];
   if (typeof studentSpec !== 'string') throw new UsageError(distilling ? '--student <spec|file.onnx> is required (e.g. mlp:784-32-10)' : 'a student spec or model file is needed (e.g. mlp:784-64-10)');
   if (!distilling && flags.student !== undefined) throw new UsageError('train takes the student as its argument, not --student');
-  if (!distilling && /^(binary|int8|width:)/.test(studentSpec)) throw new UsageError(`the '${studentSpec}' student is made from the teacher: use it with distill`);
+  if (!distilling && madeFromTeacher(studentSpec)) throw new UsageError(`the '${studentSpec}' student is made from the teacher: use it with distill`);
   const cfg = configFrom(flags, distilling);
   if ((flags.images === undefined) !== (flags.labels === undefined)) throw new UsageError('--images and --labels go together');
   const [trainImages, trainLabels] = typeof flags.images === 'string'
@@ -122,8 +121,9 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   const trainable = await trainableStudent(gpu, student, train, cfg);
   const t0 = performance.now();
   const testSamples = Math.min(cfg.testSamples ?? test.count, test.count);
+  const deploy = deployFor(student);
   const result = await trainModel(gpu, trainable, train, test, cfg, teacherModel, {
-    deploy: student.qat ? (m) => finishQat(m, student.qat!) : undefined,
+    deploy,
     onStep: flags.json ? undefined : (s, p) => {
       const eta = p.step ? (p.elapsedMs / p.step) * (p.totalSteps - p.step) / 1000 : 0;
       process.stderr.write(`\repoch ${s.epoch}/${cfg.epochs} step ${p.step}/${p.totalSteps}  loss ${s.loss.toFixed(4)}  acc ${(100 * s.accuracy).toFixed(1)} %` +
@@ -131,7 +131,7 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
     },
     onEpoch: flags.json ? undefined : (e) => process.stderr.write(`\nepoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)}, test accuracy ${(100 * e.testAccuracy).toFixed(2)} % on ${testSamples}, ${e.seconds.toFixed(1)} s, GPU ${(e.gpuBytes / 2 ** 20).toFixed(2)} MiB held\n`),
   });
-  const bytes = exportOnnx(student.qat ? finishQat(result.model, student.qat) : result.model);
+  const bytes = exportOnnx(deploy ? deploy(result.model) : result.model);
   writeFileSync(out, bytes);
   gpu.destroy();
   const { reportEvery: _r, ...config } = cfg;

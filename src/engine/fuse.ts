@@ -6,7 +6,7 @@
  * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
  */
 import type { TensorData, Node } from '../model/ir';
-import { attrFloat } from '../model/ir';
+import { attrFloat, consumersOf } from '../model/ir';
 import type { ResolvedGraph } from '../model/resolve';
 import { NO_ACTIVATION, type Activation } from '../kernels/common';
 import { batchNormToAffine } from '../kernels/channel-affine';
@@ -19,18 +19,9 @@ export interface PlanStep {
   fused: string[];
 }
 
-const FUSES_ACTIVATION = new Set(['Conv', 'Gemm', 'MatMul']);
+/** Ops whose kernels apply an activation in their epilogue. */
+export const FUSES_ACTIVATION: ReadonlySet<string> = new Set(['Conv', 'Gemm', 'MatMul']);
 
-function consumersOf(nodes: readonly Node[]): Map<string, Node[]> {
-  const m = new Map<string, Node[]>();
-  for (const n of nodes) for (const i of n.inputs) {
-    if (!i) continue;
-    const list = m.get(i) ?? [];
-    list.push(n);
-    m.set(i, list);
-  }
-  return m;
-}
 
 function f32(t: TensorData | undefined): Float32Array | null {
   return t && t.dtype === 'float32' ? (t.data as Float32Array) : null;

@@ -115,7 +115,8 @@ export function matmul(
   const choice = path === 'auto' ? matmulKernel(M, N, K, ctx.info.isFallback) : path;
   // The small kernel puts batch x row blocks in z; past the limit the tiled grid (z = batch) may still fit.
   const small = choice === 'small' && (path === 'small' || batchCount * rowBlocks <= MAX_GROUPS);
-  const reg = choice === 'reg';
+  // A small-kernel choice whose grid does not fit goes to the adapter's kernel for large shapes.
+  const reg = choice === 'reg' || (choice === 'small' && !small && ctx.info.isFallback);
   let grid: [number, number, number];
   if (small) {
     // Column blocks fold into x and y (the shader recombines them with num_workgroups).

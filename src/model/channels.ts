@@ -12,7 +12,7 @@
  */
 import { ModelError } from '../core/errors';
 import type { TypedArray } from '../core/dtype';
-import { attrInt, type Model, type Node, type TensorData } from './ir';
+import { attrInt, consumersOf, type Model, type Node, type TensorData } from './ir';
 import { resolveGraph } from './resolve';
 import type { ValueType } from './shape-rule-base';
 
@@ -266,11 +266,10 @@ export function analyseChannels(model: Model, itemShape?: number[]): Analysis {
     if (a) pins[uf.find(a.group)]!.push(`it is the model's output '${o.name}'`);
   }
   // An initializer used by two nodes must be sliced the same way by both, else its groups stay whole.
-  const byTensor = new Map<string, Tie[]>();
-  for (const t of raw.ties) byTensor.set(t.tensor, [...(byTensor.get(t.tensor) ?? []), t]);
-  for (const [tensor, ties] of byTensor) {
-    const users = g.nodes.filter((n) => n.inputs.includes(tensor)).length;
-    if (users > 1) for (const t of ties) pins[uf.find(t.group)]!.push(`initializer '${tensor}' is shared by ${users} nodes`);
+  const consumers = consumersOf(g.nodes);
+  for (const t of raw.ties) {
+    const users = new Set(consumers.get(t.tensor)).size;
+    if (users > 1) pins[uf.find(t.group)]!.push(`initializer '${t.tensor}' is shared by ${users} nodes`);
   }
   const root = (id: number) => uf.find(id);
   const ids = [...new Set(sizes.map((_, i) => root(i)))];
@@ -309,10 +308,11 @@ export function takeChannels(t: TensorData, axis: number, keep: readonly number[
 
 /**
  * The model with only the channels `keep[group id]` of each listed group (groups not listed keep all);
- * pinned groups are refused. The result's intermediate shapes are re-inferred and checked.
+ * pinned groups are refused. `an` is the model's analysis when the caller already has it. The
+ * result's intermediate shapes are re-inferred and checked.
  */
-export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly number[]>, itemShape?: number[]): Model {
-  const an = analyseChannels(model, itemShape);
+export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly number[]>, itemShape?: number[],
+  an: Analysis = analyseChannels(model, itemShape)): Model {
   const groups = new Map(an.groups.map((gr) => [gr.id, gr]));
   for (const [id, k] of keep) {
     const gr = groups.get(id);

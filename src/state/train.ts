@@ -10,7 +10,7 @@ import { report, refreshDevice, studioClient } from './worker-link';
 import { busy, evaluateNew, upsert } from './variants';
 import { parseArch } from '../train/architectures';
 import { parseSchedule } from '../train/schedule';
-import { parseWidth } from '../train/width-spec';
+import { madeFromTeacher, parseWidth } from '../train/width-spec';
 import type { DatasetSummary, TrainData, TrainJobResult, TrainOptions, TrainProgress } from '../worker/types';
 import type { EpochRecord, StepRecord } from '../train/trainer';
 
@@ -118,7 +118,7 @@ export type Field = keyof TrainInputs;
 export function studentProblem(spec: string, mode: TrainMode, teacherClasses: number | null, variants: readonly { name: string; kind: string }[]): string | null {
   const s = spec.trim();
   if (!s) return 'Name a student: a spec such as mlp:784-32-10, width:0.5 (the teacher at half width), binary, int8, or a variant from the Variants table.';
-  const teacherOnly = s === 'binary' || s === 'int8' || s.startsWith('width:');
+  const teacherOnly = madeFromTeacher(s);
   if (teacherOnly && mode === 'hard') return `The '${s}' student is made from the teacher: choose "Distil from the teacher" (hard-label training has no teacher).`;
   try {
     if (s.startsWith('width:')) { parseWidth(s); return null; }

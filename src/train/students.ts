@@ -13,13 +13,13 @@ import { makeRng } from '../core/rng';
 import { attrInt, type Model, type TensorData } from '../model/ir';
 import { analyseChannels, shrinkChannels } from '../model/channels';
 import { buildArch, heUniform } from './architectures';
-import { calibrateQat, prepareQat, type QatMode } from './qat';
+import { calibrateQat, finishQat, prepareQat, type QatMode } from './qat';
 import { parseWidth, WIDTH_FORMS, type WidthSpec } from './width-spec';
-
-export { parseWidth, type WidthSpec } from './width-spec';
 import { batchFor, type LabelledDataset } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
 import type { TrainConfig } from './trainer';
+
+export { madeFromTeacher, parseWidth, type WidthSpec } from './width-spec';
 
 export interface WidthReport {
   /** Each group that changed: its producers, channels before and after. */
@@ -50,7 +50,7 @@ export function widthStudent(teacher: Model, spec: WidthSpec, itemShape: number[
   if (!report.changed.length) {
     throw new ModelError(`width: nothing in the teacher can get thinner${report.kept.length ? ` (${report.kept.map((k) => `${k.producers.join('/')}: ${k.reason}`).join('; ')})` : ''}`);
   }
-  return { model: reinitialize(shrinkChannels(teacher, keep, itemShape), seed), report };
+  return { model: reinitialize(shrinkChannels(teacher, keep, itemShape, an), seed), report };
 }
 
 /** Fresh weights for every Conv / Gemm / MatMul and BatchNorm: a student trains from scratch. */
@@ -117,6 +117,12 @@ export function resolveStudent(spec: string, src: StudentSources): Student {
   if (found) return { model: found.model, name: s, qat: found.qat };
   throw new ModelError(`'${s}' is not a student: use a spec (mlp:784-32-10, cnn:8-16-10, convnet), ${WIDTH_FORMS}, binary, int8` +
     `${src.namedWhat ? `, or the name of a ${src.namedWhat}` : ''}`);
+}
+
+/** How a trained student deploys: QAT students as their real int8 / XNOR model; others as trained. */
+export function deployFor(student: Student): ((trained: Model) => Model) | undefined {
+  const mode = student.qat;
+  return mode ? (m) => finishQat(m, mode) : undefined;
 }
 
 /** The model the trainer runs: QAT students get their training-only nodes, calibrated on the first 256 training items. */

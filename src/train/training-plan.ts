@@ -6,7 +6,7 @@
  */
 import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Model, Node, ValueInfo } from '../model/ir';
-import { attrFloat, attrInt, attrString } from '../model/ir';
+import { attrFloat, attrInt, attrString, consumersOf } from '../model/ir';
 import { resolveGraph, type ResolvedGraph } from '../model/resolve';
 import { ModelError } from '../core/errors';
 import { sizeOf } from '../core/shape';
@@ -14,6 +14,7 @@ import { NO_ACTIVATION, type Activation, type GpuTensor } from '../kernels/commo
 import { binary } from '../kernels/binary';
 import { OPS, type OpCall } from '../engine/ops';
 import { WeightStore } from '../engine/weights';
+import { FUSES_ACTIVATION } from '../engine/fuse';
 import { batchNormTrainForward } from '../kernels/train-grads';
 import { softmaxCrossEntropy } from '../kernels/loss';
 import { optimizerPairStep, optimizerStep, createHyperBuffer, type OptimizerKind, type OptimizerSlot } from '../kernels/optimizer';
@@ -113,20 +114,18 @@ export interface TrainingPlanOptions {
 }
 
 const RELU: Activation = { kind: 'relu' };
-const FUSES_RELU = new Set(['Conv', 'Gemm', 'MatMul']);
 
 /**
  * Conv / Gemm / MatMul whose only consumer is a Relu: the layer's kernel applies the Relu itself
  * (one dispatch fewer a layer). `into` maps the layer to its Relu, `skip` holds the Relus.
  */
 function reluFusions(nodes: readonly Node[], logits: string): { into: Map<string, Node>; skip: Set<string> } {
-  const consumers = new Map<string, Node[]>();
-  for (const n of nodes) for (const v of n.inputs) if (v) consumers.set(v, [...(consumers.get(v) ?? []), n]);
+  const consumers = consumersOf(nodes);
   const into = new Map<string, Node>(), skip = new Set<string>();
   for (const n of nodes) {
     const y = n.outputs[0];
     const users = y ? consumers.get(y) ?? [] : [];
-    if (!FUSES_RELU.has(n.opType) || n.outputs.length !== 1 || y === logits || users.length !== 1 || users[0]!.opType !== 'Relu') continue;
+    if (!FUSES_ACTIVATION.has(n.opType) || n.outputs.length !== 1 || y === logits || users.length !== 1 || users[0]!.opType !== 'Relu') continue;
     into.set(n.name, users[0]!);
     skip.add(users[0]!.name);
   }

@@ -1,4 +1,4 @@
-/** `width:0.5` student specs, parsed without the model (the page checks them as typed). */
+/** Student specs made from the teacher (`width:0.5`, `binary`, `int8`), checked without the model (the page checks them as typed). */
 import { ModelError } from '../core/errors';
 
 export interface WidthSpec { overall: number; layers: Record<string, number> }
@@ -19,4 +19,10 @@ export function parseWidth(spec: string): WidthSpec | null {
   }
   if (out.overall === 1 && !Object.keys(out.layers).length) throw bad('keeps every channel');
   return out;
+}
+
+/** Whether the spec names a student made from the teacher, which hard-label training (no teacher) cannot make. */
+export function madeFromTeacher(spec: string): boolean {
+  const s = spec.trim();
+  return s === 'binary' || s === 'int8' || s.startsWith('width:');
 }

@@ -8,8 +8,7 @@ import type { Model } from '../model/ir';
 import { CancelledError, DatasetError, ModelError } from '../core/errors';
 import { parseIdx, maybeGunzip } from '../data/idx';
 import { datasetFromIdx, type LabelledDataset } from '../data/dataset';
-import { resolveStudent, trainableStudent, type Student } from '../train/students';
-import { finishQat } from '../train/qat';
+import { deployFor, resolveStudent, trainableStudent, type Student } from '../train/students';
 import type { VariantStore } from './variant-store';
 import { parseSchedule } from '../train/schedule';
 import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
@@ -129,8 +128,7 @@ export class TrainingJobs {
     if (this.running) throw new ModelError('a training run is already going: cancel it or let it finish first');
     const { train, test, teacher, student, cfg, totalSteps } = this.inputs(opts);
     const ctx = await this.src.device();
-    const trainable = await trainableStudent(ctx, student, train, cfg);
-    const deploy = student.qat ? (m: Model) => finishQat(m, student.qat!) : undefined;
+    const deploy = deployFor(student);
     this.running = true;
     this.paused = null;
     const abortWait = () => this.paused?.resolve();
@@ -139,6 +137,8 @@ export class TrainingJobs {
     let testAccuracy: number | null = null;
     try {
       onProgress({ phase: 'train', kind: 'status', status: 'preparing', totalSteps });
+      // QAT students calibrate first: GPU work, so inside the run (one at a time, cancellable by the same finally).
+      const trainable = await trainableStudent(ctx, student, train, cfg);
       const result = await trainModel(ctx, trainable, train, test, cfg, teacher, {
         signal, deploy,
         onStep: (record, p) => onProgress({ phase: 'train', kind: 'step', record, ...p }),
