@@ -53,7 +53,7 @@ export function TrainPanel() {
               {variants.filter((v) => v.kind !== 'mixed').map((v) => <option key={v.name} value={v.name}>variant: train it further</option>)}
             </datalist>
           </label>
-          <div className="toolbar" style={{ marginTop: -4 }}>
+          <div className="toolbar" style={{ marginTop: -4, flexWrap: 'wrap' }}>
             <span className="muted small">Presets:</span>
             {STUDENT_PRESETS.map((p) => (
               <button key={p} className="small-btn mono" data-testid="train-preset" disabled={locked} aria-pressed={inputs.student === p}
