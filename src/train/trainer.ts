@@ -18,6 +18,7 @@ import { writeHyper } from '../kernels/optimizer';
 import { findParameters, ParamStore } from './params';
 import { STAT, trainableGraph, TrainingPlan, type LossSpec, type OptimizerKind } from './training-plan';
 import { learningRate, type Schedule } from './schedule';
+import { MaskHolder } from './mask-holder';
 
 export interface TrainConfig {
   epochs: number;
@@ -71,6 +72,18 @@ export interface TrainHooks {
   waitIfPaused?(): Promise<void>;
   /** The model each epoch's test accuracy is measured on, from the trained one (QAT: train/qat.ts finishQat). */
   deploy?(trained: Model): Model;
+  /** Pruning masks held during training (train/prune-job.ts). */
+  masks?: MaskSchedule;
+}
+
+/**
+ * At each step in `at` (before it runs; 0 = before the first) the hook gets the current weights and
+ * returns the masks to hold from then on (weight name → 0/1 per element); after every optimizer step
+ * the masked weights are set back to zero on the GPU.
+ */
+export interface MaskSchedule {
+  at: readonly number[];
+  masksFor(current: Model, step: number): Record<string, ArrayLike<number>> | Promise<Record<string, ArrayLike<number>>>;
 }
 
 export type TrainOutcome = 'finished' | 'cancelled' | 'diverged';
@@ -166,6 +179,8 @@ async function runTraining(
   let scratchLabels: GPUBuffer | null = null;
   let indexBuf: GPUBuffer | null = null;
   const gatherUniforms: GPUBuffer[] = [];
+  const masks = hooks.masks ? new MaskHolder(ctx, params) : null;
+  const maskSteps = new Set(hooks.masks?.at ?? []);
   try {
     const graph = trainableGraph(student, params);
     const B = cfg.batch;
@@ -201,7 +216,7 @@ async function runTraining(
     const submitStep = () => {
       const enc = ctx.device.createCommandEncoder({ label: 'train-step' });
       const pass = enc.beginComputePass({ label: 'step' });
-      for (const d of [...gather.result, ...plan!.forward, ...plan!.loss, ...plan!.backward, ...plan!.optimizer]) {
+      for (const d of [...gather.result, ...plan!.forward, ...plan!.loss, ...plan!.backward, ...plan!.optimizer, ...(masks?.dispatches ?? [])]) {
         pass.setPipeline(d.pipeline); pass.setBindGroup(0, d.bindGroup); pass.dispatchWorkgroups(...d.workgroups);
       }
       pass.end();
@@ -218,6 +233,10 @@ async function runTraining(
           if (hooks.signal?.aborted) throw new CancelledError();
           await hooks.waitIfPaused?.();
           if (hooks.signal?.aborted) throw new CancelledError();
+          if (masks && maskSteps.has(step)) {
+            await masks.update(await hooks.masks!.masksFor(await params.writeBack(), step));
+            params.snapshot();
+          }
           const idx = new Uint32Array(B).fill(PAD_INDEX);
           idx.set(order.subarray(s * B, Math.min(n, (s + 1) * B)));
           ctx.device.queue.writeBuffer(indexBuf, 0, idx);
@@ -241,7 +260,7 @@ async function runTraining(
         }
         const trained = await params.writeBack();
         const evalModel = hooks.deploy ? hooks.deploy(trained) : trained;
-        const testAccuracy = await evaluate(ctx, evalModel, test, cfg);
+        const testAccuracy = await testAccuracyOf(ctx, evalModel, test, cfg);
         const mean = (k: 'loss' | 'accuracy') => read.reduce((a, r) => a + r[k], 0) / Math.max(1, read.length);
         const rec: EpochRecord = {
           epoch: epoch + 1, trainLoss: mean('loss'), trainAccuracy: mean('accuracy'),
@@ -259,6 +278,7 @@ async function runTraining(
     const model = await params.writeBack();
     return { model, outcome, message, steps, epochs, steps_done: step, parameters: params.count };
   } finally {
+    masks?.destroy();
     plan?.destroy();
     if (teacherItems) ctx.destroyBuffer(teacherItems.data); // its classes buffer is the training items'
     if (scratchLabels) ctx.release(scratchLabels);
@@ -343,7 +363,8 @@ async function divergence(ctx: GpuContext, plan: TrainingPlan, params: ParamStor
     'Training stopped and the last good weights (from the last reported step) are kept; try a lower learning rate.';
 }
 
-async function evaluate(ctx: GpuContext, model: Model, test: LabelledDataset, cfg: TrainConfig): Promise<number> {
+/** Accuracy of `model` on the first `cfg.testSamples` test items (all when unset), with the training preprocessing. */
+export async function testAccuracyOf(ctx: GpuContext, model: Model, test: LabelledDataset, cfg: Pick<TrainConfig, 'testSamples' | 'preprocess'>): Promise<number> {
   const session = new InferenceSession(ctx, model);
   try {
     const shape = model.graph.inputs[0]!.shape;
