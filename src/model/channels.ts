@@ -3,21 +3,43 @@
  * channel-rule table beside the shape rules says, per op, how channels flow: Conv and Gemm make a
  * new group; BatchNorm, activations and pooling pass theirs through; Add / Mul tie their operands'
  * groups (both sides of a residual); depthwise Conv ties its input to its output; Flatten maps a
- * channel to a block of the next Gemm's inputs. Ops that mix channels in ways not followed here
- * pin the groups they touch (kept at full width), with the reason.
+ * channel to a block of the next Gemm's inputs; Concat along the channels lays groups side by side;
+ * Split / Slice of the channels take a run of positions (their split points are rewritten);
+ * a channel shuffle (Reshape [N,C,…] → [N,g,C/g,…] → Transpose → Reshape back) permutes them.
+ * Ops that mix channels in ways not followed here pin the groups they touch (kept at full width),
+ * with the reason.
  *
- * `shrinkChannels` keeps chosen channels of every group and slices every tied initializer, so the
- * result is a smaller valid model (re-checked by shape inference). Students "at a smaller width"
- * use it; filter pruning picks the channels to keep by a criterion.
+ * Representation. The analysis follows single channels, not only groups: every channel a layer
+ * makes is a node of a union-find, and a tensor's channel axis is a *layout*, the channel at each
+ * position (so a Concat's axis is its inputs' layouts end to end, a Slice's a run of its input's,
+ * a shuffle's a permutation). Constraints join channels: an Add joins its operands position by
+ * position; a channel shuffle joins position i of each of its g blocks (the shrunk shuffle needs
+ * every block to keep the same positions, so ShuffleNet is pruned *uniformly per shuffle block*);
+ * a grouped Conv joins position j of each of its input blocks and position i of each of its
+ * output blocks (the same channels are pruned in every Conv group). A group is a set of layers
+ * whose channels are joined; its channels, numbered 0…size-1, are the classes of joined channels.
+ * Usually a layer's output channel k is the group's channel k; where joins fold a layer's channels
+ * together (ShuffleNet's trunk), a tie lists each position's group channel in `channels`.
+ *
+ * `shrinkChannels` keeps chosen channels of every group, slices every tied initializer and
+ * rewrites the constants that count channels (flatten targets, Split sizes, Slice bounds, shuffle
+ * shapes, a depthwise Conv's group), so the result is a smaller valid model (re-checked by shape
+ * inference). Students "at a smaller width" use it; filter pruning picks the channels to keep by a
+ * criterion.
  */
 import { ModelError } from '../core/errors';
 import type { TypedArray } from '../core/dtype';
-import { attrInt, consumersOf, type Model, type Node, type TensorData } from './ir';
+import { attrInt, attrInts, consumersOf, type Model, type Node, type TensorData } from './ir';
 import { resolveGraph } from './resolve';
 import type { ValueType } from './shape-rule-base';
 
-/** Channel `c` of `group` occupies indices [c·block, (c+1)·block) along `axis` of a tensor. */
-interface ChannelAxis { group: number; axis: number; block: number }
+/**
+ * A tensor's channel axis as the rules see it: position p (a run of `block` indices along `axis`)
+ * holds channel node `ch[p]`, or -1 for a channel no layer here makes (always kept). `split`: the
+ * positions are laid out over two axes, `axis` and `axis + 1`, of sizes split[0]·split[1] (the middle
+ * of a channel shuffle).
+ */
+interface ChannelAxis { axis: number; block: number; ch: number[]; split?: [number, number] }
 
 export interface ChannelGroup {
   id: number;
@@ -29,20 +51,53 @@ export interface ChannelGroup {
   pinned: string[];
 }
 
-/** An initializer sliced when its group shrinks; `reads` marks a consumer's input side (Conv's dim 1, a Gemm's input features). */
-export interface Tie { tensor: string; axis: number; block: number; group: number; reads: boolean }
+/**
+ * An initializer sliced when its group shrinks; `reads` marks a consumer's input side (Conv's dim 1,
+ * a Gemm's input features). Position p along `axis` (indices [p·block, (p+1)·block)) is channel p of
+ * `group`, unless `channels` is given: then it is channel `channels[p]` of the group, and -1 marks a
+ * position that is not this group's (another tie of the same tensor, for a layer reading a Concat of
+ * several groups; or a channel no group makes, always kept). See `channelAt`.
+ */
+export interface Tie { tensor: string; axis: number; block: number; group: number; reads: boolean; channels?: number[] }
+
+/** A channel axis position by position: the group and the group's channel there (group -1: kept always). */
+export interface ChannelLayout { groups: number[]; channels: number[] }
+
+/** How many of `layout`'s positions [from, to) are kept, times `times`, divided by `per` (exact). */
+export interface KeptCount { layout: ChannelLayout; from: number; to: number; times: number; per: number }
+
+/** A constant that counts channels: a node's int64 input `input`, or its attribute `attr`, becomes `values`. */
+export interface Rewrite { node: string; input?: number; attr?: string; values: (number | KeptCount)[]; scalar?: boolean }
 
 export interface Analysis {
   groups: ChannelGroup[];
   ties: Tie[];
-  /** Depthwise Convs whose `group` attribute follows a group's size. */
+  /** Depthwise Convs whose `group` attribute follows a group's size (the group of their first channel). */
   depthwise: { node: string; group: number }[];
   /** Flattening Reshapes whose constant target shape names the feature count. */
   reshapes: { node: string; shape: string; group: number; block: number }[];
+  /** Constants rewritten when channels go: Split sizes, Slice bounds, Reshape targets, Conv groups. */
+  rewrites: Rewrite[];
+}
+
+/** The group channel at position `p` of a tie (-1: not this group's). */
+export function channelAt(t: Tie, p: number): number {
+  return t.channels ? t.channels[p] ?? -1 : p;
+}
+
+/** A KeptCount while analysing: over channel nodes, not yet over groups. */
+interface RawCount { ch: number[]; from: number; to: number; times: number; per: number }
+interface RawRewrite { node: string; input?: number; attr?: string; values: (number | RawCount)[]; scalar?: boolean }
+interface RawAnalysis {
+  ties: { tensor: string; axis: number; block: number; ch: number[]; reads: boolean }[];
+  depthwise: { node: string; ch: number[] }[];
+  reshapes: { node: string; shape: string; ch: number[]; block: number }[];
+  rewrites: RawRewrite[];
 }
 
 interface RuleContext {
   node: Node;
+  opset: number;
   /** The channel axis of input i (undefined when it has none this analysis follows). */
   axisOf(i: number): ChannelAxis | undefined;
   shape(i: number): number[] | undefined;
@@ -51,17 +106,26 @@ interface RuleContext {
   /** Input i's value when it is constant (an initializer or folded from constants). */
   constant(i: number): TensorData | undefined;
   setOut(i: number, a: ChannelAxis): void;
-  newGroup(size: number): number;
-  union(a: number, b: number): void;
-  /** Initializer i is sliced along `axis` with the group; `reads`: these are the channels a layer consumes. */
-  tie(i: number, axis: number, group: number, opts?: { block?: number; reads?: boolean }): void;
-  pin(group: number, reason: string): void;
+  /** A new group of `size` channels (made by this node); its channel nodes. */
+  newGroup(size: number): number[];
+  /** Channels a[p] and b[p] must be kept or dropped together (their groups become one). */
+  join(a: readonly number[], b: readonly number[]): void;
+  /** Initializer i is sliced along `axis`, position p being channel ch[p]; `reads`: these are the channels a layer consumes. */
+  tie(i: number, axis: number, ch: readonly number[], opts?: { block?: number; reads?: boolean }): void;
+  /** The groups of these channels keep every channel. */
+  pin(ch: readonly number[], reason: string): void;
   /** Pins every input's group: the op mixes channels in a way not followed. */
   pinInputs(reason: string): void;
-  analysis: Analysis;
+  rewrite(r: RawRewrite): void;
+  analysis: RawAnalysis;
 }
 
 type ChannelRule = (c: RuleContext) => void;
+
+const count = (ch: number[], from = 0, to = ch.length, times = 1, per = 1): RawCount => ({ ch, from, to, times, per });
+const int64s = (t: TensorData | undefined) => (t ? Array.from(t.data as ArrayLike<number | bigint>, Number) : undefined);
+/** Position-major blocks: block b of `n` equal blocks. */
+const blockOf = (ch: readonly number[], n: number, b: number) => ch.slice((b * ch.length) / n, ((b + 1) * ch.length) / n);
 
 const passThrough: ChannelRule = (c) => {
   const a = c.axisOf(0);
@@ -93,10 +157,10 @@ const elementwise: ChannelRule = (c) => {
     if (!a || !s) continue;
     const aligned = { ...a, axis: a.axis + R - s.length };
     if (!joined) joined = aligned;
-    else if (joined.axis !== aligned.axis || joined.block !== aligned.block) {
+    else if (joined.axis !== aligned.axis || joined.block !== aligned.block || joined.ch.length !== aligned.ch.length || String(joined.split) !== String(aligned.split)) {
       c.pinInputs(`${c.node.opType} '${c.node.name}' combines channels laid out differently`);
       return;
-    } else c.union(joined.group, aligned.group);
+    } else c.join(joined.ch, aligned.ch);
   }
   if (!joined) return;
   for (let i = 0; i < n; i++) {
@@ -104,40 +168,42 @@ const elementwise: ChannelRule = (c) => {
     if (c.axisOf(i) || !s) continue;
     const own = joined.axis - (R - s.length);
     if (own < 0 || s[own] === 1) continue; // broadcast along the channels: nothing to slice
-    if (c.isInitializer(i) && joined.block === 1) c.tie(i, own, joined.group);
-    else { c.pin(joined.group, `${c.node.opType} '${c.node.name}' takes operand ${i} with a value per channel that is computed, not stored`); return; }
+    if (c.isInitializer(i) && joined.block === 1 && !joined.split) c.tie(i, own, joined.ch);
+    else { c.pin(joined.ch, `${c.node.opType} '${c.node.name}' takes operand ${i} with a value per channel that is computed, not stored`); return; }
   }
   c.setOut(0, joined);
 };
 
+/**
+ * Conv: a new group of output channels. Depthwise: output channel k reads input channel k only, so
+ * both are one layout (the `group` attribute is rewritten to the kept count). Grouped (1 < g, not
+ * depthwise): followed by pruning the SAME channels in every Conv group — position j of each of the
+ * g input blocks is joined, and position i of each of the g output blocks — so every block keeps
+ * as many channels and the weight's dim 1 is sliced once for all blocks; `group` stays g.
+ */
 const conv: ChannelRule = (c) => {
   const x = c.axisOf(0), w = c.shape(1), g = attrInt(c.node, 'group', 1);
   if (!w || !c.isInitializer(1)) { c.pinInputs(`Conv '${c.node.name}' has computed weights`); return; }
+  if (x && (x.axis !== 1 || x.block !== 1 || x.split)) { c.pinInputs(`Conv '${c.node.name}' reads channels laid out on axis ${x.axis}`); return; }
   const inC = c.shape(0)?.[1] ?? 0, M = w[0]!;
   if (g > 1 && g === inC && g === M && w[1] === 1) {
-    // Depthwise: output channel k reads input channel k only, so both are one group.
     if (!x) return; // fixed input channels: nothing to follow
-    c.tie(1, 0, x.group);
-    if (c.node.inputs[2]) c.tie(2, 0, x.group);
-    c.analysis.depthwise.push({ node: c.node.name, group: x.group });
+    c.tie(1, 0, x.ch);
+    if (c.node.inputs[2]) c.tie(2, 0, x.ch);
+    c.analysis.depthwise.push({ node: c.node.name, ch: x.ch });
+    c.rewrite({ node: c.node.name, attr: 'group', values: [count(x.ch)], scalar: true });
     c.setOut(0, x);
     return;
   }
-  if (g > 1) {
-    if (x) c.pin(x.group, `grouped Conv '${c.node.name}' (${g} groups) splits its input channels into blocks`);
-    const out = c.newGroup(M);
-    c.pin(out, `grouped Conv '${c.node.name}' (${g} groups) makes its output channels in blocks`);
-    c.setOut(0, { group: out, axis: 1, block: 1 });
-    return;
-  }
   if (x) {
-    if (x.axis !== 1 || x.block !== 1) { c.pin(x.group, `Conv '${c.node.name}' reads channels laid out on axis ${x.axis}`); }
-    else c.tie(1, 1, x.group, { reads: true });
+    for (let b = 1; b < g; b++) c.join(blockOf(x.ch, g, 0), blockOf(x.ch, g, b));
+    c.tie(1, 1, blockOf(x.ch, g, 0), { reads: true });
   }
   const out = c.newGroup(M);
+  for (let b = 1; b < g; b++) c.join(blockOf(out, g, 0), blockOf(out, g, b));
   c.tie(1, 0, out);
   if (c.node.inputs[2]) c.tie(2, 0, out);
-  c.setOut(0, { group: out, axis: 1, block: 1 });
+  c.setOut(0, { axis: 1, block: 1, ch: out });
 };
 
 /** Y = X·W (+ bias): rows of W follow X's features (by blocks after a Flatten), columns are new channels. */
@@ -146,8 +212,8 @@ function dense(c: RuleContext, wIndex: number, transB: boolean, biasIndex: numbe
   if (!w || w.length !== 2 || !c.isInitializer(wIndex) || !xs) { c.pinInputs(`${c.node.opType} '${c.node.name}' multiplies by a matrix that is not a stored initializer`); return; }
   const [inAxis, outAxis] = transB ? [1, 0] : [0, 1];
   if (x) {
-    if (x.axis !== xs.length - 1) c.pin(x.group, `${c.node.opType} '${c.node.name}' reads channels on axis ${x.axis}, not its feature axis`);
-    else c.tie(wIndex, inAxis, x.group, { block: x.block, reads: true });
+    if (x.axis !== xs.length - 1 || x.split) c.pin(x.ch, `${c.node.opType} '${c.node.name}' reads channels on axis ${x.axis}, not its feature axis`);
+    else c.tie(wIndex, inAxis, x.ch, { block: x.block, reads: true });
   }
   const out = c.newGroup(w[outAxis]!);
   c.tie(wIndex, outAxis, out);
@@ -158,18 +224,140 @@ function dense(c: RuleContext, wIndex: number, transB: boolean, biasIndex: numbe
       else c.pin(out, `${c.node.opType} '${c.node.name}' adds a computed bias`);
     }
   }
-  c.setOut(0, { group: out, axis: (c.outShape(0)?.length ?? 2) - 1, block: 1 });
+  c.setOut(0, { axis: (c.outShape(0)?.length ?? 2) - 1, block: 1, ch: out });
 }
 
 /** Folds the trailing dims from `from` into one axis; the channels stay whole blocks only when they lead the folded dims. */
-function flattenFrom(c: RuleContext, from: number, reshapeShape?: string): void {
+function flattenFrom(c: RuleContext, from: number, reshape?: { shape: string; target: number[] }): void {
   const a = c.axisOf(0), s = c.shape(0);
   if (!a || !s) return;
-  if (a.axis !== from || from === 0) { c.pinInputs(`${c.node.opType} '${c.node.name}' folds channels between other dims`); return; }
+  if (a.axis !== from || from === 0 || a.split) { c.pinInputs(`${c.node.opType} '${c.node.name}' folds channels between other dims`); return; }
   const block = a.block * s.slice(from + 1).reduce((p, d) => p * d, 1);
-  c.setOut(0, { group: a.group, axis: 1, block });
-  if (reshapeShape) c.analysis.reshapes.push({ node: c.node.name, shape: reshapeShape, group: a.group, block });
+  c.setOut(0, { axis: 1, block, ch: a.ch });
+  if (reshape && reshape.target[1] !== -1) {
+    c.analysis.reshapes.push({ node: c.node.name, shape: reshape.shape, ch: a.ch, block });
+    // [N, C·H·W] → [N, C'·H·W] (a target that names N as -1 stays as it is there).
+    // 0 copies N from the input: right at any batch, also where the target was computed from a shape.
+    c.rewrite({ node: c.node.name, input: 1, values: [0, count(a.ch, 0, a.ch.length, block)] });
+  }
 }
+
+/** Normalised Slice / Split axis. */
+const normAxis = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+
+const reshape: ChannelRule = (c) => {
+  const s = c.shape(0), o = c.outShape(0);
+  const a = c.axisOf(0);
+  if (!a || !s || !o) return;
+  const target = int64s(c.constant(1));
+  const same = (from: number, to: number, shift: number) => s.slice(from, to).every((d, i) => d === o[from + i + shift]);
+  if (a.split && target) {
+    // The end of a channel shuffle: the two channel axes merge back into one.
+    const k = a.axis;
+    if (o.length === s.length - 1 && o[k] === s[k]! * s[k + 1]! && same(0, k, 0) && same(k + 2, s.length, -1)) {
+      c.setOut(0, { axis: k, block: 1, ch: a.ch });
+      if (target[k] !== -1) c.rewrite({ node: c.node.name, input: 1, values: target.map((v, i) => (i < k ? 0 : i === k ? count(a.ch) : v)) });
+      return;
+    }
+  } else if (!a.split && a.block === 1 && target) {
+    const k = a.axis;
+    // The start of a channel shuffle, [N, C, H, W] → [N, g, C/g, H, W]: the shrunk shuffle needs every
+    // one of the g blocks to keep the same positions, so position i of each block is joined (the
+    // channels are pruned uniformly per shuffle block) and C/g is rewritten.
+    if (o.length === s.length + 1 && o[k]! * o[k + 1]! === s[k] && o[k]! > 1 && same(0, k, 0) && same(k + 1, s.length, 1)) {
+      const g = o[k]!;
+      for (let b = 1; b < g; b++) c.join(blockOf(a.ch, g, 0), blockOf(a.ch, g, b));
+      c.setOut(0, { axis: k, block: 1, ch: a.ch, split: [g, o[k + 1]!] });
+      c.rewrite({ node: c.node.name, input: 1, values: target.map((v, i) => (i < k ? 0 : i === k + 1 && v !== -1 ? count(a.ch, 0, a.ch.length, 1, g) : v)) });
+      return;
+    }
+  }
+  // [N, C, H, W] → [N, C·H·W] is a Flatten; any other reshape may split or merge channels. A target
+  // of [N, -1] needs nothing when the channels shrink; a stored one is rewritten.
+  if (!a.split && o.length === 2 && s.length >= 2 && o[0] === s[0] && target?.length === 2) {
+    flattenFrom(c, 1, { shape: c.node.inputs[1]!, target });
+    return;
+  }
+  c.pinInputs(`Reshape '${c.node.name}' regroups channels (${s.join('×')} → ${o.join('×')})`);
+};
+
+/** Moves the channel axis; swapping the two halves of a shuffle's split channel axis permutes the channels. */
+const transpose: ChannelRule = (c) => {
+  const a = c.axisOf(0), s = c.shape(0);
+  if (!a || !s) return;
+  const perm = attrInts(c.node, 'perm', s.map((_, i) => s.length - 1 - i));
+  if (a.block !== 1) { c.pinInputs(`Transpose '${c.node.name}' moves channels that a flatten spread over blocks`); return; }
+  if (!a.split) { c.setOut(0, { ...a, axis: perm.indexOf(a.axis) }); return; }
+  const k = perm.indexOf(a.axis), [g1, g2] = a.split;
+  if (perm[k + 1] === a.axis + 1) { c.setOut(0, { ...a, axis: k }); return; }
+  if (k > 0 && perm[k - 1] === a.axis + 1) {
+    // [g1, g2] → [g2, g1]: position (i, j) takes the channel at (j, i).
+    const ch = Array.from({ length: g1 * g2 }, (_, p) => a.ch[(p % g1) * g2 + Math.floor(p / g1)]!);
+    c.setOut(0, { axis: k - 1, block: 1, ch, split: [g2, g1] });
+    return;
+  }
+  c.pinInputs(`Transpose '${c.node.name}' separates the two axes a Reshape split the channels into`);
+};
+
+/** Along the channel axis: the inputs' layouts end to end. Along another axis: the inputs' channels are joined. */
+const concat: ChannelRule = (c) => {
+  const o = c.outShape(0);
+  if (!o) return;
+  const axis = normAxis(attrInt(c.node, 'axis', 0), o.length);
+  const ins = c.node.inputs.map((_, i) => c.axisOf(i));
+  const first = ins.find((a) => a);
+  if (!first) return;
+  if (ins.some((a) => a && (a.split || a.block !== 1 || a.axis !== first.axis))) { c.pinInputs(`Concat '${c.node.name}' joins channels laid out differently`); return; }
+  if (first.axis === axis) {
+    const ch = ins.flatMap((a, i) => a?.ch ?? new Array<number>(c.shape(i)?.[axis] ?? 0).fill(-1));
+    c.setOut(0, { axis, block: 1, ch });
+    return;
+  }
+  if (ins.some((a) => !a || a.ch.length !== first.ch.length)) { c.pinInputs(`Concat '${c.node.name}' stacks tensors whose channels are not all followed`); return; }
+  for (const a of ins) c.join(first.ch, a!.ch);
+  c.setOut(0, first);
+};
+
+/** Split sizes along the channels are rewritten to the kept counts (an input from opset 13, else the attribute). */
+const split: ChannelRule = (c) => {
+  const a = c.axisOf(0), s = c.shape(0);
+  if (!a || !s) return;
+  const axis = normAxis(attrInt(c.node, 'axis', 0), s.length);
+  if (a.axis !== axis) { c.node.outputs.forEach((_, i) => c.setOut(i, a)); return; }
+  if (a.block !== 1 || a.split) { c.pinInputs(`Split '${c.node.name}' cuts channels laid out in blocks`); return; }
+  const n = c.node.outputs.length;
+  const equal = () => Array.from({ length: n }, (_, i) => c.outShape(i)?.[axis] ?? 0);
+  const attr = attrInts(c.node, 'split', []);
+  const sizes = c.opset >= 13 ? (c.node.inputs[1] ? int64s(c.constant(1)) : equal()) : attr.length ? attr : equal();
+  if (!sizes) { c.pinInputs(`Split '${c.node.name}' has split sizes computed at run time`); return; }
+  let off = 0;
+  const values: RawCount[] = [];
+  sizes.forEach((size, i) => {
+    c.setOut(i, { axis, block: 1, ch: a.ch.slice(off, off + size) });
+    values.push(count(a.ch, off, off + size));
+    off += size;
+  });
+  c.rewrite(c.opset >= 13 ? { node: c.node.name, input: 1, values } : { node: c.node.name, attr: 'split', values });
+};
+
+/** A Slice of the channels (step 1, constant bounds, maybe folded from shapes) takes a run of positions; its bounds are rewritten. */
+const slice: ChannelRule = (c) => {
+  const a = c.axisOf(0), s = c.shape(0);
+  if (!a || !s) return;
+  const starts = int64s(c.constant(1)), ends = int64s(c.constant(2));
+  const axes = c.node.inputs[3] ? int64s(c.constant(3)) : starts?.map((_, i) => i);
+  const steps = c.node.inputs[4] ? int64s(c.constant(4)) : starts?.map(() => 1);
+  if (!starts || !ends || !axes || !steps) { c.pinInputs(`Slice '${c.node.name}' has bounds computed at run time`); return; }
+  const j = axes.findIndex((x) => normAxis(x, s.length) === a.axis);
+  if (j < 0) { c.setOut(0, a); return; }
+  if (a.block !== 1 || a.split || steps[j] !== 1) { c.pinInputs(`Slice '${c.node.name}' takes channels with step ${steps[j]} or laid out in blocks`); return; }
+  const C = a.ch.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + C : v, 0), C);
+  const from = clamp(starts[j]!), to = Math.max(from, clamp(ends[j]!));
+  c.setOut(0, { ...a, ch: a.ch.slice(from, to) });
+  c.rewrite({ node: c.node.name, input: 1, values: starts.map((v, i) => (i === j ? count(a.ch, 0, from) : v)) });
+  c.rewrite({ node: c.node.name, input: 2, values: ends.map((v, i) => (i === j ? count(a.ch, 0, to) : v)) });
+};
 
 /** How each op moves channels; ops not listed pin the groups of their inputs. */
 export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
@@ -185,10 +373,10 @@ export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
   BatchNormalization: (c) => {
     const a = c.axisOf(0);
     if (!a) return;
-    if (a.axis !== 1 || a.block !== 1) { c.pinInputs(`BatchNormalization '${c.node.name}' normalises axis 1, which does not hold the channels here`); return; }
+    if (a.axis !== 1 || a.block !== 1 || a.split) { c.pinInputs(`BatchNormalization '${c.node.name}' normalises axis 1, which does not hold the channels here`); return; }
     for (let i = 1; i <= 4; i++) {
-      if (!c.isInitializer(i)) { c.pin(a.group, `BatchNormalization '${c.node.name}' has computed parameters`); return; }
-      c.tie(i, 0, a.group);
+      if (!c.isInitializer(i)) { c.pin(a.ch, `BatchNormalization '${c.node.name}' has computed parameters`); return; }
+      c.tie(i, 0, a.ch);
     }
     c.setOut(0, a);
   },
@@ -197,18 +385,15 @@ export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
     const axis = attrInt(c.node, 'axis', 1);
     flattenFrom(c, axis < 0 ? axis + (s?.length ?? 0) : axis);
   },
-  Reshape: (c) => {
-    const s = c.shape(0), o = c.outShape(0);
-    const a = c.axisOf(0);
-    if (!a || !s || !o) return;
-    // [N, C, H, W] → [N, C·H·W] is a Flatten; any other reshape may split or merge channels. A target
-    // of [N, -1] needs nothing when the channels shrink; a stored [N, 400] is rewritten.
-    const target = c.constant(1);
-    const wild = target ? Number(Array.from(target.data as BigInt64Array)[1]) === -1 : false;
-    if (o.length === 2 && s.length >= 2 && o[0] === s[0] && (wild || c.isInitializer(1))) flattenFrom(c, 1, wild ? undefined : c.node.inputs[1]);
-    else c.pinInputs(`Reshape '${c.node.name}' regroups channels (${s.join('×')} → ${o.join('×')})`);
-  },
+  Reshape: reshape,
+  Transpose: transpose,
+  Concat: concat,
+  Split: split,
+  Slice: slice,
 };
+
+/** Ops that may see a channel axis split over two axes (the middle of a channel shuffle). */
+const SEES_SPLIT = new Set(['Reshape', 'Transpose', ...UNARY]);
 
 class UnionFind {
   parent: number[] = [];
@@ -231,53 +416,102 @@ export function analyseChannels(model: Model, itemShape?: number[]): Analysis {
   if (!input) throw new ModelError('the model has no input');
   const resolved = resolveGraph(model, { [input.name]: probeShape(model, itemShape) });
   const values: Record<string, ValueType> = resolved.values;
-  const uf = new UnionFind();
+  // Channels (one union-find node each, joined when they must go together) and the groups that made
+  // them (joined whenever two of their channels are).
+  const chans = new UnionFind(), groupsUf = new UnionFind();
+  const chanGroup: number[] = [];
   const sizes: number[] = [], producers: string[][] = [], pins: string[][] = [];
-  const raw: Analysis = { groups: [], ties: [], depthwise: [], reshapes: [] };
+  const raw: RawAnalysis = { ties: [], depthwise: [], reshapes: [], rewrites: [] };
   const axes = new Map<string, ChannelAxis>();
+  const pinCh = (ch: readonly number[], reason: string) => {
+    for (const gr of new Set(ch.filter((x) => x >= 0).map((x) => groupsUf.find(chanGroup[x]!)))) pins[gr]!.push(reason);
+  };
   for (const node of resolved.nodes) {
     const rule = Object.hasOwn(CHANNEL_RULES, node.opType) ? CHANNEL_RULES[node.opType] : undefined;
     const c: RuleContext = {
-      node, analysis: raw,
+      node, analysis: raw, opset: model.opset,
       axisOf: (i) => (node.inputs[i] ? axes.get(node.inputs[i]!) : undefined),
       shape: (i) => (node.inputs[i] ? values[node.inputs[i]!]?.shape : undefined),
       outShape: (i) => (node.outputs[i] ? values[node.outputs[i]!]?.shape : undefined),
       isInitializer: (i) => Boolean(node.inputs[i] && Object.hasOwn(g.initializers, node.inputs[i]!)),
       constant: (i) => (node.inputs[i] ? resolved.constants[node.inputs[i]!] : undefined),
       setOut: (i, a) => { if (node.outputs[i]) axes.set(node.outputs[i]!, a); },
-      newGroup: (size) => { const id = uf.add(); sizes.push(size); producers.push([node.name]); pins.push([]); return id; },
-      union: (a, b) => {
-        const [ra, rb] = [uf.find(a), uf.find(b)];
-        if (ra === rb) return;
-        if (sizes[ra] !== sizes[rb]) { pins[ra]!.push(`'${node.name}' joins ${sizes[ra]} and ${sizes[rb]} channels`); return; }
-        uf.parent[rb] = ra;
-        producers[ra]!.push(...producers[rb]!);
-        pins[ra]!.push(...pins[rb]!);
+      newGroup: (size) => {
+        const id = groupsUf.add(); sizes.push(size); producers.push([node.name]); pins.push([]);
+        return Array.from({ length: size }, () => { chanGroup.push(id); return chans.add(); });
       },
-      tie: (i, axis, group, opts = {}) => raw.ties.push({ tensor: node.inputs[i]!, axis, block: opts.block ?? 1, group, reads: opts.reads ?? false }),
-      pin: (group, reason) => pins[uf.find(group)]!.push(reason),
-      pinInputs: (reason) => node.inputs.forEach((v) => { const a = v ? axes.get(v) : undefined; if (a) pins[uf.find(a.group)]!.push(reason); }),
+      join: (a, b) => {
+        for (let p = 0; p < Math.min(a.length, b.length); p++) {
+          const x = a[p]!, y = b[p]!;
+          if (x === y) continue;
+          if (x < 0 || y < 0) { pinCh([x, y], `'${node.name}' lines a channel up with one no layer makes`); continue; }
+          const [rx, ry] = [chans.find(x), chans.find(y)];
+          if (rx !== ry) chans.parent[ry] = rx;
+          const [gx, gy] = [groupsUf.find(chanGroup[x]!), groupsUf.find(chanGroup[y]!)];
+          if (gx === gy) continue;
+          groupsUf.parent[gy] = gx;
+          producers[gx]!.push(...producers[gy]!);
+          pins[gx]!.push(...pins[gy]!);
+        }
+      },
+      tie: (i, axis, ch, opts = {}) => raw.ties.push({ tensor: node.inputs[i]!, axis, block: opts.block ?? 1, ch: [...ch], reads: opts.reads ?? false }),
+      pin: pinCh,
+      pinInputs: (reason) => node.inputs.forEach((v) => { const a = v ? axes.get(v) : undefined; if (a) pinCh(a.ch, reason); }),
+      rewrite: (r) => raw.rewrites.push(r),
     };
-    if (rule) rule(c);
+    if (rule && (SEES_SPLIT.has(node.opType) || !node.inputs.some((v) => v && axes.get(v)?.split))) rule(c);
+    else if (rule) c.pinInputs(`${node.opType} '${node.name}' sees channels split over two axes (a channel shuffle's middle)`);
     else c.pinInputs(`${node.opType} '${node.name}' is not followed channel by channel`);
   }
   for (const o of g.outputs) {
     const a = axes.get(o.name);
-    if (a) pins[uf.find(a.group)]!.push(`it is the model's output '${o.name}'`);
+    if (a) pinCh(a.ch, `it is the model's output '${o.name}'`);
   }
   // An initializer used by two nodes must be sliced the same way by both, else its groups stay whole.
   const consumers = consumersOf(g.nodes);
   for (const t of raw.ties) {
     const users = new Set(consumers.get(t.tensor)).size;
-    if (users > 1) pins[uf.find(t.group)]!.push(`initializer '${t.tensor}' is shared by ${users} nodes`);
+    if (users > 1) pinCh(t.ch, `initializer '${t.tensor}' is shared by ${users} nodes`);
   }
-  const root = (id: number) => uf.find(id);
+  // Each group's channels: the classes of joined channels, numbered in the order its layers made them.
+  const root = (gid: number) => groupsUf.find(gid);
+  const classOf: number[] = [], classCount = new Map<number, number>(), seen = new Map<number, number>();
+  chanGroup.forEach((gid, x) => {
+    const r = chans.find(x);
+    let k = seen.get(r);
+    if (k === undefined) {
+      const gr = root(gid);
+      k = classCount.get(gr) ?? 0;
+      classCount.set(gr, k + 1);
+      seen.set(r, k);
+    }
+    classOf[x] = k;
+  });
+  const layout = (ch: readonly number[]): ChannelLayout => ({
+    groups: ch.map((x) => (x < 0 ? -1 : root(chanGroup[x]!))),
+    channels: ch.map((x) => (x < 0 ? -1 : classOf[x]!)),
+  });
+  const layouts = new Map<readonly number[], ChannelLayout>();
+  const layoutOf = (ch: readonly number[]) => layouts.get(ch) ?? layouts.set(ch, layout(ch)).get(ch)!;
+  const firstGroup = (ch: readonly number[]) => layoutOf(ch).groups.find((x) => x >= 0) ?? -1;
+  const ties: Tie[] = [];
+  for (const t of raw.ties) {
+    const l = layoutOf(t.ch);
+    for (const gr of new Set(l.groups.filter((x) => x >= 0))) {
+      const channels = l.channels.map((k, p) => (l.groups[p] === gr ? k : -1));
+      const identity = channels.length === classCount.get(gr) && channels.every((k, p) => k === p);
+      ties.push({ tensor: t.tensor, axis: t.axis, block: t.block, group: gr, reads: t.reads, ...(identity ? {} : { channels }) });
+    }
+  }
   const ids = [...new Set(sizes.map((_, i) => root(i)))];
   return {
-    groups: ids.map((id) => ({ id, size: sizes[id]!, producers: producers[id]!, pinned: [...new Set(pins[id]!)] })),
-    ties: raw.ties.map((t) => ({ ...t, group: root(t.group) })),
-    depthwise: raw.depthwise.map((d) => ({ ...d, group: root(d.group) })),
-    reshapes: raw.reshapes.map((r) => ({ ...r, group: root(r.group) })),
+    groups: ids.map((id) => ({ id, size: classCount.get(id) ?? 0, producers: producers[id]!, pinned: [...new Set(pins[id]!)] })),
+    ties,
+    depthwise: raw.depthwise.map((d) => ({ node: d.node, group: firstGroup(d.ch) })).filter((d) => d.group >= 0),
+    reshapes: raw.reshapes.map((r) => ({ node: r.node, shape: r.shape, group: firstGroup(r.ch), block: r.block })),
+    rewrites: raw.rewrites.map((r) => ({
+      ...r, values: r.values.map((v) => (typeof v === 'number' ? v : { layout: layoutOf(v.ch), from: v.from, to: v.to, times: v.times, per: v.per })),
+    })),
   };
 }
 
@@ -306,44 +540,116 @@ export function takeChannels(t: TensorData, axis: number, keep: readonly number[
   return { dtype: t.dtype, dims, data: out };
 }
 
+/** Nodes none of whose outputs anything reads (nor the graph returns). */
+function deadNodes(nodes: readonly Node[], outputs: readonly string[]): Set<Node> {
+  const dead = new Set<Node>();
+  for (let changed = true; changed;) {
+    changed = false;
+    const used = new Set(outputs);
+    for (const n of nodes) if (!dead.has(n)) n.inputs.forEach((v) => v && used.add(v));
+    for (const n of nodes) {
+      if (!dead.has(n) && n.outputs.length && !n.outputs.some((o) => o && used.has(o))) { dead.add(n); changed = true; }
+    }
+  }
+  return dead;
+}
+
 /**
  * The model with only the channels `keep[group id]` of each listed group (groups not listed keep all);
  * pinned groups are refused. `an` is the model's analysis when the caller already has it. The
- * result's intermediate shapes are re-inferred and checked.
+ * result's intermediate shapes are re-inferred and checked. Tied values that were folded from
+ * constants (an Identity of a shared bias) become initializers of their own; a Slice bound or a
+ * Reshape target computed from shapes becomes a stored constant; nodes only these fed are dropped.
  */
 export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly number[]>, itemShape?: number[],
   an: Analysis = analyseChannels(model, itemShape)): Model {
   const groups = new Map(an.groups.map((gr) => [gr.id, gr]));
+  const kept = new Map<number, Set<number>>();
   for (const [id, k] of keep) {
     const gr = groups.get(id);
     if (!gr) throw new ModelError(`there is no channel group ${id}`);
     if (gr.pinned.length && k.length !== gr.size) throw new ModelError(`the channels made by ${gr.producers.join(', ')} cannot change: ${gr.pinned[0]}`);
     if (!k.length) throw new ModelError(`a layer must keep at least one channel (${gr.producers.join(', ')})`);
+    if (k.some((c) => !Number.isInteger(c) || c < 0 || c >= gr.size)) throw new ModelError(`channel index out of range for ${gr.producers.join(', ')} (${gr.size} channels)`);
+    if (k.length !== gr.size) kept.set(id, new Set(k));
   }
+  const isKept = (group: number, channel: number) => group < 0 || channel < 0 || (kept.get(group)?.has(channel) ?? true);
   const g = model.graph;
+  const input = g.inputs[0]!;
   const initializers = { ...g.initializers };
+  const folded = new Set<string>();
+  let constants: Record<string, TensorData> | undefined;
+  const byTensorAxis = new Map<string, Tie[]>();
   for (const t of an.ties) {
-    const k = keep.get(t.group);
-    if (k && k.length !== groups.get(t.group)!.size) initializers[t.tensor] = takeChannels(initializers[t.tensor]!, t.axis, k, t.block);
+    const key = `${t.axis}:${t.tensor}`;
+    byTensorAxis.set(key, [...(byTensorAxis.get(key) ?? []), t]);
   }
-  const nodes = g.nodes.map((n) => {
-    const dw = an.depthwise.find((d) => d.node === n.name);
-    const k = dw && keep.get(dw.group);
-    return k ? { ...n, attrs: { ...n.attrs, group: { type: 'int' as const, value: k.length } } } : n;
-  });
-  for (const r of an.reshapes) {
-    const k = keep.get(r.group);
-    const target = initializers[r.shape];
-    if (!k || !target) continue;
-    const dims = Array.from(target.data as BigInt64Array, Number);
-    if (dims[1] === -1) continue;
-    initializers[r.shape] = { ...target, data: BigInt64Array.from([dims[0] ?? -1, dims[0] === -1 ? k.length * r.block : -1].map(BigInt)) };
+  for (const ties of byTensorAxis.values()) {
+    const { tensor, axis, block } = ties[0]!;
+    if (!ties.some((t) => kept.has(t.group))) continue;
+    let src = initializers[tensor];
+    if (!src) {
+      constants ??= resolveGraph(model, { [input.name]: probeShape(model, itemShape) }).constants;
+      src = constants[tensor];
+      if (!src) throw new ModelError(`'${tensor}' is tied to a channel group but is neither stored nor constant`);
+      folded.add(tensor);
+    }
+    const positions = src.dims[axis]! / block;
+    const keepPos: number[] = [];
+    for (let p = 0; p < positions; p++) {
+      const owner = ties.find((t) => channelAt(t, p) >= 0);
+      if (!owner || isKept(owner.group, channelAt(owner, p))) keepPos.push(p);
+    }
+    initializers[tensor] = takeChannels(src, axis, keepPos, block);
+  }
+  const keptIn = (k: KeptCount) => {
+    let n = 0;
+    for (let p = k.from; p < k.to; p++) if (isKept(k.layout.groups[p]!, k.layout.channels[p]!)) n++;
+    const v = (n * k.times) / k.per;
+    if (!Number.isInteger(v)) throw new ModelError(`${n} kept channels do not divide into ${k.per} equal blocks`);
+    return v;
+  };
+  const touched = (k: number | KeptCount) => typeof k !== 'number' && k.layout.groups.some((gr, p) => !isKept(gr, k.layout.channels[p]!));
+  const byName = new Map(g.nodes.map((n) => [n.name, n]));
+  const edited = new Map<string, Node>();
+  const consumers = consumersOf(g.nodes);
+  for (const r of an.rewrites) {
+    if (!r.values.some(touched)) continue;
+    const original = byName.get(r.node);
+    if (!original) throw new ModelError(`no node '${r.node}' to rewrite`);
+    const n = edited.get(r.node) ?? { ...original, inputs: [...original.inputs], attrs: { ...original.attrs } };
+    edited.set(r.node, n);
+    const values = r.values.map((v) => (typeof v === 'number' ? v : keptIn(v)));
+    if (r.attr) {
+      n.attrs[r.attr] = r.scalar ? { type: 'int', value: values[0]! } : { type: 'ints', value: values };
+      continue;
+    }
+    const i = r.input!;
+    const old = n.inputs[i];
+    const own = old && Object.hasOwn(g.initializers, old) && new Set(consumers.get(old)).size === 1;
+    let name = own ? old : `${r.node}/channels_${i}`;
+    while (!own && (Object.hasOwn(initializers, name) || consumers.has(name))) name += '_';
+    initializers[name] = { dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) };
+    while (n.inputs.length < i) n.inputs.push('');
+    n.inputs[i] = name;
+  }
+  let nodes = g.nodes.map((n) => edited.get(n.name) ?? n);
+  // Folded values now stored: the nodes that computed them go.
+  nodes = nodes.filter((n) => !(n.outputs.length && n.outputs.every((o) => !o || folded.has(o))));
+  const outputs = g.outputs.map((o) => o.name);
+  const deadBefore = new Set([...deadNodes(g.nodes, outputs)].map((n) => n.name));
+  const deadNow = deadNodes(nodes, outputs);
+  nodes = nodes.filter((n) => !deadNow.has(n) || deadBefore.has(n.name));
+  // Initializers only the dropped nodes or the replaced inputs read go too.
+  const readNow = new Set(nodes.flatMap((n) => n.inputs));
+  for (const name of Object.keys(initializers)) {
+    if (!readNow.has(name) && !outputs.includes(name) && (consumers.has(name) || !Object.hasOwn(g.initializers, name))) delete initializers[name];
   }
   const keepVi = new Set([...g.inputs, ...g.outputs].map((v) => v.name));
   const out: Model = {
     ...model,
     graph: { ...g, nodes, initializers, valueInfo: Object.fromEntries(Object.entries(g.valueInfo).filter(([name]) => keepVi.has(name))) },
   };
-  resolveGraph(out, { [g.inputs[0]!.name]: probeShape(model, itemShape) });
+  resolveGraph(out, { [input.name]: probeShape(model, itemShape) });
   return out;
 }
