@@ -359,11 +359,30 @@ const slice: ChannelRule = (c) => {
   c.rewrite({ node: c.node.name, input: 2, values: ends.map((v, i) => (i === j ? count(a.ch, 0, to) : v)) });
 };
 
+/** A reduction over other axes keeps the channels (moved left by the axes it drops); over the channels it pins them. */
+const reduce: ChannelRule = (c) => {
+  const a = c.axisOf(0), s = c.shape(0);
+  if (!a || !s) return;
+  const fromInput = c.opset >= 18 || c.node.opType === 'ReduceSum' ? int64s(c.constant(1)) : undefined;
+  const listed = fromInput ?? attrInts(c.node, 'axes', []);
+  const axes = (listed.length ? listed : s.map((_, i) => i)).map((x) => normAxis(x, s.length));
+  if (c.node.inputs[1] && !fromInput) { c.pinInputs(`${c.node.opType} '${c.node.name}' reduces over axes computed at run time`); return; }
+  const spans = a.split ? [a.axis, a.axis + 1] : [a.axis];
+  if (axes.some((x) => spans.includes(x)) || (a.block !== 1 && axes.some((x) => x > a.axis))) {
+    c.pinInputs(`${c.node.opType} '${c.node.name}' reduces over the channels`);
+    return;
+  }
+  const dropped = attrInt(c.node, 'keepdims', 1) ? 0 : axes.filter((x) => x < a.axis).length;
+  c.setOut(0, { ...a, axis: a.axis - dropped });
+};
+const REDUCE = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp', 'ReduceSumSquare'];
+
 /** How each op moves channels; ops not listed pin the groups of their inputs. */
 export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
   ...Object.fromEntries(UNARY.map((op) => [op, passThrough])),
   ...Object.fromEntries(POOLS.map((op) => [op, passThroughNchw])),
   ...Object.fromEntries(ELEMENTWISE.map((op) => [op, elementwise])),
+  ...Object.fromEntries(REDUCE.map((op) => [op, reduce])),
   Conv: conv,
   Gemm: (c) => {
     if (attrInt(c.node, 'transA', 0)) { c.pinInputs(`Gemm '${c.node.name}' transposes its input`); return; }
@@ -468,7 +487,8 @@ export function analyseChannels(model: Model, itemShape?: number[]): Analysis {
     if (a) pinCh(a.ch, `it is the model's output '${o.name}'`);
   }
   // An initializer used by two nodes must be sliced the same way by both, else its groups stay whole.
-  const consumers = consumersOf(g.nodes);
+  // (Only nodes that run count: a folded Identity that copies a shared bias is frozen when it changes.)
+  const consumers = consumersOf(resolved.nodes);
   for (const t of raw.ties) {
     const users = new Set(consumers.get(t.tensor)).size;
     if (users > 1) pinCh(t.ch, `initializer '${t.tensor}' is shared by ${users} nodes`);
@@ -578,7 +598,8 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
   const input = g.inputs[0]!;
   const initializers = { ...g.initializers };
   const folded = new Set<string>();
-  let constants: Record<string, TensorData> | undefined;
+  const resolved = resolveGraph(model, { [input.name]: probeShape(model, itemShape) });
+  const constants = resolved.constants, runtime = new Set(resolved.nodes.map((n) => n.name));
   const byTensorAxis = new Map<string, Tie[]>();
   for (const t of an.ties) {
     const key = `${t.axis}:${t.tensor}`;
@@ -589,7 +610,6 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
     if (!ties.some((t) => kept.has(t.group))) continue;
     let src = initializers[tensor];
     if (!src) {
-      constants ??= resolveGraph(model, { [input.name]: probeShape(model, itemShape) }).constants;
       src = constants[tensor];
       if (!src) throw new ModelError(`'${tensor}' is tied to a channel group but is neither stored nor constant`);
       folded.add(tensor);
@@ -602,6 +622,21 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
     }
     initializers[tensor] = takeChannels(src, axis, keepPos, block);
   }
+  // A folded node (an Identity copying a bias several Convs share) that reads a changed initializer
+  // would now compute from the sliced one: its results are stored as they were instead.
+  const consumers = consumersOf(g.nodes);
+  for (const name of Object.keys(g.initializers)) {
+    if (initializers[name] === g.initializers[name]) continue;
+    for (const n of consumers.get(name) ?? []) {
+      if (runtime.has(n.name)) continue;
+      for (const o of n.outputs) {
+        if (!o || folded.has(o)) continue;
+        if (!constants[o]) throw new ModelError(`'${o}' reads the changed '${name}' but was not folded`);
+        initializers[o] = constants[o]!;
+        folded.add(o);
+      }
+    }
+  }
   const keptIn = (k: KeptCount) => {
     let n = 0;
     for (let p = k.from; p < k.to; p++) if (isKept(k.layout.groups[p]!, k.layout.channels[p]!)) n++;
@@ -612,7 +647,6 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
   const touched = (k: number | KeptCount) => typeof k !== 'number' && k.layout.groups.some((gr, p) => !isKept(gr, k.layout.channels[p]!));
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const edited = new Map<string, Node>();
-  const consumers = consumersOf(g.nodes);
   for (const r of an.rewrites) {
     if (!r.values.some(touched)) continue;
     const original = byName.get(r.node);
