@@ -62,6 +62,21 @@ function groupedConcat(): Model {
   return b.build();
 }
 
+/** x → a (Conv 8) → Split [3, 5] → (b: Conv 5 on the 3) ‖ the 5 → Concat → channel shuffle (g = 2) → z (Conv 3). */
+function splitShuffle(): Model {
+  const b = new GraphBuilder('s', 13);
+  const x = b.input('x', 'float32', ['N', 4, 6, 6]);
+  const a = b.node('Relu', [b.node('Conv', [x, b.initializer('wa', tensor('float32', [8, 4, 1, 1], randomFloats(32, 21)))], {}, { name: 'a' })]);
+  const [p, q] = b.nodeN('Split', [a, b.initializer('sizes', tensor('int64', [2], [3, 5]))], 2, { axis: int(1) }, { name: 'split' }) as [string, string];
+  const bb = b.node('Conv', [p, b.initializer('wb', tensor('float32', [5, 3, 3, 3], randomFloats(135, 22)))], { pads: ints([1, 1, 1, 1]) }, { name: 'b' });
+  const c = b.node('Concat', [bb, q], { axis: int(1) }, { name: 'cat' });
+  const r1 = b.node('Reshape', [c, b.initializer('s1', tensor('int64', [5], [0, 2, 5, 6, 6]))], {}, { name: 'r1' });
+  const t = b.node('Transpose', [r1], { perm: ints([0, 2, 1, 3, 4]) }, { name: 'shuffle' });
+  const r2 = b.node('Reshape', [t, b.initializer('s2', tensor('int64', [4], [0, -1, 6, 6]))], {}, { name: 'r2' });
+  b.output(b.node('Conv', [r2, b.initializer('wz', tensor('float32', [3, 10, 1, 1], randomFloats(30, 23)))], {}, { name: 'z' }), 'float32', ['N', 3, 6, 6]);
+  return b.build();
+}
+
 const params = (m: Model) => Object.values(m.graph.initializers).reduce((a, t) => a + (t.dtype === 'float32' ? t.data.length : 0), 0);
 
 describe('channel groups', () => {
@@ -124,6 +139,7 @@ describe('shrinkChannels', () => {
     ['the built-in cnn:8-16-fc64-10', () => buildArch('cnn:8-16-fc64-10', [28, 28], 3), [3, 1, 28, 28]],
     ['cntk-style-optimised (flatten to a Constant node [1, 256])', () => fixture('cntk-style-optimised'), [1, 1, 28, 28]],
     ['a grouped Conv feeding a Concat', groupedConcat, [2, 4, 5, 5]],
+    ['Split sizes, Concat and a channel shuffle (joined per shuffle block)', splitShuffle, [2, 4, 6, 6]],
   ];
   for (const [name, make, shape] of cases) {
     it(`keeps the function of the kept channels: ${name}`, async () => {

@@ -281,13 +281,19 @@ const reshape: ChannelRule = (c) => {
   c.pinInputs(`Reshape '${c.node.name}' regroups channels (${s.join('×')} → ${o.join('×')})`);
 };
 
-/** Moves the channel axis; swapping the two halves of a shuffle's split channel axis permutes the channels. */
+/**
+ * Swapping the two halves of a shuffle's split channel axis permutes the channels. Other transposes
+ * (NCHW → NHWC) pin: the ops after them are not followed on a moved channel axis.
+ */
 const transpose: ChannelRule = (c) => {
   const a = c.axisOf(0), s = c.shape(0);
   if (!a || !s) return;
   const perm = attrInts(c.node, 'perm', s.map((_, i) => s.length - 1 - i));
-  if (a.block !== 1) { c.pinInputs(`Transpose '${c.node.name}' moves channels that a flatten spread over blocks`); return; }
-  if (!a.split) { c.setOut(0, { ...a, axis: perm.indexOf(a.axis) }); return; }
+  if (!a.split) {
+    if (perm.every((p, i) => p === i)) c.setOut(0, a);
+    else c.pinInputs(`Transpose '${c.node.name}' moves the channels off axis ${a.axis} (only a channel shuffle's Transpose is followed)`);
+    return;
+  }
   const k = perm.indexOf(a.axis), [g1, g2] = a.split;
   if (perm[k + 1] === a.axis + 1) { c.setOut(0, { ...a, axis: k }); return; }
   if (k > 0 && perm[k - 1] === a.axis + 1) {
