@@ -91,12 +91,41 @@ const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   ...PREPROCESS,
 ] };
 
+const PRUNE: FlagGroup = { title: 'prune flags', flags: [
+  { name: 'out', value: 'FILE', help: 'where to write the pruned model (.onnx); required' },
+  { name: 'granularity', value: 'fine|vector|kernel|filter|2:4', help: 'what is removed together: a weight, a kernel row, a k×k kernel, an output channel (the model shrinks), or 2 of every 4 (default fine)' },
+  { name: 'sparsity', value: 'S', help: 'fraction of each layer\'s weights (filter: channels) to remove, in [0, 1); 2:4 is always 0.5' },
+  { name: 'criterion', value: 'l1|l2|random|taylor|bn', help: 'what ranks the weights: magnitude, a seeded random control, |w·dL/dw| measured on training data, or BatchNorm γ (filters) (default l1)' },
+  { name: 'layers', value: 'a=0.5,b=0.3', help: 'per-layer sparsity by node name, overriding --sparsity (0 keeps a layer whole)' },
+  { name: 'scope', value: 'layer|global', help: 'every layer at its sparsity, or one magnitude threshold over all layers (default layer)' },
+  { name: 'schedule', value: 'oneshot|iterative|gradual', help: 'prune at once; in equal steps; or Zhu & Gupta\'s cubic ramp, with fine-tuning between (default oneshot)' },
+  { name: 'stages', value: 'N', help: 'pruning steps of the iterative and gradual schedules (default 4 and 8)' },
+  { name: 'finetune-epochs', value: 'E', help: 'epochs of fine-tuning (masked layers stay pruned); 0 prunes only and needs no data (default 0)' },
+  { name: 'distill', help: 'fine-tune on the unpruned model\'s softened outputs (--temperature, --alpha)' },
+  { name: 'lr-schedule', value: 'S', help: 'fine-tuning learning rate: constant, cosine or step:EVERY:GAMMA, optionally +warmup:N (default cosine)' },
+] };
+
+const FINETUNE: FlagGroup = { title: 'prune: fine-tuning flags (as train and distill take them)', flags: TRAIN.flags.filter((f) => !['out', 'student', 'schedule', 'epochs'].includes(f.name)) };
+
+const SENSITIVITY: FlagGroup = { title: 'sensitivity flags', flags: [
+  { name: 'granularity', value: 'fine|vector|kernel|filter|2:4', help: 'granularity each layer is pruned at (default fine)' },
+  { name: 'criterion', value: 'l1|l2|random|bn', help: 'what ranks the weights (default l1)' },
+  { name: 'levels', value: '0.1,0.2,...', help: 'sparsities measured per layer (default 0.1 to 0.9 in steps of 0.1)' },
+  { name: 'budget', value: 'P', help: 'also choose per-layer sparsities removing the most FLOPs within this accuracy drop, in points' },
+  { name: 'test-samples', value: 'N', help: 'test items each point is measured on (default 1000)' },
+  { name: 'test-images', value: 'FILE', help: 'IDX test images; default: the MNIST test set' },
+  { name: 'test-labels', value: 'FILE', help: 'IDX test labels that go with --test-images' },
+  ...PREPROCESS,
+] };
+
 export const COMMANDS: Record<string, { args: string; summary: string; groups: FlagGroup[] }> = {
   eval: { args: '<model.onnx>', summary: 'accuracy, latency, size and params of a model on WebGPU', groups: [EVAL, GLOBAL] },
   quantize: { args: '<model.onnx> --int8|--binary|--auto --out <file.onnx>', summary: 'compress a model, write it, and report before and after',
     groups: [SCHEME, INT8, BINARY, AUTO, EVAL, GLOBAL] },
   train: { args: '<spec|model.onnx> --out <student.onnx>', summary: 'train a model on hard labels with the studio\'s WebGPU trainer', groups: [TRAIN, GLOBAL] },
   distill: { args: '[teacher.onnx] --student <spec|file.onnx> --out <student.onnx>', summary: 'train a student on a teacher\'s softened outputs (Hinton 2015); the default teacher is the studio-trained CNN', groups: [TRAIN, GLOBAL] },
+  prune: { args: '[model.onnx] --sparsity S --out <file.onnx>', summary: 'prune at one of five granularities, optionally fine-tuned; the default model is the studio-trained CNN', groups: [PRUNE, FINETUNE, GLOBAL] },
+  sensitivity: { args: '[model.onnx]', summary: 'accuracy against sparsity with one layer pruned at a time (Li et al. 2017), and per-layer ratios within a budget', groups: [SENSITIVITY, GLOBAL] },
 };
 
 const flagsOf = (groups: FlagGroup[]) => new Map(groups.flatMap((g) => g.flags).map((f) => [f.name, f]));

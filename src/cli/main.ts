@@ -5,6 +5,8 @@
  *   npm run cli -- quantize <model.onnx> --int8|--binary|--auto --out <file.onnx> [flags]
  *   npm run cli -- train <spec|model.onnx> --out <student.onnx> [flags]
  *   npm run cli -- distill [teacher.onnx] --student <spec|file.onnx> --out <student.onnx> [flags]
+ *   npm run cli -- prune [model.onnx] --granularity g --sparsity S --out <file.onnx> [flags]
+ *   npm run cli -- sensitivity [model.onnx] [--granularity g] [--budget P] [flags]
  * Before any GPU work it checks the system packages Dawn needs (scripts/prereqs.mjs: installs them
  * as root with apt, else prints the apt-get line, exit 1). The work then runs in a child process
  * whose stderr is filtered of Dawn's and the Vulkan drivers' own warnings, unless --verbose.
@@ -40,6 +42,15 @@ async function runCommand(command: string, rest: string[], flags: ParsedArgs['fl
       console.log(`${r.outcome === 'finished' ? 'trained' : r.outcome} ${r.student}${r.teacher ? ` from ${r.teacher}` : ''}: ${r.parameters} parameters, ` +
         `test accuracy ${r.testAccuracy === null ? 'not measured' : `${(100 * r.testAccuracy).toFixed(2)} %`} on ${r.testSamples}, ${r.steps} steps in ${r.seconds.toFixed(1)} s; wrote ${r.out} (${r.sizeBytes} bytes)`);
       if (r.message) console.log(`note: ${r.message}`);
+    }
+  } else if (command === 'prune' || command === 'sensitivity') {
+    const { pruneCommand, sensitivityCommand, printPrune, printSensitivity } = await import('./prune');
+    if (command === 'prune') {
+      const r = await pruneCommand(rest, flags);
+      if (flags.json) console.log(JSON.stringify(r)); else { process.stderr.write('\n'); printPrune(r); }
+    } else {
+      const r = await sensitivityCommand(rest, flags);
+      if (flags.json) console.log(JSON.stringify(r)); else { process.stderr.write('\n'); printSensitivity(r); }
     }
   } else {
     const { quantizeCommand } = await import('./quantize');

@@ -40,21 +40,23 @@ export interface TrainCliResult {
   gpuBytes: TrainResult['gpuBytes'];
 }
 
-function configFrom(flags: Flags, distilling: boolean): TrainConfig {
+/** Training settings from the flags; prune reads its learning-rate schedule from --lr-schedule (its --schedule is the pruning one). */
+export function configFrom(flags: Flags, distilling: boolean, opts: { scheduleFlag?: string; defaultSchedule?: string; defaultLr?: number; defaultEpochs?: number } = {}): TrainConfig {
   const optimizer = flags.optimizer ?? 'adamw';
   if (optimizer !== 'sgd' && optimizer !== 'adamw' && optimizer !== 'adam') throw new UsageError(`--optimizer must be sgd or adamw, not '${optimizer}'`);
   const kind = optimizer === 'sgd' ? 'sgd' : 'adamw';
   let schedule;
-  try { schedule = parseSchedule(typeof flags.schedule === 'string' ? flags.schedule : 'constant'); } catch (e) { throw new UsageError((e as Error).message); }
+  const scheduleFlag = flags[opts.scheduleFlag ?? 'schedule'];
+  try { schedule = parseSchedule(typeof scheduleFlag === 'string' ? scheduleFlag : opts.defaultSchedule ?? 'constant'); } catch (e) { throw new UsageError((e as Error).message); }
   const temperature = num(flags.temperature, 'temperature', 4), alpha = num(flags.alpha, 'alpha', 0.9);
   if (!(temperature > 0)) throw new UsageError('--temperature must be > 0');
   if (!(alpha >= 0 && alpha <= 1)) throw new UsageError('--alpha must be between 0 and 1');
   if (!distilling && (flags.temperature !== undefined || flags.alpha !== undefined)) throw new UsageError('--temperature and --alpha are for distill (train uses hard labels only)');
-  const lr = num(flags.lr, 'lr', kind === 'sgd' ? 0.05 : 1e-3);
+  const lr = num(flags.lr, 'lr', opts.defaultLr ?? (kind === 'sgd' ? 0.05 : 1e-3));
   if (!(lr > 0)) throw new UsageError('--lr must be > 0');
   return {
     ...DEFAULT_TRAIN_CONFIG,
-    epochs: positiveInt(flags.epochs, 'epochs', 3)!,
+    epochs: opts.defaultEpochs ?? positiveInt(flags.epochs, 'epochs', 3)!,
     batch: positiveInt(flags.batch, 'batch', 64)!,
     lr, optimizer: kind,
     momentum: num(flags.momentum, 'momentum', 0.9),
@@ -70,7 +72,7 @@ function configFrom(flags: Flags, distilling: boolean): TrainConfig {
 }
 
 /** The test set that goes with a training set: named, MNIST's, or the same names with train → t10k / test. */
-function testPaths(flags: Flags): [string, string] {
+export function testPaths(flags: Flags): [string, string] {
   if ((flags['test-images'] === undefined) !== (flags['test-labels'] === undefined)) throw new UsageError('--test-images and --test-labels go together');
   if (typeof flags['test-images'] === 'string') return [flags['test-images'], flags['test-labels'] as string];
   if (typeof flags.images !== 'string') return [join(MNIST, 't10k-images-idx3-ubyte'), join(MNIST, 't10k-labels-idx1-ubyte')];
@@ -79,6 +81,20 @@ function testPaths(flags: Flags): [string, string] {
     if (guess.every((p, i) => p !== [flags.images, flags.labels][i] && existsSync(p))) return guess as [string, string];
   }
   throw new UsageError('no test set found beside --images/--labels (tried their names with train → t10k and → test); name one with --test-images and --test-labels');
+}
+
+/** The training and test files the flags name (MNIST's by default), checked for pairing before anything is read. */
+export function dataPaths(flags: Flags): { train: [string, string]; test: [string, string] } {
+  if ((flags.images === undefined) !== (flags.labels === undefined)) throw new UsageError('--images and --labels go together');
+  const train: [string, string] = typeof flags.images === 'string'
+    ? [flags.images, flags.labels as string] : [join(MNIST, 'train-images-idx3-ubyte'), join(MNIST, 'train-labels-idx1-ubyte')];
+  return { train, test: testPaths(flags) };
+}
+
+export async function readTrainingData(flags: Flags, paths = dataPaths(flags)) {
+  const train = await readDataset(paths.train[0], paths.train[1], flags.images ? basename(paths.train[0]) : 'MNIST training set');
+  const test = await readDataset(paths.test[0], paths.test[1], flags.images ? basename(paths.test[0]) : 'MNIST test set');
+  return { train, test };
 }
 
 /** A model file named as the student: read and checked like any model the studio runs. */
@@ -98,17 +114,13 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   if (!distilling && flags.student !== undefined) throw new UsageError('train takes the student as its argument, not --student');
   if (!distilling && madeFromTeacher(studentSpec)) throw new UsageError(`the '${studentSpec}' student is made from the teacher: use it with distill`);
   const cfg = configFrom(flags, distilling);
-  if ((flags.images === undefined) !== (flags.labels === undefined)) throw new UsageError('--images and --labels go together');
-  const [trainImages, trainLabels] = typeof flags.images === 'string'
-    ? [flags.images, flags.labels as string] : [join(MNIST, 'train-images-idx3-ubyte'), join(MNIST, 'train-labels-idx1-ubyte')];
-  const [testImages, testLabels] = testPaths(flags);
+  const paths = dataPaths(flags);
   // Files first: a wrong path or a bad file is reported before the GPU starts.
   // No teacher named: the studio's default teacher, the CNN it trained itself (npm run train:demo).
   const teacherPath = distilling ? rest[0] ?? DEFAULT_TEACHER_FILE : null;
   const teacherModel = teacherPath ? importOnnx(readInput(teacherPath, `teacher model${rest[0] ? '' : ' (the default teacher; make it with npm run train:demo)'}`)) : null;
   if (teacherModel) checkSupport(teacherModel, RUNNABLE_OPS, FOLDABLE_OPS);
-  const train = await readDataset(trainImages, trainLabels, flags.images ? basename(trainImages) : 'MNIST training set');
-  const test = await readDataset(testImages, testLabels, flags.images ? basename(testImages) : 'MNIST test set');
+  const { train, test } = await readTrainingData(flags, paths);
   const student = resolveStudent(studentSpec, { itemShape: train.itemShape, seed: cfg.seed, teacher: teacherModel, named: studentFile, namedWhat: 'model file (.onnx)' });
   if (student.width && !flags.json) {
     process.stderr.write(`student ${student.name}: ${student.width.changed.map((c) => `${c.producers.join('+')} ${c.from}→${c.to}`).join(', ')}` +

@@ -295,13 +295,21 @@ export function pruneFilters(model: Model, spec: PruneSpec, grads?: Gradients, i
   return { model: shrinkChannels(model, keep, itemShape, an), groups, kept };
 }
 
-/** Parameters, stored bytes and FLOPs of one item (batch 1), for before/after figures. */
-export function costOf(model: Model, itemShape?: number[]): { params: number; bytes: number; flops: number } {
+function statsAtBatch1(model: Model, itemShape?: number[]) {
   const input = model.graph.inputs[0]!;
   const item = input.shape.slice(1).map((d, i) => (typeof d === 'number' ? d : itemShape?.[i] ?? 1));
-  const r = resolveGraph(model, { [input.name]: [1, ...item] });
+  return layerStats(model, resolveGraph(model, { [input.name]: [1, ...item] }));
+}
+
+/** Parameters, stored bytes and FLOPs of one item (batch 1), for before/after figures. */
+export function costOf(model: Model, itemShape?: number[]): { params: number; bytes: number; flops: number } {
   const size = modelSize(model);
-  return { params: size.params, bytes: size.totalBytes, flops: layerStats(model, r).reduce((a, l) => a + l.flops, 0) };
+  return { params: size.params, bytes: size.totalBytes, flops: statsAtBatch1(model, itemShape).reduce((a, l) => a + l.flops, 0) };
+}
+
+/** FLOPs of one item per node name. */
+export function flopsByNode(model: Model, itemShape?: number[]): Map<string, number> {
+  return new Map(statsAtBatch1(model, itemShape).map((l) => [l.name, l.flops]));
 }
 
 /** Zeros per weighted layer, as measured on the weights (whatever made them zero). */

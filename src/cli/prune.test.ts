@@ -1,0 +1,97 @@
+/** `prune` and `sensitivity` as a user runs them (vite-node, Dawn WebGPU); written models are checked by `eval` and onnxruntime-node. */
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './testing';
+import { ortCorrect } from '../compress/testing';
+import { GraphBuilder } from '../model/builder';
+import { exportOnnx } from '../model/onnx-export';
+
+const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-prune-'));
+
+function cli(...args: string[]) {
+  const r = runCli(...args);
+  return { code: r.code, json: r.code === 0 ? JSON.parse(r.last) : null, errLines: r.errLines };
+}
+
+const SMALL = ['--train-samples', '1280', '--test-samples', '500', '--json'];
+const DEFAULT_CNN = 'fixtures/cnn-studio-mnist.onnx';
+
+describe('cli prune', () => {
+  it('filter pruning shrinks the default CNN, fine-tunes it, and onnxruntime gives the accuracy the studio measured', async () => {
+    const out = join(tmp, 'filters.onnx');
+    const r = cli('prune', '--granularity', 'filter', '--sparsity', '0.3', '--finetune-epochs', '1', '--out', out, ...SMALL);
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    expect(j.filters.groups.map((g: { producers: string[]; before: number; after: number }) => [g.producers.join('+'), g.before, g.after]))
+      .toEqual([['conv1', 8, 6], ['conv2', 16, 11], ['fc1', 64, 45]]);
+    expect(j.filters.kept[0]).toMatchObject({ producers: ['fc2'], reason: expect.stringMatching(/model's output/) });
+    expect(j.after.flops / j.before.flops).toBeLessThan(0.6);
+    expect(j.after.params).toBeLessThan(j.before.params);
+    expect(statSync(out).size).toBe(j.fileBytes);
+    expect(j.fileBytes).toBeLessThan(statSync(DEFAULT_CNN).size * 0.6);
+    expect(j.epochs).toHaveLength(1);
+    expect(j.accuracy.after).toBeGreaterThan(0.9);
+    const e = cli('eval', out, '--limit', '500', '--runs', '1', '--json');
+    expect(e.json.accuracy).toBe(j.accuracy.after);
+    expect(Math.abs(await ortCorrect(out, 500, [1, 28, 28]) - Math.round(j.accuracy.after * 500))).toBeLessThanOrEqual(1);
+  }, 600_000);
+
+  it('gradual fine-grained pruning holds its masks through fine-tuning: every layer ends at the asked sparsity', () => {
+    const out = join(tmp, 'gradual.onnx');
+    const r = cli('prune', DEFAULT_CNN, '--sparsity', '0.75', '--schedule', 'gradual', '--stages', '4', '--finetune-epochs', '1', '--out', out, ...SMALL);
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    // Zhu & Gupta's cubic ramp over 4 stages: 0.75·(1 − (1 − i/4)³).
+    expect(j.stages.map((s: { sparsity: number }) => s.sparsity)).toEqual([0.43359375, 0.65625, 0.73828125, 0.75].map((v) => expect.closeTo(v, 9)));
+    for (const l of j.sparsity) expect(l.zeros / l.weights, l.node).toBeCloseTo(0.75, 2);
+    expect(j.sparseWeightBytes.sparse).toBeLessThan(j.sparseWeightBytes.dense / 2);
+    expect(j.after.params).toBe(j.before.params); // masks keep shapes
+    expect(j.accuracy.after).toBeGreaterThan(0.5);
+  }, 600_000);
+
+  const noWeights = join(tmp, 'no-weights.onnx');
+  const b = new GraphBuilder('no-weights');
+  const x = b.input('x', 'float32', ['N', 1, 28, 28]);
+  b.output(b.node('Relu', [x]), 'float32', ['N', 1, 28, 28]);
+  writeFileSync(noWeights, exportOnnx(b.build()));
+
+  const refusals: [string, string[], number, RegExp][] = [
+    ['no --out', ['prune', '--sparsity', '0.5'], 2, /--out <file.onnx> is required/],
+    ['no sparsity', ['prune', '--out', join(tmp, 'x.onnx')], 2, /--sparsity S is required/],
+    ['a sparsity of 1', ['prune', '--sparsity', '1', '--out', join(tmp, 'x.onnx')], 2, /--sparsity must be in \[0, 1\)/],
+    ['a negative sparsity', ['prune', '--sparsity=-0.2', '--out', join(tmp, 'x.onnx')], 2, /--sparsity must be in \[0, 1\)/],
+    ['a layer that would lose all its channels', ['prune', '--granularity', 'filter', '--sparsity', '0.3', '--layers', 'conv1=0.95', '--out', join(tmp, 'x.onnx')], 1, /conv1 has 8 channels; sparsity 0.95 would remove all of them/],
+    ['a layer the dependency analysis pins', ['prune', '--granularity', 'filter', '--sparsity', '0.3', '--layers', 'fc2=0.5', '--out', join(tmp, 'x.onnx')], 1, /the channels of fc2 cannot be pruned: it is the model's output/],
+    ['an unknown layer', ['prune', '--sparsity', '0.3', '--layers', 'conv7=0.5', '--out', join(tmp, 'x.onnx')], 1, /no prunable layer is called 'conv7'; the layers are: conv1, conv2, fc1, fc2/],
+    ['a model without trainable layers', ['prune', noWeights, '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /no layer with stored float weights to prune/],
+    ['a gradual schedule without fine-tuning', ['prune', '--sparsity', '0.5', '--schedule', 'gradual', '--out', join(tmp, 'x.onnx')], 2, /fine-tunes between its stages/],
+    ['BN-γ on a model without BatchNorm', ['prune', '--granularity', 'filter', '--criterion', 'bn', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /needs a BatchNormalization/],
+    ['an unknown granularity', ['prune', '--granularity', 'row', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 2, /--granularity must be fine, vector, kernel, filter, 2:4/],
+  ];
+  for (const [what, args, code, message] of refusals) {
+    it(`refuses ${what} with one line on stderr, before any GPU work`, () => {
+      const r = runCli(...args);
+      expect(r.code).toBe(code);
+      expect(r.errLines).toHaveLength(1);
+      expect(r.errLines[0]).toMatch(message);
+      expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
+    });
+  }
+});
+
+describe('cli sensitivity', () => {
+  it('measures every layer of the default CNN at each level and picks ratios within the budget', () => {
+    const r = cli('sensitivity', '--levels', '0.5,0.9', '--test-samples', '300', '--budget', '1', '--json');
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    expect(j.curves.map((c: { layer: string }) => c.layer)).toEqual(['conv1', 'conv2', 'fc1', 'fc2']);
+    for (const c of j.curves) expect(c.points.map((p: { sparsity: number }) => p.sparsity)).toEqual([0.5, 0.9]);
+    // fc1 holds 92 % of the weights and tolerates 90 %; conv1's 200 weights do not.
+    const at = (layer: string, s: number) => j.curves.find((c: { layer: string }) => c.layer === layer).points.find((p: { sparsity: number }) => p.sparsity === s).accuracy;
+    expect(at('fc1', 0.9)).toBeGreaterThan(at('conv1', 0.9));
+    expect(j.chosen.accuracy).toBeGreaterThanOrEqual(j.baseline - 0.01);
+    expect(j.chosen.flopsRemoved).toBeGreaterThan(0);
+  }, 600_000);
+});
