@@ -141,7 +141,7 @@ describe('filter pruning', () => {
     const m = cnn();
     const l1 = pruneFilters(m, { granularity: 'filter', criterion: 'l1', sparsity: 0.5 });
     const rnd = pruneFilters(m, { granularity: 'filter', criterion: 'random', sparsity: 0.5, seed: 7 });
-    expect(Array.from(weightOf(rnd.model, 'conv1').data)).not.toEqual(Array.from(weightOf(l1.model, 'conv1').data));
+    expect(Array.from(weightOf(rnd.model, 'conv1').data as Float32Array)).not.toEqual(Array.from(weightOf(l1.model, 'conv1').data as Float32Array));
     expect(() => pruneFilters(m, { granularity: 'filter', criterion: 'bn', sparsity: 0.5 })).toThrow(/needs a BatchNormalization after the layer/);
     const bn = fixture('resdw-mnist');
     const r = pruneFilters(bn, { granularity: 'filter', criterion: 'bn', sparsity: 0.25 });

@@ -13,7 +13,7 @@
 import { ModelError } from '../core/errors';
 import { makeRng } from '../core/rng';
 import { attrInt, type Model } from '../model/ir';
-import { analyseChannels, shrinkChannels, type Analysis } from '../model/channels';
+import { analyseChannels, channelAt, shrinkChannels, type Analysis } from '../model/channels';
 import { resolveGraph } from '../model/resolve';
 import { layerStats, modelSize } from '../model/stats';
 
@@ -246,7 +246,8 @@ function channelScores(model: Model, an: Analysis, groupId: number, size: number
     const outer = w.dims.slice(0, t.axis).reduce((a, d) => a * d, 1);
     const part = new Float64Array(size);
     for (let o = 0; o < outer; o++) for (let a = 0; a < along; a++) {
-      const c = Math.floor(a / t.block);
+      const c = channelAt(t, Math.floor(a / t.block));
+      if (c < 0) continue;
       for (let i = 0; i < inner; i++) {
         const idx = (o * along + a) * inner + i, v = data[idx]!;
         part[c]! += criterion === 'l1' || criterion === 'bn' ? Math.abs(v) : criterion === 'l2' ? v * v : v * grad![idx]!;
