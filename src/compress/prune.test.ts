@@ -6,7 +6,7 @@ import { exportOnnx } from '../model/onnx-export';
 import type { Model } from '../model/ir';
 import { GraphBuilder, int, ints, tensor } from '../model/builder';
 import { randomFloats } from '../core/rng';
-import { applyMasks, costOf, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks, prunableLayers } from './prune';
+import { applyMasks, costOf, filterMasks, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks, prunableLayers, weightPicture } from './prune';
 import { stageSparsities } from '../train/prune-job';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -163,6 +163,42 @@ describe('filter pruning', () => {
     b.output(t, 'float32', ['N', 4, 4, 4]);
     void int;
     expect(() => pruneFilters(b.build(), { granularity: 'filter', criterion: 'l1', sparsity: 0.5 })).toThrow(/no channel group can lose channels at sparsity 0.5: conv \(Transpose 'to-nhwc'/);
+  });
+});
+
+describe('sparsity pictures', () => {
+  it('lay a Conv out as its grid of kernels, so each granularity has its own look', () => {
+    const m = cnn();
+    const conv2 = m.graph.nodes.find((n) => n.name === 'conv2')!.inputs[1]!;
+    const pic = (mask: Uint8Array) => weightPicture(m, 'conv2', mask);
+    const vector = pic(pruneMasks(m, { granularity: 'vector', criterion: 'l1', sparsity: 0.5 }).masks[conv2]!);
+    expect([vector.rows, vector.cols, vector.zeros]).toEqual([80, 40, 1600]);
+    // A kernel row is 5 pixels of one picture row inside one 5×5 tile.
+    for (let r = 0; r < 80; r++) for (let t = 0; t < 8; t++) expect(new Set(vector.kept.subarray(r * 40 + t * 5, r * 40 + t * 5 + 5)).size).toBe(1);
+    const kernel = pic(pruneMasks(m, { granularity: 'kernel', criterion: 'l1', sparsity: 0.5 }).masks[conv2]!);
+    for (let tr = 0; tr < 16; tr++) for (let tc = 0; tc < 8; tc++) {
+      const tile = new Set<number>();
+      for (let r = 0; r < 5; r++) for (let c = 0; c < 5; c++) tile.add(kernel.kept[(tr * 5 + r) * 40 + tc * 5 + c]!);
+      expect(tile.size).toBe(1);
+    }
+    // Filters: whole bands of 5 picture rows (dropped outputs) and of 5 columns (inputs conv1 no longer makes).
+    const filter = pic(filterMasks(m, { granularity: 'filter', criterion: 'l1', sparsity: 0.5 })[conv2]!);
+    const rowKept = Array.from({ length: 80 }, (_, r) => filter.kept.subarray(r * 40, r * 40 + 40).some((v) => v === 1));
+    expect(rowKept.filter(Boolean).length).toBe(8 * 5);
+    const colKept = Array.from({ length: 40 }, (_, c) => rowKept.some((keep, r) => keep && filter.kept[r * 40 + c] === 1));
+    expect(colKept.filter(Boolean).length).toBe(4 * 5);
+    expect(() => weightPicture(m, 'flatten')).toThrow(/not a layer with stored float weights/);
+  });
+
+  it('filter masks silence exactly what filter pruning removes (onnxruntime-node on both)', async () => {
+    const m = cnn();
+    const spec = { granularity: 'filter' as const, criterion: 'l1' as const, sparsity: 0.4 };
+    const x = randomFloats(3 * 784, 9, 0, 1);
+    const shrunk = await runOrt(pruneFilters(m, spec).model, x, [3, 1, 28, 28]);
+    const masked = await runOrt(applyMasks(m, filterMasks(m, spec)), x, [3, 1, 28, 28]);
+    let d = 0;
+    for (let i = 0; i < shrunk.length; i++) d = Math.max(d, Math.abs(shrunk[i]! - masked[i]!));
+    expect(d).toBeLessThan(1e-4);
   });
 });
 

@@ -266,6 +266,13 @@ function channelScores(model: Model, an: Analysis, groupId: number, size: number
  * pinned, or a sparsity that would leave a layer no channel, is refused.
  */
 export function pruneFilters(model: Model, spec: PruneSpec, grads?: Gradients, itemShape?: number[]): FilterResult {
+  const choice = chooseFilters(model, spec, grads, itemShape);
+  return { model: shrinkChannels(model, choice.keep, itemShape, choice.analysis), groups: choice.groups, kept: choice.kept };
+}
+
+/** The channels each group keeps (by group id), before anything is sliced: what pruneFilters removes, and what the sparsity picture shows. */
+export function chooseFilters(model: Model, spec: PruneSpec, grads?: Gradients, itemShape?: number[]):
+  { keep: Map<number, number[]>; groups: FilterGroupReport[]; kept: FilterResult['kept']; analysis: Analysis } {
   checkSparsity(spec.sparsity, 'the sparsity');
   const an = analyseChannels(model, itemShape);
   const producers = an.groups.flatMap((g) => g.producers);
@@ -293,7 +300,57 @@ export function pruneFilters(model: Model, spec: PruneSpec, grads?: Gradients, i
   if (!groups.length) {
     throw new ModelError(`no channel group can lose channels at sparsity ${spec.sparsity}${kept.length ? `: ${kept.map((k) => `${k.producers.join('+')} (${k.reason})`).join('; ')}` : ' (the model has no Conv / Gemm / MatMul with stored weights)'}`);
   }
-  return { model: shrinkChannels(model, keep, itemShape, an), groups, kept };
+  return { keep, groups, kept, analysis: an };
+}
+
+/** For each weight tensor, 0 where filter pruning would drop it (its output channel, or an input channel it reads). */
+export function filterMasks(model: Model, spec: PruneSpec, grads?: Gradients, itemShape?: number[]): Record<string, Uint8Array> {
+  const { keep, analysis } = chooseFilters(model, spec, grads, itemShape);
+  const masks: Record<string, Uint8Array> = {};
+  for (const t of analysis.ties) {
+    const k = keep.get(t.group);
+    const w = model.graph.initializers[t.tensor];
+    if (!k || !w) continue;
+    const kept = new Set(k);
+    const m = (masks[t.tensor] ??= new Uint8Array(w.data.length).fill(1));
+    const inner = w.dims.slice(t.axis + 1).reduce((a, d) => a * d, 1), along = w.dims[t.axis]!;
+    const outer = w.dims.slice(0, t.axis).reduce((a, d) => a * d, 1);
+    for (let o = 0; o < outer; o++) for (let a = 0; a < along; a++) {
+      const c = channelAt(t, Math.floor(a / t.block));
+      if (c < 0 || kept.has(c)) continue;
+      m.fill(0, (o * along + a) * inner, (o * along + a + 1) * inner);
+    }
+  }
+  return masks;
+}
+
+/**
+ * A layer's weights laid out for a picture: a Conv as its N×C grid of kh×kw kernels (rows N·kh,
+ * columns C·kw), so kernel rows, kernels and filters show as lines, tiles and bands; a dense layer
+ * as N outputs × K inputs. `magnitude` is |w| / max|w|; `kept` is 0 where the mask removes the weight.
+ */
+export function weightPicture(model: Model, layer: string, mask?: ArrayLike<number>): { layer: string; rows: number; cols: number; magnitude: Float32Array; kept: Uint8Array; zeros: number; layout: string } {
+  const l = prunableLayers(model).layers.find((x) => x.node === layer);
+  if (!l) throw new ModelError(`'${layer}' is not a layer with stored float weights`);
+  const w = model.graph.initializers[l.weight]!;
+  const data = w.data as Float32Array;
+  let max = 0;
+  for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]!));
+  const conv = l.opType === 'Conv' && w.dims.length === 4;
+  const [kh, kw] = conv ? [w.dims[2]!, w.dims[3]!] : [1, 1];
+  const C = conv ? w.dims[1]! : l.K;
+  const rows = l.N * kh, cols = C * kw;
+  const magnitude = new Float32Array(rows * cols), kept = new Uint8Array(rows * cols);
+  let zeros = 0;
+  for (let n = 0; n < l.N; n++) for (let k = 0; k < l.K; k++) {
+    const i = at(l, n, k);
+    const [r, c] = conv ? [n * kh + Math.floor((k % (kh * kw)) / kw), Math.floor(k / (kh * kw)) * kw + (k % kw)] : [n, k];
+    const keep = mask ? (mask[i] ? 1 : 0) : data[i] !== 0 ? 1 : 0;
+    magnitude[r * cols + c] = max ? Math.abs(data[i]!) / max : 0;
+    kept[r * cols + c] = keep;
+    if (!keep) zeros++;
+  }
+  return { layer, rows, cols, magnitude, kept, zeros, layout: conv ? `${l.N} filters × ${C} input channels of ${kh}×${kw} kernels` : `${l.N} outputs × ${l.K} inputs` };
 }
 
 function statsAtBatch1(model: Model, itemShape?: number[]) {
