@@ -5,10 +5,12 @@
  * second, the studio's TrainingPlan vs TensorFlow.js and jax-js on WebGPU. A benchmark, never a
  * test: it prints figures and writes JSON to bench/results/.
  *
- *   npm run bench -- [--only models|kernels|training]
+ *   npm run bench -- [--only models|kernels|sparse|training]
  *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
  *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
  *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
+ *     sparse:  (4) pruned-layer kernels, dense matmul vs CSR at 50 / 75 / 90 % vs 2:4 (bench/sparse-page.ts)
+ *              [--sparse-runs N (default 5 on SwiftShader, 10 on a GPU)] [--sparse-cases fc1-m1,fc1-m64,gemm-m1-k1024,gemm-m64-k1024]
  *     training: [--training-steps N (per cycle; default on SwiftShader 3 for the MLP, 1 for the ConvNet; 20 on a GPU)]
  *              [--training-cycles 3] [--training-warmup N (default 1 on SwiftShader, 5 on a GPU)] [--training-lr 0.001]
  *              [--training-cases mlp-b64,convnet-b64,convnet-b250 (default all; on SwiftShader all but convnet-b250)] [--no-training-inference]
@@ -24,6 +26,8 @@ import { adapterLines, firstRunLines, markdownTable, writeJson, wrongOutputLines
 import { kernelAdapterLines, kernelCompileLines, kernelNoteLines, kernelPipelineLines, kernelTable, kernelValidationLines, writeKernelJson } from './kernels-report';
 import type { BenchConfig } from './types';
 import type { KernelBenchConfig } from './kernel-types';
+import { sparseBytesTable, sparseNoteLines, sparseSetupLines, sparseTable, writeSparseJson } from './sparse-report';
+import { sparseCases, type SparseBenchConfig } from './sparse-types';
 import { inferTable, installedVersions, trainAdapterLines, trainNoteLines, trainSetupLines, trainTable, writeTrainResults } from './training-report';
 import { trainCases, type TrainBenchConfig } from './training-types';
 
@@ -38,6 +42,8 @@ const { values } = parseArgs({
     'kernel-warmup': { type: 'string', default: '1' },
     'kernel-cases': { type: 'string' },
     large: { type: 'boolean', default: false },
+    'sparse-runs': { type: 'string' },
+    'sparse-cases': { type: 'string' },
     'training-steps': { type: 'string' },
     'training-cycles': { type: 'string', default: '3' },
     'training-warmup': { type: 'string' },
@@ -46,10 +52,11 @@ const { values } = parseArgs({
     'no-training-inference': { type: 'boolean', default: false },
   },
 });
-const SECTIONS = ['models', 'kernels', 'training'];
+const SECTIONS = ['models', 'kernels', 'sparse', 'training'];
 if (values.only !== undefined && !SECTIONS.includes(values.only)) throw new Error(`--only takes ${SECTIONS.map((s) => `'${s}'`).join(', ')}; got '${values.only}'`);
 const doModels = values.only === undefined || values.only === 'models';
 const doKernels = values.only === undefined || values.only === 'kernels';
+const doSparse = values.only === undefined || values.only === 'sparse';
 const doTraining = values.only === undefined || values.only === 'training';
 const cfg: BenchConfig = {
   models: values.models.split(','),
@@ -66,6 +73,14 @@ const kcfg: KernelBenchConfig = {
 };
 if (kcfg.runs !== null && !(kcfg.runs >= 5)) throw new Error('--kernel-runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
 if (!(kcfg.warmup >= 0)) throw new Error('--kernel-warmup must be 0 or more');
+const scfg: SparseBenchConfig = {
+  runs: values['sparse-runs'] === undefined ? null : Number(values['sparse-runs']),
+  warmup: Number(values['kernel-warmup']),
+  cases: values['sparse-cases'] ? values['sparse-cases'].split(',') : null,
+};
+if (scfg.runs !== null && !(scfg.runs >= 5)) throw new Error('--sparse-runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
+const SPARSE_CASE_IDS = sparseCases().map((c) => c.id);
+for (const id of scfg.cases ?? []) if (!SPARSE_CASE_IDS.includes(id)) throw new Error(`--sparse-cases: '${id}' is not one of ${SPARSE_CASE_IDS.join(', ')}`);
 const tcfg: TrainBenchConfig = {
   steps: values['training-steps'] === undefined ? null : Number(values['training-steps']),
   cycles: Number(values['training-cycles']),
@@ -96,10 +111,11 @@ try {
   page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) console.log(`[page:http ${r.status()}] ${r.url()}`); });
   page.on('pageerror', (e) => console.log(`[page:uncaught] ${e.message}`));
   await page.goto(`${url}/bench/page.html`);
-  await page.waitForFunction(() => typeof window.runBench === 'function' && typeof window.runKernelBench === 'function' && typeof window.runTrainingBench === 'function',
+  await page.waitForFunction(() => typeof window.runBench === 'function' && typeof window.runKernelBench === 'function' && typeof window.runSparseBench === 'function' && typeof window.runTrainingBench === 'function',
     undefined, { timeout: 120_000 });
   if (doModels) await benchModels(page, browser);
   if (doKernels) await benchKernels(page, browser);
+  if (doSparse) await benchSparse(page);
   if (doTraining) await benchTraining(page, browser);
   console.log(`\nAll done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 } finally {
@@ -145,6 +161,22 @@ async function benchKernels(page: Page, browser: Browser): Promise<void> {
   console.log('\n' + kernelNoteLines(r).join('\n'));
   const file = writeKernelJson(r, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, config: kcfg, wallSeconds: (Date.now() - t0) / 1000 });
   console.log(`\nJSON: ${relative(process.cwd(), file)} (${r.records.length} records; ${((Date.now() - t0) / 1000).toFixed(0)} s for the kernels)`);
+}
+
+async function benchSparse(page: Page): Promise<void> {
+  const t0 = Date.now();
+  console.log('\nSparse-kernel benchmark: dense f32 matmul vs CSR (50 / 75 / 90 %) vs 2:4 (CSR and its own kernel), interleaved per cycle');
+  const r = await page.evaluate((c) => window.runSparseBench!(c), scfg);
+  console.log('\n' + sparseSetupLines(r).join('\n'));
+  console.log(`\nGPU time (timestamp queries around the compute pass), ms · dense ÷ sparse, tag '${r.tag}':\n`);
+  console.log(sparseTable(r, 'gpu'));
+  console.log(`\nEnd to end (upload x + dispatch + readback y; weights resident), ms · dense ÷ sparse, tag '${r.tag}':\n`);
+  console.log(sparseTable(r, 'e2e'));
+  console.log('\nStored weight bytes (density = nonzeros ÷ N K):\n');
+  console.log(sparseBytesTable(r));
+  console.log('\n' + sparseNoteLines(r).join('\n'));
+  const file = writeSparseJson(r, { date: new Date().toISOString(), config: scfg, wallSeconds: (Date.now() - t0) / 1000 });
+  console.log(`\nJSON: ${relative(process.cwd(), file)} (${r.records.length} records; ${((Date.now() - t0) / 1000).toFixed(0)} s for the sparse kernels)`);
 }
 
 async function benchTraining(page: Page, browser: Browser): Promise<void> {
