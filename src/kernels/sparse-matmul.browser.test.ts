@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomFloats } from '../core/rng';
 import { compareClose } from '../core/allclose';
 import { matmul, type MatmulAttrs } from './matmul';
-import { releaseSparseWeights, sparseMatmul, uploadSparseWeights, type SparseMatmulAttrs } from './sparse-matmul';
+import { releaseSparseWeights, sparseMatmul, uploadSparseWeights, type SparseMatmulAttrs, type SparsePath } from './sparse-matmul';
 import { sparseMatmulRef } from './sparse-matmul.ref';
 import { pack24, packCsr, prune24, pruneByMagnitude, type SparseMatrix } from './sparse-pack';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
@@ -28,11 +28,11 @@ const PATTERNS = [
   { name: '2:4', prune: (w: Float32Array, N: number, K: number) => prune24(w, N, K) },
 ] as const;
 
-describe('sparse matmul kernels (sparse_csr.wgsl, sparse_24.wgsl with sparse_io.wgsl) vs the reference and vs dense matmul', () => {
+describe('sparse matmul kernels (sparse_csr, sparse_24 and their _t forms after sparse_xt, with sparse_io.wgsl) vs the reference and vs dense matmul', () => {
   CASES.forEach((c, i) => PATTERNS.forEach((p) => {
     const forms = p.name === '2:4' ? (['csr', '2:4'] as const) : (['csr'] as const);
-    for (const form of forms) {
-      it(`${c.name} at ${p.name} [${form}]`, async () => {
+    for (const form of forms) for (const path of ['direct', 'transposed'] as SparsePath[]) {
+      it(`${c.name} at ${p.name} [${form}, ${path}]`, async () => {
         const ctx = await testContext();
         const { M, K, N } = c;
         const w = p.prune(randomFloats(N * K, 5 * i + 1), N, K);
@@ -46,7 +46,7 @@ describe('sparse matmul kernels (sparse_csr.wgsl, sparse_24.wgsl with sparse_io.
         const wt = tensorOf(ctx, w, [N, K], 'wdense');
         const ys = emptyTensor(ctx, [M, N], 'ys'), yd = emptyTensor(ctx, [M, N], 'yd');
         try {
-          const got = await runAndRead(ctx, () => sparseMatmul(ctx, xt, sw, ct, ys, attrs), ys);
+          const got = await runAndRead(ctx, () => sparseMatmul(ctx, xt, sw, ct, ys, attrs, 'sparse', { path }), ys);
           const want = sparseMatmulRef(x, M, m, cv, c.c ?? null, attrs);
           const r = compareClose(got, want, 1e-4, 1e-5);
           expect(r.ok, `vs reference: ${r.message}`).toBe(true);
@@ -76,6 +76,15 @@ describe('sparse matmul kernels (sparse_csr.wgsl, sparse_24.wgsl with sparse_io.
     }
   });
 
+  it('auto takes the direct path up to 4 rows and the transposed one (2 dispatches) above', async () => {
+    const ctx = await testContext();
+    const K = 12, N = 3, sw = uploadSparseWeights(ctx, 'auto', packCsr(pruneByMagnitude(randomFloats(N * K, 8), 0.5), N, K));
+    const attrs: SparseMatmulAttrs = { alpha: 1, beta: 1, act: { kind: 'none' } };
+    const plan = (M: number) => sparseMatmul(ctx, emptyTensor(ctx, [M, K]), sw, null, emptyTensor(ctx, [M, N]), attrs).map((d) => d.pipeline.label);
+    expect(plan(4)).toEqual(['sparse_csr|ACT=0']);
+    expect(plan(5)).toEqual(['sparse_xt|', 'sparse_csr_t|ACT=0']);
+  });
+
   it('folds leading dims of x into rows and rejects mismatched shapes', async () => {
     const ctx = await testContext();
     const K = 10, N = 6, w = pruneByMagnitude(randomFloats(N * K, 3), 0.6), x = randomFloats(2 * 3 * K, 4);
@@ -93,8 +102,8 @@ describe('sparse matmul kernels (sparse_csr.wgsl, sparse_24.wgsl with sparse_io.
   it('compiles one pipeline per form and activation, never per size or sparsity', async () => {
     const ctx = await testContext();
     const keys = ctx.pipelineKeys().filter((k) => k.startsWith('sparse'));
-    for (const k of keys) expect(k).toMatch(/^sparse_(csr|24)\|ACT=[0-5]$/);
-    expect(keys.filter((k) => k.startsWith('sparse_csr|')).length).toBe(5);
-    expect(keys.filter((k) => k.startsWith('sparse_24|')).length).toBe(5);
+    for (const k of keys) expect(k).toMatch(/^(sparse_(csr|24)(_t)?\|ACT=[0-5]|sparse_xt\|)$/);
+    for (const form of ['sparse_csr|', 'sparse_24|', 'sparse_csr_t|', 'sparse_24_t|']) expect(keys.filter((k) => k.startsWith(form)).length).toBe(5);
+    expect(keys).toContain('sparse_xt|');
   });
 });

@@ -1,9 +1,10 @@
-// Params, bindings 0-3, WG, RB and storeRows: sparse_io.wgsl, composed in front by kernels/sparse-matmul.ts.
+// Params, bindings 0, 2, 3, WG, RB and storeRows: sparse_io.wgsl, composed in front by kernels/sparse-matmul.ts.
 // y = x · Wᵀ with W (N, K) in 2:4 form (kernels/sparse-pack.ts): per output n and group g of 4
 // inputs, 2 values and a nibble of their positions. A thread owns one output column n and RB = 4
 // rows of x and does 2 multiply-adds per row per group (half the dense work), reading one vec2 of
 // values and, every 8 groups, one word of positions. grid = (ceil(N / WG), ceil(M / RB)).
 
+@group(0) @binding(1) var<storage, read> x: array<f32>; // (M, K)
 @group(0) @binding(4) var<storage, read> vals: array<vec2<f32>>; // (N, G)
 @group(0) @binding(5) var<storage, read> pos: array<u32>; // (N, PW)
 

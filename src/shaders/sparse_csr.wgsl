@@ -1,9 +1,10 @@
-// Params, bindings 0-3, WG, RB and storeRows: sparse_io.wgsl, composed in front by kernels/sparse-matmul.ts.
+// Params, bindings 0, 2, 3, WG, RB and storeRows: sparse_io.wgsl, composed in front by kernels/sparse-matmul.ts.
 // y = x · Wᵀ with W (N, K) in CSR (kernels/sparse-pack.ts): a thread owns one output column n and
 // RB = 4 rows of x, walks n's nonzeros once (column index from a u16 half word, one value) and does
 // one multiply-add per row for each; no workgroup memory, no barrier. An output with no nonzeros
 // gets just the bias. grid = (ceil(N / WG), ceil(M / RB)).
 
+@group(0) @binding(1) var<storage, read> x: array<f32>; // (M, K)
 @group(0) @binding(4) var<storage, read> rowPtr: array<u32>; // N + 1
 @group(0) @binding(5) var<storage, read> cols: array<u32>; // u16 column indices, two to a word
 @group(0) @binding(6) var<storage, read> vals: array<f32>; // nnz (at least 1 word)
