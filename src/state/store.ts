@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import {
   DEFAULT_INT8_RECIPE, type DatasetSummary, type DeviceSummary, type EvalResult, type Int8Recipe, type ModelSummary, type Precision,
-  type PrecisionLayer, type SensitivityResult, type TrainedInfo, type WeightHistogram,
+  type PrecisionLayer, type SensitivityResult, type TrainedInfo, type PrunedInfo, type WeightHistogram,
 } from '../worker/types';
 import type { Preprocess } from '../data/dataset';
 
@@ -29,7 +29,7 @@ export interface BinaryOptions { keepFirstLast: boolean; activationScale: boolea
 /** The loaded file or a compressed copy of it, as the worker holds it under `name`. */
 export interface Variant {
   name: string;
-  kind: 'original' | 'int8' | 'binary' | 'mixed' | 'student';
+  kind: 'original' | 'int8' | 'binary' | 'mixed' | 'student' | 'pruned';
   /** The int8 recipe that made it (int8 and mixed variants with int8 layers). */
   recipe?: Int8Recipe;
   /** The binary options that made it (binary variants, and mixed ones with binary layers). */
@@ -42,6 +42,8 @@ export interface Variant {
   auto?: { budget: number; drop: number; accuracy: number; baseline: number; samples: number };
   /** How a trained student was made (Train & distil). */
   trained?: TrainedInfo;
+  /** How a pruned variant was made and what it changed (Prune). */
+  pruned?: PrunedInfo;
   summary: ModelSummary;
   /** Layers the recipe quantized, and those it left in float with the reason. */
   quantized?: string[];

@@ -202,7 +202,7 @@ const setRun = (patch: Partial<TrainRun> | ((r: TrainRun) => Partial<TrainRun>))
   useTrain.setState((s) => (s.run ? { run: { ...s.run, ...(typeof patch === 'function' ? patch(s.run) : patch) } } : {}));
 
 /** Fetches the bundled MNIST training set and hands it to the worker (once per page). */
-async function ensureTrainingData(): Promise<void> {
+export async function ensureTrainingData(): Promise<void> {
   const client = studioClient();
   if (!client || useTrain.getState().trainingData) return;
   setJob({ status: 'fetching' });

@@ -11,13 +11,13 @@
 import type { GpuContext } from '../gpu/context';
 import type { Model } from '../model/ir';
 import type { LabelledDataset } from '../data/dataset';
-import { ModelError } from '../core/errors';
+import { CancelledError, ModelError } from '../core/errors';
 import {
   applyMasks, costOf, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks,
   type FilterResult, type Gradients, type MaskResult, type PruneSpec,
 } from '../compress/prune';
 import { findParameters } from './params';
-import { testAccuracyOf, trainModel, type EpochRecord, type TrainConfig, type TrainHooks } from './trainer';
+import { testAccuracyOf, trainModel, type EpochRecord, type TrainConfig, type TrainHooks, type TrainResult } from './trainer';
 
 export const PRUNE_SCHEDULES = ['oneshot', 'iterative', 'gradual'] as const;
 export type PruneSchedule = typeof PRUNE_SCHEDULES[number];
@@ -131,7 +131,7 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
           },
         },
       });
-      if (r.outcome !== 'finished') throw new ModelError(r.message ?? `fine-tuning stopped (${r.outcome})`);
+      finished(r);
       epochs.push(...r.epochs);
       result = r.model;
     }
@@ -151,7 +151,7 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
       const e = Math.floor((totalEpochs * (i + 1)) / sparsities.length) - Math.floor((totalEpochs * i) / sparsities.length);
       if (cfg && e > 0) {
         const r = await trainModel(ctx, result, data!.train, data!.test, { ...cfg, epochs: e }, teacher, hooks);
-        if (r.outcome !== 'finished') throw new ModelError(r.message ?? `fine-tuning stopped (${r.outcome})`);
+        finished(r);
         epochs.push(...r.epochs);
         result = r.model;
       }
@@ -166,6 +166,12 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
     before, after: costOf(result, itemShape), sparsity: measuredSparsity(result), epochs,
     accuracy: { before: accuracyBefore, after: accuracyAfter },
   };
+}
+
+/** A cancelled fine-tuning ends the job (the unpruned variant stays); a diverged one says why. */
+function finished(r: TrainResult): void {
+  if (r.outcome === 'cancelled') throw new CancelledError();
+  if (r.outcome !== 'finished') throw new ModelError(`fine-tuning the pruned model stopped: ${r.message ?? r.outcome}`);
 }
 
 /** Channel counts from the original to the result, per group of the last stage (stages compound). */

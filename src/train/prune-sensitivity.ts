@@ -8,7 +8,7 @@
 import type { GpuContext } from '../gpu/context';
 import type { Model } from '../model/ir';
 import type { LabelledDataset } from '../data/dataset';
-import { ModelError } from '../core/errors';
+import { CancelledError, ModelError } from '../core/errors';
 import { analyseChannels } from '../model/channels';
 import { applyMasks, costOf, flopsByNode, prunableLayers, pruneFilters, pruneMasks, type Granularity, type PruneSpec } from '../compress/prune';
 import { testAccuracyOf, type TrainConfig } from './trainer';
@@ -51,7 +51,7 @@ export function sweepLayers(model: Model, granularity: Granularity): { layer: st
 
 export async function pruneSensitivity(
   ctx: GpuContext, model: Model, method: Method, levels: number[], test: LabelledDataset, cfg: EvalConfig,
-  onProgress?: (p: SensitivityProgress) => void,
+  onProgress?: (p: SensitivityProgress) => void, signal?: AbortSignal,
 ): Promise<{ baseline: number; curves: SensitivityCurve[] }> {
   const layers = sweepLayers(model, method.granularity);
   const baseline = await testAccuracyOf(ctx, model, test, cfg);
@@ -61,6 +61,7 @@ export async function pruneSensitivity(
   for (const { layer, producers } of layers) {
     const curve: SensitivityCurve = { layer, producers, points: [], skipped: [] };
     for (const s of levels) {
+      if (signal?.aborted) throw new CancelledError();
       done++;
       let pruned;
       try { pruned = pruneLayers(model, method, { [layer]: s }); } catch (e) {

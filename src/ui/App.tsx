@@ -9,6 +9,7 @@ import { VariantsCard } from './VariantsCard';
 import { WeightsCard } from './WeightsCard';
 import { MixedPrecisionCard } from './MixedPrecisionCard';
 import { TrainPanel } from './TrainPanel';
+import { PrunePanel } from './PrunePanel';
 import { Notices } from './Notices';
 import { NoWebGPU } from './NoWebGPU';
 
@@ -33,6 +34,7 @@ export function App() {
             <ResultsCard />
             <VariantsCard />
             <TrainPanel />
+            <PrunePanel />
             <MixedPrecisionCard />
             <WeightsCard />
             <ModelView />

@@ -11,8 +11,8 @@ const AXES: Record<Axis, { label: string; unit: string }> = {
   latency64: { label: 'latency b64 (median)', unit: ' ms' },
 };
 
-const COLORS = { original: '#4f46e5', int8: '#0d9488', binary: '#d97706', mixed: '#db2777', student: '#2563eb' } as const;
-const NAMES = { original: 'fp32 original', int8: 'int8', binary: 'binary', mixed: 'mixed', student: 'trained student' } as const;
+const COLORS = { original: '#4f46e5', int8: '#0d9488', binary: '#d97706', mixed: '#db2777', student: '#2563eb', pruned: '#16a34a' } as const;
+const NAMES = { original: 'fp32 original', int8: 'int8', binary: 'binary', mixed: 'mixed', student: 'trained student', pruned: 'pruned' } as const;
 
 /** Accuracy against size or latency, one point per evaluated variant; it grows as variants are made and evaluated. */
 export function VariantsChart() {
@@ -29,7 +29,7 @@ export function VariantsChart() {
   // Pad below by a share of the spread, so a collapsed variant (binary at chance) sits off the axis.
   const lo = Math.min(...accs), hi = Math.max(...accs);
   const yDomain = [Math.max(0, Math.floor(lo - Math.max(1, 0.06 * (hi - lo)))), Math.min(100, Math.ceil(hi + 0.5))];
-  const kinds = (['original', 'int8', 'binary', 'mixed', 'student'] as const).filter((k) => points.some((p) => p.kind === k));
+  const kinds = (['original', 'int8', 'binary', 'mixed', 'student', 'pruned'] as const).filter((k) => points.some((p) => p.kind === k));
   return (
     <div className="chart" data-testid="variants-chart">
       <div className="chart-head">

@@ -14,6 +14,12 @@ export function describe(v: Variant): string {
     return `${v.kind === 'student' ? 'student' : `${v.kind} QAT student`} · ${t.student} · ${how} · ${t.epochs} ep × ${t.samples.toLocaleString()}${end}`;
   }
   if (v.kind === 'student') return 'student';
+  if (v.pruned) {
+    const p = v.pruned;
+    const amount = p.granularity === '2:4' ? '2:4' : `${p.granularity} ${(100 * p.sparsity).toFixed(1)} %`;
+    return `pruned · ${amount} · ${p.criterion} · ${p.schedule}${p.finetuneEpochs ? ` · ${p.finetuneEpochs} ep fine-tuned${p.distill ? ' (distilled)' : ''}` : ''}`;
+  }
+  if (v.kind === 'pruned') return 'pruned';
   if (v.kind === 'binary') {
     const b = v.binary;
     return `binary · XNOR${b ? ` · ${b.keepFirstLast ? 'first/last fp32' : 'all layers'}${b.activationScale ? ' · β' : ''}` : ''}`;
@@ -36,13 +42,13 @@ export function describe(v: Variant): string {
  */
 export function floatSourceOf(variants: readonly Variant[], name: string | null): Variant | undefined {
   for (let v = variants.find((x) => x.name === name); v; v = variants.find((x) => x.name === v!.summary.lineage?.parent)) {
-    if (v.kind === 'original' || v.kind === 'student') return v;
+    if (v.kind === 'original' || v.kind === 'student' || v.kind === 'pruned') return v;
   }
   return variants.find((x) => x.kind === 'original');
 }
 
 /** 'lenet-mnist-int8-pc-minmax.onnx' → 'int8-pc-minmax'; likewise binary-…, mixed-…, auto-…, student-…. */
 export function shortLabel(name: string): string {
-  const m = name.replace(/\.onnx$/i, '').match(/(int8|binary|mixed|auto|student)-.*$/);
+  const m = name.replace(/\.onnx$/i, '').match(/(int8|binary|mixed|auto|student|pruned)-.*$/);
   return m ? m[0] : name;
 }

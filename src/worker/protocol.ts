@@ -5,7 +5,9 @@ import type {
   AutoOptions, AutoResult, BinarizeResult, BinaryRecipe, CalibrationProgress, DatasetSummary, DeviceSummary, EvalOptions, EvalProgress,
   EvalResult, Int8Recipe, MixedResult, ModelSummary, Precision, PrecisionLayer, QuantizeResult, SearchProgress, SensitivityOptions,
   SensitivityResult, TrainJobResult, TrainOptions, TrainProgress, WeightHistogram,
+  PruneJobResult, PruneLayer, PruneOptions, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult, SparsityPicture,
 } from './types';
+import type { PruneSpec } from '../compress/prune';
 
 /** Each request names its method, its argument, its result and (for long jobs) its progress events. */
 export interface Methods {
@@ -41,6 +43,14 @@ export interface Methods {
    */
   train: { arg: TrainOptions; result: TrainJobResult; progress: TrainProgress };
   pauseTraining: { arg: null; result: { paused: boolean }; progress: never };
+  /** The current variant's float model's prunable layers, with the filter groups kept whole and why. */
+  pruneLayers: { arg: null; result: PruneLayer[]; progress: never };
+  /** One layer's weights, with what `spec` would remove marked (null: its zeros as they are). */
+  sparsityPicture: { arg: { layer: string; spec: PruneSpec | null }; result: SparsityPicture; progress: never };
+  /** Prunes the current variant's float model (optionally fine-tuned); the result is the new variant, made current; cancellable. */
+  prune: { arg: PruneOptions; result: PruneJobResult; progress: PruneProgress };
+  /** Accuracy with each layer pruned alone at each level; cancellable. */
+  pruneSensitivity: { arg: PruneSensitivityOptions; result: PruneSensitivityResult; progress: PruneProgress };
   resumeTraining: { arg: null; result: { paused: boolean }; progress: never };
 }
 
@@ -52,5 +62,5 @@ export type Request = { [M in Method]: { id: number; method: M; arg: Methods[M][
 export type Response =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
-  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress | SearchProgress | TrainProgress }
+  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress | SearchProgress | TrainProgress | PruneProgress }
   | { type: 'deviceLost'; message: string };

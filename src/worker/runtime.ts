@@ -27,7 +27,10 @@ import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preproc
 import type {
   AutoOptions, AutoResult, DatasetSummary, DeviceSummary, EvalOptions, EvalResult, MixedResult, ModelSummary,
   SearchProgress, SensitivityOptions, SensitivityResult, TrainJobResult, TrainOptions, TrainProgress,
+  PruneJobResult, PruneLayer, PruneOptions, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult, SparsityPicture,
 } from './types';
+import { previewPicture, pruneLayerList, runPruneJob, runPruneSensitivity } from './pruning';
+import { weightPicture, type PruneSpec } from '../compress/prune';
 
 /** Each batch size's latency stops after this much measuring, so a large model answers in minutes on a software adapter. */
 export const DEFAULT_LATENCY_BUDGET_MS = 10_000;
@@ -49,6 +52,8 @@ export class StudioRuntime {
   private readonly training = new TrainingJobs({
     device: () => this.device(), dataset: () => this.dataset, variants: this.variants, batching: () => this.batching,
   });
+  /** What the Prune card's jobs read (worker/pruning.ts). */
+  private readonly pruneSources = { device: () => this.device(), dataset: () => this.dataset, trainingData: () => this.training.trainingData };
   onDeviceLost: (info: DeviceLostInfo) => void = () => {};
 
   constructor(private readonly gpu?: GPU) {}
@@ -224,6 +229,37 @@ export class StudioRuntime {
         outcome: result.outcome, testAccuracy: run.testAccuracy,
       },
     };
+  }
+
+  /** The current variant's float model's prunable layers (and filter groups kept whole, with why). */
+  pruneLayers(): PruneLayer[] { return pruneLayerList(this.source().model); }
+
+  /** A layer's weights with the pattern the spec would remove (nothing changes). */
+  sparsityPicture(layer: string, spec: PruneSpec | null): SparsityPicture {
+    const { model } = this.source();
+    return spec ? previewPicture(model, layer, spec) : weightPicture(model, layer);
+  }
+
+  /**
+   * Prunes the current variant's float model (fine-tuned on the training set when asked); the result
+   * becomes a variant and the current model. Cancel keeps what there was.
+   */
+  async pruneVariant(opts: PruneOptions, onProgress: (p: PruneProgress) => void = () => {}, signal?: AbortSignal): Promise<PruneJobResult> {
+    const source = this.source();
+    const t0 = performance.now();
+    const { info, model } = await this.searching('Pruning', () => runPruneJob(this.pruneSources, source.model, opts, onProgress, signal));
+    const amount = opts.granularity === '2:4' ? '2of4' : `${Math.round(opts.sparsity * 1000) / 10}`;
+    const name = `${stem(source.name)}-pruned-${opts.granularity === '2:4' ? '' : `${opts.granularity}-`}${amount}-${opts.criterion}${opts.finetuneEpochs ? `-ft${opts.finetuneEpochs}${opts.distill ? 'd' : ''}` : ''}.onnx`;
+    const step = `pruned ${opts.granularity} ${opts.granularity === '2:4' ? '' : `${(100 * info.sparsity).toFixed(1)} % `}by ${opts.criterion}, ${opts.schedule}` +
+      `${opts.finetuneEpochs ? `, ${opts.finetuneEpochs} fine-tuning epoch${opts.finetuneEpochs > 1 ? 's' : ''}${opts.distill ? ' (distilled)' : ''}` : ''}`;
+    const summary = await this.keep(name, model, 'pruned', source.name, step);
+    return { ...summary, pruned: info, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Accuracy with each layer of the current float model pruned alone, at each level; cancellable. */
+  async pruneSensitivity(opts: PruneSensitivityOptions, onProgress: (p: PruneProgress) => void = () => {}, signal?: AbortSignal): Promise<PruneSensitivityResult> {
+    const source = this.source();
+    return this.searching('Sensitivity', () => runPruneSensitivity(this.pruneSources, source.name, source.model, opts, onProgress, signal));
   }
 
   pauseTraining(): { paused: boolean } { return this.training.pause(); }

@@ -6,6 +6,9 @@ import type { LatencySkipped, LatencyStats } from '../engine/evaluate';
 import type { Batching } from '../model/rebatch';
 import type { Preprocess } from '../data/dataset';
 import type { EpochRecord, StepRecord } from '../train/trainer';
+import type { Criterion, Granularity } from '../compress/prune';
+import type { PruneSchedule } from '../train/prune-job';
+import type { SensitivityCurve } from '../train/prune-sensitivity';
 
 // The recipe the UI edits and the CLI reads; its defaults (with their reasons) live in compress/.
 export { DEFAULT_INT8_RECIPE, type Int8Recipe, type Precision } from '../compress/quantize-plan';
@@ -244,3 +247,92 @@ export interface TrainJobResult extends ModelSummary {
   parameters: number;
   seconds: number;
 }
+
+/** What the Prune card asks the worker for (numbers already checked by the page). */
+export interface PruneOptions {
+  granularity: Granularity;
+  criterion: Criterion;
+  sparsity: number;
+  /** Per-layer sparsities (from the sensitivity chart, or typed), overriding `sparsity`. */
+  layers?: Record<string, number>;
+  scope: 'layer' | 'global';
+  schedule: PruneSchedule;
+  /** 0: prune only (no data needed unless the criterion is Taylor). */
+  finetuneEpochs: number;
+  /** Fine-tune on the unpruned variant's softened outputs (T 4, α 0.9). */
+  distill: boolean;
+  data: TrainData;
+  trainSamples: number;
+  testSamples: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  preprocess: Preprocess;
+}
+
+/** A layer the Prune card can show and tune. */
+export interface PruneLayer {
+  node: string;
+  opType: string;
+  weights: number;
+  /** FLOPs of one item. */
+  flops: number;
+  /** Filter pruning: the output channels of its group, and why the group must stay whole (null: it can shrink). */
+  channels: number | null;
+  pinned: string | null;
+}
+
+/** One layer's weights as a picture: |w| / max|w| and kept (0: pruned), row-major, rows × cols. */
+export interface SparsityPicture {
+  layer: string;
+  rows: number;
+  cols: number;
+  magnitude: Float32Array;
+  kept: Uint8Array;
+  zeros: number;
+  layout: string;
+}
+
+/** How a pruned variant was made and what it changed. */
+export interface PrunedInfo {
+  granularity: Granularity;
+  criterion: Criterion;
+  sparsity: number;
+  schedule: PruneSchedule;
+  finetuneEpochs: number;
+  distill: boolean;
+  before: { params: number; bytes: number; flops: number };
+  after: { params: number; bytes: number; flops: number };
+  accuracy: { before: number | null; after: number | null };
+  /** Zeros per layer, counted on the result's weights. */
+  layers: { node: string; weights: number; zeros: number }[];
+  filters: { producers: string[]; before: number; after: number }[];
+  kept: { producers: string[]; channels: number; reason: string }[];
+  /** Weight bytes dense, and in the studio's sparse form (masked granularities). */
+  sparseBytes: { dense: number; sparse: number } | null;
+}
+
+export interface PruneJobResult extends ModelSummary {
+  pruned: PrunedInfo;
+  seconds: number;
+}
+
+export interface PruneSensitivityOptions {
+  granularity: Granularity;
+  criterion: Criterion;
+  levels: number[];
+  samples: number;
+  preprocess: Preprocess;
+}
+
+export interface PruneSensitivityResult {
+  variant: string;
+  granularity: Granularity;
+  criterion: Criterion;
+  samples: number;
+  baseline: number;
+  curves: SensitivityCurve[];
+}
+
+/** Fine-tuning steps and epochs (as training reports them), or a sensitivity point. */
+export type PruneProgress = TrainProgress | { phase: 'sensitivity'; layer: string; sparsity: number; accuracy: number; done: number; total: number };

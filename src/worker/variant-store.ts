@@ -7,7 +7,7 @@ import { ModelError } from '../core/errors';
 import type { Model } from '../model/ir';
 import type { VariantLineage } from './types';
 
-export type MadeBy = 'original' | 'int8' | 'binary' | 'mixed' | 'student';
+export type MadeBy = 'original' | 'int8' | 'binary' | 'mixed' | 'student' | 'pruned';
 
 interface Entry {
   model: Model;
@@ -54,13 +54,13 @@ export class VariantStore {
 
   /**
    * The float model a compression starts from: the variant itself when it is float (the loaded
-   * file or a trained student), else the float variant it was made from.
+   * file, a trained student or a pruned model), else the float variant it was made from.
    */
   floatSource(name: string): { name: string; model: Model } {
     for (let n: string | null = name; n; n = this.entries.get(n)?.parent ?? null) {
       const e = this.entries.get(n);
       if (!e) break;
-      if (e.kind === 'original' || e.kind === 'student') return { name: n, model: e.model };
+      if (e.kind === 'original' || e.kind === 'student' || e.kind === 'pruned') return { name: n, model: e.model };
     }
     throw new ModelError(`there is no variant named '${name}'`);
   }

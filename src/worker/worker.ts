@@ -80,6 +80,14 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         break;
       case 'pauseTraining': result = runtime.pauseTraining(); break;
       case 'resumeTraining': result = runtime.resumeTraining(); break;
+      case 'pruneLayers': result = runtime.pruneLayers(); break;
+      case 'sparsityPicture': result = runtime.sparsityPicture(req.arg.layer, req.arg.spec); break;
+      case 'prune':
+        result = withWeightBytes(await runtime.pruneVariant(req.arg, (progress) => post({ type: 'progress', id: req.id, progress }), abort.signal));
+        break;
+      case 'pruneSensitivity':
+        result = await runtime.pruneSensitivity(req.arg, (progress) => post({ type: 'progress', id: req.id, progress }), abort.signal);
+        break;
     }
     post({ type: 'result', id: req.id, result }, transfer);
   } catch (e) {
