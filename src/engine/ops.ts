@@ -24,6 +24,7 @@ import { activationOf } from './fuse';
 import { INT8_OPS } from './ops-int8';
 import { BINARY_OPS } from './ops-binary';
 import { TENSOR_OPS } from './ops-tensor';
+import { sparseGemm, sparseMatMul } from './ops-sparse';
 
 export type { OpCall, OpImpl } from './op-types';
 
@@ -118,6 +119,9 @@ const clip: OpImpl = {
 const gemm: OpImpl = {
   plan(c) {
     const f = (n: string, d: number) => (c.node.attrs[n]?.type === 'float' ? (c.node.attrs[n] as { value: number }).value : d);
+    // A pruned constant weight may run sparse (ops-sparse.ts: measured rule, dense otherwise).
+    const sparse = sparseGemm(c, f('alpha', 1), f('beta', 1));
+    if (sparse) return sparse;
     return matmul(c.ctx, c.input(0), c.input(1), c.hasInput(2) ? c.input(2) : null, c.output(0), {
       transA: attrInt(c.node, 'transA', 0) === 1, transB: attrInt(c.node, 'transB', 0) === 1,
       alpha: f('alpha', 1), beta: f('beta', 1), act: c.act,
@@ -128,6 +132,8 @@ const gemm: OpImpl = {
 const matMul: OpImpl = {
   plan(c) {
     // numpy promotion of 1-D operands: [K] @ B is [1,K] @ B, A @ [K] is A @ [K,1]; the output buffer is the same.
+    const sparse = sparseMatMul(c);
+    if (sparse) return sparse;
     const a = c.input(0), b = c.input(1), y = c.output(0);
     const a2 = a.shape.length === 1 ? { buffer: a.buffer, shape: [1, a.shape[0]!] } : a;
     const b2 = b.shape.length === 1 ? { buffer: b.buffer, shape: [b.shape[0]!, 1] } : b;

@@ -1,0 +1,85 @@
+/**
+ * The engine's sparse Gemm path (ops-sparse.ts) on the default CNN (fixtures/cnn-studio-mnist.onnx)
+ * with fc1's weight pruned: outputs equal the dense path's within 1e-5, at batch 1 and 64, CSR and
+ * 2:4, and 'auto' follows the measured rule (kernels/sparse-choice.ts).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import { importOnnx } from '../model/onnx-import';
+import type { Model } from '../model/ir';
+import { randomFloats } from '../core/rng';
+import { maxAbsDiff } from '../core/allclose';
+import { testContext } from '../kernels/testing';
+import { prune24, pruneByMagnitude } from '../kernels/sparse-pack';
+import { sparseGemmChoice } from '../kernels/sparse-choice';
+import { InferenceSession } from './session';
+import { setSparseGemmMode, sparseGemmMode, type SparseGemmMode } from './ops-sparse';
+
+const fromB64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+/** The CNN with fc1.weight (64, 784) replaced by `prune` of it. */
+async function cnnWithFc1(prune: (w: Float32Array) => Float32Array): Promise<Model> {
+  const m = importOnnx(fromB64(await commands.readFileB64('fixtures/cnn-studio-mnist.onnx')), 'cnn');
+  const w = m.graph.initializers['fc1.weight']!;
+  expect(w.dims).toEqual([64, 784]);
+  return { ...m, graph: { ...m.graph, initializers: { ...m.graph.initializers, 'fc1.weight': { ...w, data: prune(w.data as Float32Array) } } } };
+}
+
+/** Outputs at `batch` and the pipelines fc1's dispatches use, under a sparse mode. */
+async function run(model: Model, mode: SparseGemmMode, batch: number): Promise<{ y: Float32Array; fc1: string[] }> {
+  const ctx = await testContext();
+  setSparseGemmMode(mode);
+  const session = new InferenceSession(ctx, model);
+  try {
+    const shape = [batch, 1, 28, 28];
+    const x = randomFloats(batch * 784, 17 + batch, 0, 1);
+    const { output } = await ctx.checked(`cnn ${mode} b${batch}`, () => session.runBatch(x, shape));
+    const fc1 = session.plan({ [session.input.name]: shape }).dispatches.filter((d) => d.label.startsWith('fc1')).map((d) => d.pipeline.label);
+    return { y: output.data, fc1 };
+  } finally {
+    session.destroy();
+    setSparseGemmMode('auto');
+  }
+}
+
+describe('engine Gemm on a pruned weight: sparse kernels vs the dense path (default CNN, fc1 64x784)', () => {
+  afterAll(() => setSparseGemmMode('auto'));
+
+  for (const batch of [1, 64]) {
+    it(`fc1 75 % pruned by magnitude, batch ${batch}: CSR equals dense within 1e-5`, async () => {
+      const model = await cnnWithFc1((w) => pruneByMagnitude(w, 0.75));
+      const dense = await run(model, 'off', batch);
+      const csr = await run(model, 'csr', batch);
+      expect(dense.fc1).toEqual([expect.stringMatching(/^matmul/)]);
+      expect(csr.fc1).toEqual(batch > 4 ? ['sparse_xt|', 'sparse_csr_t|ACT=1'] : ['sparse_csr|ACT=1']); // the Relu after fc1 fused
+      expect(csr.y.length).toBe(batch * 10);
+      expect(maxAbsDiff(csr.y, dense.y)).toBeLessThanOrEqual(1e-5);
+    });
+
+    it(`fc1 2:4-pruned, batch ${batch}: the 2:4 kernel equals dense within 1e-5`, async () => {
+      const model = await cnnWithFc1((w) => prune24(w, 64, 784));
+      const dense = await run(model, 'off', batch);
+      const s24 = await run(model, '2:4', batch);
+      expect(s24.fc1).toEqual(batch > 4 ? ['sparse_xt|', 'sparse_24_t|ACT=1'] : ['sparse_24|ACT=1']);
+      expect(maxAbsDiff(s24.y, dense.y)).toBeLessThanOrEqual(1e-5);
+    });
+  }
+
+  it("'auto' runs what sparseGemmChoice picks for the adapter, and a dense (unpruned) fc1 stays dense", async () => {
+    const ctx = await testContext();
+    expect(sparseGemmMode()).toBe('auto');
+    for (const [density, prune] of [[0.25, (w: Float32Array) => pruneByMagnitude(w, 0.75)], [0.1, (w: Float32Array) => pruneByMagnitude(w, 0.9)]] as const) {
+      const model = await cnnWithFc1(prune);
+      for (const batch of [1, 64]) {
+        const want = sparseGemmChoice(ctx.info, batch, 64, 784, density, false);
+        const auto = await run(model, 'auto', batch);
+        const kernel = auto.fc1.at(-1)!.split('|')[0];
+        expect(kernel).toEqual(want === 'dense' ? expect.stringMatching(/^matmul/) : batch > 4 ? 'sparse_csr_t' : 'sparse_csr');
+        const dense = await run(model, 'off', batch);
+        expect(maxAbsDiff(auto.y, dense.y)).toBeLessThanOrEqual(1e-5);
+      }
+    }
+    const plain = await run(await cnnWithFc1((w) => w), 'auto', 1);
+    expect(plain.fc1.at(-1)).toMatch(/^matmul/);
+  });
+});
