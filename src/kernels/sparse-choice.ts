@@ -1,20 +1,20 @@
 /**
  * Dense or sparse for a pruned Gemm/MatMul weight, by a rule measured with `npm run bench -- --only
  * sparse` (bench/sparse-page.ts). SwiftShader on a 2-core machine beside a pruning training run
- * (load ~10: noisy), 5 interleaved cycles, GPU-time medians, dense ÷ sparse (> 1: sparse faster):
+ * (load 7–10: noisy), GPU-time medians, dense ÷ sparse (> 1: sparse faster); three runs (5, 5 and
+ * 10 interleaved cycles), the last two after the transposed-x path for M > 4:
  *
- *   case (M, N, K)     CSR 50 %  CSR 75 %  CSR 90 %  CSR of 2:4  2:4 kernel
- *   1, 64, 784         2.4–7.4   3.1–10    4.7–26    2.1–8.9     2.8–12.5   (dense matmul_small ~1.3–4.6 ms)
- *   64, 64, 784        0.64–0.81 0.98–1.19 2.8       0.60–0.66   0.89–1.20
- *   1, 1024, 1024      0.95–1.07 1.8       4.0–4.5   0.96–1.02   1.36–1.49
- *   64, 1024, 1024     1.46      2.45      5.9       1.13        1.34       (transposed-x path; 0.85 / 1.7 / 3.6 before it)
+ *   case (M, N, K)     CSR 50 %   CSR 75 %   CSR 90 %  CSR of 2:4  2:4 kernel
+ *   1, 64, 784         2.2–7.4    3.1–10     4.7–26    2.1–8.9     2.8–12.5   (dense matmul_small 1.1–4.6 ms)
+ *   64, 64, 784        0.81–0.90  0.98–1.51  2.5–2.8   0.60–0.93   1.08–1.20  (0.64 / 1.19 / 2.8 / 0.66 / 0.89 before)
+ *   1, 1024, 1024      0.95–1.07  1.8–1.9    4.0–4.5   0.96–1.03   1.36–1.49
+ *   64, 1024, 1024     1.12–1.46  2.35–2.45  4.9–5.9   1.13–1.15   1.34–1.47  (0.85 / 1.7 / 3.6 / 0.75 / 0.68 before)
  *
- * So on a software adapter: CSR at ≤ 15 % density anywhere; at ≤ 30 % where the layer has few rows
- * (M ≤ 4) or many outputs (N ≥ 256, enough threads); at ≤ 50 % with many rows and outputs. A weight
- * that fits 2:4 and is not sparser than that runs the 2:4 kernel where M ≤ 4 or N ≥ 256. Elsewhere
- * dense (fc1 at batch 64 with 50 % or 2:4 is a wash or slower). On a GPU: dense, always — no GPU
- * was measured, and a one-thread-per-output gather kernel is unlikely to beat a tiled GEMM there
- * until the weight is very sparse.
+ * So on a software adapter: CSR at ≤ 30 % density (75 % sparse) for any shape measured; between
+ * 30 and 50 %, a weight that fits 2:4 runs the 2:4 kernel where the layer has few rows (M ≤ 4) or
+ * many outputs (N ≥ 256, enough threads), and CSR only with many rows and outputs; elsewhere dense
+ * (fc1 at batch 64 with 50 % or 2:4 is a wash). On a GPU: dense, always: no GPU was measured, and a
+ * one-thread-per-output gather kernel is unlikely to beat a tiled GEMM there until W is very sparse.
  */
 
 export type SparseChoice = 'dense' | 'csr' | '2:4';
@@ -30,8 +30,7 @@ export function sparseGemmChoice(
 ): SparseChoice {
   if (!adapter.isFallback || K < 1 || density > 1 - SPARSE_MIN_SPARSITY) return 'dense';
   const few = M <= FEW_ROWS, wide = N >= MANY_OUTPUTS;
-  if (density <= 0.15) return 'csr';
-  if (density <= 0.3 && (few || wide)) return 'csr';
+  if (density <= 0.3) return 'csr';
   if (fits24 && (few || wide)) return '2:4';
   if (wide && !few) return 'csr';
   return 'dense';
