@@ -24,17 +24,18 @@ let mode: SparseGemmMode = 'auto';
 export function setSparseGemmMode(m: SparseGemmMode): void { mode = m; }
 export function sparseGemmMode(): SparseGemmMode { return mode; }
 
-interface WeightInfo { w: Float32Array; N: number; K: number; density: number; fits24: boolean }
+interface WeightInfo { N: number; K: number; density: number; fits24: boolean; rows: () => Float32Array }
 
-/** W as (N outputs, K inputs) rows with its density, once per session and node. */
+/** W's density (and 2:4 fit), once per session and node; its (N outputs, K inputs) rows made only when packed. */
 function weightInfo(c: OpCall, t: TensorData, rowsAreOutputs: boolean): WeightInfo {
   return c.weights.cached(`${c.node.name}:sparse-info`, () => {
     const src = t.data as Float32Array;
     const [d0, d1] = [t.dims[0]!, t.dims[1]!];
     const N = rowsAreOutputs ? d0 : d1, K = rowsAreOutputs ? d1 : d0;
-    const w = rowsAreOutputs ? src : Float32Array.from({ length: N * K }, (_, i) => src[(i % K) * N + Math.floor(i / K)]!);
-    const density = w.length ? countNonzeros(w) / w.length : 1;
-    return { value: { w, N, K, density, fits24: density <= 0.5 && fits24(w, N, K) }, buffers: [] };
+    const density = src.length ? countNonzeros(src) / src.length : 1;
+    // Gemm with transB = 0 and MatMul store (K, N): transposed on the host, only for a weight sparse enough to pack.
+    const rows = () => (rowsAreOutputs ? src : Float32Array.from({ length: N * K }, (_, i) => src[(i % K) * N + Math.floor(i / K)]!));
+    return { value: { N, K, density, fits24: density <= 0.5 && fits24(rows(), N, K), rows }, buffers: [] };
   });
 }
 
@@ -63,7 +64,8 @@ export function sparseGemmPlan(
   const choice = decide(c, info, M);
   if (choice === 'dense') return null;
   const w = c.weights.cached<SparseWeights>(`${c.node.name}:${choice}`, () => {
-    const value = uploadSparseWeights(c.ctx, c.node.name, choice === 'csr' ? packCsr(info.w, info.N, info.K) : pack24(info.w, info.N, info.K));
+    const w = info.rows();
+    const value = uploadSparseWeights(c.ctx, c.node.name, choice === 'csr' ? packCsr(w, info.N, info.K) : pack24(w, info.N, info.K));
     return { value, buffers: value.buffers };
   });
   const bytes = sparseScratchBytes(M, info.K);

@@ -82,4 +82,41 @@ describe('engine Gemm on a pruned weight: sparse kernels vs the dense path (defa
     const plain = await run(await cnnWithFc1((w) => w), 'auto', 1);
     expect(plain.fc1.at(-1)).toMatch(/^matmul/);
   });
+
+  it('Gemm with transB = 0, alpha/beta and a (K, N) weight, and MatMul of a 3-D x by a constant (K, N): sparse equals dense', async () => {
+    const ctx = await testContext();
+    const K = 37, N = 11;
+    const t = (dims: number[], data: Float32Array) => ({ dtype: 'float32' as const, dims, data });
+    const wKN = pruneByMagnitude(randomFloats(K * N, 21), 0.8); // stored (K, N): the packer transposes it
+    const model: Model = {
+      irVersion: 8, opset: 13, producer: 'test',
+      graph: {
+        name: 'g', valueInfo: {},
+        inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3, K] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [6, N] }, { name: 'z', dtype: 'float32', shape: [2, 3, N] }],
+        initializers: { w: t([K, N], wKN), b: t([N], randomFloats(N, 22)), shape2: { dtype: 'int64', dims: [2], data: BigInt64Array.from([6n, BigInt(K)]) } },
+        nodes: [
+          { name: 'flat', opType: 'Reshape', domain: '', inputs: ['x', 'shape2'], outputs: ['x2'], attrs: {} },
+          { name: 'gemm', opType: 'Gemm', domain: '', inputs: ['x2', 'w', 'b'], outputs: ['y'], attrs: { alpha: { type: 'float', value: 0.5 }, beta: { type: 'float', value: -2 } } },
+          { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'w'], outputs: ['z'], attrs: {} },
+        ],
+      },
+    };
+    const x = randomFloats(6 * K, 23);
+    const outs: Record<string, Float32Array[]> = {};
+    for (const mode of ['off', 'csr'] as const) {
+      setSparseGemmMode(mode);
+      const session = new InferenceSession(ctx, model);
+      try {
+        outs[mode] = (await ctx.checked(`transB 0 ${mode}`, () => session.run({ x: { data: x, shape: [2, 3, K] } }))).map((o) => o.data);
+        const kernels = session.plan({ x: [2, 3, K] }).dispatches.map((d) => d.pipeline.label.split('|')[0]);
+        expect(kernels).toEqual(mode === 'off' ? [expect.stringMatching(/^matmul/), expect.stringMatching(/^matmul/)] : ['sparse_xt', 'sparse_csr_t', 'sparse_xt', 'sparse_csr_t']);
+      } finally {
+        session.destroy();
+        setSparseGemmMode('auto');
+      }
+    }
+    expect(maxAbsDiff(outs.csr![0]!, outs.off![0]!)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(outs.csr![1]!, outs.off![1]!)).toBeLessThanOrEqual(1e-5);
+  });
 });
