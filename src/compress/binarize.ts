@@ -6,6 +6,7 @@
  */
 import type { AttrValue, Model, Node, TensorData } from '../model/ir';
 import { attrFloat, attrInt, attrInts, attrString } from '../model/ir';
+import { freshNamer, indexGraph, removeDeadCode } from '../model/graph';
 import { STUDIO_DOMAIN } from '../model/support';
 import { binarizeWeights } from '../engine/ops-binary';
 
@@ -67,9 +68,7 @@ function weightRows(node: Node, w: TensorData): { N: number; K: number; rowsAreO
 
 export function planBinary(model: Model, recipe: BinaryRecipe = DEFAULT_BINARY_RECIPE): BinaryPlan {
   const g = model.graph;
-  const consumers = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const outputs = new Set(g.outputs.map((o) => o.name));
+  const { sole } = indexGraph(g);
   const weighted = g.nodes.filter((n) => n.domain === '' && (n.opType === 'Conv' || n.opType === 'Gemm'));
   const layers: BinaryLayer[] = [];
   const kept: BinaryPlan['kept'] = [];
@@ -83,9 +82,8 @@ export function planBinary(model: Model, recipe: BinaryRecipe = DEFAULT_BINARY_R
     }
     const why = refusal(model, node);
     if (why) { kept.push({ node: node.name, reason: why }); return; }
-    const out = node.outputs[0]!;
-    const next = consumers.get(out);
-    const relu = !outputs.has(out) && next?.length === 1 && next[0]!.opType === 'Relu' && next[0]!.domain === '' ? next[0]! : null;
+    const next = sole(node.outputs[0]!);
+    const relu = next?.opType === 'Relu' && next.domain === '' ? next : null;
     layers.push({ node, relu });
   });
   return { layers, kept };
@@ -116,8 +114,7 @@ export function applyBinary(model: Model, plan: BinaryPlan, recipe: BinaryRecipe
   const valueInfo = { ...g.valueInfo };
   const byName = new Map(plan.layers.map((l) => [l.node, l]));
   const absorbed = new Set(plan.layers.flatMap((l) => (l.relu ? [l.relu] : [])));
-  const taken = new Set([...Object.keys(init), ...g.nodes.flatMap((n) => [...n.inputs, ...n.outputs]), ...g.inputs.map((v) => v.name)]);
-  const fresh = (base: string) => { let s = base; for (let i = 1; taken.has(s); i++) s = `${base}_${i}`; taken.add(s); return s; };
+  const fresh = freshNamer(g);
   const replaced = new Set<string>(); // float constants the rewrite stopped reading
 
   const nodes: Node[] = [];
@@ -158,11 +155,10 @@ export function applyBinary(model: Model, plan: BinaryPlan, recipe: BinaryRecipe
       outputs: [...(layer.relu ?? node).outputs], attrs,
     });
   }
-  // The float weights go unless another node (or a graph output) still reads them.
-  const read = new Set([...nodes.flatMap((n) => n.inputs), ...g.outputs.map((o) => o.name)]);
-  for (const name of replaced) if (!read.has(name)) delete init[name];
+  // The float weights go unless another node (or a graph output) still reads them; no node goes.
+  const graph = removeDeadCode({ ...g, nodes, initializers: init, valueInfo }, { nodes: () => false, initializers: replaced });
   const producer = model.producer ? `${model.producer} + compression-studio binary` : 'compression-studio binary';
-  return { ...model, producer, graph: { ...g, nodes, initializers: init, valueInfo } };
+  return { ...model, producer, graph };
 }
 
 /** Binarizes the recipe's layers; the result is the studio's binary format, exportable with exportOnnx. */

@@ -5,6 +5,7 @@
  */
 import type { Model, Node } from '../model/ir';
 import { attrFloat, attrInt } from '../model/ir';
+import { indexGraph } from '../model/graph';
 
 export type Precision = 'fp32' | 'int8' | 'binary';
 
@@ -81,9 +82,7 @@ function refusal(model: Model, node: Node): string | null {
 
 export function planInt8(model: Model, recipe: Int8Recipe): QuantPlan {
   const g = model.graph;
-  const consumers = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const outputs = new Set(g.outputs.map((o) => o.name));
+  const { sole } = indexGraph(g);
   const layers: QuantLayer[] = [];
   const skipped: { node: string; reason: string }[] = [];
   for (const node of g.nodes) {
@@ -93,8 +92,8 @@ export function planInt8(model: Model, recipe: Int8Recipe): QuantPlan {
     const why = refusal(model, node);
     if (why) { skipped.push({ node: node.name, reason: why }); continue; }
     const out = node.outputs[0]!;
-    const next = consumers.get(out);
-    const relu = !outputs.has(out) && next?.length === 1 && next[0]!.opType === 'Relu' ? next[0]! : null;
+    const next = sole(out);
+    const relu = next?.opType === 'Relu' ? next : null;
     layers.push({
       node, input: node.inputs[0]!, output: relu ? relu.outputs[0]! : out, relu,
       weightRowsAreOutputs: node.opType === 'Conv' || attrInt(node, 'transB', 0) === 1,

@@ -7,6 +7,7 @@
  */
 import type { AttrValue, Model, Node, TensorData } from '../model/ir';
 import { ModelError } from '../core/errors';
+import { indexGraph, type GraphIndex } from '../model/graph';
 import { int8Params, type QuantParams } from './ranges';
 import type { Int8Recipe, QuantLayer, QuantPlan } from './quantize-plan';
 
@@ -48,14 +49,13 @@ function scalarI8(v: number): TensorData { return { dtype: 'int8', dims: [], dat
 
 /** Activation parameters per tensor; tensors produced by grid-preserving ops share their source's grid. */
 export function activationParams(model: Model, plan: QuantPlan, ranges: Record<string, { min: number; max: number }>, recipe: Int8Recipe): Record<string, QuantParams> {
-  const producer = new Map<string, Node>();
-  for (const n of model.graph.nodes) for (const o of n.outputs) producer.set(o, n);
+  const { producer } = indexGraph(model.graph);
   const outputsOfLayers = new Set(plan.layers.map((l) => l.output));
   const params: Record<string, QuantParams> = {};
   const source = (t: string): string => {
-    const p = producer.get(t);
+    const p = producer(t);
     if (outputsOfLayers.has(t) || !p || !GRID_PRESERVING.has(p.opType)) return t;
-    return outputsOfLayers.has(p.inputs[0]!) || producer.has(p.inputs[0]!) ? source(p.inputs[0]!) : t;
+    return outputsOfLayers.has(p.inputs[0]!) || producer(p.inputs[0]!) ? source(p.inputs[0]!) : t;
   };
   for (const t of plan.targets) {
     const s = source(t);
@@ -75,9 +75,7 @@ export function applyInt8(model: Model, plan: QuantPlan, params: Record<string, 
   const quantizedOutputs = new Set(plan.layers.map((l) => l.output));
   const dequantizedInputs = new Map<string, string>();
   const nodes: Node[] = [];
-  const uses = new Map<string, number>();
-  for (const n of g.nodes) for (const i of n.inputs) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const shared = new Set([...uses].filter(([, k]) => k > 1).map(([name]) => name));
+  const index = indexGraph(g); // the file's uses, before the rewrite below adds its own
 
   const qdq = (tensor: string, from: string, to: string) => {
     const p = params[tensor]!;
@@ -106,7 +104,7 @@ export function applyInt8(model: Model, plan: QuantPlan, params: Record<string, 
       const x = layer.input;
       if (!dequantizedInputs.has(x)) { dequantizedInputs.set(x, `${x}::dequantized`); dynamicQuant(x); }
       node.inputs[0] = dequantizedInputs.get(x)!;
-      quantizeLayerConstants(node, layer, null, recipe, init, nodes, shared);
+      quantizeLayerConstants(node, layer, null, recipe, init, nodes, index);
       nodes.push(node);
       continue;
     }
@@ -116,7 +114,7 @@ export function applyInt8(model: Model, plan: QuantPlan, params: Record<string, 
         if (!dequantizedInputs.has(x)) { dequantizedInputs.set(x, `${x}::dequantized`); qdq(x, x, `${x}::dequantized`); }
         node.inputs[0] = dequantizedInputs.get(x)!;
       }
-      quantizeLayerConstants(node, layer, params[x]!, recipe, init, nodes, shared);
+      quantizeLayerConstants(node, layer, params[x]!, recipe, init, nodes, index);
     }
     const writes = dynamic ? undefined : outputOf.get(node.name); // dynamic outputs stay float
     if (writes) node.outputs[0] = `${writes.output}::float`;
@@ -130,7 +128,7 @@ export function applyInt8(model: Model, plan: QuantPlan, params: Record<string, 
 
 /** Replaces the layer's weight and bias by int8/int32 initializers behind DequantizeLinear; without x's grid (dynamic) the bias stays float. */
 function quantizeLayerConstants(
-  node: Node, layer: QuantLayer, x: QuantParams | null, recipe: Int8Recipe, init: Record<string, TensorData>, nodes: Node[], sharedConstants: ReadonlySet<string>,
+  node: Node, layer: QuantLayer, x: QuantParams | null, recipe: Int8Recipe, init: Record<string, TensorData>, nodes: Node[], index: GraphIndex,
 ): void {
   const wName = node.inputs[1]!;
   const w = init[wName]!;
@@ -160,5 +158,5 @@ function quantizeLayerConstants(
     node.inputs[2] = `${bName}::dequantized`;
   }
   // The float weights are gone unless another node still reads them.
-  for (const name of [wName, x ? bName : undefined]) if (name && !sharedConstants.has(name)) delete init[name];
+  for (const name of [wName, x ? bName : undefined]) if (name && index.uses(name) <= 1) delete init[name];
 }

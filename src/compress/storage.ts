@@ -4,7 +4,8 @@
  * packed sign bits plus alpha (docs/binary-format.md), so size ratios are true.
  */
 import { DTYPE_BYTES } from '../core/dtype';
-import type { Model, Node } from '../model/ir';
+import type { Model } from '../model/ir';
+import { indexGraph } from '../model/graph';
 import { STUDIO_DOMAIN } from '../model/support';
 
 const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul']);
@@ -13,8 +14,7 @@ const BINARY = new Set(['XnorConv', 'XnorGemm']);
 /** Over every weighted layer, or only the nodes named in `only`. */
 export function weightBytes(model: Model, only?: ReadonlySet<string>): number {
   const g = model.graph;
-  const producer = new Map<string, Node>();
-  for (const n of g.nodes) for (const o of n.outputs) producer.set(o, n);
+  const { producer } = indexGraph(g);
   const bytesOf = (name: string | undefined) => {
     const t = name ? g.initializers[name] : undefined;
     return t ? t.data.length * DTYPE_BYTES[t.dtype] : 0;
@@ -25,7 +25,7 @@ export function weightBytes(model: Model, only?: ReadonlySet<string>): number {
     if (n.domain === STUDIO_DOMAIN && BINARY.has(n.opType)) { total += bytesOf(n.inputs[1]) + bytesOf(n.inputs[2]); continue; }
     if (!WEIGHTED.has(n.opType)) continue;
     const w = n.inputs[1]!;
-    const dq = producer.get(w);
+    const dq = producer(w);
     total += dq?.opType === 'DequantizeLinear' ? dq.inputs.reduce((s, i) => s + bytesOf(i), 0) : bytesOf(w);
   }
   return total;

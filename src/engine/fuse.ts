@@ -6,7 +6,8 @@
  * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
  */
 import type { TensorData, Node } from '../model/ir';
-import { attrFloat, consumersOf } from '../model/ir';
+import { attrFloat } from '../model/ir';
+import { indexNodes } from '../model/graph';
 import type { ResolvedGraph } from '../model/resolve';
 import { NO_ACTIVATION, type Activation } from '../kernels/common';
 import { batchNormToAffine } from '../kernels/channel-affine';
@@ -53,15 +54,9 @@ export function activationOf(node: Node, constants: Record<string, TensorData>, 
 
 export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[]; constants: Record<string, TensorData> } {
   const constants = { ...g.constants };
-  const outputs = new Set(g.outputs);
-  const consumers = consumersOf(g.nodes);
+  const { sole: soleConsumer } = indexNodes(g.nodes, g.outputs);
   const removed = new Set<Node>();
   const steps: PlanStep[] = [];
-  const soleConsumer = (value: string): Node | null => {
-    if (outputs.has(value)) return null;
-    const c = consumers.get(value);
-    return c && c.length === 1 ? c[0]! : null;
-  };
 
   for (const node of g.nodes) {
     if (removed.has(node)) continue;

@@ -15,6 +15,7 @@
  */
 import type { AttrValue, Model, Node, TensorData } from '../model/ir';
 import { attrFloat, attrInt } from '../model/ir';
+import { indexGraph, removeDeadCode } from '../model/graph';
 import { sizeOf } from '../core/shape';
 import { DTYPE_ONNX } from '../core/dtype';
 import { decomposeIntegerOps } from './lower-qlinear';
@@ -64,14 +65,7 @@ export function lowerQdq(input: Model): Model {
   const g = model.graph;
   if (!g.nodes.some((n) => QDQ_OPS.has(n.opType) || n.opType === 'DynamicQuantizeLinear')) return model;
   const init: Record<string, TensorData> = { ...g.initializers };
-  const consumers = new Map<string, Node[]>();
-  const producer = new Map<string, Node>();
-  for (const n of g.nodes) {
-    for (const v of n.inputs) if (v) consumers.set(v, [...(consumers.get(v) ?? []), n]);
-    for (const o of n.outputs) producer.set(o, n);
-  }
-  const outputs = new Set(g.outputs.map((o) => o.name));
-  const sole = (v: string): Node | null => (outputs.has(v) ? null : consumers.get(v)?.length === 1 ? consumers.get(v)![0]! : null);
+  const { producer, sole } = indexGraph(g);
   /** The int8 grid of a Q or DQ node with constant scalar scale and zero point. */
   const gridOfNode = (n: Node): Grid | null => {
     const scale = scalar(init[n.inputs[1] ?? '']);
@@ -83,7 +77,7 @@ export function lowerQdq(input: Model): Model {
   const pairByDq = new Map<Node, Pair>(), pairByQ = new Map<Node, Pair>();
   for (const dq of g.nodes) {
     if (dq.opType !== 'DequantizeLinear') continue;
-    const q = producer.get(dq.inputs[0]!);
+    const q = producer(dq.inputs[0]!);
     if (q?.opType !== 'QuantizeLinear' || sole(q.outputs[0]!) !== dq) continue;
     const grid = gridOfNode(q), dqGrid = gridOfNode(dq);
     if (!grid || !dqGrid || grid.scale !== dqGrid.scale || grid.zero !== dqGrid.zero) continue;
@@ -93,11 +87,11 @@ export function lowerQdq(input: Model): Model {
   }
 
   const inputGrid = (v: string): InputGrid | null => {
-    const dq = producer.get(v);
+    const dq = producer(v);
     if (dq?.opType !== 'DequantizeLinear' || init[dq.inputs[0]!]) return null;
     const pair = pairByDq.get(dq);
     if (pair) return { kind: 'static', x: pair.to, grid: pair.grid };
-    const src = producer.get(dq.inputs[0]!);
+    const src = producer(dq.inputs[0]!);
     if (src?.opType === 'DynamicQuantizeLinear' && src.outputs[0] === dq.inputs[0] && src.outputs[1] === dq.inputs[1] && src.outputs[2] === dq.inputs[2]) {
       return { kind: 'dynamic', x: src.inputs[0]! };
     }
@@ -107,7 +101,7 @@ export function lowerQdq(input: Model): Model {
     return grid && grid.scale > 0 ? { kind: 'static', x: v, grid } : null;
   };
   const constDq = (v: string): Node | null => {
-    const n = producer.get(v);
+    const n = producer(v);
     return n?.opType === 'DequantizeLinear' && init[n.inputs[0]!] && init[n.inputs[1]!] && (!n.inputs[2] || init[n.inputs[2]]) ? n : null;
   };
 
@@ -159,7 +153,7 @@ export function lowerQdq(input: Model): Model {
 
   // Which values lie on a known int8 grid, to drop pairs that would requantize to the same grid.
   const gridOf = new Map<string, Grid>();
-  let nodes: Node[] = [];
+  const nodes: Node[] = [];
   for (const original of g.nodes) {
     if (removed.has(original)) continue;
     const pair = pairByQ.get(original);
@@ -186,8 +180,8 @@ export function lowerQdq(input: Model): Model {
       nodes.push(n);
     }
   }
-  nodes = dropUnused(nodes, outputs);
-  return { ...model, graph: { ...g, nodes, initializers: init } };
+  // Q/DQ nodes nothing reads any more go; the rest of the file's nodes and constants stay as they were.
+  return { ...model, graph: removeDeadCode({ ...g, nodes, initializers: init }, { nodes: (n) => PURE_QDQ.has(n.opType), initializers: [] }) };
 }
 
 /** Which axis of a layer's weight holds its outputs; null for layers not lowered. */
@@ -236,15 +230,4 @@ function layerBias(n: Node, init: Record<string, TensorData>, constDq: (v: strin
   const q = t;
   init[name] = { dtype: 'float32', dims: [sizeOf(q.dims)], data: dequantizeConstant(q, init[dq.inputs[1]!]!, init[dq.inputs[2] ?? ''], 0) };
   return name;
-}
-
-/** Removes Q/DQ/DynamicQuantizeLinear nodes that nothing reads any more. */
-function dropUnused(nodes: Node[], outputs: ReadonlySet<string>): Node[] {
-  for (;;) {
-    const used = new Set<string>(outputs);
-    for (const n of nodes) for (const v of n.inputs) if (v) used.add(v);
-    const kept = nodes.filter((n) => !PURE_QDQ.has(n.opType) || n.outputs.some((o) => o && used.has(o)));
-    if (kept.length === nodes.length) return kept;
-    nodes = kept;
-  }
 }

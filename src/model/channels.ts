@@ -29,7 +29,8 @@
  */
 import { ModelError } from '../core/errors';
 import type { TypedArray } from '../core/dtype';
-import { attrInt, attrInts, consumersOf, type Model, type Node, type TensorData } from './ir';
+import { attrInt, attrInts, type Model, type Node, type TensorData } from './ir';
+import { indexNodes, removeDeadCode } from './graph';
 import { resolveGraph } from './resolve';
 import type { ValueType } from './shape-rule-base';
 
@@ -494,9 +495,9 @@ export function analyseChannels(model: Model, itemShape?: number[]): Analysis {
   }
   // An initializer used by two nodes must be sliced the same way by both, else its groups stay whole.
   // (Only nodes that run count: a folded Identity that copies a shared bias is frozen when it changes.)
-  const consumers = consumersOf(resolved.nodes);
+  const { consumers } = indexNodes(resolved.nodes);
   for (const t of raw.ties) {
-    const users = new Set(consumers.get(t.tensor)).size;
+    const users = new Set(consumers(t.tensor)).size;
     if (users > 1) pinCh(t.ch, `initializer '${t.tensor}' is shared by ${users} nodes`);
   }
   // Each group's channels: the classes of joined channels, numbered in the order its layers made them.
@@ -567,19 +568,6 @@ export function takeChannels(t: TensorData, axis: number, keep: readonly number[
 }
 
 /** Nodes none of whose outputs anything reads (nor the graph returns). */
-function deadNodes(nodes: readonly Node[], outputs: readonly string[]): Set<Node> {
-  const dead = new Set<Node>();
-  for (let changed = true; changed;) {
-    changed = false;
-    const used = new Set(outputs);
-    for (const n of nodes) if (!dead.has(n)) n.inputs.forEach((v) => v && used.add(v));
-    for (const n of nodes) {
-      if (!dead.has(n) && n.outputs.length && !n.outputs.some((o) => o && used.has(o))) { dead.add(n); changed = true; }
-    }
-  }
-  return dead;
-}
-
 /**
  * The model with only the channels `keep[group id]` of each listed group (groups not listed keep all);
  * pinned groups are refused. `an` is the model's analysis when the caller already has it. The
@@ -630,10 +618,10 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
   }
   // A folded node (an Identity copying a bias several Convs share) that reads a changed initializer
   // would now compute from the sliced one: its results are stored as they were instead.
-  const consumers = consumersOf(g.nodes);
+  const { consumers, uses } = indexNodes(g.nodes);
   for (const name of Object.keys(g.initializers)) {
     if (initializers[name] === g.initializers[name]) continue;
-    for (const n of consumers.get(name) ?? []) {
+    for (const n of consumers(name)) {
       if (runtime.has(n.name)) continue;
       for (const o of n.outputs) {
         if (!o || folded.has(o)) continue;
@@ -666,29 +654,27 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
     }
     const i = r.input!;
     const old = n.inputs[i];
-    const own = old && Object.hasOwn(g.initializers, old) && new Set(consumers.get(old)).size === 1;
+    const own = old && Object.hasOwn(g.initializers, old) && new Set(consumers(old)).size === 1;
     let name = own ? old : `${r.node}/channels_${i}`;
-    while (!own && (Object.hasOwn(initializers, name) || consumers.has(name))) name += '_';
+    while (!own && (Object.hasOwn(initializers, name) || uses(name) > 0)) name += '_';
     initializers[name] = { dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) };
     while (n.inputs.length < i) n.inputs.push('');
     n.inputs[i] = name;
   }
-  let nodes = g.nodes.map((n) => edited.get(n.name) ?? n);
   // Folded values now stored: the nodes that computed them go.
-  nodes = nodes.filter((n) => !(n.outputs.length && n.outputs.every((o) => !o || folded.has(o))));
-  const outputs = g.outputs.map((o) => o.name);
-  const deadBefore = new Set([...deadNodes(g.nodes, outputs)].map((n) => n.name));
-  const deadNow = deadNodes(nodes, outputs);
-  nodes = nodes.filter((n) => !deadNow.has(n) || deadBefore.has(n.name));
-  // Initializers only the dropped nodes or the replaced inputs read go too.
-  const readNow = new Set(nodes.flatMap((n) => n.inputs));
-  for (const name of Object.keys(initializers)) {
-    if (!readNow.has(name) && !outputs.includes(name) && (consumers.has(name) || !Object.hasOwn(g.initializers, name))) delete initializers[name];
-  }
+  const nodes = g.nodes.map((n) => edited.get(n.name) ?? n).filter((n) => !(n.outputs.length && n.outputs.every((o) => !o || folded.has(o))));
+  // Nodes only the folded values or the replaced inputs fed go, and the initializers only they read;
+  // nodes and constants the file already left unread stay as the file had them.
+  const liveBefore = new Set(removeDeadCode(g, { initializers: [] }).nodes);
+  const deadBefore = new Set(g.nodes.filter((n) => !liveBefore.has(n)).map((n) => n.name));
+  const live = removeDeadCode({ ...g, nodes, initializers }, {
+    nodes: (n) => !deadBefore.has(n.name),
+    initializers: Object.keys(initializers).filter((name) => uses(name) > 0 || !Object.hasOwn(g.initializers, name)),
+  });
   const keepVi = new Set([...g.inputs, ...g.outputs].map((v) => v.name));
   const out: Model = {
     ...model,
-    graph: { ...g, nodes, initializers, valueInfo: Object.fromEntries(Object.entries(g.valueInfo).filter(([name]) => keepVi.has(name))) },
+    graph: { ...live, valueInfo: Object.fromEntries(Object.entries(g.valueInfo).filter(([name]) => keepVi.has(name))) },
   };
   resolveGraph(out, { [input.name]: probeShape(model, itemShape) });
   return out;

@@ -5,27 +5,38 @@
  * an index is a snapshot, so build it again after a rewrite.
  */
 import { ModelError } from '../core/errors';
-import { consumersOf, type Graph, type Model, type Node } from './ir';
+import type { Graph, Model, Node } from './ir';
 import { resolveGraph, type ResolvedGraph } from './resolve';
 
-// consumersOf's body stays in ir.ts while model/channels.ts imports it from there: a re-export from
-// ir.ts to this module would close an import cycle (ir → graph → resolve → shape-rules → ir).
-export { consumersOf };
+/** Each value's consuming nodes, in node order. */
+export function consumersOf(nodes: readonly Node[]): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of nodes) for (const i of n.inputs) {
+    if (!i) continue;
+    const list = m.get(i) ?? [];
+    list.push(n);
+    m.set(i, list);
+  }
+  return m;
+}
 
-/** Who produces and who reads each value of a list of nodes ('' — an omitted optional — is no value). */
+/**
+ * Who produces and who reads each value of a list of nodes ('' — an omitted optional — is no value).
+ * The members are plain functions, so a pass can take them out (`const { producer, sole } = index`).
+ */
 export interface GraphIndex {
   /** The node writing `value`; undefined for graph inputs, initializers and unknown names. */
-  producer(value: string): Node | undefined;
+  producer: (value: string) => Node | undefined;
   /** The nodes reading `value`, in node order; a node reading it twice is listed twice. */
-  consumers(value: string): readonly Node[];
-  isOutput(value: string): boolean;
+  consumers: (value: string) => readonly Node[];
+  isOutput: (value: string) => boolean;
   /**
    * The one node reading `value`, or null when it is a graph output or has other than one reader:
    * the condition for fusing that reader into the producer without anyone else seeing the change.
    */
-  sole(value: string): Node | null;
+  sole: (value: string) => Node | null;
   /** How many node inputs read `value` (graph outputs not counted). */
-  uses(value: string): number;
+  uses: (value: string) => number;
 }
 
 const NONE: readonly Node[] = [];

@@ -78,15 +78,3 @@ export function attrString(node: Node, name: string, dflt: string): string {
   const a = node.attrs[name];
   return a && a.type === 'string' ? a.value : dflt;
 }
-
-/** Each value's consuming nodes, in node order. */
-export function consumersOf(nodes: readonly Node[]): Map<string, Node[]> {
-  const m = new Map<string, Node[]>();
-  for (const n of nodes) for (const i of n.inputs) {
-    if (!i) continue;
-    const list = m.get(i) ?? [];
-    list.push(n);
-    m.set(i, list);
-  }
-  return m;
-}

@@ -10,6 +10,7 @@ import { ModelError } from '../core/errors';
 import type { Dim, Model, Node, TensorData, ValueInfo } from './ir';
 import { attrInt } from './ir';
 import { resolveGraph, type ResolvedGraph } from './resolve';
+import { freshNamer, removeDeadCode } from './graph';
 
 /** The symbol a re-batched input's first dim gets. */
 export const BATCH_SYMBOL = 'batch';
@@ -72,12 +73,6 @@ function withFirst(t: TensorData, value: number | bigint): TensorData {
 
 const asNumbers = (t: TensorData): number[] => Array.from(t.data as ArrayLike<number | bigint>, Number);
 
-function freshName(model: Model, base: string): string {
-  let name = `${base}_rebatched`;
-  for (let i = 1; Object.hasOwn(model.graph.initializers, name); i++) name = `${base}_rebatched${i}`;
-  return name;
-}
-
 /**
  * One rewrite of a node whose constant input carries the batch, or null when it carries none.
  * Returns the input index, the new constant and a line saying what changed.
@@ -133,11 +128,12 @@ export function rebatchModel(model: Model, probeBatches: number[] = [2, 64]): Re
   const rewrites: string[] = [];
   const runtime = new Set(atFile.nodes);
   const replaced = new Set<string>();
+  const fresh = freshNamer(model.graph, { suffix: (i) => String(i) }); // x_rebatched, x_rebatched1, ...
   const nodes = model.graph.nodes.map((n) => {
     if (!runtime.has(n)) return n;
     const rw = batchConstantRewrite(n, atFile, B);
     if (!rw) return n;
-    const name = freshName({ ...model, graph: { ...model.graph, initializers } }, n.inputs[rw.input]!);
+    const name = fresh(`${n.inputs[rw.input]!}_rebatched`);
     initializers[name] = rw.value;
     rewrites.push(rw.what);
     replaced.add(n.inputs[rw.input]!);
@@ -146,12 +142,11 @@ export function rebatchModel(model: Model, probeBatches: number[] = [2, 64]): Re
     return { ...n, inputs };
   });
 
-  // Shape constants the rewrites replaced are dropped when nothing else reads them.
-  const read = new Set(nodes.flatMap((n) => n.inputs));
-  for (const o of model.graph.outputs) read.add(o.name);
-  const unread = (v: string) => replaced.has(v) && !read.has(v);
-  const live = nodes.filter((n) => !(n.opType === 'Constant' && n.outputs.every(unread)));
-  for (const name of replaced) if (unread(name)) delete initializers[name];
+  // Shape constants the rewrites replaced (initializers or Constant nodes) are dropped when nothing else reads them.
+  const live = removeDeadCode({ ...model.graph, nodes, initializers }, {
+    nodes: (n) => n.opType === 'Constant' && n.outputs.every((o) => replaced.has(o)),
+    initializers: replaced,
+  });
 
   const outputs: ValueInfo[] = model.graph.outputs.map((o) => {
     const d0 = atFile.values[o.name]?.shape[0];
@@ -160,7 +155,7 @@ export function rebatchModel(model: Model, probeBatches: number[] = [2, 64]): Re
   const candidate: Model = {
     ...model,
     graph: {
-      ...model.graph, nodes: live, initializers, outputs,
+      ...model.graph, nodes: live.nodes, initializers: live.initializers, outputs,
       inputs: [{ ...input, shape: [BATCH_SYMBOL, ...fileShape.slice(1)] }],
       valueInfo: {}, // the file's intermediate shapes carry its batch; the engine infers them anew
     },

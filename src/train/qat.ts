@@ -25,6 +25,7 @@
  */
 import type { AttrValue, Model, Node, TensorData } from '../model/ir';
 import { attrFloat, attrInt, attrString } from '../model/ir';
+import { freshNamer } from '../model/graph';
 import type { GpuContext } from '../gpu/context';
 import { ModelError } from '../core/errors';
 import { InferenceSession } from '../engine/session';
@@ -63,11 +64,8 @@ const int = (value: number): AttrValue => ({ type: 'int', value });
 const float = (value: number): AttrValue => ({ type: 'float', value: Math.fround(value) });
 const str = (value: string): AttrValue => ({ type: 'string', value });
 
-function freshNames(model: Model): (base: string) => string {
-  const g = model.graph;
-  const taken = new Set([...Object.keys(g.initializers), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => [n.name, ...n.inputs, ...n.outputs])]);
-  return (base) => { let s = base; for (let i = 1; taken.has(s); i++) s = `${base}_${i}`; taken.add(s); return s; };
-}
+/** Names for the values and nodes QAT adds: node names are reserved too, as it names nodes with them. */
+const freshNames = (model: Model) => freshNamer(model.graph, { reserve: model.graph.nodes.map((n) => n.name) });
 
 const weightAxis = (node: Node) => (node.opType === 'Conv' || attrInt(node, 'transB', 0) === 1 ? 0 : 1);
 

@@ -6,7 +6,8 @@
  */
 import type { Dispatch, GpuContext } from '../gpu/context';
 import type { Model, Node, ValueInfo } from '../model/ir';
-import { attrFloat, attrInt, attrString, consumersOf } from '../model/ir';
+import { attrFloat, attrInt, attrString } from '../model/ir';
+import { indexNodes } from '../model/graph';
 import { resolveGraph, type ResolvedGraph } from '../model/resolve';
 import { ModelError } from '../core/errors';
 import { sizeOf } from '../core/shape';
@@ -120,14 +121,14 @@ const RELU: Activation = { kind: 'relu' };
  * (one dispatch fewer a layer). `into` maps the layer to its Relu, `skip` holds the Relus.
  */
 function reluFusions(nodes: readonly Node[], logits: string): { into: Map<string, Node>; skip: Set<string> } {
-  const consumers = consumersOf(nodes);
+  const { sole } = indexNodes(nodes, [logits]); // the logits are read by the loss: never fused away
   const into = new Map<string, Node>(), skip = new Set<string>();
   for (const n of nodes) {
     const y = n.outputs[0];
-    const users = y ? consumers.get(y) ?? [] : [];
-    if (!FUSES_ACTIVATION.has(n.opType) || n.outputs.length !== 1 || y === logits || users.length !== 1 || users[0]!.opType !== 'Relu') continue;
-    into.set(n.name, users[0]!);
-    skip.add(users[0]!.name);
+    const relu = y ? sole(y) : null;
+    if (!FUSES_ACTIVATION.has(n.opType) || n.outputs.length !== 1 || relu?.opType !== 'Relu') continue;
+    into.set(n.name, relu);
+    skip.add(relu.name);
   }
   return { into, skip };
 }
