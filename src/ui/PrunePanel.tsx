@@ -121,7 +121,7 @@ export function PrunePanel() {
             </select>
           </label>
           {pictureError ? <p className="field-error small" data-testid="prune-picture-error">{pictureError}</p>
-            : picture ? <PatternPicture picture={picture} /> : <p className="muted small">…</p>}
+            : picture ? <PatternPicture picture={picture} filters={inputs.granularity === 'filter'} /> : <p className="muted small">…</p>}
         </div>
         {layers && <FilterGroups />}
       </div>
@@ -132,7 +132,7 @@ export function PrunePanel() {
 }
 
 /** The layer's weights, darker for larger |w|; removed weights red. */
-function PatternPicture({ picture }: { picture: SparsityPicture }) {
+function PatternPicture({ picture, filters }: { picture: SparsityPicture; filters: boolean }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const { rows, cols } = picture;
   // Whole pixels per weight, at most 520 wide and 400 tall.
@@ -152,7 +152,8 @@ function PatternPicture({ picture }: { picture: SparsityPicture }) {
   return (
     <div data-testid="prune-picture" data-zeros={picture.zeros}>
       <canvas ref={ref} width={cols} height={rows} style={{ width: cols * scale, height: rows * scale, maxWidth: '100%', imageRendering: 'pixelated', border: '1px solid var(--line)' }} />
-      <div className="muted small">{picture.layout}: <b>{fmtPct(picture.zeros / (rows * cols))}</b> removed (red); kept weights darker for larger |w|.</div>
+      <div className="muted small">{picture.layout}: <b>{fmtPct(picture.zeros / (rows * cols))}</b> removed (red); kept weights darker for larger |w|.
+        {filters && ' Red rows are this layer\'s own filters; red columns are input channels that go with the previous layer\'s pruned filters.'}</div>
     </div>
   );
 }
@@ -207,7 +208,10 @@ function SensitivityChart() {
 function LastRun() {
   const last = usePrune((s) => s.last)!;
   const { info } = last;
-  const bars = info.layers.map((l) => ({ layer: l.node, sparsity: (100 * l.zeros) / l.weights }));
+  // Filter pruning leaves no zeros (the tensors shrink), so its bars show the share of each layer's filters removed.
+  const filterShare = new Map(info.filters.flatMap((f) => f.producers.map((p) => [p, 100 * (1 - f.after / f.before)] as const)));
+  const filters = info.granularity === 'filter';
+  const bars = info.layers.map((l) => ({ layer: l.node, sparsity: filters ? filterShare.get(l.node) ?? 0 : (100 * l.zeros) / l.weights }));
   const row = (what: string, a: string, b: string) => <tr><td>{what}</td><td>{a}</td><td>{b}</td></tr>;
   return (
     <div data-testid="prune-last" style={{ marginTop: 12 }}>
@@ -228,11 +232,11 @@ function LastRun() {
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="layer" tick={{ fontSize: 11 }} />
               <YAxis domain={[0, 100]} unit=" %" width={48} />
-              <Tooltip formatter={(v) => `${Number(v).toFixed(1)} % zeros`} />
+              <Tooltip formatter={(v) => `${Number(v).toFixed(1)} % ${filters ? 'of filters removed' : 'zeros'}`} />
               <Bar dataKey="sparsity" fill="#16a34a" isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
-          <div className="muted small">Zeros per layer, counted on the weights{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
+          <div className="muted small">{filters ? 'Filters removed per layer' : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
         </div>
       </div>
     </div>

@@ -50,5 +50,8 @@ export function floatSourceOf(variants: readonly Variant[], name: string | null)
 /** 'lenet-mnist-int8-pc-minmax.onnx' → 'int8-pc-minmax'; likewise binary-…, mixed-…, auto-…, student-…. */
 export function shortLabel(name: string): string {
   const m = name.replace(/\.onnx$/i, '').match(/(int8|binary|mixed|auto|student|pruned)-.*$/);
-  return m ? m[0] : name;
+  const label = m ? m[0] : name;
+  // Chained variants have long names, each step appended at the end; the chart's tooltip gives the whole name, the
+  // label keeps the end, which tells the steps apart.
+  return label.length > 26 ? `…${label.slice(-25)}` : label;
 }
