@@ -10,7 +10,6 @@
  * clock and a GPU time (timestamp queries in the same pass), all inside one more validation
  * scope, every output checked against the validated one.
  */
-import { createGpuContext } from '../src/gpu/adapter';
 import { GpuTimer, type Dispatch, type GpuContext } from '../src/gpu/context';
 import { randomFloats } from '../src/core/rng';
 import type { GpuTensor } from '../src/kernels/common';
@@ -28,27 +27,10 @@ import { xnorConv2d } from '../src/kernels/xnor-conv';
 import { xnorConv2dRef, xnorMatmulRef } from '../src/kernels/binary-net.ref';
 import { stats } from './stats';
 import { KERNEL_CONTENDERS, kernelCases, type ConvSpec, type GemmSpec, type KernelBenchConfig, type KernelCase, type KernelContender, type KernelPageResult, type KernelRecord } from './kernel-types';
-import type { AdapterLog, Tag } from './types';
+import type { Tag } from './types';
+import { log, errText, openBenchContext, finiteMaxDiff, writeF32 } from './page-common';
 
-const log = (msg: string) => console.log(`[page] ${msg}`);
-const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 const NO_ACT = { kind: 'none' } as const;
-
-/** Max |a − b|, Infinity where either is not finite (a NaN must not pass as "equal"). */
-function diff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!Number.isFinite(d)) return Infinity;
-    if (d > m) m = d;
-  }
-  return m;
-}
-
-function writeF32(ctx: GpuContext, buffer: GPUBuffer, data: Float32Array): void {
-  ctx.device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-}
 
 function range(v: Float32Array): [number, number] {
   let lo = Infinity, hi = -Infinity;
@@ -154,7 +136,7 @@ class KernelBench {
           const [y, ms, g] = await this.e2e(r, x, xData, true);
           e2e.get(r)!.push(ms);
           if (g !== null) gpu.get(r)!.push(g);
-          r.rec.maxDriftVsValidated = Math.max(r.rec.maxDriftVsValidated ?? 0, diff(y, r.validated!));
+          r.rec.maxDriftVsValidated = Math.max(r.rec.maxDriftVsValidated ?? 0, finiteMaxDiff(y, r.validated!));
         }
       }
     } catch (e) {
@@ -206,7 +188,7 @@ class KernelBench {
     const f32 = await this.prepare(c, {
       name: 'f32', y: y32, build: () => matmul(ctx, x, w32, null, y32, attrs, `${c.id}:f32`),
       check: (out) => ({
-        maxAbsDiff: diff(pick(out), matmulRef(subX, [rows.length, K], wData, [N, K], null, null, attrs, [rows.length, N])),
+        maxAbsDiff: finiteMaxDiff(pick(out), matmulRef(subX, [rows.length, K], wData, [N, K], null, null, attrs, [rows.length, N])),
         tolerance: 4e-6 * K, // |x|, |w| < 1: f32 summation error against an f64 reference
         checked,
       }),
@@ -222,7 +204,7 @@ class KernelBench {
     const w8 = uploadInt8Weights(ctx, `${c.id}:w8`, spec);
     let ref8: Float32Array | null = null;
     const check8 = (out: Float32Array) => ({
-      maxAbsDiff: diff(pick(out), ref8 ??= int8MatmulRef(subX, rows.length, spec, q).y),
+      maxAbsDiff: finiteMaxDiff(pick(out), ref8 ??= int8MatmulRef(subX, rows.length, spec, q).y),
       tolerance: q.yScale, // the reference is bit-exact; one output quantum of slack
       checked,
     });
@@ -239,7 +221,7 @@ class KernelBench {
       name: 'xnor', y: yb, build: () => xnorMatmul(ctx, x, wb, null, yb, xo),
       check: (out) => {
         const ref = xnorMatmulRef(subX, rows.length, K, wData, N, null, { activationScale: true, act: NO_ACT });
-        return { maxAbsDiff: diff(pick(out), ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
+        return { maxAbsDiff: finiteMaxDiff(pick(out), ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
       },
     }, x, xData));
 
@@ -284,7 +266,7 @@ class KernelBench {
     toRelease.push(w32.buffer, y32.buffer);
     const f32 = await this.prepare(c, {
       name: 'f32', y: y32, build: () => conv2d(ctx, x, w32, null, y32, attrs, `${c.id}:f32`),
-      check: (out) => ({ maxAbsDiff: diff(out, conv2dRef(xData, xShape, wData, wShape, null, attrs, yShape)), tolerance: 4e-6 * K, checked }),
+      check: (out) => ({ maxAbsDiff: finiteMaxDiff(out, conv2dRef(xData, xShape, wData, wShape, null, attrs, yShape)), tolerance: 4e-6 * K, checked }),
     }, x, xData);
     runners.push(f32);
 
@@ -295,7 +277,7 @@ class KernelBench {
     const spec: Int8WeightSpec = { q: wq.q, N: M, K, scale: wq.scale, zero: wq.zero, biasQ: null, xScale: q.xScale, yScale: q.yScale, shape: wShape };
     const w8 = uploadInt8Weights(ctx, `${c.id}:w8`, spec);
     let ref8: Float32Array | null = null;
-    const check8 = (out: Float32Array) => ({ maxAbsDiff: diff(out, ref8 ??= int8Conv2dRef(xData, xShape, spec, geo, q, yShape).y), tolerance: q.yScale, checked });
+    const check8 = (out: Float32Array) => ({ maxAbsDiff: finiteMaxDiff(out, ref8 ??= int8Conv2dRef(xData, xShape, spec, geo, q, yShape).y), tolerance: q.yScale, checked });
     runners.push(await this.int8(c, 'int8-dot4', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { forceUnpacked, label: `${c.id}:int8` }), x, xData, toRelease));
     runners.push(await this.int8(c, 'int8-unpacked', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { forceUnpacked, label: `${c.id}:int8u` }), x, xData, toRelease));
 
@@ -308,7 +290,7 @@ class KernelBench {
       name: 'xnor', y: yb, build: () => xnorConv2d(ctx, x, wb, null, yb, geo, xo),
       check: (out) => {
         const ref = xnorConv2dRef(xData, xShape, wData, wShape, null, geo, { activationScale: true, act: NO_ACT }, yShape);
-        return { maxAbsDiff: diff(out, ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
+        return { maxAbsDiff: finiteMaxDiff(out, ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
       },
     }, x, xData));
 
@@ -323,13 +305,8 @@ class KernelBench {
 
 async function runKernelBench(cfg: KernelBenchConfig): Promise<KernelPageResult> {
   const started = performance.now();
-  const ctx = await createGpuContext();
+  const { ctx, tag, adapter } = await openBenchContext();
   const i = ctx.info;
-  const tag: Tag = i.isFallback ? 'swiftshader' : 'gpu';
-  const adapter: AdapterLog = {
-    vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-    isFallbackAdapter: i.isFallback, features: i.features, limits: { ...i.limits }, userAgent: navigator.userAgent, ortAdapter: null,
-  };
   const runs = cfg.runs ?? (tag === 'swiftshader' ? 5 : 10);
   const cases = kernelCases(cfg.large).filter((c) => !cfg.cases || cfg.cases.includes(c.id));
   log(`kernels on '${i.vendor}' / '${i.architecture}' / '${i.description}' (tag ${tag}); dot4I8Packed ${i.hasDot4I8 ? 'available' : 'NOT available'}; ` +

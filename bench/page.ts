@@ -2,25 +2,18 @@
  * The browser side of `npm run bench`: one page, one GPU context, the studio's engine and
  * onnxruntime-web interleaved run by run on the same inputs (BENCHMARKS.md, whole-model cases).
  */
-import { createGpuContext } from '../src/gpu/adapter';
 import { randomFloats } from '../src/core/rng';
 import { maxAbsDiff } from '../src/core/allclose';
 import { configureOrt, ortAdapterInfo, ORT_VERSION, Ours, OrtWeb, type Contender } from './contenders';
 import { stats, timed } from './stats';
-import type { AdapterLog, BenchConfig, BenchRecord, CaseOutput, PageResult, Tag } from './types';
+import type { BenchConfig, BenchRecord, CaseOutput, PageResult } from './types';
+import { log, errText, openBenchContext } from './page-common';
 
-const log = (msg: string) => console.log(`[page] ${msg}`);
-const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 async function runBench(cfg: BenchConfig): Promise<PageResult> {
   configureOrt();
-  const ctx = await createGpuContext();
+  const { ctx, tag, adapter } = await openBenchContext();
   const i = ctx.info;
-  const tag: Tag = i.isFallback ? 'swiftshader' : 'gpu';
-  const adapter: AdapterLog = {
-    vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-    isFallbackAdapter: i.isFallback, features: i.features, limits: { ...i.limits }, userAgent: navigator.userAgent, ortAdapter: null,
-  };
   const ours = new Ours(ctx);
   const ort = new OrtWeb();
   let ortError: string | null = null;

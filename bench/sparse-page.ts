@@ -7,7 +7,6 @@
  * rows with the CPU reference, warm up, then `runs` cycles, each run giving an e2e wall clock
  * (upload x + dispatch + readback y, weights resident) and a GPU time (timestamp queries).
  */
-import { createGpuContext } from '../src/gpu/adapter';
 import { GpuTimer, type Dispatch, type GpuContext } from '../src/gpu/context';
 import { randomFloats } from '../src/core/rng';
 import type { GpuTensor } from '../src/kernels/common';
@@ -17,26 +16,10 @@ import { sparseMatmulRef } from '../src/kernels/sparse-matmul.ref';
 import { densityOf, pack24, packCsr, prune24, pruneByMagnitude, sparseBytes, type SparseMatrix } from '../src/kernels/sparse-pack';
 import { stats } from './stats';
 import { SPARSE_CONTENDERS, sparseCases, type SparseBenchConfig, type SparseCase, type SparseContender, type SparsePageResult, type SparseRecord } from './sparse-types';
-import type { AdapterLog, Tag } from './types';
+import type { Tag } from './types';
+import { log, errText, openBenchContext, finiteMaxDiff, writeF32 } from './page-common';
 
-const log = (msg: string) => console.log(`[page] ${msg}`);
-const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 const NO_ACT = { kind: 'none' } as const;
-
-function diff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!Number.isFinite(d)) return Infinity;
-    if (d > m) m = d;
-  }
-  return m;
-}
-
-function writeF32(ctx: GpuContext, buffer: GPUBuffer, data: Float32Array): void {
-  ctx.device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-}
 
 interface Runner { rec: SparseRecord; dispatches: Dispatch[]; y: GpuTensor; validated: Float32Array | null }
 
@@ -110,7 +93,7 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
         rec.firstRunMs = performance.now() - t1;
         return r;
       });
-      rec.maxAbsDiff = diff(pick(out), sparseMatmulRef(subX, rows.length, h.m, null, null, attrs));
+      rec.maxAbsDiff = finiteMaxDiff(pick(out), sparseMatmulRef(subX, rows.length, h.m, null, null, attrs));
       if (rec.maxAbsDiff > rec.tolerance) rec.error = `output differs from the CPU reference: max abs diff ${rec.maxAbsDiff} > ${rec.tolerance}`;
       else runner.validated = out;
     } catch (e) {
@@ -140,7 +123,7 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
         const [y, ms, g] = await once(r, true);
         e2e.get(r)!.push(ms);
         if (g !== null) gpu.get(r)!.push(g);
-        const d = diff(y, r.validated!);
+        const d = finiteMaxDiff(y, r.validated!);
         if (d !== 0 && !r.rec.error) r.rec.error = `timed-run output drifted from the validated one by ${d}`;
       }
     }
@@ -164,13 +147,8 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
 
 async function runSparseBench(cfg: SparseBenchConfig): Promise<SparsePageResult> {
   const started = performance.now();
-  const ctx = await createGpuContext();
+  const { ctx, tag, adapter } = await openBenchContext();
   const i = ctx.info;
-  const tag: Tag = i.isFallback ? 'swiftshader' : 'gpu';
-  const adapter: AdapterLog = {
-    vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-    isFallbackAdapter: i.isFallback, features: i.features, limits: { ...i.limits }, userAgent: navigator.userAgent, ortAdapter: null,
-  };
   const runs = cfg.runs ?? (tag === 'swiftshader' ? 5 : 10);
   const cases = sparseCases().filter((c) => !cfg.cases || cfg.cases.includes(c.id));
   log(`sparse kernels on '${i.vendor}' / '${i.architecture}' / '${i.description}' (tag ${tag}); ${runs} interleaved cycles, ${cfg.warmup} warm-up run(s)`);

@@ -5,24 +5,15 @@
  * the others go on.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createGpuContext } from '../src/gpu/adapter';
 import { initialWeights, makeBatch, JaxTrain, OursTrain, TfTrain, type TrainContender } from './training-contenders';
 import { stats, timed } from './stats';
 import { SLOW_ON_SWIFTSHADER, trainCases, type TrainBenchConfig, type TrainCase, type TrainPageResult, type TrainRecord } from './training-types';
-import type { AdapterLog, Tag } from './types';
+import { log, errText, openBenchContext } from './page-common';
 
-const log = (msg: string) => console.log(`[page] ${msg}`);
-const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 async function runTrainingBench(cfg: TrainBenchConfig): Promise<TrainPageResult> {
   const started = performance.now();
-  const ctx = await createGpuContext();
-  const i = ctx.info;
-  const tag: Tag = i.isFallback ? 'swiftshader' : 'gpu';
-  const adapter: AdapterLog = {
-    vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-    isFallbackAdapter: i.isFallback, features: i.features, limits: { ...i.limits }, userAgent: navigator.userAgent, ortAdapter: null,
-  };
+  const { ctx, tag, adapter } = await openBenchContext();
   const sw = tag === 'swiftshader';
   const stepsFor = (c: TrainCase) => cfg.steps ?? (!sw ? 20 : c.arch === 'convnet' ? 1 : 3);
   const warmup = cfg.warmup ?? (sw ? 1 : 5);
