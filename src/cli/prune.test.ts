@@ -1,9 +1,9 @@
 /** `prune` and `sensitivity` as a user runs them (vite-node, Dawn WebGPU); written models are checked by `eval` and onnxruntime-node. */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './testing';
+import { itRefuses, runCli, type Refusal } from './testing';
 import { ortCorrect } from '../compress/testing';
 import { GraphBuilder } from '../model/builder';
 import { exportOnnx } from '../model/onnx-export';
@@ -57,7 +57,7 @@ describe('cli prune', () => {
   b.output(b.node('Relu', [x]), 'float32', ['N', 1, 28, 28]);
   writeFileSync(noWeights, exportOnnx(b.build()));
 
-  const refusals: [string, string[], number, RegExp][] = [
+  const refusals: Refusal[] = [
     ['no --out', ['prune', '--sparsity', '0.5'], 2, /--out <file.onnx> is required/],
     ['no sparsity', ['prune', '--out', join(tmp, 'x.onnx')], 2, /--sparsity S is required/],
     ['a sparsity of 1', ['prune', '--sparsity', '1', '--out', join(tmp, 'x.onnx')], 2, /--sparsity must be in \[0, 1\)/],
@@ -70,15 +70,7 @@ describe('cli prune', () => {
     ['BN-γ on a model without BatchNorm', ['prune', '--granularity', 'filter', '--criterion', 'bn', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /needs a BatchNormalization/],
     ['an unknown granularity', ['prune', '--granularity', 'row', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 2, /--granularity must be fine, vector, kernel, filter, 2:4/],
   ];
-  for (const [what, args, code, message] of refusals) {
-    it(`refuses ${what} with one line on stderr, before any GPU work`, () => {
-      const r = runCli(...args);
-      expect(r.code).toBe(code);
-      expect(r.errLines).toHaveLength(1);
-      expect(r.errLines[0]).toMatch(message);
-      expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
-    });
-  }
+  itRefuses(refusals, join(tmp, 'x.onnx'));
 });
 
 describe('cli sensitivity', () => {

@@ -1,9 +1,9 @@
 /** `train` and `distill` as a user runs them (vite-node, Dawn WebGPU): the written student is checked by `eval` and by onnxruntime-node. */
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './testing';
+import { itRefuses, runCli, type Refusal } from './testing';
 import { ortCorrect } from '../compress/testing';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-train-'));
@@ -81,7 +81,7 @@ describe('cli train and distill', () => {
     expect(Math.abs(await ortCorrect(out, 500, [1, 28, 28]) - Math.round(j.testAccuracy * 500))).toBeLessThanOrEqual(1);
   }, 600_000);
 
-  const refusals: [string, string[], number, RegExp][] = [
+  const refusals: Refusal[] = [
     ['no --out', ['train', 'mlp:784-32-10'], 2, /--out <student.onnx> is required/],
     ['a bad spec', ['train', 'mlp:784-x-10', '--out', join(tmp, 'x.onnx')], 1, /not a student spec/],
     ['an MLP whose input width is not the items\'', ['train', 'mlp:100-10', '--out', join(tmp, 'x.onnx')], 1, /takes 100 inputs but the data's items have 784/],
@@ -96,13 +96,5 @@ describe('cli train and distill', () => {
     ['a student that is neither spec nor file', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'teacher-copy', '--out', join(tmp, 'x.onnx')], 1, /'teacher-copy' is not a student: use a spec/],
     ['an unknown optimizer', ['train', 'mlp:784-16-10', '--optimizer', 'lion', '--out', join(tmp, 'x.onnx')], 2, /--optimizer must be sgd or adamw/],
   ];
-  for (const [what, args, code, message] of refusals) {
-    it(`refuses ${what} with one line on stderr, before any GPU work`, () => {
-      const r = runCli(...args);
-      expect(r.code).toBe(code);
-      expect(r.errLines).toHaveLength(1);
-      expect(r.errLines[0]).toMatch(message);
-      expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
-    });
-  }
+  itRefuses(refusals, join(tmp, 'x.onnx'));
 });

@@ -1,53 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { importOnnx } from './onnx-import';
-import { exportOnnx } from './onnx-export';
-import { analyseChannels, channelAt, channelGroups, shrinkChannels, takeChannels } from './channels';
+import { runOrt, silenceDropped } from './channels.test-util';
+import { analyseChannels, channelGroups, shrinkChannels, takeChannels } from './channels';
 import { GraphBuilder, int, ints, tensor } from './builder';
-import type { Model, TensorData } from './ir';
+import type { Model } from './ir';
 import { randomFloats } from '../core/rng';
 import { buildArch } from '../train/architectures';
 import { parseWidth, widthStudent } from '../train/students';
 
-const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
-
 const fixture = (name: string) => importOnnx(new Uint8Array(readFileSync(`fixtures/${name}.onnx`)));
-
-async function runOrt(model: Model, input: Float32Array, shape: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(exportOnnx(model));
-  const out = await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', input, shape) });
-  return out[s.outputNames[0]!]!.data as Float32Array;
-}
 
 /** Odd channels of every group that may change. */
 function dropOdd(model: Model): Map<number, number[]> {
   return new Map(channelGroups(model).filter((g) => !g.pinned.length && g.size > 1)
     .map((g) => [g.id, Array.from({ length: g.size }, (_, i) => i).filter((i) => i % 2 === 0)]));
-}
-
-/**
- * The oracle: the original model with the weights that READ the dropped channels set to zero
- * computes exactly what the shrunk model computes (the dropped channels then feed nothing).
- */
-function silenceDropped(model: Model, keep: Map<number, number[]>): Model {
-  const an = analyseChannels(model);
-  const init: Record<string, TensorData> = { ...model.graph.initializers };
-  for (const t of an.ties) {
-    const k = keep.get(t.group);
-    if (!t.reads || !k) continue;
-    const src = init[t.tensor]!, data = Float32Array.from(src.data as Float32Array);
-    const dims = src.dims, inner = dims.slice(t.axis + 1).reduce((a, d) => a * d, 1), outer = dims.slice(0, t.axis).reduce((a, d) => a * d, 1);
-    const along = dims[t.axis]!;
-    const kept = new Set(k);
-    for (let o = 0; o < outer; o++) for (let a = 0; a < along; a++) {
-      const ch = channelAt(t, Math.floor(a / t.block));
-      if (ch < 0 || kept.has(ch)) continue;
-      data.fill(0, (o * along + a) * inner, (o * along + a + 1) * inner);
-    }
-    init[t.tensor] = { ...src, data };
-  }
-  return { ...model, graph: { ...model.graph, initializers: init } };
 }
 
 /** x → a (Conv 8) → grouped (Conv 8, 2 groups) → Concat(grouped, a) → z (Conv 3). */
