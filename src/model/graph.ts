@@ -9,7 +9,7 @@ import type { Graph, Model, Node } from './ir';
 import { resolveGraph, type ResolvedGraph } from './resolve';
 
 /** Each value's consuming nodes, in node order. */
-export function consumersOf(nodes: readonly Node[]): Map<string, Node[]> {
+function consumersOf(nodes: readonly Node[]): Map<string, Node[]> {
   const m = new Map<string, Node[]>();
   for (const n of nodes) for (const i of n.inputs) {
     if (!i) continue;
