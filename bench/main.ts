@@ -17,12 +17,15 @@
  */
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 // @ts-expect-error plain JS helper shared with vitest, e2e and the CLI
 import { chromiumPath, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { startServer } from './server';
 import { checkAgainstOrtNode } from './reference';
-import { adapterLines, firstRunLines, markdownTable, writeJson, wrongOutputLines } from './report';
+import { adapterLines, firstRunLines, markdownTable, relativeTable, writeJson, wrongOutputLines } from './report';
+import { importOnnx } from '../src/model/onnx-import';
+import { costOf } from '../src/compress/prune';
 import { kernelAdapterLines, kernelCompileLines, kernelNoteLines, kernelPipelineLines, kernelTable, kernelValidationLines, writeKernelJson } from './kernels-report';
 import type { BenchConfig } from './types';
 import type { KernelBenchConfig } from './kernel-types';
@@ -99,6 +102,14 @@ if (!(tcfg.learningRate > 0)) throw new Error('--training-lr must be > 0');
 const started = Date.now();
 const path = chromiumPath() as string | null;
 if (!path) throw new Error('Chromium not found: install it (apt-get install chromium) or set CHROMIUM_PATH');
+// A page that stops answering (a crashed renderer, a reload) can leave page.evaluate pending forever; Node then
+// exits 0 with nothing written. That must read as a failure.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  console.error('bench: the page stopped answering before the run finished; no results were written for the section it was in');
+  process.exitCode = 1;
+});
 const { server, url } = await startServer();
 const browser = await chromium.launch({ executablePath: path, args: CHROMIUM_ARGS as string[] });
 try {
@@ -118,6 +129,7 @@ try {
   if (doSparse) await benchSparse(page);
   if (doTraining) await benchTraining(page, browser);
   console.log(`\nAll done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  finished = true;
 } finally {
   await browser.close();
   await server.close();
@@ -134,6 +146,9 @@ async function benchModels(page: Page, browser: Browser): Promise<void> {
   console.log('\n' + firstRunLines(result).join('\n'));
   console.log(`\nEnd to end (upload + run + readback), ms, tag '${result.tag}'; ratio < 1 means the studio is faster:\n`);
   console.log(markdownTable(result));
+  const flops = Object.fromEntries(cfg.models.map((m) => [m, costOf(importOnnx(new Uint8Array(readFileSync(`fixtures/${m}`)))).flops]));
+  const vsFirst = relativeTable(result, flops);
+  if (vsFirst) console.log(`\nEach model against ${cfg.models[0]} (the studio's engine; speedup = first model's median ÷ this one's):\n\n${vsFirst}`);
   const wrongLines = wrongOutputLines(result);
   if (wrongLines.length) console.log('\n' + wrongLines.join('\n'));
   console.log('\nGPU time: ours from timestamp queries around the compute pass (separate runs, not part of e2e); ' +

@@ -22,7 +22,10 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
   const gpuNote = i.hasTimestamps ? 'timestamp queries around the compute pass' : 'adapter has no timestamp-query';
 
   for (const model of cfg.models) {
-    const bytes = new Uint8Array(await (await fetch(`/data/models/${model}`)).arrayBuffer());
+    // Any file in fixtures/ (the reference check in Node reads the same path), not only the app's bundled models.
+    const res = await fetch(`/fixtures/${model}`);
+    if (!res.ok) throw new Error(`--models: fixtures/${model} could not be read (HTTP ${res.status})`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
     const [, oursLoad] = await timed(() => ours.load(bytes, model));
     let ortLoad: number | null = null;
     let ortOk = false;

@@ -62,6 +62,31 @@ export function markdownTable(r: PageResult): string {
   return rows.join('\n');
 }
 
+/**
+ * Every model against the first one of the run (e.g. a filter-pruned variant against its parent): FLOP
+ * reduction from the graph, the studio's measured speedup (e2e and GPU median), and speedup ÷ FLOP
+ * reduction, which is 1 where time follows FLOPs. Torch-Pruning reports only the FLOP side.
+ */
+export function relativeTable(r: PageResult, flopsPerItem: Record<string, number>): string | null {
+  const [base, ...others] = [...new Set(r.records.map((x) => x.model))];
+  if (!base || !others.length) return null;
+  const ours = (model: string, batch: number) => r.records.find((x) => x.contender === 'ours' && x.model === model && x.batch === batch);
+  const rows = [
+    `| model vs ${base} | batch | FLOPs / item | FLOP reduction | e2e speedup | e2e speedup ÷ FLOP reduction | GPU speedup | GPU speedup ÷ FLOP reduction |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const model of others) for (const batch of [...new Set(r.records.map((x) => x.batch))]) {
+    const a = ours(base, batch), b = ours(model, batch);
+    const fewer = flopsPerItem[base]! / flopsPerItem[model]!;
+    const up = (x: Stats | null | undefined, y: Stats | null | undefined) => (x && y ? x.medianMs / y.medianMs : null);
+    const e2e = up(a?.e2e, b?.e2e), gpu = up(a?.gpu, b?.gpu);
+    const f = (v: number | null) => (v == null ? '—' : `${v.toFixed(2)}×`);
+    const q = (v: number | null) => (v == null ? '—' : (v / fewer).toFixed(2));
+    rows.push(`| ${model} | ${batch} | ${flopsPerItem[model]!.toLocaleString('en-US')} | ${fewer.toFixed(2)}× | ${f(e2e)} | ${q(e2e)} | ${f(gpu)} | ${q(gpu)} |`);
+  }
+  return rows.join('\n');
+}
+
 /** bench/results/<date>-<tag>.json; a second run on the same day gets -2, -3, … */
 export function writeJson(r: PageResult, meta: Record<string, unknown>): string {
   const dir = resolve(process.cwd(), 'bench/results');
