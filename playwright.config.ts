@@ -10,6 +10,8 @@ export default defineConfig({
   expect: { timeout: 60_000 },
   workers: 1,
   reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  // Its own folder: Playwright empties outputDir at start, and test-results/ holds the unit and GPU parts' reports.
+  outputDir: 'test-results/playwright',
   use: {
     baseURL: `http://localhost:${PORT}`,
     launchOptions: { executablePath: chromiumPath() ?? undefined, args: CHROMIUM_ARGS },
