@@ -10,7 +10,7 @@ function maskOf(n: number, density: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => (rng() < density ? 1 : 0));
 }
 
-describe('applyMask kernel vs reference', () => {
+describe('applyMask kernel (apply_mask.wgsl) vs reference', () => {
   const cases = [
     { n: 1, density: 0 }, { n: 1000, density: 0.5 }, { n: 4099, density: 0.1 }, { n: 777, density: 1 },
     // More than 65535 workgroups of 64: the grid folds into y.
