@@ -9,7 +9,6 @@ import { stats, timed } from './stats';
 import type { BenchConfig, BenchRecord, CaseOutput, PageResult } from './types';
 import { log, errText, openBenchContext } from './page-common';
 
-
 async function runBench(cfg: BenchConfig): Promise<PageResult> {
   configureOrt();
   const { ctx, tag, adapter } = await openBenchContext();

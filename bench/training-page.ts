@@ -10,7 +10,6 @@ import { stats, timed } from './stats';
 import { SLOW_ON_SWIFTSHADER, trainCases, type TrainBenchConfig, type TrainCase, type TrainPageResult, type TrainRecord } from './training-types';
 import { log, errText, openBenchContext } from './page-common';
 
-
 async function runTrainingBench(cfg: TrainBenchConfig): Promise<TrainPageResult> {
   const started = performance.now();
   const { ctx, tag, adapter } = await openBenchContext();
