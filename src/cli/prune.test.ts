@@ -17,6 +17,9 @@ function cli(...args: string[]) {
 
 const SMALL = ['--train-samples', '1280', '--test-samples', '500', '--json'];
 const DEFAULT_CNN = 'fixtures/cnn-studio-mnist.onnx';
+/** A small CNN with one residual block (BatchNorm kept), and its preprocessing. */
+const RESIDUAL = 'fixtures/resdw-mnist.onnx';
+const NORMALIZE = ['--preprocess', 'normalize', '--mean', '0.1307', '--std', '0.3081'];
 
 describe('cli prune', () => {
   it('filter pruning shrinks the default CNN, fine-tunes it, and onnxruntime gives the accuracy the studio measured', async () => {
@@ -51,6 +54,19 @@ describe('cli prune', () => {
     expect(j.accuracy.after).toBeGreaterThan(0.5);
   }, 600_000);
 
+  it('block pruning removes the residual block of resdw-mnist, and onnxruntime gives the accuracy the studio measured', async () => {
+    const out = join(tmp, 'blocks.onnx');
+    const r = cli('prune', RESIDUAL, '--granularity', 'block', '--sparsity', '0.5', ...NORMALIZE, '--out', out, '--test-samples', '500', '--json');
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    expect(j.blocks.blocks).toEqual([expect.objectContaining({ add: '/Add', layers: ['/res1/Conv', '/res2/Conv'], removed: true })]);
+    expect(j.after.params).toBeLessThan(j.before.params);
+    expect(j.after.flops).toBeLessThan(j.before.flops);
+    expect(j.sparseWeightBytes).toBeNull();
+    expect(statSync(out).size).toBe(j.fileBytes);
+    expect(Math.abs(await ortCorrect(out, 500, [1, 28, 28]) - Math.round(j.accuracy.after * 500))).toBeLessThanOrEqual(1);
+  }, 600_000);
+
   const noWeights = join(tmp, 'no-weights.onnx');
   const b = new GraphBuilder('no-weights');
   const x = b.input('x', 'float32', ['N', 1, 28, 28]);
@@ -68,7 +84,11 @@ describe('cli prune', () => {
     ['a model without trainable layers', ['prune', noWeights, '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /no layer with stored float weights to prune/],
     ['a gradual schedule without fine-tuning', ['prune', '--sparsity', '0.5', '--schedule', 'gradual', '--out', join(tmp, 'x.onnx')], 2, /fine-tunes between its stages/],
     ['BN-γ on a model without BatchNorm', ['prune', '--granularity', 'filter', '--criterion', 'bn', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /needs a BatchNormalization/],
-    ['an unknown granularity', ['prune', '--granularity', 'row', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 2, /--granularity must be fine, vector, kernel, filter, 2:4/],
+    ['an unknown granularity', ['prune', '--granularity', 'row', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 2, /--granularity must be fine, vector, kernel, filter, 2:4, block/],
+    ['blocks of a model without residual blocks', ['prune', '--granularity', 'block', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /no residual block can be removed: the model has no Add of a value and a branch computed from it/],
+    ['a block share that rounds to none', ['prune', RESIDUAL, '--granularity', 'block', '--sparsity', '0.3', '--out', join(tmp, 'x.onnx')], 1, /1 removable residual block at sparsity 0.3 rounds to none removed \(0.500 removes one\)/],
+    ['a block named with a share', ['prune', RESIDUAL, '--granularity', 'block', '--layers', '/Add=0.5', '--out', join(tmp, 'x.onnx')], 1, /a block is removed whole or kept: give '\/Add' 1 or 0, not 0.5/],
+    ['Taylor ranking of blocks', ['prune', RESIDUAL, '--granularity', 'block', '--criterion', 'taylor', '--sparsity', '0.5', '--out', join(tmp, 'x.onnx')], 1, /rank residual blocks by l1, l2, bn or random/],
   ];
   itRefuses(refusals, join(tmp, 'x.onnx'));
 });
@@ -85,5 +105,16 @@ describe('cli sensitivity', () => {
     expect(at('fc1', 0.9)).toBeGreaterThan(at('conv1', 0.9));
     expect(j.chosen.accuracy).toBeGreaterThanOrEqual(j.baseline - 0.01);
     expect(j.chosen.flopsRemoved).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('measures each residual block removed alone', () => {
+    const r = cli('sensitivity', RESIDUAL, '--granularity', 'block', ...NORMALIZE, '--test-samples', '300', '--json');
+    expect(r.errLines).toEqual([]);
+    const j = r.json;
+    expect(j.curves).toEqual([expect.objectContaining({ layer: '/Add', producers: ['/res1/Conv', '/res2/Conv'], points: [expect.objectContaining({ sparsity: 1 })] })]);
+    const p = j.curves[0].points[0];
+    expect(p.flopsRemoved).toBeGreaterThan(0);
+    expect(p.accuracy).toBeLessThan(j.baseline + 0.05);
+    expect(p.accuracy).toBeGreaterThan(0);
   }, 600_000);
 });

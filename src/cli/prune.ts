@@ -16,9 +16,9 @@ import type { Model } from '../model/ir';
 import { checkSupport } from '../model/support';
 import { RUNNABLE_OPS } from '../engine/ops';
 import { FOLDABLE_OPS } from '../model/resolve';
-import { CRITERIA, GRANULARITIES, pruneFilters, pruneMasks, type Criterion, type Granularity, type PruneSpec } from '../compress/prune';
+import { CRITERIA, GRANULARITIES, STRUCTURAL, type Criterion, type Granularity, type PruneSpec } from '../compress/prune';
 import { sparseBytes } from '../compress/sparse-format';
-import { PRUNE_SCHEDULES, runPrune, type PruneOutcome, type PruneSchedule } from '../train/prune-job';
+import { checkPruneSpec, PRUNE_SCHEDULES, runPrune, type PruneOutcome, type PruneSchedule } from '../train/prune-job';
 import { chooseSparsities, pruneSensitivity, type ChosenSparsities, type SensitivityCurve } from '../train/prune-sensitivity';
 import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, testAccuracyOf } from '../train/trainer';
 import type { LabelledDataset } from '../data/dataset';
@@ -95,8 +95,8 @@ export async function pruneCommand(rest: string[], flags: Flags): Promise<PruneC
   const { model, name } = readModel(rest[0], 'model');
   const needsData = finetuneEpochs > 0 || spec.criterion === 'taylor';
   const paths = needsData ? dataPaths(flags) : null;
-  // The spec against the model before any data or GPU: unknown layers, pinned groups, empty layers.
-  if (spec.criterion !== 'taylor') void (spec.granularity === 'filter' ? pruneFilters(model, spec) : pruneMasks(model, spec));
+  // The spec against the model before any data or GPU: unknown layers, pinned groups, empty layers, no blocks.
+  checkPruneSpec(model, spec);
   // Without training data the accuracy before and after is still measured, on the test set.
   const data = paths ? await readTrainingData(flags, paths) : { train: null, test: await testSet(flags) };
   if (data.train) checkTrainingInputs(model, data.train, data.test, null, cfg);
@@ -116,7 +116,7 @@ export async function pruneCommand(rest: string[], flags: Flags): Promise<PruneC
       command: 'prune', model: name, out, spec, schedule, finetuneEpochs, distill, ...rest2,
       accuracy,
       fileBytes: bytes.length,
-      sparseWeightBytes: spec.granularity === 'filter' ? null : sparseBytes(r.model),
+      sparseWeightBytes: STRUCTURAL.includes(spec.granularity) ? null : sparseBytes(r.model),
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
@@ -177,11 +177,15 @@ export function printPrune(r: PruneCliResult): void {
     `${r.schedule}${r.finetuneEpochs ? `, ${r.finetuneEpochs} fine-tuning epoch${r.finetuneEpochs > 1 ? 's' : ''}${r.distill ? ' distilled from the unpruned model' : ''}` : ', no fine-tuning'}`);
   console.log(`accuracy   ${pct(r.accuracy.before)} → ${pct(r.accuracy.after)}`);
   console.log(`params     ${r.before.params} → ${r.after.params} (${ratio(r.after.params, r.before.params)})`);
-  console.log(`FLOPs      ${r.before.flops} → ${r.after.flops} per item (${ratio(r.after.flops, r.before.flops)}; masked zeros still count: dense kernels compute them)`);
+  console.log(`FLOPs      ${r.before.flops} → ${r.after.flops} per item (${ratio(r.after.flops, r.before.flops)}${STRUCTURAL.includes(s.granularity) ? '' : '; masked zeros still count: dense kernels compute them'})`);
   for (const l of r.sparsity) console.log(`  ${l.node.padEnd(24)} ${((100 * l.zeros) / l.weights).toFixed(1).padStart(5)} % zeros of ${l.weights}`);
   if (r.filters) {
     for (const g of r.filters.groups) console.log(`  filters ${g.producers.join('+')}: ${g.before} → ${g.after}`);
     for (const k of r.filters.kept) console.log(`  kept whole ${k.producers.join('+')} (${k.channels}): ${k.reason}`);
+  }
+  if (r.blocks) {
+    for (const b of r.blocks.blocks) console.log(`  block ${b.add} (${b.layers.join(', ')}), score ${b.score.toPrecision(3)}: ${b.removed ? 'removed' : 'kept'}`);
+    for (const k of r.blocks.refused) console.log(`  not a removable block ${k.add}: ${k.reason}`);
   }
   for (const k of r.skipped) console.log(`  not pruned ${k.node}: ${k.reason}`);
   if (r.sparseWeightBytes) console.log(`weights    ${r.sparseWeightBytes.dense} B dense → ${r.sparseWeightBytes.sparse} B in the sparse form`);

@@ -8,7 +8,8 @@
  * became); 2:4 keeps the 2 best of every 4 consecutive inputs (the sparse tensor cores' pattern).
  * Those four keep tensor shapes and zero weights under a mask. Filter pruning removes output
  * channels for real, by channel groups (model/channels.ts): every layer tied to a group loses the
- * same channels, and the model gets smaller on any runtime.
+ * same channels, and the model gets smaller on any runtime. Block pruning (prune-blocks.ts) removes
+ * whole residual blocks.
  */
 import { ModelError } from '../core/errors';
 import { makeRng } from '../core/rng';
@@ -17,15 +18,18 @@ import { analyseChannels, channelAt, shrinkChannels, type Analysis } from '../mo
 import { resolveGraph } from '../model/resolve';
 import { layerStats, modelSize } from '../model/stats';
 
-export const GRANULARITIES = ['fine', 'vector', 'kernel', 'filter', '2:4'] as const;
+export const GRANULARITIES = ['fine', 'vector', 'kernel', 'filter', '2:4', 'block'] as const;
 export type Granularity = typeof GRANULARITIES[number];
+/** Granularities that rebuild the model (fewer channels, fewer blocks) rather than mask weights. */
+export const STRUCTURAL: readonly Granularity[] = ['filter', 'block'];
+type MaskGranularity = Exclude<Granularity, 'filter' | 'block'>;
 export const CRITERIA = ['l1', 'l2', 'random', 'taylor', 'bn'] as const;
 export type Criterion = typeof CRITERIA[number];
 
 export interface PruneSpec {
   granularity: Granularity;
   criterion: Criterion;
-  /** Fraction of each layer's weights (filter: channels) to remove, in [0, 1); 2:4 is always 0.5. */
+  /** Fraction of each layer's weights (filter: channels; block: the removable residual blocks) to remove, in [0, 1); 2:4 is always 0.5. */
   sparsity: number;
   /** Per-layer sparsity by node name (a filter group by any of its producers); overrides `sparsity`. */
   layers?: Record<string, number>;
@@ -84,7 +88,7 @@ export function prunableLayers(model: Model, an?: Analysis): { layers: PrunableL
 }
 
 /** Consecutive inputs one unit spans at this granularity. */
-function unitSize(l: PrunableLayer, gran: Exclude<Granularity, 'filter'>): number {
+function unitSize(l: PrunableLayer, gran: MaskGranularity): number {
   return gran === 'fine' ? 1 : gran === 'vector' ? l.row : gran === 'kernel' ? l.kernel : 4;
 }
 
@@ -128,8 +132,8 @@ export interface MaskResult {
 
 /** Masks for the fine / vector / kernel / 2:4 granularities. */
 export function pruneMasks(model: Model, spec: PruneSpec, grads?: Gradients): MaskResult {
-  if (spec.granularity === 'filter') throw new ModelError('filter pruning removes channels: use pruneFilters');
   const gran = spec.granularity;
+  if (gran === 'filter' || gran === 'block') throw new ModelError(`${gran} pruning rebuilds the model: use ${gran === 'filter' ? 'pruneFilters' : 'pruneBlocks'}`);
   checkSparsity(spec.sparsity, 'the sparsity');
   const an = safeAnalysis(model);
   const { layers, skipped } = prunableLayers(model, an);

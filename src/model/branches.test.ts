@@ -13,7 +13,8 @@ import { importOnnx } from './onnx-import';
 import { removeBranches, residualBranches } from './branches';
 import { runOrt } from './channels.test-util';
 import { makeRng } from '../core/rng';
-import { torchvisionFixtures } from '../../scripts/test-commands';
+import { torchvisionFixtures, writeTestResult } from '../../scripts/test-commands';
+import { costOf } from '../compress/prune';
 
 const params = (m: Model) => Object.values(m.graph.initializers).reduce((a, t) => a + (t.dtype === 'float32' ? t.data.length : 0), 0);
 
@@ -101,6 +102,7 @@ describe('residual blocks of torchvision models', () => {
   const all = new Float32Array(readFileSync(join(fx.dir, fx.inputs.file)).buffer.slice(0));
   // [model, identity blocks, projection shortcuts refused]
   const cases: [string, number, number][] = [['resnet18', 5, 3], ['mobilenet_v2', 10, 0]];
+  const report: string[] = [];
   for (const [name, identities, projections] of cases) {
     it(`${name}: every identity block removed, the rest equal to the silenced original`, async () => {
       const entry = fx.models[name]!;
@@ -122,6 +124,10 @@ describe('residual blocks of torchvision models', () => {
       expect(small.graph.nodes.filter((n) => !n.outputs.some((v) => read.has(v))).map((n) => n.name)).toEqual([]);
       expect(Object.keys(small.graph.initializers).filter((v) => !read.has(v))).toEqual([]);
       expect(small.graph.nodes.length).toBeLessThan(model.graph.nodes.length - gone.size + 1);
+      const [before, after] = [costOf(model), costOf(small)];
+      report.push(`${name}: ${adds.length} identity blocks removed (${an.refused.length} Adds refused); params ${before.params} → ${after.params}, ` +
+        `FLOPs ${before.flops} → ${after.flops} (${(100 * (1 - after.flops / before.flops)).toFixed(1)} % fewer); max |Δ| vs oracle ${maxDiff(want, got).toExponential(2)} (peak ${peak.toFixed(3)})`);
+      writeTestResult('branches-torchvision.txt', report.join('\n') + '\n');
     });
   }
 });

@@ -13,9 +13,10 @@ import type { Model } from '../model/ir';
 import type { LabelledDataset } from '../data/dataset';
 import { CancelledError, ModelError } from '../core/errors';
 import {
-  applyMasks, costOf, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks,
+  applyMasks, costOf, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks, STRUCTURAL,
   type FilterResult, type Gradients, type MaskResult, type PruneSpec,
 } from '../compress/prune';
+import { pruneBlocks, type BlockResult } from '../compress/prune-blocks';
 import { findParameters } from './params';
 import { testAccuracyOf, trainModel, type EpochRecord, type TrainConfig, type TrainHooks, type TrainResult } from './trainer';
 
@@ -45,6 +46,8 @@ export interface PruneOutcome {
   stages: { at: number; sparsity: number }[];
   masks: MaskResult['layers'] | null;
   filters: Pick<FilterResult, 'groups' | 'kept'> | null;
+  /** Block pruning: every removable residual block (removed or not, with its score) and the Adds that are not blocks. */
+  blocks: Pick<BlockResult, 'blocks' | 'refused'> | null;
   skipped: { node: string; reason: string }[];
   before: Cost;
   after: Cost;
@@ -98,19 +101,18 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
   if (job.distill && !finetune) throw new ModelError('distillation happens while fine-tuning: give fine-tuning epochs');
   const itemShape = data?.train.itemShape;
   const before = costOf(model, itemShape);
-  // Refuse a bad spec before any GPU work: a dry run at the final sparsity.
-  if (spec.granularity === 'filter') pruneFilters(model, spec, spec.criterion === 'taylor' ? zeroGrads(model) : undefined, itemShape);
-  else pruneMasks(model, spec, spec.criterion === 'taylor' ? zeroGrads(model) : undefined);
+  checkPruneSpec(model, spec, itemShape);
   const grads = spec.criterion === 'taylor' ? await measureGradients(ctx, model, data!, job.train) : undefined;
   const sparsities = spec.granularity === '2:4' ? [0.5] : stageSparsities(job.schedule, spec.sparsity, job.stages);
   const teacher = job.distill ? model : null;
   const cfg = finetune ? { ...job.train, epochs: job.finetuneEpochs, loss: { ...job.train.loss, alpha: job.distill ? job.train.loss.alpha : 0 } } : null;
   const accuracyBefore = data ? await testAccuracyOf(ctx, model, data.test, job.train) : null;
   const epochs: EpochRecord[] = [];
-  let result: Model, masksOut: MaskResult | null = null, filters: FilterResult | null = null;
+  let result: Model, masksOut: MaskResult | null = null, filters: FilterResult | null = null, blocks: BlockResult | null = null;
+  const removedBlocks = new Set<string>();
   const stages: PruneOutcome['stages'] = [];
 
-  if (spec.granularity !== 'filter') {
+  if (!STRUCTURAL.includes(spec.granularity)) {
     if (!cfg) {
       masksOut = pruneMasks(model, spec, grads);
       result = applyMasks(model, masksOut.masks);
@@ -143,9 +145,15 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
       // Each stage removes the share of the channels still there that brings the total to s.
       const rel = prev >= 1 ? 0 : 1 - (1 - s) / (1 - prev);
       // Taylor: the gradients of the model as it is at this stage (the first stage's were measured above).
-      const g = spec.criterion === 'taylor' && i > 0 ? await measureGradients(ctx, result, data!, job.train) : grads;
-      filters = pruneFilters(result, atStage(spec, rel), g, itemShape);
-      result = filters.model;
+      if (spec.granularity === 'block') {
+        blocks = pruneBlocks(result, atStage(spec, rel), i === sparsities.length - 1 && !removedBlocks.size);
+        for (const a of blocks.remove) removedBlocks.add(a);
+        result = blocks.model;
+      } else {
+        const g = spec.criterion === 'taylor' && i > 0 ? await measureGradients(ctx, result, data!, job.train) : grads;
+        filters = pruneFilters(result, atStage(spec, rel), g, itemShape);
+        result = filters.model;
+      }
       stages.push({ at: i, sparsity: s });
       prev = s;
       const e = Math.floor((totalEpochs * (i + 1)) / sparsities.length) - Math.floor((totalEpochs * i) / sparsities.length);
@@ -162,6 +170,7 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
     model: result, stages,
     masks: masksOut ? (masksOut as MaskResult).layers : null,
     filters: filters ? { groups: summedGroups(model, result, filters), kept: filters.kept } : null,
+    blocks: blocks ? blockReport(model, spec, removedBlocks) : null,
     skipped: (masksOut as MaskResult | null)?.skipped ?? [],
     before, after: costOf(result, itemShape), sparsity: measuredSparsity(result), epochs,
     accuracy: { before: accuracyBefore, after: accuracyAfter },
@@ -183,6 +192,23 @@ function summedGroups(original: Model, result: Model, last: FilterResult): Filte
     return n.opType === 'Conv' || (n.opType === 'Gemm' && n.attrs.transB?.type === 'int' && n.attrs.transB.value === 1) ? w.dims[0] : w.dims[1];
   };
   return last.groups.map((g) => ({ ...g, before: outChannels(original, g.producers[0]!) ?? g.before, after: outChannels(result, g.producers[0]!) ?? g.after }));
+}
+
+/**
+ * Refuses a spec the model cannot take, before any data is read or GPU work starts: a dry run at
+ * the final sparsity (Taylor's gradients stood in for by zeros).
+ */
+export function checkPruneSpec(model: Model, spec: PruneSpec, itemShape?: number[]): void {
+  const grads = spec.criterion === 'taylor' ? zeroGrads(model) : undefined;
+  if (spec.granularity === 'filter') pruneFilters(model, spec, grads, itemShape);
+  else if (spec.granularity === 'block') pruneBlocks(model, spec);
+  else pruneMasks(model, spec, grads);
+}
+
+/** Every block of the original, marked removed when any stage removed it (later stages see fewer). */
+function blockReport(original: Model, spec: PruneSpec, removed: ReadonlySet<string>): NonNullable<PruneOutcome['blocks']> {
+  const { blocks, refused } = pruneBlocks(original, { ...spec, sparsity: 0, layers: undefined }, false);
+  return { blocks: blocks.map((b) => ({ ...b, removed: removed.has(b.add) })), refused };
 }
 
 const zeroGrads = (model: Model): Gradients => Object.fromEntries([...findParameters(model)].map(([n]) => [n, new Float32Array(model.graph.initializers[n]!.data.length)]));

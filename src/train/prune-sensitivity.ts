@@ -1,6 +1,7 @@
 /**
  * Pruning sensitivity (Li et al. 2017; Distiller's sensitivity analysis): each layer pruned alone at
- * a range of sparsities, accuracy measured on test items, no fine-tuning. The curves show which
+ * a range of sparsities, accuracy measured on test items, no fine-tuning (residual blocks: each
+ * removed alone, one point at sparsity 1). The curves show which
  * layers tolerate pruning; `chooseSparsities` picks, per layer, the largest sparsity whose drop stays
  * within a budget, then checks the combination and backs off the most sensitive layer until the
  * whole model is within the budget too (as the mixed-precision Auto does for bit widths).
@@ -11,6 +12,8 @@ import type { LabelledDataset } from '../data/dataset';
 import { CancelledError, ModelError } from '../core/errors';
 import { analyseChannels } from '../model/channels';
 import { applyMasks, costOf, flopsByNode, prunableLayers, pruneFilters, pruneMasks, type Granularity, type PruneSpec } from '../compress/prune';
+import { pruneBlocks } from '../compress/prune-blocks';
+import { residualBranches } from '../model/branches';
 import { testAccuracyOf, type TrainConfig } from './trainer';
 
 export interface SensitivityPoint { sparsity: number; accuracy: number; flopsRemoved: number }
@@ -30,8 +33,8 @@ type EvalConfig = Pick<TrainConfig, 'testSamples' | 'preprocess'>;
 /** The model with the given layers pruned (others whole), and the FLOPs removed (masked layers: by the share of zeros, as a sparse kernel skips them). */
 export function pruneLayers(model: Model, method: Method, layers: Record<string, number>): { model: Model; flopsRemoved: number } {
   const spec: PruneSpec = { ...method, sparsity: 0, layers };
-  if (method.granularity === 'filter') {
-    const r = pruneFilters(model, spec);
+  if (method.granularity === 'filter' || method.granularity === 'block') {
+    const r = method.granularity === 'filter' ? pruneFilters(model, spec) : pruneBlocks(model, spec);
     return { model: r.model, flopsRemoved: costOf(model).flops - costOf(r.model).flops };
   }
   const r = pruneMasks(model, spec);
@@ -39,8 +42,13 @@ export function pruneLayers(model: Model, method: Method, layers: Record<string,
   return { model: applyMasks(model, r.masks), flopsRemoved: r.layers.reduce((a, l) => a + (flops.get(l.node) ?? 0) * (l.removed / l.weights), 0) };
 }
 
-/** The layers a sensitivity sweep visits at this granularity. */
+/** The layers a sensitivity sweep visits at this granularity (block: each removable residual block, named by its Add). */
 export function sweepLayers(model: Model, granularity: Granularity): { layer: string; producers: string[] }[] {
+  if (granularity === 'block') {
+    const { branches, refused } = residualBranches(model);
+    if (!branches.length) throw new ModelError(`no residual block of this model can be removed${refused.length ? `: ${refused.map((r) => `'${r.add}' ${r.reason}`).join('; ')}` : ' (it has no x + f(x))'}`);
+    return branches.map((b) => ({ layer: b.add, producers: b.weighted }));
+  }
   if (granularity === 'filter') {
     const groups = analyseChannels(model).groups.filter((g) => !g.pinned.length && g.size > 1);
     if (!groups.length) throw new ModelError('no channel group of this model can lose filters (all are pinned or have one channel)');
@@ -54,6 +62,8 @@ export async function pruneSensitivity(
   onProgress?: (p: SensitivityProgress) => void, signal?: AbortSignal,
 ): Promise<{ baseline: number; curves: SensitivityCurve[] }> {
   const layers = sweepLayers(model, method.granularity);
+  // A block is kept or removed: its one point is the model without it (sparsity 1).
+  if (method.granularity === 'block') levels = [1];
   const baseline = await testAccuracyOf(ctx, model, test, cfg);
   const total = layers.length * levels.length;
   let done = 0;
