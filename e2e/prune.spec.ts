@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { waitForDefaults } from './helpers';
+import { dropFiles, file, waitForDefaults } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -100,4 +100,33 @@ test('prune → distil → int8: each step a variant made from the one before', 
   await expect(int8.getByTestId('v-accuracy')).toHaveAttribute('data-accuracy', /\d/, { timeout: 240_000 });
   await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
   await page.getByTestId('variants-card').screenshot({ path: 'test-results/screens/23-prune-distil-int8-chain.png' });
+});
+
+test('removes a residual block from a model brought in, and names the block', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await waitForDefaults(page);
+  await dropFiles(page, [file('fixtures/resdw-mnist.onnx')]);
+  await expect(page.getByTestId('loaded-model')).toHaveText('resdw-mnist.onnx');
+  await card(page).scrollIntoViewIfNeeded();
+  await page.getByTestId('prune-granularity').selectOption('block');
+  await expect(page.getByTestId('prune-blocks')).toContainText('/res1/Conv, /res2/Conv');
+  await page.getByTestId('prune-sparsity').fill('0.5');
+  // The block's first Conv: every weight red, since the whole block goes.
+  await page.getByTestId('prune-picture-layer').selectOption('/res1/Conv');
+  await expect(picture(page)).toContainText('100.00 % removed');
+  await expect(picture(page)).toContainText('the layer\'s residual block goes whole');
+  // Per-block choices are 1 or 0: a share is named as the problem.
+  await page.getByTestId('prune-layers').fill('/Add=0.5');
+  await expect(page.getByTestId('prune-problem')).toContainText('a block goes whole or stays');
+  await page.getByTestId('prune-layers').fill('');
+  await page.getByTestId('prune-finetuneEpochs').fill('0');
+  await page.getByTestId('prune-testSamples').fill('300');
+  await page.getByTestId('prune-run').click();
+  const row = page.locator('[data-testid="variant-row"][data-variant="resdw-mnist-pruned-block-50-l1.onnx"]');
+  await expect(row).toHaveCount(1, { timeout: 240_000 });
+  await expect(row).toContainText('pruned · 1 of 1 residual blocks removed · l1 · oneshot');
+  await expect(page.getByTestId('prune-last')).toContainText('Residual blocks removed: /Add (/res1/Conv, /res2/Conv)');
+  await expect(page.getByTestId('prune-status')).toBeHidden({ timeout: 120_000 });
+  await card(page).screenshot({ path: 'test-results/screens/24-prune-block.png' });
 });

@@ -71,15 +71,17 @@ export type PruneField = keyof PruneInputs;
 
 const n = (v: string) => Number(v.trim().replace(',', '.'));
 
-/** 'a=0.5, b=0.3' → { a: 0.5, b: 0.3 }; throws with the part it cannot read. */
-export function parseLayerList(text: string): Record<string, number> | undefined {
+/** 'a=0.5, b=0.3' → { a: 0.5, b: 0.3 }; throws with the part it cannot read. Blocks take 1 (removed) or 0 (kept). */
+export function parseLayerList(text: string, granularity?: Granularity): Record<string, number> | undefined {
   const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
   if (!parts.length) return undefined;
   const out: Record<string, number> = {};
   for (const p of parts) {
     const eq = p.lastIndexOf('=');
     const v = n(p.slice(eq + 1));
-    if (eq <= 0 || !(v >= 0 && v < 1)) throw new Error(`'${p}' is not layer=sparsity with a sparsity in [0, 1)`);
+    if (granularity === 'block') {
+      if (eq <= 0 || (v !== 0 && v !== 1)) throw new Error(`'${p}' is not block=1 (removed) or block=0 (kept): a block goes whole or stays`);
+    } else if (eq <= 0 || !(v >= 0 && v < 1)) throw new Error(`'${p}' is not layer=sparsity with a sparsity in [0, 1)`);
     out[p.slice(0, eq).trim()] = v;
   }
   return out;
@@ -95,9 +97,15 @@ export function pruneProblems(inputs: PruneInputs, opts: { layers: readonly Prun
   const s = n(inputs.sparsity);
   if (inputs.granularity !== '2:4' && !(s >= 0 && s < 1)) out.sparsity = `The sparsity is the fraction of weights to remove: a number in [0, 1), e.g. 0.5 (not '${inputs.sparsity}').`;
   try {
-    const per = parseLayerList(inputs.layers);
-    const unknown = Object.keys(per ?? {}).filter((l) => opts.layers && !opts.layers.some((x) => x.node === l));
-    if (unknown.length) out.layers = `No prunable layer is called ${unknown.map((u) => `'${u}'`).join(', ')}; the layers are ${opts.layers!.map((l) => l.node).join(', ')}.`;
+    const per = parseLayerList(inputs.layers, inputs.granularity);
+    const blocks = [...new Set((opts.layers ?? []).flatMap((l) => (l.block ? [l.block] : [])))];
+    const known = inputs.granularity === 'block' ? blocks : (opts.layers ?? []).map((l) => l.node);
+    const unknown = Object.keys(per ?? {}).filter((l) => opts.layers && !known.includes(l));
+    if (unknown.length) {
+      out.layers = inputs.granularity === 'block'
+        ? `No removable residual block ends at ${unknown.map((u) => `'${u}'`).join(', ')}; ${blocks.length ? `the blocks end at ${blocks.join(', ')}` : 'this model has none'}.`
+        : `No prunable layer is called ${unknown.map((u) => `'${u}'`).join(', ')}; the layers are ${known.join(', ')}.`;
+    }
   } catch (e) { out.layers = `${(e as Error).message}.`; }
   whole('finetuneEpochs', 'Fine-tuning epochs', 0, 100);
   const ft = n(inputs.finetuneEpochs);
@@ -120,7 +128,7 @@ export function currentPruneProblems(inputs: PruneInputs = usePrune.getState().i
 
 export function specOf(inputs: PruneInputs): PruneSpec {
   let layers: Record<string, number> | undefined;
-  try { layers = parseLayerList(inputs.layers); } catch { layers = undefined; }
+  try { layers = parseLayerList(inputs.layers, inputs.granularity); } catch { layers = undefined; }
   return { granularity: inputs.granularity, criterion: inputs.criterion, sparsity: inputs.granularity === '2:4' ? 0.5 : n(inputs.sparsity), scope: inputs.scope, layers, seed: 1 };
 }
 

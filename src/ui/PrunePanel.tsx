@@ -7,7 +7,7 @@ import {
   cancelPruneJob, choosePictureLayer, currentPruneProblems, layersWithinBudget, loadPruneLayers, setPruneInputs, startPruneSensitivity, startPruning,
   usePrune, type PruneField, type PruneInputs,
 } from '../state/prune';
-import { CRITERIA, GRANULARITIES } from '../compress/prune';
+import { CRITERIA, GRANULARITIES, STRUCTURAL } from '../compress/prune';
 import { PRUNE_SCHEDULES } from '../train/prune-job';
 import type { SparsityPicture } from '../worker/types';
 import { fmtPct } from './format';
@@ -19,8 +19,9 @@ const GRANULARITY_HELP: Record<string, string> = {
   kernel: 'a whole k×k kernel of one input channel',
   filter: 'whole output channels, by dependency groups: the model really shrinks',
   '2:4': 'keep the 2 largest of every 4 inputs (50 %, the sparse tensor cores\' pattern)',
+  block: 'whole residual blocks (x + f(x) becomes x): the sparsity is the share of the removable blocks',
 };
-const CRITERION_NAMES: Record<string, string> = { l1: 'L1 magnitude', l2: 'L2 magnitude', random: 'random (the control)', taylor: 'Taylor |w·∂L/∂w|', bn: 'BatchNorm γ (filters)' };
+const CRITERION_NAMES: Record<string, string> = { l1: 'L1 magnitude', l2: 'L2 magnitude', random: 'random (the control)', taylor: 'Taylor |w·∂L/∂w|', bn: 'BatchNorm γ (filters, blocks)' };
 const COLORS = ['#4f46e5', '#0d9488', '#d97706', '#db2777', '#2563eb', '#16a34a', '#9333ea', '#dc2626'];
 
 /**
@@ -58,7 +59,7 @@ export function PrunePanel() {
   const finetune = Number(inputs.finetuneEpochs) > 0;
   return (
     <div className="card" data-testid="prune-card">
-      <h3>Prune <span className="muted">· remove weights, kernels or whole filters, then fine-tune</span></h3>
+      <h3>Prune <span className="muted">· remove weights, kernels, whole filters or residual blocks, then fine-tune</span></h3>
       <div style={grid}>
         <label className="field" title={GRANULARITY_HELP[inputs.granularity]}>Granularity
           <select value={inputs.granularity} data-testid="prune-granularity" disabled={locked} onChange={(e) => setPruneInputs({ granularity: e.target.value as PruneInputs['granularity'] })}>
@@ -67,12 +68,12 @@ export function PrunePanel() {
         </label>
         <label className="field">Criterion
           <select value={inputs.criterion} data-testid="prune-criterion" disabled={locked} onChange={(e) => setPruneInputs({ criterion: e.target.value as PruneInputs['criterion'] })}>
-            {CRITERIA.map((c) => <option key={c} value={c} disabled={c === 'bn' && inputs.granularity !== 'filter'}>{CRITERION_NAMES[c]}</option>)}
+            {CRITERIA.map((c) => <option key={c} value={c} disabled={(c === 'bn' && !STRUCTURAL.includes(inputs.granularity)) || (c === 'taylor' && inputs.granularity === 'block')}>{CRITERION_NAMES[c]}</option>)}
           </select>
         </label>
-        {text('sparsity', 'Sparsity', { disabled: inputs.granularity === '2:4', title: 'fraction of each layer\'s weights (filter: channels) removed' })}
+        {text('sparsity', 'Sparsity', { disabled: inputs.granularity === '2:4', title: 'fraction of each layer\'s weights (filter: channels; block: the removable residual blocks) removed' })}
         <label className="field" title="every layer at its sparsity, or one magnitude threshold over all layers">Scope
-          <select value={inputs.scope} data-testid="prune-scope" disabled={locked || inputs.granularity === 'filter' || inputs.granularity === '2:4'} onChange={(e) => setPruneInputs({ scope: e.target.value as PruneInputs['scope'] })}>
+          <select value={inputs.scope} data-testid="prune-scope" disabled={locked || STRUCTURAL.includes(inputs.granularity) || inputs.granularity === '2:4'} onChange={(e) => setPruneInputs({ scope: e.target.value as PruneInputs['scope'] })}>
             <option value="layer">per layer</option>
             <option value="global">global threshold</option>
           </select>
@@ -121,9 +122,10 @@ export function PrunePanel() {
             </select>
           </label>
           {pictureError ? <p className="field-error small" data-testid="prune-picture-error">{pictureError}</p>
-            : picture ? <PatternPicture picture={picture} filters={inputs.granularity === 'filter'} /> : <p className="muted small">…</p>}
+            : picture ? <PatternPicture picture={picture} granularity={inputs.granularity} /> : <p className="muted small">…</p>}
         </div>
         {layers && <FilterGroups />}
+        {layers && <Blocks />}
       </div>
       {sensitivity && <SensitivityChart />}
       {last && <LastRun />}
@@ -132,7 +134,7 @@ export function PrunePanel() {
 }
 
 /** The layer's weights, darker for larger |w|; removed weights red. */
-function PatternPicture({ picture, filters }: { picture: SparsityPicture; filters: boolean }) {
+function PatternPicture({ picture, granularity }: { picture: SparsityPicture; granularity: PruneInputs['granularity'] }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const { rows, cols } = picture;
   // Whole pixels per weight, at most 520 wide and 400 tall.
@@ -153,7 +155,8 @@ function PatternPicture({ picture, filters }: { picture: SparsityPicture; filter
     <div data-testid="prune-picture" data-zeros={picture.zeros}>
       <canvas ref={ref} width={cols} height={rows} style={{ width: cols * scale, height: rows * scale, maxWidth: '100%', imageRendering: 'pixelated', border: '1px solid var(--line)' }} />
       <div className="muted small">{picture.layout}: <b>{fmtPct(picture.zeros / (rows * cols))}</b> removed (red); kept weights darker for larger |w|.
-        {filters && ' Red rows are this layer\'s own filters; red columns are input channels that go with the previous layer\'s pruned filters.'}</div>
+        {granularity === 'filter' && ' Red rows are this layer\'s own filters; red columns are input channels that go with the previous layer\'s pruned filters.'}
+        {granularity === 'block' && ' All red: the layer\'s residual block goes whole.'}</div>
     </div>
   );
 }
@@ -170,6 +173,23 @@ function FilterGroups() {
         {layers.map((l) => (
           <tr key={l.node}><td className="mono">{l.node}</td><td>{l.channels ?? '–'}</td><td className={l.pinned ? 'muted' : ''}>{l.pinned ? `kept whole: ${l.pinned}` : 'can shrink'}</td></tr>
         ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Block pruning: the layers of each removable residual block (the blocks' Adds name them in the per-layer list). */
+function Blocks() {
+  const layers = usePrune((s) => s.layers) ?? [];
+  const granularity = usePrune((s) => s.inputs.granularity);
+  if (granularity !== 'block') return null;
+  const blocks = [...new Set(layers.flatMap((l) => (l.block ? [l.block] : [])))];
+  return (
+    <table className="small" data-testid="prune-blocks" style={{ flex: '1 1 260px' }}>
+      <thead><tr><th>Residual block (its Add)</th><th>Layers</th></tr></thead>
+      <tbody>
+        {blocks.map((b) => <tr key={b}><td className="mono">{b}</td><td className="mono">{layers.filter((l) => l.block === b).map((l) => l.node).join(', ')}</td></tr>)}
+        {!blocks.length && <tr><td colSpan={2} className="muted">No removable residual block: the model has no x + f(x) with an identity shortcut.</td></tr>}
       </tbody>
     </table>
   );
@@ -210,8 +230,10 @@ function LastRun() {
   const { info } = last;
   // Filter pruning leaves no zeros (the tensors shrink), so its bars show the share of each layer's filters removed.
   const filterShare = new Map(info.filters.flatMap((f) => f.producers.map((p) => [p, 100 * (1 - f.after / f.before)] as const)));
-  const filters = info.granularity === 'filter';
-  const bars = info.layers.map((l) => ({ layer: l.node, sparsity: filters ? filterShare.get(l.node) ?? 0 : (100 * l.zeros) / l.weights }));
+  const filters = info.granularity === 'filter', blocks = info.granularity === 'block';
+  // Block pruning: one bar per block, full when it went.
+  const bars = blocks ? info.blocks.map((b) => ({ layer: b.add, sparsity: b.removed ? 100 : 0 }))
+    : info.layers.map((l) => ({ layer: l.node, sparsity: filters ? filterShare.get(l.node) ?? 0 : (100 * l.zeros) / l.weights }));
   const row = (what: string, a: string, b: string) => <tr><td>{what}</td><td>{a}</td><td>{b}</td></tr>;
   return (
     <div data-testid="prune-last" style={{ marginTop: 12 }}>
@@ -222,7 +244,7 @@ function LastRun() {
           <tbody>
             {row('accuracy', info.accuracy.before === null ? '–' : fmtPct(info.accuracy.before), info.accuracy.after === null ? '–' : fmtPct(info.accuracy.after))}
             {row('parameters', info.before.params.toLocaleString(), info.after.params.toLocaleString())}
-            {row('FLOPs / item', info.before.flops.toLocaleString(), `${info.after.flops.toLocaleString()}${info.granularity === 'filter' ? '' : ' (dense kernels still compute the zeros)'}`)}
+            {row('FLOPs / item', info.before.flops.toLocaleString(), `${info.after.flops.toLocaleString()}${STRUCTURAL.includes(info.granularity) ? '' : ' (dense kernels still compute the zeros)'}`)}
             {row('stored bytes', info.before.bytes.toLocaleString(), info.sparseBytes ? `${info.after.bytes.toLocaleString()} dense · ${info.sparseBytes.sparse.toLocaleString()} weights sparse` : info.after.bytes.toLocaleString())}
           </tbody>
         </table>
@@ -232,11 +254,11 @@ function LastRun() {
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="layer" tick={{ fontSize: 11 }} />
               <YAxis domain={[0, 100]} unit=" %" width={48} />
-              <Tooltip formatter={(v) => `${Number(v).toFixed(1)} % ${filters ? 'of filters removed' : 'zeros'}`} />
+              <Tooltip formatter={(v) => `${Number(v).toFixed(1)} % ${filters ? 'of filters removed' : blocks ? 'of the block removed' : 'zeros'}`} />
               <Bar dataKey="sparsity" fill="#16a34a" isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
-          <div className="muted small">{filters ? 'Filters removed per layer' : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
+          <div className="muted small">{filters ? 'Filters removed per layer' : blocks ? `Residual blocks removed: ${info.blocks.filter((b) => b.removed).map((b) => `${b.add} (${b.layers.join(', ')})`).join('; ')}` : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
         </div>
       </div>
     </div>

@@ -1,6 +1,7 @@
 import { useStudio, type Variant } from '../state/store';
 import { comparable, downloadVariant, selectVariant } from '../state/variants';
 import { VariantsChart } from './VariantsChart';
+import { STRUCTURAL } from '../compress/prune';
 import { fmtBytes, fmtMs, fmtPct } from './format';
 import { describe, weightsOf } from './variant-info';
 
@@ -43,7 +44,7 @@ export function VariantsCard() {
   );
 }
 
-const kernels = (v: Variant) => (v.kind === 'binary' ? 'XNOR' : v.kind === 'mixed' ? (v.studioFormat ? 'int8 and XNOR' : 'int8') : v.kind === 'student' ? 'fp32' : v.kind === 'pruned' ? (v.pruned?.granularity === 'filter' ? 'fp32, smaller' : 'fp32, dense zeros') : 'int8');
+const kernels = (v: Variant) => (v.kind === 'binary' ? 'XNOR' : v.kind === 'mixed' ? (v.studioFormat ? 'int8 and XNOR' : 'int8') : v.kind === 'student' ? 'fp32' : v.kind === 'pruned' ? (v.pruned && STRUCTURAL.includes(v.pruned.granularity) ? 'fp32, smaller' : 'fp32, dense zeros') : 'int8');
 
 const median = (v: Variant, batch: number) => v.eval?.latency.find((l) => l.batch === batch)?.medianMs;
 

@@ -16,7 +16,9 @@ export function describe(v: Variant): string {
   if (v.kind === 'student') return 'student';
   if (v.pruned) {
     const p = v.pruned;
-    const amount = p.granularity === '2:4' ? '2:4' : `${p.granularity} ${(100 * p.sparsity).toFixed(1)} %`;
+    const amount = p.granularity === '2:4' ? '2:4'
+      : p.granularity === 'block' ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} residual blocks removed`
+        : `${p.granularity} ${(100 * p.sparsity).toFixed(1)} %`;
     return `pruned · ${amount} · ${p.criterion} · ${p.schedule}${p.finetuneEpochs ? ` · ${p.finetuneEpochs} ep fine-tuned${p.distill ? ' (distilled)' : ''}` : ''}`;
   }
   if (v.kind === 'pruned') return 'pruned';

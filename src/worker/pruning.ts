@@ -11,8 +11,10 @@ import { DatasetError, ModelError } from '../core/errors';
 import type { LabelledDataset } from '../data/dataset';
 import { analyseChannels } from '../model/channels';
 import {
-  filterMasks, flopsByNode, prunableLayers, pruneMasks, weightPicture, type Criterion, type Granularity, type PruneSpec,
+  filterMasks, flopsByNode, prunableLayers, pruneMasks, STRUCTURAL, weightPicture, type Criterion, type Granularity, type PruneSpec,
 } from '../compress/prune';
+import { blockMasks } from '../compress/prune-blocks';
+import { residualBranches } from '../model/branches';
 import { sparseBytes } from '../compress/sparse-format';
 import { runPrune } from '../train/prune-job';
 import { pruneSensitivity } from '../train/prune-sensitivity';
@@ -32,9 +34,12 @@ export function pruneLayerList(model: Model): PruneLayer[] {
   const flops = flopsByNode(model);
   let groups: ReturnType<typeof analyseChannels>['groups'] = [];
   try { groups = analyseChannels(model).groups; } catch { /* masks still work without channel groups */ }
+  let blocks: ReturnType<typeof residualBranches>['branches'] = [];
+  try { blocks = residualBranches(model).branches; } catch { /* nor do they need blocks */ }
   return prunableLayers(model).layers.map((l) => {
     const g = groups.find((x) => x.producers.includes(l.node));
-    return { node: l.node, opType: l.opType, weights: l.N * l.K, flops: flops.get(l.node) ?? 0, channels: g?.size ?? null, pinned: g ? g.pinned[0] ?? null : 'the channel analysis does not reach it' };
+    return { node: l.node, opType: l.opType, weights: l.N * l.K, flops: flops.get(l.node) ?? 0, channels: g?.size ?? null, pinned: g ? g.pinned[0] ?? null : 'the channel analysis does not reach it',
+      block: blocks.find((b) => b.weighted.includes(l.node))?.add ?? null };
   });
 }
 
@@ -43,7 +48,7 @@ export function previewPicture(model: Model, layer: string, spec: PruneSpec): Sp
   const s = spec.criterion === 'taylor' ? { ...spec, criterion: 'l1' as const } : spec;
   const weight = prunableLayers(model).layers.find((l) => l.node === layer)?.weight;
   if (!weight) throw new ModelError(`'${layer}' is not a layer with stored float weights`);
-  const masks = s.granularity === 'filter' ? filterMasks(model, s) : pruneMasks(model, s).masks;
+  const masks = s.granularity === 'filter' ? filterMasks(model, s) : s.granularity === 'block' ? blockMasks(model, s) : pruneMasks(model, s).masks;
   return weightPicture(model, layer, masks[weight]);
 }
 
@@ -84,8 +89,8 @@ export async function runPruneJob(src: PruneSources, model: Model, o: PruneOptio
   const info: PrunedInfo = {
     granularity: o.granularity, criterion: o.criterion, sparsity: o.granularity === '2:4' ? 0.5 : o.sparsity, schedule: o.schedule,
     finetuneEpochs: o.finetuneEpochs, distill: o.distill, before: r.before, after: r.after, accuracy: r.accuracy, layers: r.sparsity,
-    filters: r.filters?.groups ?? [], kept: r.filters?.kept ?? [],
-    sparseBytes: o.granularity === 'filter' ? null : (({ dense, sparse }) => ({ dense, sparse }))(sparseBytes(r.model)),
+    filters: r.filters?.groups ?? [], kept: r.filters?.kept ?? [], blocks: r.blocks?.blocks ?? [], refusedBlocks: r.blocks?.refused ?? [],
+    sparseBytes: STRUCTURAL.includes(o.granularity) ? null : (({ dense, sparse }) => ({ dense, sparse }))(sparseBytes(r.model)),
   };
   return { info, model: r.model };
 }
