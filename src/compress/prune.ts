@@ -384,6 +384,19 @@ export function measuredSparsity(model: Model): { node: string; weights: number;
   });
 }
 
+/**
+ * The masks that keep a pruned model's zeros zero (1 where the weight is not 0), for the weighted
+ * layers that have zeros: training a pruned variant further holds them, or the pruning is undone.
+ */
+export function zeroMasks(model: Model): Record<string, Uint8Array> {
+  const masks: Record<string, Uint8Array> = {};
+  for (const l of prunableLayers(model).layers) {
+    const d = model.graph.initializers[l.weight]!.data as Float32Array;
+    if (d.includes(0)) masks[l.weight] = Uint8Array.from(d, (v) => (v === 0 ? 0 : 1));
+  }
+  return masks;
+}
+
 /** Zhu & Gupta 2017: s_t = s_f + (s_i − s_f)(1 − (t − t₀)/(nΔt))³ for t in [t₀, t₀ + nΔt]. */
 export function gradualSparsity(t: number, o: { initial: number; final: number; start: number; steps: number; every: number }): number {
   if (t <= o.start) return o.initial;

@@ -12,6 +12,7 @@ import { deployFor, resolveStudent, trainableStudent, type Student } from '../tr
 import type { VariantStore } from './variant-store';
 import { parseSchedule } from '../train/schedule';
 import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
+import { zeroMasks } from '../compress/prune';
 import type { Batching } from '../model/rebatch';
 import type { TrainOptions, TrainProgress } from './types';
 
@@ -139,8 +140,11 @@ export class TrainingJobs {
       onProgress({ phase: 'train', kind: 'status', status: 'preparing', totalSteps });
       // QAT students calibrate first: GPU work, so inside the run (one at a time, cancellable by the same finally).
       const trainable = await trainableStudent(ctx, student, train, cfg);
+      // A pruned variant (or a student of one) keeps its pruned weights at zero while it trains.
+      const zeros = !student.qat && this.src.variants.model(opts.student) && this.src.variants.descendsFrom(opts.student, 'pruned') ? zeroMasks(student.model) : {};
       const result = await trainModel(ctx, trainable, train, test, cfg, teacher, {
         signal, deploy,
+        masks: Object.keys(zeros).length ? { at: [0], masksFor: () => zeros } : undefined,
         onStep: (record, p) => onProgress({ phase: 'train', kind: 'step', record, ...p }),
         onEpoch: (record) => { testAccuracy = record.testAccuracy; onProgress({ phase: 'train', kind: 'epoch', record }); },
         waitIfPaused: async () => {

@@ -52,6 +52,12 @@ export class VariantStore {
     return { parent: e.parent, steps };
   }
 
+  /** Whether `name` or a variant it was made from was made by `kind` (a student of a pruned model still holds its zeros). */
+  descendsFrom(name: string, kind: MadeBy): boolean {
+    for (let n: string | null = name; n; n = this.entries.get(n)?.parent ?? null) if (this.entries.get(n)?.kind === kind) return true;
+    return false;
+  }
+
   /**
    * The float model a compression starts from: the variant itself when it is float (the loaded
    * file, a trained student or a pruned model), else the float variant it was made from.
