@@ -9,8 +9,8 @@
  *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
  *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
  *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
- *     sparse:  (4) pruned-layer kernels, dense matmul vs CSR at 50 / 75 / 90 % vs 2:4 (bench/sparse-page.ts)
- *              [--sparse-runs N (default 5 on SwiftShader, 10 on a GPU)] [--sparse-cases fc1-m1,fc1-m64,gemm-m1-k1024,gemm-m64-k1024]
+ *     sparse:  (4) pruned-layer kernels, dense matmul vs CSR at 50 / 75 / 90 % vs 2:4; dense conv vs sparse conv (bench/sparse-page.ts)
+ *              [--sparse-runs N (default 5 on SwiftShader, 10 on a GPU)] [--sparse-cases fc1-m1,fc1-m64,gemm-m1-k1024,gemm-m64-k1024,conv2-b1,conv2-b64,conv3x3-64]
  *     training: [--training-steps N (per cycle; default on SwiftShader 3 for the MLP, 1 for the ConvNet; 20 on a GPU)]
  *              [--training-cycles 3] [--training-warmup N (default 1 on SwiftShader, 5 on a GPU)] [--training-lr 0.001]
  *              [--training-cases mlp-b64,convnet-b64,convnet-b250 (default all; on SwiftShader all but convnet-b250)] [--no-training-inference]

@@ -1,7 +1,8 @@
 /**
  * The browser side of the sparse-kernel benchmark (`npm run bench -- --only sparse`): a pruned
  * layer's y = x · Wᵀ by dense matmul() vs the CSR kernel at 50 / 75 / 90 % magnitude-pruned
- * sparsity vs the same 2:4-pruned W in CSR and in the 2:4 form, at equal (M, N, K), in one page and
+ * sparsity vs the same 2:4-pruned W in CSR and in the 2:4 form, at equal (M, N, K); a pruned Conv
+ * by dense conv2d() vs the sparse Conv kernel on the same W's (no 2:4 Conv kernel), in one page and
  * one GPU context, interleaved run by run (BENCHMARKS.md protocol). Per case: plan each contender
  * (pipeline compile timed on its own), run it once in a validation error scope and compare sampled
  * rows with the CPU reference, warm up, then `runs` cycles, each run giving an e2e wall clock
@@ -10,8 +11,11 @@
 import { GpuTimer, type Dispatch, type GpuContext } from '../src/gpu/context';
 import { randomFloats } from '../src/core/rng';
 import type { GpuTensor } from '../src/kernels/common';
-import { matmul, type MatmulAttrs } from '../src/kernels/matmul';
-import { releaseSparseWeights, sparseMatmul, uploadSparseWeights, type SparseMatmulAttrs, type SparseWeights } from '../src/kernels/sparse-matmul';
+import { matmul } from '../src/kernels/matmul';
+import { conv2d, type ConvAttrs } from '../src/kernels/conv';
+import { packConvCsr, sparseConv2d, uploadSparseConvWeights } from '../src/kernels/sparse-conv';
+import { sparseConvRef } from '../src/kernels/sparse-conv.ref';
+import { releaseSparseWeights, sparseMatmul, uploadSparseWeights, type SparseMatmulAttrs } from '../src/kernels/sparse-matmul';
 import { sparseMatmulRef } from '../src/kernels/sparse-matmul.ref';
 import { densityOf, pack24, packCsr, prune24, pruneByMagnitude, sparseBytes, type SparseMatrix } from '../src/kernels/sparse-pack';
 import { stats } from './stats';
@@ -29,42 +33,87 @@ function sampleRows(M: number): number[] {
   return [...new Set([0, 1, Math.floor(M / 3), Math.floor(M / 2), M - 2, M - 1])];
 }
 
-async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: SparseCase, runs: number, warmup: number, seed: number): Promise<SparseRecord[]> {
+/** A case's input, output and, per contender's W, its dispatches and its check against the CPU reference. */
+interface CaseSetup {
+  xData: Float32Array;
+  x: GpuTensor;
+  yShape: number[];
+  /** Dispatches for W (dense: the dense kernel; else the contender's sparse form), its stored bytes, and buffers to free. */
+  plan(name: SparseContender, w: Float32Array, y: GpuTensor): { dispatches: Dispatch[]; weightBytes: number; release: () => void };
+  /** Max |out − reference| (sampled for a GEMM, the whole output for a Conv). */
+  check(w: Float32Array, name: SparseContender, out: Float32Array): number;
+}
+
+function gemmSetup(ctx: GpuContext, c: SparseCase, xData: Float32Array): CaseSetup {
   const { M, N, K } = c;
-  const xData = randomFloats(M * K, seed, -1, 1);
-  const wDense = randomFloats(N * K, seed + 1, -1, 1);
   const x: GpuTensor = { buffer: ctx.upload(`${c.id}:x`, xData), shape: [M, K] };
   const rows = sampleRows(M);
   const subX = new Float32Array(rows.length * K);
   rows.forEach((m, i) => subX.set(xData.subarray(m * K, (m + 1) * K), i * K));
-  const pick = (out: Float32Array) => {
-    const sub = new Float32Array(rows.length * N);
-    rows.forEach((m, i) => sub.set(out.subarray(m * N, (m + 1) * N), i * N));
-    return sub;
-  };
-  const w24 = prune24(wDense, N, K);
-  const held: Record<SparseContender, { w: Float32Array; m: SparseMatrix }> = {
-    dense: { w: wDense, m: packCsr(wDense, N, K) },
-    'csr-50': { w: pruneByMagnitude(wDense, 0.5), m: null! },
-    'csr-75': { w: pruneByMagnitude(wDense, 0.75), m: null! },
-    'csr-90': { w: pruneByMagnitude(wDense, 0.9), m: null! },
-    'csr-2:4': { w: w24, m: packCsr(w24, N, K) },
-    '2:4': { w: w24, m: pack24(w24, N, K) },
-  };
-  for (const k of ['csr-50', 'csr-75', 'csr-90'] as const) held[k].m = packCsr(held[k].w, N, K);
   const attrs: SparseMatmulAttrs = { alpha: 1, beta: 1, act: NO_ACT };
-  const dAttrs: MatmulAttrs = { transA: false, transB: true, ...attrs };
+  const packed = (name: SparseContender, w: Float32Array): SparseMatrix => (name === '2:4' ? pack24(w, N, K) : packCsr(w, N, K));
+  return {
+    xData, x, yShape: [M, N],
+    plan(name, w, y) {
+      if (name === 'dense') {
+        const wt: GpuTensor = { buffer: ctx.upload(`${c.id}:w`, w), shape: [N, K] };
+        return { dispatches: matmul(ctx, x, wt, null, y, { transA: false, transB: true, ...attrs }, `${c.id}:dense`), weightBytes: 4 * N * K, release: () => ctx.release(wt.buffer) };
+      }
+      const m = packed(name, w);
+      const sw = uploadSparseWeights(ctx, `${c.id}:${name}`, m);
+      return { dispatches: sparseMatmul(ctx, x, sw, null, y, attrs, `${c.id}:${name}`), weightBytes: sparseBytes(m), release: () => releaseSparseWeights(ctx, sw) };
+    },
+    check(w, name, out) {
+      const sub = new Float32Array(rows.length * N);
+      rows.forEach((m, i) => sub.set(out.subarray(m * N, (m + 1) * N), i * N));
+      return finiteMaxDiff(sub, sparseMatmulRef(subX, rows.length, packed(name, w), null, null, attrs));
+    },
+  };
+}
+
+function convSetup(ctx: GpuContext, c: SparseCase, xData: Float32Array): CaseSetup {
+  const { x: xs, k, pad } = c.conv!;
+  const wDims = [c.N, xs[1], k, k];
+  const attrs: ConvAttrs = { strides: [1, 1], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1, act: NO_ACT };
+  const yShape = [xs[0], c.N, xs[2] + 2 * pad - k + 1, xs[3] + 2 * pad - k + 1];
+  const x: GpuTensor = { buffer: ctx.upload(`${c.id}:x`, xData), shape: [...xs] };
+  return {
+    xData, x, yShape,
+    plan(name, w, y) {
+      if (name === 'dense') {
+        const wt: GpuTensor = { buffer: ctx.upload(`${c.id}:w`, w), shape: wDims };
+        return { dispatches: conv2d(ctx, x, wt, null, y, attrs, `${c.id}:dense`), weightBytes: 4 * w.length, release: () => ctx.release(wt.buffer) };
+      }
+      const m = packConvCsr(w, wDims);
+      const sw = uploadSparseConvWeights(ctx, `${c.id}:${name}`, m);
+      return { dispatches: sparseConv2d(ctx, x, sw, null, y, attrs, `${c.id}:${name}`), weightBytes: sw.bytes, release: () => { for (const b of sw.buffers) ctx.destroyBuffer(b); } };
+    },
+    check: (w, _name, out) => finiteMaxDiff(out, sparseConvRef(xData, xs, packConvCsr(w, wDims), null, yShape[2]!, yShape[3]!, attrs)),
+  };
+}
+
+async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: SparseCase, runs: number, warmup: number, seed: number): Promise<SparseRecord[]> {
+  const { N, K } = c;
+  const setup = (c.conv ? convSetup : gemmSetup)(ctx, c, randomFloats(c.conv ? c.conv.x.reduce((a, d) => a * d, 1) : c.M * K, seed, -1, 1));
+  const { x, xData } = setup;
+  const yLen = setup.yShape.reduce((a, d) => a * d, 1);
+  const wDense = randomFloats(N * K, seed + 1, -1, 1);
+  const w24 = prune24(wDense, N, K);
+  const weightOf: Record<SparseContender, Float32Array> = {
+    dense: wDense, 'csr-50': pruneByMagnitude(wDense, 0.5), 'csr-75': pruneByMagnitude(wDense, 0.75), 'csr-90': pruneByMagnitude(wDense, 0.9), 'csr-2:4': w24, '2:4': w24,
+  };
   const toRelease: GPUBuffer[] = [x.buffer];
-  const sparseW: SparseWeights[] = [];
+  const releases: (() => void)[] = [];
   const runners: Runner[] = [];
 
-  for (const name of SPARSE_CONTENDERS) {
-    const h = held[name];
-    const y: GpuTensor = { buffer: ctx.acquire(`${c.id}:${name}:y`, M * N * 4), shape: [M, N] };
+  // A Conv has no 2:4 kernel: its 2:4-pruned W runs CSR (csr-2:4).
+  for (const name of SPARSE_CONTENDERS.filter((n) => !(c.conv && n === '2:4'))) {
+    const w = weightOf[name];
+    const y: GpuTensor = { buffer: ctx.acquire(`${c.id}:${name}:y`, yLen * 4), shape: setup.yShape };
     toRelease.push(y.buffer);
     const rec: SparseRecord = {
-      case: c.id, shape: c.shape, contender: name, tag, pipelines: [], density: densityOf(h.w),
-      weightBytes: name === 'dense' ? 4 * N * K : sparseBytes(h.m), pipelinesCompiled: 0, planMs: null, firstRunMs: null,
+      case: c.id, shape: c.shape, contender: name, tag, pipelines: [], density: densityOf(w),
+      weightBytes: 4 * N * K, pipelinesCompiled: 0, planMs: null, firstRunMs: null,
       maxAbsDiff: null, tolerance: 4e-6 * K, e2e: null, gpu: null, runs: 0, error: null,
     };
     const runner: Runner = { rec, dispatches: [], y, validated: null };
@@ -73,15 +122,10 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
       const compiles = ctx.pipelineCompiles;
       const out = await ctx.checked(`${name} on ${c.id}`, async () => {
         const t0 = performance.now();
-        if (name === 'dense') {
-          const wt: GpuTensor = { buffer: ctx.upload(`${c.id}:w`, h.w), shape: [N, K] };
-          toRelease.push(wt.buffer);
-          runner.dispatches = matmul(ctx, x, wt, null, y, dAttrs, `${c.id}:dense`);
-        } else {
-          const sw = uploadSparseWeights(ctx, `${c.id}:${name}`, h.m);
-          sparseW.push(sw);
-          runner.dispatches = sparseMatmul(ctx, x, sw, null, y, attrs, `${c.id}:${name}`);
-        }
+        const planned = setup.plan(name, w, y);
+        releases.push(planned.release);
+        runner.dispatches = planned.dispatches;
+        rec.weightBytes = planned.weightBytes;
         await ctx.device.queue.onSubmittedWorkDone();
         rec.planMs = performance.now() - t0;
         rec.pipelinesCompiled = ctx.pipelineCompiles - compiles;
@@ -89,11 +133,11 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
         const t1 = performance.now();
         writeF32(ctx, x.buffer, xData);
         ctx.submit(runner.dispatches);
-        const r = await ctx.readF32(y.buffer, M * N);
+        const r = await ctx.readF32(y.buffer, yLen);
         rec.firstRunMs = performance.now() - t1;
         return r;
       });
-      rec.maxAbsDiff = finiteMaxDiff(pick(out), sparseMatmulRef(subX, rows.length, h.m, null, null, attrs));
+      rec.maxAbsDiff = setup.check(w, name, out);
       if (rec.maxAbsDiff > rec.tolerance) rec.error = `output differs from the CPU reference: max abs diff ${rec.maxAbsDiff} > ${rec.tolerance}`;
       else runner.validated = out;
     } catch (e) {
@@ -108,7 +152,7 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
     const t0 = performance.now();
     writeF32(ctx, x.buffer, xData);
     ctx.submit(r.dispatches, t);
-    const y = await ctx.readF32(r.y.buffer, M * N);
+    const y = await ctx.readF32(r.y.buffer, yLen);
     const ms = performance.now() - t0;
     return [y, ms, t ? await t.readMs() : null];
   };
@@ -140,7 +184,7 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
     const g = gpu.get(r)!;
     r.rec.gpu = g.length === runs ? stats(g) : null;
   }
-  for (const w of sparseW) releaseSparseWeights(ctx, w);
+  for (const r of releases) r();
   for (const b of toRelease) ctx.release(b);
   return runners.map((r) => r.rec);
 }

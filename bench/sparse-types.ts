@@ -16,10 +16,21 @@ export const SPARSE_TITLE: Record<SparseContender, string> = {
   dense: 'dense f32', 'csr-50': 'CSR 50 %', 'csr-75': 'CSR 75 %', 'csr-90': 'CSR 90 %', 'csr-2:4': 'CSR of 2:4', '2:4': '2:4 kernel',
 };
 
-/** y (M, N) = x (M, K) · W (N, K)ᵀ (Gemm with transB = 1, as a pruned layer stores it). */
-export interface SparseCase { id: string; shape: string; M: number; N: number; K: number; note?: string }
+/**
+ * 'gemm': y (M, N) = x (M, K) · W (N, K)ᵀ (Gemm with transB = 1, as a pruned layer stores it).
+ * 'conv': a Conv (NCHW, stride 1, `pad` on every side) with W (N, C, k, k): x is `x`, K = C·k·k and
+ * M = batch · output pixels (the GEMM an im2col would run). Conv has no 2:4 kernel: a 2:4 W runs CSR.
+ */
+export interface SparseCase {
+  id: string; shape: string; M: number; N: number; K: number; note?: string;
+  conv?: { x: [number, number, number, number]; k: number; pad: number };
+}
 
 const gemm = (id: string, M: number, N: number, K: number, note?: string): SparseCase => ({ id, shape: `M ${M}, N ${N}, K ${K}`, M, N, K, note });
+const conv = (id: string, x: [number, number, number, number], N: number, k: number, pad: number, note?: string): SparseCase => {
+  const out = (x[2] + 2 * pad - k + 1) * (x[3] + 2 * pad - k + 1);
+  return { id, shape: `x ${x.join('×')}, W ${N}×${x[1]}×${k}×${k}`, M: x[0] * out, N, K: x[1] * k * k, note, conv: { x, k, pad } };
+};
 
 export function sparseCases(): SparseCase[] {
   return [
@@ -27,6 +38,9 @@ export function sparseCases(): SparseCase[] {
     gemm('fc1-m64', 64, 64, 784, 'fc1 of the default CNN, batch 64'),
     gemm('gemm-m1-k1024', 1, 1024, 1024),
     gemm('gemm-m64-k1024', 64, 1024, 1024),
+    conv('conv2-b1', [1, 8, 12, 12], 16, 5, 0, 'conv2 of the default CNN, batch 1'),
+    conv('conv2-b64', [64, 8, 12, 12], 16, 5, 0, 'conv2 of the default CNN, batch 64'),
+    conv('conv3x3-64', [1, 64, 28, 28], 64, 3, 1, 'a ResNet-style 3×3 layer, 64 channels on 28×28, batch 1'),
   ];
 }
 

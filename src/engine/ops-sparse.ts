@@ -1,28 +1,33 @@
 /**
- * Gemm and MatMul on a pruned constant weight through the sparse kernels (kernels/sparse-matmul.ts)
- * when kernels/sparse-choice.ts says they beat dense for the shape on this adapter. The weight is
- * packed once per session (WeightStore.cached); the dense copy is then never uploaded for that node.
- * Results equal the dense path's up to f32 summation order (the pruned terms are exact zeros).
+ * Gemm and MatMul on a pruned constant weight through the sparse kernels (kernels/sparse-matmul.ts),
+ * and 2-D Conv through the sparse Conv kernel (kernels/sparse-conv.ts), when kernels/sparse-choice.ts
+ * says they beat dense for the shape on this adapter. The weight is packed once per session
+ * (WeightStore.cached); the dense copy is then never uploaded for that node. Results equal the
+ * dense path's up to f32 summation order (the pruned terms are exact zeros).
  */
 import { attrInt, type TensorData } from '../model/ir';
 import type { Dispatch } from '../gpu/context';
 import { sizeOf } from '../core/shape';
-import { sparseGemmChoice, SPARSE_MIN_SPARSITY, type SparseChoice } from '../kernels/sparse-choice';
+import { sparseConvChoice, sparseGemmChoice, SPARSE_MIN_SPARSITY, type SparseChoice } from '../kernels/sparse-choice';
+import { packConvCsr, sparseConv2d, sparseConvFits, uploadSparseConvWeights, type SparseConvWeights } from '../kernels/sparse-conv';
+import type { ConvAttrs } from '../kernels/conv';
+import type { GpuTensor } from '../kernels/common';
 import { sparseMatmul, sparseScratchBytes, uploadSparseWeights, type SparseWeights } from '../kernels/sparse-matmul';
 import { countNonzeros, CSR_MAX_K, fits24, pack24, packCsr } from '../kernels/sparse-pack';
 import type { OpCall } from './op-types';
 
 /**
- * 'auto': the measured rule (sparseGemmChoice) with W at least SPARSE_MIN_SPARSITY sparse; 'off':
- * always dense; 'csr' / '2:4': that form for every eligible constant weight with at least one zero
- * ('2:4' only where W fits it), for tests and comparisons. Read when a plan is made.
+ * 'auto': the measured rules (sparseGemmChoice, sparseConvChoice) with W at least SPARSE_MIN_SPARSITY
+ * sparse; 'off': always dense; 'csr' / '2:4': that form for every eligible constant weight with at
+ * least one zero ('2:4' only where W fits it; Conv has no 2:4 kernel and stays dense), for tests and
+ * comparisons. Read when a plan is made.
  */
-export type SparseGemmMode = 'auto' | 'off' | 'csr' | '2:4';
+export type SparseKernelMode = 'auto' | 'off' | 'csr' | '2:4';
 
-let mode: SparseGemmMode = 'auto';
+let mode: SparseKernelMode = 'auto';
 
-export function setSparseGemmMode(m: SparseGemmMode): void { mode = m; }
-export function sparseGemmMode(): SparseGemmMode { return mode; }
+export function setSparseKernelMode(m: SparseKernelMode): void { mode = m; }
+export function sparseKernelMode(): SparseKernelMode { return mode; }
 
 interface WeightInfo { N: number; K: number; density: number; fits24: boolean; rows: () => Float32Array }
 
@@ -84,4 +89,23 @@ export function sparseMatMul(c: OpCall): Dispatch[] | null {
   const x = c.input(0);
   if (x.shape.length < 2) return null;
   return sparseGemmPlan(c, x, 1, false, 1, 0, false);
+}
+
+/**
+ * The sparse Conv dispatches for a 2-D Conv whose weight (input 1) is a 4-D float32 constant, when
+ * the mode or the rule picks CSR; null for the dense path. x and y come 4-D (the caller's view).
+ */
+export function sparseConv(c: OpCall, x: GpuTensor, y: GpuTensor, attrs: ConvAttrs): Dispatch[] | null {
+  if (mode === 'off' || mode === '2:4') return null;
+  const t = c.constant(1);
+  if (!t || t.dtype !== 'float32' || !(t.data instanceof Float32Array) || !sparseConvFits(t.dims)) return null;
+  const data = t.data;
+  const density = c.weights.cached(`${c.node.name}:sparse-density`, () => ({ value: data.length ? countNonzeros(data) / data.length : 1, buffers: [] }));
+  const choice = mode === 'csr' ? (density < 1 ? 'csr' : 'dense') : density > 1 - SPARSE_MIN_SPARSITY ? 'dense' : sparseConvChoice(c.ctx.info, density);
+  if (choice === 'dense') return null;
+  const w = c.weights.cached<SparseConvWeights>(`${c.node.name}:conv-csr`, () => {
+    const value = uploadSparseConvWeights(c.ctx, c.node.name, packConvCsr(data, t.dims));
+    return { value, buffers: value.buffers };
+  });
+  return sparseConv2d(c.ctx, x, w, c.hasInput(2) ? c.input(2) : null, y, attrs, c.node.name);
 }

@@ -24,7 +24,7 @@ import { activationOf } from './fuse';
 import { INT8_OPS } from './ops-int8';
 import { BINARY_OPS } from './ops-binary';
 import { TENSOR_OPS } from './ops-tensor';
-import { sparseGemm, sparseMatMul } from './ops-sparse';
+import { sparseConv, sparseGemm, sparseMatMul } from './ops-sparse';
 
 export type { OpCall, OpImpl } from './op-types';
 
@@ -60,10 +60,13 @@ function convLike(c: OpCall, kernelShape: number[]) {
 
 const conv: OpImpl = {
   plan(c) {
-    const x = c.input(0), w = c.input(1);
-    const geo = convLike(c, w.shape.slice(2));
-    return conv2d(c.ctx, as4d(x, c.node), as4d(w, c.node), c.hasInput(2) ? c.input(2) : null, as4d(c.output(0), c.node),
-      { ...geo, group: attrInt(c.node, 'group', 1), act: c.act }, c.node.name);
+    // The weight's shape from the host constant when there is one, so a sparse run never uploads the dense copy.
+    const wShape = c.constant(1)?.dims ?? c.input(1).shape;
+    const attrs = { ...convLike(c, wShape.slice(2)), group: attrInt(c.node, 'group', 1), act: c.act };
+    const [x4, y4] = [as4d(c.input(0), c.node), as4d(c.output(0), c.node)];
+    // A pruned 2-D weight may run sparse (ops-sparse.ts: measured rule, dense otherwise); 1-D ones stay dense.
+    const sparse = wShape.length === 4 ? sparseConv(c, x4, y4, attrs) : null;
+    return sparse ?? conv2d(c.ctx, x4, as4d(c.input(1), c.node), c.hasInput(2) ? c.input(2) : null, y4, attrs, c.node.name);
   },
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sparseGemmChoice } from './sparse-choice';
+import { sparseConvChoice, sparseGemmChoice } from './sparse-choice';
 
 describe('sparseGemmChoice (the rule from npm run bench -- --only sparse on SwiftShader)', () => {
   const sw = { isFallback: true }, gpu = { isFallback: false };
@@ -18,5 +18,12 @@ describe('sparseGemmChoice (the rule from npm run bench -- --only sparse on Swif
     expect(sparseGemmChoice(sw, 1, 1024, 1024, 0.5, false)).toBe('dense'); // ~1x
     expect(sparseGemmChoice(sw, 64, 1024, 1024, 0.5, false)).toBe('csr'); // 1.46x
     expect(sparseGemmChoice(sw, 64, 1024, 1024, 0.5, true)).toBe('2:4');
+  });
+
+  it('runs a pruned Conv sparse from 75 % (CSR 1.36–2.2×; 0.68–0.87× at 50 %), and never on a GPU', () => {
+    expect(sparseConvChoice(sw, 0.1)).toBe('csr');
+    expect(sparseConvChoice(sw, 0.25)).toBe('csr');
+    expect(sparseConvChoice(sw, 0.5)).toBe('dense');
+    expect(sparseConvChoice(gpu, 0.05)).toBe('dense');
   });
 });

@@ -19,6 +19,23 @@
 
 export type SparseChoice = 'dense' | 'csr' | '2:4';
 
+/**
+ * Dense or CSR for a pruned Conv weight (kernels/sparse-conv.ts; no 2:4 Conv kernel), measured the
+ * same way (`npm run bench -- --only sparse --sparse-cases conv2-b1,conv2-b64,conv3x3-64`, 10
+ * cycles, 2026-12-02, GPU-time medians, dense ÷ sparse):
+ *
+ *   case                              CSR 50 %   CSR 75 %   CSR 90 %   CSR of 2:4
+ *   conv2 of the CNN, 8→16 5×5, b1      0.83       2.20       3.67       1.52
+ *   conv2, batch 64                     0.87       1.65       3.52       0.86
+ *   64→64 3×3 on 28×28, b1              0.68       1.36       3.20       0.70
+ *
+ * So CSR from 75 % sparse (density ≤ 0.3) on a software adapter, dense below; on a GPU dense, as
+ * for Gemm (not measured there).
+ */
+export function sparseConvChoice(adapter: { isFallback: boolean }, density: number): 'dense' | 'csr' {
+  return adapter.isFallback && density <= 0.3 ? 'csr' : 'dense';
+}
+
 /** Sparsity (1 − density) below which the engine never considers a sparse kernel. */
 export const SPARSE_MIN_SPARSITY = 0.5;
 

@@ -5,6 +5,8 @@ import { ACT, activationParams, withActivation, type GpuTensor } from './common'
 import type { ConvAttrs } from './conv';
 
 const WG = 64;
+/** Consecutive output pixels one invocation computes (the shader's two vec4 accumulators). */
+const PIXELS = 8;
 /** Taps pack the input channel in 16 bits and ky, kx in 8 bits each. */
 const MAX_C = 1 << 16, MAX_K = 1 << 8;
 
@@ -83,7 +85,7 @@ export function sparseConv2d(
   if (!(group >= 1) || C !== cPerGroup * group || M % group !== 0) throw new Error(`${label}: x [${x.shape}] and a weight of ${M}×${cPerGroup} channels do not fit group ${group}`);
   if (yN !== N || yM !== M) throw new Error(`${label}: y [${y.shape}] does not match N=${N}, M=${M}`);
   if (bias && sizeOf(bias.shape) !== M) throw new Error(`${label}: bias [${bias.shape}] should be (${M})`);
-  const total = N * M * Math.ceil((OH * OW) / 4);
+  const total = N * M * Math.ceil((OH * OW) / PIXELS);
   if (total === 0) return [];
   const [a, b] = activationParams(attrs.act);
   const params = ctx.uniform(`${label}:params`, new UniformWriter()
