@@ -68,6 +68,7 @@ export function sparseNoteLines(r: SparsePageResult): string[] {
     'Ratios are dense median ÷ sparse median: above 1 the sparse kernel is faster, below 1 it is SLOWER than dense f32 at the same (M, N, K).',
     'Dense is matmul() with W (N, K), transB (its own kernel choice for the shape and adapter); its time does not depend on the values, so one dense run serves every density.',
     'CSR: u16 column indices + f32 values + row offsets; 2:4: two f32 values and a 4-bit position nibble per group of 4 inputs. Both: one thread per output column and 4 rows of x (M ≤ 4), or 8 rows of x transposed to (K, M/4) vec4 by one more dispatch, inside the timed pass (M > 4); no workgroup memory.',
+    'Conv cases: dense is conv2d() (4 channels × 4 pixels a thread); sparse is the sparse Conv kernel, CSR per output channel of packed (channel, ky, kx) taps + f32 values, 8 output pixels a thread. There is no 2:4 Conv kernel (—); a 2:4-pruned Conv weight runs CSR.',
     ...r.cases.filter((c) => c.note).map((c) => `- ${c.id}: ${c.note}`),
     ...(r.tag === 'swiftshader'
       ? ['SwiftShader is a CPU emulation on a shared machine: these ratios compare kernels on this page; they say nothing about which is fastest on a GPU.']

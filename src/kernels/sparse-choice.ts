@@ -22,7 +22,8 @@ export type SparseChoice = 'dense' | 'csr' | '2:4';
 /**
  * Dense or CSR for a pruned Conv weight (kernels/sparse-conv.ts; no 2:4 Conv kernel), measured the
  * same way (`npm run bench -- --only sparse --sparse-cases conv2-b1,conv2-b64,conv3x3-64`, 10
- * cycles, 2026-12-02, GPU-time medians, dense ÷ sparse):
+ * cycles, 2026-12-02, bench/results/2026-12-02-sparse-swiftshader-2.json; the full run after it,
+ * -3.json, gave 0.67–0.92 / 1.35–1.61 / 2.75–3.44 / 0.68–0.92; GPU-time medians, dense ÷ sparse):
  *
  *   case                              CSR 50 %   CSR 75 %   CSR 90 %   CSR of 2:4
  *   conv2 of the CNN, 8→16 5×5, b1      0.83       2.20       3.67       1.52
