@@ -28,7 +28,7 @@ import { xnorConv2dRef, xnorMatmulRef } from '../src/kernels/binary-net.ref';
 import { stats } from './stats';
 import { KERNEL_CONTENDERS, kernelCases, type ConvSpec, type GemmSpec, type KernelBenchConfig, type KernelCase, type KernelContender, type KernelPageResult, type KernelRecord } from './kernel-types';
 import type { Tag } from './types';
-import { log, errText, openBenchContext, finiteMaxDiff, writeF32 } from './page-common';
+import { log, errText, openBenchContext, finiteMaxDiff, planAndRunOnce, writeF32 } from './page-common';
 
 const NO_ACT = { kind: 'none' } as const;
 
@@ -80,22 +80,9 @@ class KernelBench {
     const rec = this.record(c, p.name);
     const yLen = p.y.shape.reduce((a, b) => a * b, 1);
     const runner: Runner = { rec, dispatches: [], y: p.y, yLen, validated: null };
-    const compiles = ctx.pipelineCompiles;
     try {
-      const out = await ctx.checked(`${p.name} on ${c.id}`, async () => {
-        const t0 = performance.now();
-        runner.dispatches = p.build();
-        await ctx.device.queue.onSubmittedWorkDone();
-        rec.planMs = performance.now() - t0;
-        rec.pipelinesCompiled = ctx.pipelineCompiles - compiles;
-        rec.pipelines = runner.dispatches.map((d) => d.pipeline.label);
-        const t1 = performance.now();
-        writeF32(ctx, x.buffer, xData);
-        ctx.submit(runner.dispatches);
-        const y = await ctx.readF32(p.y.buffer, yLen);
-        rec.firstRunMs = performance.now() - t1;
-        return y;
-      });
+      const { dispatches, out } = await planAndRunOnce(ctx, `${p.name} on ${c.id}`, rec, p.build, x.buffer, xData, p.y.buffer, yLen);
+      runner.dispatches = dispatches;
       const v = p.check(out);
       rec.validation = { ...v, ok: v.maxAbsDiff <= v.tolerance };
       if (!rec.validation.ok) rec.error = `output differs from the CPU reference: max abs diff ${v.maxAbsDiff} > ${v.tolerance} (${v.checked})`;

@@ -21,7 +21,7 @@ import { densityOf, pack24, packCsr, prune24, pruneByMagnitude, sparseBytes, typ
 import { stats } from './stats';
 import { SPARSE_CONTENDERS, sparseCases, type SparseBenchConfig, type SparseCase, type SparseContender, type SparsePageResult, type SparseRecord } from './sparse-types';
 import type { Tag } from './types';
-import { log, errText, openBenchContext, finiteMaxDiff, writeF32 } from './page-common';
+import { log, errText, openBenchContext, finiteMaxDiff, planAndRunOnce, writeF32 } from './page-common';
 
 const NO_ACT = { kind: 'none' } as const;
 
@@ -119,24 +119,13 @@ async function benchCase(ctx: GpuContext, timer: GpuTimer | null, tag: Tag, c: S
     const runner: Runner = { rec, dispatches: [], y, validated: null };
     runners.push(runner);
     try {
-      const compiles = ctx.pipelineCompiles;
-      const out = await ctx.checked(`${name} on ${c.id}`, async () => {
-        const t0 = performance.now();
+      const { dispatches, out } = await planAndRunOnce(ctx, `${name} on ${c.id}`, rec, () => {
         const planned = setup.plan(name, w, y);
         releases.push(planned.release);
-        runner.dispatches = planned.dispatches;
         rec.weightBytes = planned.weightBytes;
-        await ctx.device.queue.onSubmittedWorkDone();
-        rec.planMs = performance.now() - t0;
-        rec.pipelinesCompiled = ctx.pipelineCompiles - compiles;
-        rec.pipelines = runner.dispatches.map((d) => d.pipeline.label);
-        const t1 = performance.now();
-        writeF32(ctx, x.buffer, xData);
-        ctx.submit(runner.dispatches);
-        const r = await ctx.readF32(y.buffer, yLen);
-        rec.firstRunMs = performance.now() - t1;
-        return r;
-      });
+        return planned.dispatches;
+      }, x.buffer, xData, y.buffer, yLen);
+      runner.dispatches = dispatches;
       rec.maxAbsDiff = setup.check(w, name, out);
       if (rec.maxAbsDiff > rec.tolerance) rec.error = `output differs from the CPU reference: max abs diff ${rec.maxAbsDiff} > ${rec.tolerance}`;
       else runner.validated = out;
