@@ -120,6 +120,12 @@ test('removes a residual block from a model brought in, and names the block', as
   await page.getByTestId('prune-layers').fill('/Add=0.5');
   await expect(page.getByTestId('prune-problem')).toContainText('a block goes whole or stays');
   await page.getByTestId('prune-layers').fill('');
+  // Sensitivity with blocks: the block removed alone, one point; it costs more than the 1-point budget.
+  await page.getByTestId('prune-sensitivitySamples').fill('200');
+  await page.getByTestId('prune-sensitivity-run').click();
+  await expect(page.getByTestId('prune-sensitivity')).toContainText('/Add', { timeout: 120_000 });
+  await expect(page.getByTestId('prune-sensitivity')).toContainText('Within 1 point per layer: none');
+  await expect(page.getByTestId('prune-status')).toBeHidden({ timeout: 60_000 });
   await page.getByTestId('prune-finetuneEpochs').fill('0');
   await page.getByTestId('prune-testSamples').fill('300');
   await page.getByTestId('prune-run').click();

@@ -204,7 +204,7 @@ function SensitivityChart() {
   const chosen = layersWithinBudget(r, budget);
   return (
     <div data-testid="prune-sensitivity" style={{ marginTop: 12 }}>
-      <div className="muted small">Sensitivity of <span className="mono">{r.variant}</span> ({r.granularity}, {r.criterion}, {r.samples} test items): accuracy with one layer pruned alone</div>
+      <div className="muted small">Sensitivity of <span className="mono">{r.variant}</span> ({r.granularity}, {r.criterion}, {r.samples} test items): accuracy with {r.granularity === 'block' ? 'one residual block removed' : 'one layer pruned'} alone</div>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
