@@ -177,7 +177,8 @@ export function printPrune(r: PruneCliResult): void {
     `${r.schedule}${r.finetuneEpochs ? `, ${r.finetuneEpochs} fine-tuning epoch${r.finetuneEpochs > 1 ? 's' : ''}${r.distill ? ' distilled from the unpruned model' : ''}` : ', no fine-tuning'}`);
   console.log(`accuracy   ${pct(r.accuracy.before)} → ${pct(r.accuracy.after)}`);
   console.log(`params     ${r.before.params} → ${r.after.params} (${ratio(r.after.params, r.before.params)})`);
-  console.log(`FLOPs      ${r.before.flops} → ${r.after.flops} per item (${ratio(r.after.flops, r.before.flops)}${STRUCTURAL.includes(s.granularity) ? '' : '; masked zeros still count: dense kernels compute them'})`);
+  console.log(`FLOPs      ${r.before.flops} → ${r.after.flops} per item (${ratio(r.after.flops, r.before.flops)})` +
+    (r.nonzeroFlops < r.after.flops ? `; ${r.nonzeroFlops} without the zeros (${ratio(r.nonzeroFlops, r.before.flops)}), what the sparse kernels compute where they run` : ''));
   for (const l of r.sparsity) console.log(`  ${l.node.padEnd(24)} ${((100 * l.zeros) / l.weights).toFixed(1).padStart(5)} % zeros of ${l.weights}`);
   if (r.filters) {
     for (const g of r.filters.groups) console.log(`  filters ${g.producers.join('+')}: ${g.before} → ${g.after}`);

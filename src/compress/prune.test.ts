@@ -6,7 +6,7 @@ import { exportOnnx } from '../model/onnx-export';
 import type { Model } from '../model/ir';
 import { GraphBuilder, int, ints, tensor } from '../model/builder';
 import { randomFloats } from '../core/rng';
-import { applyMasks, costOf, filterMasks, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks, prunableLayers, weightPicture } from './prune';
+import { applyMasks, costOf, filterMasks, flopsByNode, gradualSparsity, measuredSparsity, nonzeroFlops, pruneFilters, pruneMasks, prunableLayers, weightPicture } from './prune';
 import { stageSparsities } from '../train/prune-job';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
@@ -18,6 +18,17 @@ const weightOf = (m: Model, node: string) => {
 };
 
 describe('pruning masks', () => {
+  it('count the FLOPs a sparse kernel computes: each weighted layer scaled by its density, the rest whole', () => {
+    const m = cnn();
+    expect(nonzeroFlops(m)).toBe(costOf(m).flops);
+    const pruned = applyMasks(m, pruneMasks(m, { granularity: 'fine', criterion: 'l1', sparsity: 0.75, layers: { fc1: 0.5, fc2: 0 } }).masks);
+    const f = flopsByNode(m);
+    const weighted = ['conv1', 'conv2', 'fc1', 'fc2'].reduce((a, n) => a + f.get(n)!, 0);
+    const want = costOf(m).flops - weighted + 0.25 * (f.get('conv1')! + f.get('conv2')!) + 0.5 * f.get('fc1')! + f.get('fc2')!;
+    expect(Math.abs(nonzeroFlops(pruned) - want)).toBeLessThanOrEqual(1);
+    expect(costOf(pruned).flops).toBe(costOf(m).flops);
+  });
+
   it('remove the asked fraction of every layer, at each granularity, and keep the rest', () => {
     const m = cnn();
     for (const granularity of ['fine', 'vector', 'kernel'] as const) {

@@ -374,6 +374,17 @@ export function flopsByNode(model: Model, itemShape?: number[]): Map<string, num
   return new Map(statsAtBatch1(model, itemShape).map((l) => [l.name, l.flops]));
 }
 
+/**
+ * FLOPs of one item with every weighted layer's multiply-adds on zero weights left out: what a
+ * sparse kernel computes (the dense count is costOf's). Each layer's FLOPs scale by its density.
+ */
+export function nonzeroFlops(model: Model, itemShape?: number[]): number {
+  const flops = flopsByNode(model, itemShape);
+  let total = [...flops.values()].reduce((a, f) => a + f, 0);
+  for (const l of measuredSparsity(model)) total -= (flops.get(l.node) ?? 0) * (l.zeros / l.weights);
+  return Math.round(total);
+}
+
 /** Zeros per weighted layer, as measured on the weights (whatever made them zero). */
 export function measuredSparsity(model: Model): { node: string; weights: number; zeros: number }[] {
   return prunableLayers(model).layers.map((l) => {

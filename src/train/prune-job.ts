@@ -13,7 +13,7 @@ import type { Model } from '../model/ir';
 import type { LabelledDataset } from '../data/dataset';
 import { CancelledError, ModelError } from '../core/errors';
 import {
-  applyMasks, costOf, gradualSparsity, measuredSparsity, pruneFilters, pruneMasks, STRUCTURAL,
+  applyMasks, costOf, gradualSparsity, measuredSparsity, nonzeroFlops, pruneFilters, pruneMasks, STRUCTURAL,
   type FilterResult, type Gradients, type MaskResult, type PruneSpec,
 } from '../compress/prune';
 import { pruneBlocks, type BlockResult } from '../compress/prune-blocks';
@@ -53,6 +53,8 @@ export interface PruneOutcome {
   after: Cost;
   /** Zeros per weighted layer of the result, counted on its weights. */
   sparsity: { node: string; weights: number; zeros: number }[];
+  /** The result's FLOPs of one item without the multiply-adds on zero weights (what sparse kernels compute). */
+  nonzeroFlops: number;
   epochs: EpochRecord[];
   accuracy: { before: number | null; after: number | null };
 }
@@ -172,7 +174,7 @@ export async function runPrune(ctx: GpuContext, model: Model, job: PruneJob, dat
     filters: filters ? { groups: summedGroups(model, result, filters), kept: filters.kept } : null,
     blocks: blocks ? blockReport(model, spec, removedBlocks) : null,
     skipped: (masksOut as MaskResult | null)?.skipped ?? [],
-    before, after: costOf(result, itemShape), sparsity: measuredSparsity(result), epochs,
+    before, after: costOf(result, itemShape), sparsity: measuredSparsity(result), nonzeroFlops: nonzeroFlops(result, itemShape), epochs,
     accuracy: { before: accuracyBefore, after: accuracyAfter },
   };
 }

@@ -244,7 +244,7 @@ function LastRun() {
           <tbody>
             {row('accuracy', info.accuracy.before === null ? '–' : fmtPct(info.accuracy.before), info.accuracy.after === null ? '–' : fmtPct(info.accuracy.after))}
             {row('parameters', info.before.params.toLocaleString(), info.after.params.toLocaleString())}
-            {row('FLOPs / item', info.before.flops.toLocaleString(), `${info.after.flops.toLocaleString()}${STRUCTURAL.includes(info.granularity) ? '' : ' (dense kernels still compute the zeros)'}`)}
+            {row('FLOPs / item', info.before.flops.toLocaleString(), `${info.after.flops.toLocaleString()}${info.nonzeroFlops < info.after.flops ? ` · ${info.nonzeroFlops.toLocaleString()} without the zeros` : ''}`)}
             {row('stored bytes', info.before.bytes.toLocaleString(), info.sparseBytes ? `${info.after.bytes.toLocaleString()} dense · ${info.sparseBytes.sparse.toLocaleString()} weights sparse` : info.after.bytes.toLocaleString())}
           </tbody>
         </table>

@@ -308,6 +308,8 @@ export interface PrunedInfo {
   accuracy: { before: number | null; after: number | null };
   /** Zeros per layer, counted on the result's weights. */
   layers: { node: string; weights: number; zeros: number }[];
+  /** FLOPs of one item without the multiply-adds on zero weights (what the sparse kernels compute). */
+  nonzeroFlops: number;
   filters: { producers: string[]; before: number; after: number }[];
   kept: { producers: string[]; channels: number; reason: string }[];
   /** Block pruning: every removable block (its Add, layers, score, whether it went) and the Adds that are not blocks. */
