@@ -25,7 +25,7 @@ import { startServer } from './server';
 import { checkAgainstOrtNode } from './reference';
 import { adapterLines, firstRunLines, markdownTable, relativeTable, writeJson, wrongOutputLines } from './report';
 import { importOnnx } from '../src/model/onnx-import';
-import { costOf } from '../src/compress/prune';
+import { costOf, nonzeroFlops } from '../src/compress/prune';
 import { kernelAdapterLines, kernelCompileLines, kernelNoteLines, kernelPipelineLines, kernelTable, kernelValidationLines, writeKernelJson } from './kernels-report';
 import type { BenchConfig } from './types';
 import type { KernelBenchConfig } from './kernel-types';
@@ -146,7 +146,10 @@ async function benchModels(page: Page, browser: Browser): Promise<void> {
   console.log('\n' + firstRunLines(result).join('\n'));
   console.log(`\nEnd to end (upload + run + readback), ms, tag '${result.tag}'; ratio < 1 means the studio is faster:\n`);
   console.log(markdownTable(result));
-  const flops = Object.fromEntries(cfg.models.map((m) => [m, costOf(importOnnx(new Uint8Array(readFileSync(`fixtures/${m}`)))).flops]));
+  const flops = Object.fromEntries(cfg.models.map((m) => {
+    const model = importOnnx(new Uint8Array(readFileSync(`fixtures/${m}`)));
+    return [m, { dense: costOf(model).flops, nonzero: nonzeroFlops(model) }];
+  }));
   const vsFirst = relativeTable(result, flops);
   if (vsFirst) console.log(`\nEach model against ${cfg.models[0]} (the studio's engine; speedup = first model's median ÷ this one's):\n\n${vsFirst}`);
   const wrongLines = wrongOutputLines(result);

@@ -63,26 +63,30 @@ export function markdownTable(r: PageResult): string {
 }
 
 /**
- * Every model against the first one of the run (e.g. a filter-pruned variant against its parent): FLOP
+ * Every model against the first one of the run (e.g. a pruned variant against its parent): FLOP
  * reduction from the graph, the studio's measured speedup (e2e and GPU median), and speedup ÷ FLOP
- * reduction, which is 1 where time follows FLOPs. Torch-Pruning reports only the FLOP side.
+ * reduction, which is 1 where time follows FLOPs. FLOPs count only nonzero weights' multiply-adds
+ * (a masked model's zeros are what a sparse kernel skips; the dense count, when it differs, is shown
+ * in brackets). Torch-Pruning reports only the FLOP side.
  */
-export function relativeTable(r: PageResult, flopsPerItem: Record<string, number>): string | null {
+export function relativeTable(r: PageResult, flops: Record<string, { dense: number; nonzero: number }>): string | null {
   const [base, ...others] = [...new Set(r.records.map((x) => x.model))];
   if (!base || !others.length) return null;
   const ours = (model: string, batch: number) => r.records.find((x) => x.contender === 'ours' && x.model === model && x.batch === batch);
   const rows = [
-    `| model vs ${base} | batch | FLOPs / item | FLOP reduction | e2e speedup | e2e speedup ÷ FLOP reduction | GPU speedup | GPU speedup ÷ FLOP reduction |`,
+    `| model vs ${base} | batch | FLOPs / item (dense) | FLOP reduction | e2e speedup | e2e speedup ÷ FLOP reduction | GPU speedup | GPU speedup ÷ FLOP reduction |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const model of others) for (const batch of [...new Set(r.records.map((x) => x.batch))]) {
     const a = ours(base, batch), b = ours(model, batch);
-    const fewer = flopsPerItem[base]! / flopsPerItem[model]!;
+    const fewer = flops[base]!.nonzero / flops[model]!.nonzero;
     const up = (x: Stats | null | undefined, y: Stats | null | undefined) => (x && y ? x.medianMs / y.medianMs : null);
     const e2e = up(a?.e2e, b?.e2e), gpu = up(a?.gpu, b?.gpu);
     const f = (v: number | null) => (v == null ? '—' : `${v.toFixed(2)}×`);
     const q = (v: number | null) => (v == null ? '—' : (v / fewer).toFixed(2));
-    rows.push(`| ${model} | ${batch} | ${flopsPerItem[model]!.toLocaleString('en-US')} | ${fewer.toFixed(2)}× | ${f(e2e)} | ${q(e2e)} | ${f(gpu)} | ${q(gpu)} |`);
+    const { dense, nonzero } = flops[model]!;
+    const count = `${nonzero.toLocaleString('en-US')}${dense !== nonzero ? ` (${dense.toLocaleString('en-US')})` : ''}`;
+    rows.push(`| ${model} | ${batch} | ${count} | ${fewer.toFixed(2)}× | ${f(e2e)} | ${q(e2e)} | ${f(gpu)} | ${q(gpu)} |`);
   }
   return rows.join('\n');
 }
