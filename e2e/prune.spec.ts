@@ -115,7 +115,7 @@ test('removes a residual block from a model brought in, and names the block', as
   // The block's first Conv: every weight red, since the whole block goes.
   await page.getByTestId('prune-picture-layer').selectOption('/res1/Conv');
   await expect(picture(page)).toContainText('100.00 % removed');
-  await expect(picture(page)).toContainText('the layer\'s residual block goes whole');
+  await expect(picture(page)).toContainText('the layer\'s block goes whole');
   // Per-block choices are 1 or 0: a share is named as the problem.
   await page.getByTestId('prune-layers').fill('/Add=0.5');
   await expect(page.getByTestId('prune-problem')).toContainText('a block goes whole or stays');
@@ -131,8 +131,8 @@ test('removes a residual block from a model brought in, and names the block', as
   await page.getByTestId('prune-run').click();
   const row = page.locator('[data-testid="variant-row"][data-variant="resdw-mnist-pruned-block-50-l1.onnx"]');
   await expect(row).toHaveCount(1, { timeout: 240_000 });
-  await expect(row).toContainText('pruned · 1 of 1 residual blocks removed · l1 · oneshot');
-  await expect(page.getByTestId('prune-last')).toContainText('Residual blocks removed: /Add (/res1/Conv, /res2/Conv)');
+  await expect(row).toContainText('pruned · 1 of 1 blocks removed · l1 · oneshot');
+  await expect(page.getByTestId('prune-last')).toContainText('Blocks removed: /Add (/res1/Conv, /res2/Conv)');
   await expect(page.getByTestId('prune-status')).toBeHidden({ timeout: 120_000 });
   await card(page).screenshot({ path: 'test-results/screens/24-prune-block.png' });
 });

@@ -93,8 +93,8 @@ const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
 
 const PRUNE: FlagGroup = { title: 'prune flags', flags: [
   { name: 'out', value: 'FILE', help: 'where to write the pruned model (.onnx); required' },
-  { name: 'granularity', value: 'fine|vector|kernel|filter|2:4|block', help: 'what is removed together: a weight, a kernel row, a k×k kernel, an output channel (the model shrinks), 2 of every 4, or a whole residual block (default fine)' },
-  { name: 'sparsity', value: 'S', help: 'fraction of each layer\'s weights (filter: channels; block: the removable residual blocks) to remove, in [0, 1); 2:4 is always 0.5' },
+  { name: 'granularity', value: 'fine|vector|kernel|filter|2:4|block', help: 'what is removed together: a weight, a kernel row, a k×k kernel, an output channel (the model shrinks), 2 of every 4, or a whole block: a residual block or a Concat branch (default fine)' },
+  { name: 'sparsity', value: 'S', help: 'fraction of each layer\'s weights (filter: channels; block: the removable blocks) to remove, in [0, 1); 2:4 is always 0.5' },
   { name: 'criterion', value: 'l1|l2|random|taylor|bn', help: 'what ranks the weights: magnitude, a seeded random control, |w·dL/dw| measured on training data, or BatchNorm γ (filters) (default l1)' },
   { name: 'layers', value: 'a=0.5,b=0.3', help: 'per-layer sparsity by node name, overriding --sparsity (0 keeps a layer whole; block: a block\'s Add=1 removes it)' },
   { name: 'scope', value: 'layer|global', help: 'every layer at its sparsity, or one magnitude threshold over all layers (default layer)' },
@@ -108,7 +108,7 @@ const PRUNE: FlagGroup = { title: 'prune flags', flags: [
 const FINETUNE: FlagGroup = { title: 'prune: fine-tuning flags (as train and distill take them)', flags: TRAIN.flags.filter((f) => !['out', 'student', 'schedule', 'epochs'].includes(f.name)) };
 
 const SENSITIVITY: FlagGroup = { title: 'sensitivity flags', flags: [
-  { name: 'granularity', value: 'fine|vector|kernel|filter|2:4|block', help: 'granularity each layer is pruned at; block: each residual block removed alone (default fine)' },
+  { name: 'granularity', value: 'fine|vector|kernel|filter|2:4|block', help: 'granularity each layer is pruned at; block: each removable block removed alone (default fine)' },
   { name: 'criterion', value: 'l1|l2|random|bn', help: 'what ranks the weights (default l1)' },
   { name: 'levels', value: '0.1,0.2,...', help: 'sparsities measured per layer (default 0.1 to 0.9 in steps of 0.1)' },
   { name: 'budget', value: 'P', help: 'also choose per-layer sparsities removing the most FLOPs within this accuracy drop, in points' },

@@ -185,8 +185,8 @@ export function printPrune(r: PruneCliResult): void {
     for (const k of r.filters.kept) console.log(`  kept whole ${k.producers.join('+')} (${k.channels}): ${k.reason}`);
   }
   if (r.blocks) {
-    for (const b of r.blocks.blocks) console.log(`  block ${b.add} (${b.layers.join(', ')}), score ${b.score.toPrecision(3)}: ${b.removed ? 'removed' : 'kept'}`);
-    for (const k of r.blocks.refused) console.log(`  not a removable block ${k.add}: ${k.reason}`);
+    for (const b of r.blocks.blocks) console.log(`  block ${b.join} (${b.layers.join(', ')}), score ${b.score.toPrecision(3)}: ${b.removed ? 'removed' : 'kept'}`);
+    for (const k of r.blocks.refused) console.log(`  not a removable block ${k.join}: ${k.reason}`);
   }
   for (const k of r.skipped) console.log(`  not pruned ${k.node}: ${k.reason}`);
   if (r.sparseWeightBytes) console.log(`weights    ${r.sparseWeightBytes.dense} B dense → ${r.sparseWeightBytes.sparse} B in the sparse form`);

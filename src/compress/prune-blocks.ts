@@ -1,21 +1,22 @@
 /**
- * Block pruning: whole residual blocks go (model/branches.ts finds and removes them). The sparsity
- * is the share of the removable blocks removed; they are ranked by the weights of the layer that
- * ends each branch (whose scale, in an eval-mode export, carries the folded BatchNorm γ), times the
- * mean |γ| of a BatchNormalization after it when the model keeps one; 'bn' ranks by that γ alone,
- * 'random' is the control. A branch whose output is small adds little to its skip.
+ * Block pruning: whole blocks go — residual blocks, and branches of a channel Concat
+ * (model/branches.ts finds and removes them). The sparsity is the share of the removable blocks
+ * removed; they are ranked by the weights of the layer that ends each branch (whose scale, in an
+ * eval-mode export, carries the folded BatchNorm γ), times the mean |γ| of a BatchNormalization
+ * after it when the model keeps one; 'bn' ranks by that γ alone, 'random' is the control. A branch
+ * whose output is small adds little to its skip, or to the layers reading the Concat.
  */
 import { ModelError } from '../core/errors';
 import { makeRng } from '../core/rng';
 import type { Model, Node, TensorData } from '../model/ir';
-import { removeBranches, residualBranches, type BranchAnalysis, type ResidualBranch } from '../model/branches';
+import { removeBranches, findBranches, type BranchAnalysis, type Branch } from '../model/branches';
 import type { PruneSpec } from './prune';
 
 export interface BlockChoice {
   /** The Adds whose branches go, in graph order. */
   remove: string[];
   /** Every removable block with its score and layers, removed or not. */
-  blocks: { add: string; layers: string[]; score: number; removed: boolean }[];
+  blocks: { join: string; layers: string[]; score: number; removed: boolean }[];
   /** Adds that are not removable blocks, with the reason. */
   refused: BranchAnalysis['refused'];
   analysis: BranchAnalysis;
@@ -33,15 +34,15 @@ function meanOf(t: TensorData | undefined, f: (v: number) => number): number {
 }
 
 /** A branch's score; higher is more important. */
-function blockScore(model: Model, br: ResidualBranch, criterion: PruneSpec['criterion'], rng: () => number): number {
+function blockScore(model: Model, br: Branch, criterion: PruneSpec['criterion'], rng: () => number): number {
   if (criterion === 'random') return rng();
-  if (criterion === 'taylor') throw new ModelError('the Taylor criterion ranks weights and filters; rank residual blocks by l1, l2, bn or random');
+  if (criterion === 'taylor') throw new ModelError('the Taylor criterion ranks weights and filters; rank blocks by l1, l2, bn or random');
   const init = model.graph.initializers;
   const nodes = br.nodes.map((n) => nodeNamed(model, n)!);
   const lastBn = nodes.filter((n) => n.opType === 'BatchNormalization').at(-1);
   const gamma = lastBn ? meanOf(init[lastBn.inputs[1] ?? ''], Math.abs) : 1;
   if (criterion === 'bn') {
-    if (!lastBn) throw new ModelError(`the BatchNorm-γ criterion needs a BatchNormalization in each block; block '${br.add}' has none (its BatchNorm may be folded into the Conv: use l1 or l2)`);
+    if (!lastBn) throw new ModelError(`the BatchNorm-γ criterion needs a BatchNormalization in each block; block '${br.join}' has none (its BatchNorm may be folded into the Conv: use l1 or l2)`);
     return gamma;
   }
   const last = nodeNamed(model, br.weighted.at(-1)!)!;
@@ -58,38 +59,38 @@ function blockScore(model: Model, br: ResidualBranch, criterion: PruneSpec['crit
  */
 export function chooseBlocks(model: Model, spec: PruneSpec, atLeastOne = true): BlockChoice {
   if (!(spec.sparsity >= 0 && spec.sparsity < 1)) throw new ModelError(`the share of blocks to remove must be in [0, 1) (got ${spec.sparsity})`);
-  const analysis = residualBranches(model);
+  const analysis = findBranches(model);
   const { branches, refused } = analysis;
   if (!branches.length) {
-    throw new ModelError(`no residual block can be removed: ${refused.length ? refused.map((r) => `'${r.add}' ${r.reason}`).join('; ') : 'the model has no Add of a value and a branch computed from it (x + f(x))'}`);
+    throw new ModelError(`no block can be removed: ${refused.length ? refused.map((r) => `'${r.join}' ${r.reason}`).join('; ') : 'the model has no residual block (x + f(x)) and no Concat of branches'}`);
   }
   const rng = makeRng(spec.seed ?? 1);
   const scored = branches.map((br) => ({ br, score: blockScore(model, br, spec.criterion, rng) }));
   const named = Object.entries(spec.layers ?? {});
   if (named.length) {
-    for (const [add, v] of named) {
-      const refusal = refused.find((r) => r.add === add);
-      if (refusal) throw new ModelError(`the block '${add}' cannot be removed: ${refusal.reason}`);
-      if (!branches.some((br) => br.add === add)) throw new ModelError(`no residual block ends at '${add}'; the removable blocks end at: ${branches.map((br) => br.add).join(', ')}`);
-      if (v !== 0 && v !== 1) throw new ModelError(`a block is removed whole or kept: give '${add}' 1 or 0, not ${v}`);
+    for (const [join, v] of named) {
+      const refusal = refused.find((r) => r.join === join);
+      if (refusal) throw new ModelError(`the block '${join}' cannot be removed: ${refusal.reason}`);
+      if (!branches.some((br) => br.join === join)) throw new ModelError(`no removable block is called '${join}'; the blocks are: ${branches.map((br) => br.join).join(', ')}`);
+      if (v !== 0 && v !== 1) throw new ModelError(`a block is removed whole or kept: give '${join}' 1 or 0, not ${v}`);
     }
     const remove = new Set(named.filter(([, v]) => v === 1).map(([a]) => a));
-    return { remove: branches.filter((br) => remove.has(br.add)).map((br) => br.add), blocks: scored.map((s) => ({ add: s.br.add, layers: s.br.weighted, score: s.score, removed: remove.has(s.br.add) })), refused, analysis };
+    return { remove: branches.filter((br) => remove.has(br.join)).map((br) => br.join), blocks: scored.map((s) => ({ join: s.br.join, layers: s.br.weighted, score: s.score, removed: remove.has(s.br.join) })), refused, analysis };
   }
   const count = Math.round(branches.length * spec.sparsity);
   if (!count && atLeastOne && spec.sparsity > 0) {
-    throw new ModelError(`${branches.length} removable residual block${branches.length > 1 ? 's' : ''} at sparsity ${spec.sparsity} round${branches.length > 1 ? '' : 's'} to none removed (${(0.5 / branches.length).toFixed(3)} removes one)`);
+    throw new ModelError(`${branches.length} removable block${branches.length > 1 ? 's' : ''} at sparsity ${spec.sparsity} round${branches.length > 1 ? '' : 's'} to none removed (${(0.5 / branches.length).toFixed(3)} removes one)`);
   }
   const order = scored.map((_, i) => i).sort((a, b) => scored[a]!.score - scored[b]!.score || a - b);
   const gone = new Set(order.slice(0, count));
   return {
-    remove: branches.filter((_, i) => gone.has(i)).map((br) => br.add),
-    blocks: scored.map((s, i) => ({ add: s.br.add, layers: s.br.weighted, score: s.score, removed: gone.has(i) })),
+    remove: branches.filter((_, i) => gone.has(i)).map((br) => br.join),
+    blocks: scored.map((s, i) => ({ join: s.br.join, layers: s.br.weighted, score: s.score, removed: gone.has(i) })),
     refused, analysis,
   };
 }
 
-/** `model` without its lowest-ranked residual blocks (see chooseBlocks). */
+/** `model` without its lowest-ranked blocks (see chooseBlocks). */
 export function pruneBlocks(model: Model, spec: PruneSpec, atLeastOne = true): BlockResult {
   const { analysis, ...choice } = chooseBlocks(model, spec, atLeastOne);
   return { ...choice, model: choice.remove.length ? removeBranches(model, choice.remove, analysis) : model };

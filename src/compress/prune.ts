@@ -9,7 +9,7 @@
  * Those four keep tensor shapes and zero weights under a mask. Filter pruning removes output
  * channels for real, by channel groups (model/channels.ts): every layer tied to a group loses the
  * same channels, and the model gets smaller on any runtime. Block pruning (prune-blocks.ts) removes
- * whole residual blocks.
+ * whole blocks (residual blocks, Concat branches).
  */
 import { ModelError } from '../core/errors';
 import { makeRng } from '../core/rng';
@@ -29,7 +29,7 @@ export type Criterion = typeof CRITERIA[number];
 export interface PruneSpec {
   granularity: Granularity;
   criterion: Criterion;
-  /** Fraction of each layer's weights (filter: channels; block: the removable residual blocks) to remove, in [0, 1); 2:4 is always 0.5. */
+  /** Fraction of each layer's weights (filter: channels; block: the removable blocks) to remove, in [0, 1); 2:4 is always 0.5. */
   sparsity: number;
   /** Per-layer sparsity by node name (a filter group by any of its producers); overrides `sparsity`. */
   layers?: Record<string, number>;

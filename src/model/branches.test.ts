@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { GraphBuilder, ints, tensor } from './builder';
 import type { Model, TensorData } from './ir';
 import { importOnnx } from './onnx-import';
-import { removeBranches, residualBranches } from './branches';
-import { runOrt } from './channels.test-util';
+import { findBranches, removeBranches } from './branches';
+import { analyseChannels } from './channels';
+import { runOrt, silenceDropped } from './channels.test-util';
 import { makeRng } from '../core/rng';
 import { torchvisionFixtures, writeTestResult } from '../../scripts/test-commands';
 import { costOf } from '../compress/prune';
@@ -21,9 +22,9 @@ const params = (m: Model) => Object.values(m.graph.initializers).reduce((a, t) =
 /** The original with the weight and bias of the Conv that ends each named block's branch set to zero. */
 function silenceBranches(model: Model, adds: string[]): Model {
   const init: Record<string, TensorData> = { ...model.graph.initializers };
-  const an = residualBranches(model);
+  const an = findBranches(model);
   for (const a of adds) {
-    const br = an.branches.find((b) => b.add === a)!;
+    const br = an.branches.find((b) => b.join === a)!;
     const last = model.graph.nodes.find((n) => (n.name || n.outputs[0]) === br.nodes.at(-1))!;
     expect(last.opType).toBe('Conv');
     for (const v of last.inputs.slice(1)) init[v] = { ...init[v]!, data: new Float32Array(init[v]!.data.length) };
@@ -60,10 +61,10 @@ function blocks(): Model {
 
 describe('residual blocks', () => {
   it('finds identity blocks and names why the others cannot go', () => {
-    const an = residualBranches(blocks());
-    expect(an.branches.map((b) => b.add).sort()).toEqual(['block1', 'block4']);
-    expect(an.branches.find((b) => b.add === 'block1')!.weighted).toEqual(['b1.c1', 'b1.c2']);
-    const why = Object.fromEntries(an.refused.map((r) => [r.add, r.reason]));
+    const an = findBranches(blocks());
+    expect(an.branches.map((b) => b.join).sort()).toEqual(['block1', 'block4']);
+    expect(an.branches.find((b) => b.join === 'block1')!.weighted).toEqual(['b1.c1', 'b1.c2']);
+    const why = Object.fromEntries(an.refused.map((r) => [r.join, r.reason]));
     expect(why.block2).toMatch(/shortcut is computed by Conv 'b2.down', not an identity/);
     expect(why.block3).toMatch(/is also read as a model output outside the block/);
     // sum = block4 + block3's output: neither comes from the other alone.
@@ -80,8 +81,8 @@ describe('residual blocks', () => {
       const [want, got] = await Promise.all([runOrt(silenceBranches(model, adds), input, [1, 4, 6, 6]), runOrt(small, input, [1, 4, 6, 6])]);
       expect(maxDiff(want, got)).toBeLessThanOrEqual(1e-5);
     }
-    expect(() => removeBranches(model, ['block2'])).toThrow(/'block2' is not a removable residual block: its shortcut is computed by Conv/);
-    expect(() => removeBranches(model, ['nope'])).toThrow(/'nope' is not a removable residual block$/);
+    expect(() => removeBranches(model, ['block2'])).toThrow(/'block2' is not a removable branch: its shortcut is computed by Conv/);
+    expect(() => removeBranches(model, ['nope'])).toThrow(/'nope' is not a removable branch$/);
   });
 
   it('keeps the name of a sum that is a model output', async () => {
@@ -107,10 +108,10 @@ describe('residual blocks of torchvision models', () => {
     it(`${name}: every identity block removed, the rest equal to the silenced original`, async () => {
       const entry = fx.models[name]!;
       const model = importOnnx(new Uint8Array(readFileSync(join(fx.dir, entry.file))));
-      const an = residualBranches(model);
-      expect(an.branches.length).toBe(identities);
+      const an = findBranches(model);
+      expect(an.branches.filter((b) => b.kind === 'residual').length).toBe(identities);
       expect(an.refused.filter((r) => /not an identity/.test(r.reason)).length).toBe(projections);
-      const adds = an.branches.map((b) => b.add);
+      const adds = an.branches.filter((b) => b.kind === 'residual').map((b) => b.join);
       const small = removeBranches(model, adds, an);
       const input = all.slice(0, entry.input.reduce((a, d) => a * d, 1));
       const [want, got] = await Promise.all([runOrt(silenceBranches(model, adds), input, entry.input), runOrt(small, input, entry.input)]);
@@ -118,7 +119,7 @@ describe('residual blocks of torchvision models', () => {
       expect(maxDiff(want, got)).toBeLessThanOrEqual(1e-4 * peak);
       expect(params(small)).toBeLessThan(params(model));
       // Every branch node and Add is gone, and nothing left behind is dead (ReLU6's Clip bounds are Constant nodes).
-      const gone = new Set([...adds, ...an.branches.flatMap((b) => b.nodes)]);
+      const gone = new Set([...adds, ...an.branches.filter((b) => b.kind === 'residual').flatMap((b) => b.nodes)]);
       expect(small.graph.nodes.filter((n) => gone.has(n.name))).toEqual([]);
       const read = new Set([...small.graph.nodes.flatMap((n) => n.inputs), ...small.graph.outputs.map((o) => o.name)]);
       expect(small.graph.nodes.filter((n) => !n.outputs.some((v) => read.has(v))).map((n) => n.name)).toEqual([]);
@@ -130,4 +131,41 @@ describe('residual blocks of torchvision models', () => {
       writeTestResult('branches-torchvision.txt', report.join('\n') + '\n');
     });
   }
+
+  it('squeezenet1_1: each fire module\'s expand1x1 branch leaves its Concat; the readers lose its channels', async () => {
+    const entry = fx.models.squeezenet1_1!;
+    const model = importOnnx(new Uint8Array(readFileSync(join(fx.dir, entry.file))));
+    const an = findBranches(model);
+    const concat = an.branches.filter((b) => b.kind === 'concat');
+    // 8 fire modules × (expand1x1, expand3x3), each branch its Conv and Relu (and an Identity of the Conv's weight where the exporter wrote one).
+    expect(concat.length).toBe(16);
+    expect(concat.every((b) => b.weighted.length === 1 && b.nodes.filter((n) => !/Identity/.test(n)).length === 2)).toBe(true);
+    const e1 = concat.filter((b) => b.weighted[0]!.includes('expand1x1'));
+    expect(e1.length).toBe(8);
+    const small = removeBranches(model, e1.map((b) => b.join), an);
+    // Oracle: the original with every weight that reads an expand1x1 channel zeroed.
+    const ch = analyseChannels(model);
+    const keep = new Map(e1.map((b) => [ch.groups.find((g) => g.producers.includes(b.weighted[0]!))!.id, [] as number[]]));
+    const input = all.slice(0, entry.input.reduce((a, d) => a * d, 1));
+    const [want, got] = await Promise.all([runOrt(silenceDropped(model, keep, ch), input, entry.input), runOrt(small, input, entry.input)]);
+    const peak = Math.max(...Array.from(want, Math.abs));
+    expect(maxDiff(want, got)).toBeLessThanOrEqual(1e-4 * peak);
+    expect(small.graph.nodes.some((n) => /expand1x1/.test(n.name))).toBe(false);
+    const [before, after] = [costOf(model), costOf(small)];
+    expect(after.params).toBeLessThan(before.params);
+    report.push(`squeezenet1_1: ${e1.length} expand1x1 Concat branches removed (${concat.length} removable, ${an.refused.length} refused); params ${before.params} → ${after.params}, ` +
+      `FLOPs ${before.flops} → ${after.flops} (${(100 * (1 - after.flops / before.flops)).toFixed(1)} % fewer); max |Δ| vs oracle ${maxDiff(want, got).toExponential(2)} (peak ${peak.toFixed(3)})`);
+    writeTestResult('branches-torchvision.txt', report.join('\n') + '\n');
+  });
+
+  it('shufflenet_v2_x0_5: none of its Concat inputs can go alone (the channel shuffle ties them to the other side), each named with why', () => {
+    const model = importOnnx(new Uint8Array(readFileSync(join(fx.dir, fx.models.shufflenet_v2_x0_5!.file))));
+    const an = findBranches(model);
+    expect(an.branches).toEqual([]);
+    const refusals = an.refused.filter((r) => /Concat/.test(r.join));
+    expect(refusals.length).toBe(32);
+    for (const r of refusals) expect(r.reason.length).toBeGreaterThan(10);
+    report.push(`shufflenet_v2_x0_5: ${an.branches.length} removable branches; Concat inputs refused: ${[...new Set(refusals.map((r) => r.reason.replace(/'[^']*'/g, "'…'")))].join(' / ')}`);
+    writeTestResult('branches-torchvision.txt', report.join('\n') + '\n');
+  });
 });

@@ -1,7 +1,10 @@
 /**
- * Residual branches: the layers a residual block adds to its identity shortcut, y = x + f(x).
- * Removing f leaves y = x, so the whole block goes and the model keeps its shapes (the deep-network
- * "drop a block" of Veit et al. 2016 and of stochastic depth; block pruning in Torch-Pruning's terms).
+ * Whole branches a model can lose. Residual: the layers a residual block adds to its identity
+ * shortcut, y = x + f(x); removing f leaves y = x, so the whole block goes and the model keeps its
+ * shapes (the "drop a block" of Veit et al. 2016 and of stochastic depth). Concat: one input of a
+ * channel Concat and the layers only it needs (an Inception branch, a fire module's expand1x1);
+ * removing it takes its channels out of the Concat, and every layer reading them loses those input
+ * channels (the channel groups of model/channels.ts do the slicing).
  *
  * A branch is found from its Add: one operand (the skip) must be an ancestor of the other such that
  * walking back from the other operand meets only nodes fed, in the end, by the skip and by stored
@@ -12,14 +15,20 @@
  */
 import { ModelError } from '../core/errors';
 import type { Model, Node } from './ir';
-import { indexGraph, removeDeadCode, removeNodes, replaceNode, revalidate, rewire } from './graph';
+import { indexGraph, removeDeadCode, removeNodes, replaceNode, revalidate, rewire, type GraphIndex } from './graph';
+import { analyseChannels, shrinkChannels, type Analysis } from './channels';
+import type { ResolvedGraph } from './resolve';
 
 const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
-export interface ResidualBranch {
-  /** The Add that closes the block; its output becomes the skip when the branch goes. */
-  add: string;
-  /** The shortcut value (the block's input). */
+export interface Branch {
+  /**
+   * Where the branch rejoins, which also names it: a residual block's Add (its output becomes the
+   * skip when the branch goes), or `<Concat>:<input index>`.
+   */
+  join: string;
+  kind: 'residual' | 'concat';
+  /** Residual: the shortcut value (the block's input). Concat: the Concat input the branch computes. */
   skip: string;
   /** The branch's nodes in graph order, and the weighted layers among them. */
   nodes: string[];
@@ -29,21 +38,37 @@ export interface ResidualBranch {
 }
 
 export interface BranchAnalysis {
-  branches: ResidualBranch[];
-  /** Adds of two computed values that are not removable blocks, with the reason. */
-  refused: { add: string; reason: string }[];
+  branches: Branch[];
+  /** Adds of two computed values and Concat inputs that are not removable branches, with the reason. */
+  refused: { join: string; reason: string }[];
 }
 
 const sameShape = (a: readonly number[] | undefined, b: readonly number[] | undefined) =>
   !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** The residual branches of `model` that could be removed, and the Adds that are not such blocks. */
-export function residualBranches(model: Model): BranchAnalysis {
-  const g = model.graph;
-  const index = indexGraph(g);
+/** The branches of `model` that could be removed (residual blocks, then Concat inputs), and those that cannot, with why. */
+export function findBranches(model: Model): BranchAnalysis {
+  const index = indexGraph(model.graph);
   const resolved = revalidate(model);
+  const residual = residualBranches(model, index, resolved);
+  const concat = concatBranches(model, index, resolved);
+  return { branches: [...residual.branches, ...concat.branches], refused: [...residual.refused, ...concat.refused] };
+}
+
+const nameOf = (n: Node) => n.name || n.outputs[0]!;
+
+/** A branch record from its nodes, in graph order. */
+function branchOf(model: Model, join: string, kind: Branch['kind'], skip: string, nodes: ReadonlySet<Node>): Branch {
+  const sorted = model.graph.nodes.filter((n) => nodes.has(n));
+  return {
+    join, kind, skip, nodes: sorted.map(nameOf), weighted: sorted.filter((n) => WEIGHTED.has(n.opType)).map(nameOf),
+    values: sorted.flatMap((n) => n.outputs.filter(Boolean)),
+  };
+}
+
+function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph): BranchAnalysis {
+  const g = model.graph;
   const constant = (v: string) => Object.hasOwn(g.initializers, v) || Object.hasOwn(resolved.constants, v);
-  const order = new Map(g.nodes.map((n, i) => [n, i]));
 
   /** The nodes between `skip` and `out` (walking back from `out`), or why there are none. */
   const between = (skip: string, out: string): Set<Node> | string => {
@@ -61,14 +86,14 @@ export function residualBranches(model: Model): BranchAnalysis {
     return seen;
   };
 
-  const branches: ResidualBranch[] = [], refused: BranchAnalysis['refused'] = [];
+  const branches: Branch[] = [], refused: BranchAnalysis['refused'] = [];
   for (const add of g.nodes) {
     if (add.opType !== 'Add' || add.domain !== '' || add.inputs.length !== 2) continue;
     const [a, b] = add.inputs as [string, string];
     if (!a || !b || constant(a) || constant(b) || a === b) continue; // a bias, or x + x: not a block
     const name = add.name || add.outputs[0]!;
     // Why each side is not a block; a side that reached its skip knows better than one that did not.
-    let found: ResidualBranch | null = null, why = '', structural = false;
+    let found: Branch | null = null, why = '', structural = false;
     for (const [skip, out] of [[a, b], [b, a]] as const) {
       const nodes = between(skip, out);
       if (typeof nodes === 'string') { if (!structural) why ||= nodes; continue; }
@@ -82,45 +107,117 @@ export function residualBranches(model: Model): BranchAnalysis {
         why = `the sum's shape [${resolved.values[add.outputs[0]!]?.shape}] is not the shortcut's [${resolved.values[skip]?.shape}]`;
         continue;
       }
-      const sorted = [...nodes].sort((x, y) => order.get(x)! - order.get(y)!);
-      found = {
-        add: name, skip, nodes: sorted.map((n) => n.name || n.outputs[0]!), weighted: sorted.filter((n) => WEIGHTED.has(n.opType)).map((n) => n.name || n.outputs[0]!),
-        values: sorted.flatMap((n) => n.outputs.filter(Boolean)),
-      };
+      found = branchOf(model, name, 'residual', skip, nodes);
       break;
     }
     if (found) branches.push(found);
     else {
       // Both operands computed by layers of their own: a projection shortcut, not an identity.
       const shortcut = structural ? undefined : [a, b].map((v) => index.producer(v)).find((p) => p && WEIGHTED.has(p.opType));
-      refused.push({ add: name, reason: shortcut ? `its shortcut is computed by ${shortcut.opType} '${shortcut.name}', not an identity: without the branch the block would change what it outputs` : why });
+      refused.push({ join: name, reason: shortcut ? `its shortcut is computed by ${shortcut.opType} '${shortcut.name}', not an identity: without the branch the block would change what it outputs` : why });
     }
   }
   // A branch holding another block's Add is an outer block; the inner ones are removed one at a time.
-  const adds = new Set(branches.map((br) => br.add));
+  const adds = new Set(branches.map((br) => br.join));
   const nested = branches.filter((br) => br.nodes.some((n) => adds.has(n)));
-  for (const br of nested) refused.push({ add: br.add, reason: `its branch holds the residual block '${br.nodes.find((n) => adds.has(n))}'; its inner blocks are removed one by one` });
+  for (const br of nested) refused.push({ join: br.join, reason: `its branch holds the residual block '${br.nodes.find((n) => adds.has(n))}'; its inner blocks are removed one by one` });
   return { branches: branches.filter((br) => !nested.includes(br)), refused };
 }
 
 /**
- * `model` without the branches of the named Adds: each Add's readers read its skip instead (an
- * Identity keeps the name where the sum is a model output), then the branch's nodes and the
- * constants only they read go. The result is re-checked by shape inference.
+ * Each input of a Concat along the channels whose layers nothing else reads: walking back from the
+ * input, a node joins the branch when all its outputs are read inside the branch only. The branch
+ * must hold a weighted layer, and the input's channels must be one channel group made inside it
+ * (checked on the channel analysis), so that removing it only takes channels away from the readers.
  */
-export function removeBranches(model: Model, adds: readonly string[], analysis = residualBranches(model)): Model {
+function concatBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph): BranchAnalysis {
+  const g = model.graph;
+  const branches: Branch[] = [], refused: BranchAnalysis['refused'] = [];
+  let an: Analysis | null | undefined;
+  for (const cat of g.nodes) {
+    if (cat.opType !== 'Concat' || cat.domain !== '' || cat.inputs.filter(Boolean).length < 2) continue;
+    const rank = resolved.values[cat.outputs[0]!]?.shape.length ?? 0;
+    const axisAttr = cat.attrs.axis;
+    const axis = axisAttr?.type === 'int' ? axisAttr.value : 0;
+    if (rank < 2 || (axis + rank) % rank !== 1) continue; // not along the channels
+    cat.inputs.forEach((v, i) => {
+      const join = `${nameOf(cat)}:${i}`;
+      const first = index.producer(v);
+      if (!v || !first || Object.hasOwn(g.initializers, v) || Object.hasOwn(resolved.constants, v)) return;
+      if (cat.inputs.indexOf(v) !== i || cat.inputs.lastIndexOf(v) !== i) { refused.push({ join, reason: `'${v}' enters the Concat more than once` }); return; }
+      // Only-here nodes: every output read by branch nodes or (the input itself) by this Concat alone.
+      const nodes = new Set<Node>();
+      const onlyHere = (n: Node) => n.outputs.every((o) => !o || (!index.isOutput(o) && index.consumers(o).every((c) => nodes.has(c) || (c === cat && o === v))));
+      if (!onlyHere(first)) { refused.push({ join, reason: `'${v}' is also read outside the Concat` }); return; }
+      const work = [first];
+      while (work.length) {
+        const n = work.pop()!;
+        if (nodes.has(n)) continue;
+        nodes.add(n);
+        for (const u of n.inputs) {
+          const p = u ? index.producer(u) : undefined;
+          if (p && !nodes.has(p) && onlyHere(p)) work.push(p);
+        }
+      }
+      const br = branchOf(model, join, 'concat', v, nodes);
+      if (!br.weighted.length) { refused.push({ join, reason: `the branch computing '${v}' has no weighted layer` }); return; }
+      if (an === undefined) { try { an = analyseChannels(model); } catch { an = null; } }
+      const group = an && channelGroupOf(an, br.weighted);
+      const channels = resolved.values[v]?.shape[1];
+      if (!an || !group) { refused.push({ join, reason: 'the channel analysis does not reach its layers' }); return; }
+      if (group.pinned.length) { refused.push({ join, reason: group.pinned[0]! }); return; }
+      const inside = new Set(br.weighted);
+      if (group.producers.some((p) => !inside.has(p))) { refused.push({ join, reason: `its channels are tied to ${group.producers.filter((p) => !inside.has(p)).join(', ')} outside the branch` }); return; }
+      if (group.size !== channels) { refused.push({ join, reason: `its ${channels} channels are not one layer's (${group.size})` }); return; }
+      branches.push(br);
+    });
+  }
+  return { branches, refused };
+}
+
+/** The channel group made by the last of `layers` still in the model (the one nearest the Concat), if any. */
+function channelGroupOf(an: Analysis, layers: string[]) {
+  for (const l of [...layers].reverse()) {
+    const gr = an.groups.find((x) => x.producers.includes(l));
+    if (gr) return gr;
+  }
+  return null;
+}
+
+/**
+ * `model` without the named branches. Residual: each Add's readers read its skip instead (an Identity
+ * keeps the name where the sum is a model output), then the branch's nodes and the constants only
+ * they read go. Concat: the input leaves the Concat, its channel group keeps no channel (the readers'
+ * weights lose those input channels) and its layers go. The result is re-checked by shape inference.
+ */
+export function removeBranches(model: Model, joins: readonly string[], analysis = findBranches(model)): Model {
+  const chosen = joins.map((join) => {
+    const br = analysis.branches.find((x) => x.join === join);
+    if (!br) {
+      const refusal = analysis.refused.find((r) => r.join === join);
+      throw new ModelError(`'${join}' is not a removable branch${refusal ? `: ${refusal.reason}` : ''}`);
+    }
+    return br;
+  });
+  let result = removeResidual(model, chosen.filter((b) => b.kind === 'residual'));
+  // Concat inputs one at a time, each on the model as the previous removal left it (names stay); one
+  // inside a residual block that went has gone with it.
+  for (const br of chosen.filter((b) => b.kind === 'concat')) {
+    if (result.graph.nodes.some((n) => nameOf(n) === br.join.slice(0, br.join.lastIndexOf(':')))) result = removeConcatInput(result, br);
+  }
+  revalidate(result, joins.join(', '));
+  return result;
+}
+
+function removeResidual(model: Model, branches: Branch[]): Model {
+  if (!branches.length) return model;
   let g = model.graph;
   const computed = new Set<string>(), constants = new Set<string>();
   // A removed block's sum is its skip from then on: the next block's skip may be that sum.
   const alias = new Map<string, string>();
   const current = (v: string): string => (alias.has(v) ? current(alias.get(v)!) : v);
-  for (const name of adds) {
-    const br = analysis.branches.find((x) => x.add === name);
-    if (!br) {
-      const refusal = analysis.refused.find((r) => r.add === name);
-      throw new ModelError(`'${name}' is not a removable residual block${refusal ? `: ${refusal.reason}` : ''}`);
-    }
-    const add = g.nodes.find((n) => (n.name || n.outputs[0]) === name)!;
+  for (const br of branches) {
+    const add = g.nodes.find((n) => nameOf(n) === br.join)!;
     const out = add.outputs[0]!, skip = current(br.skip);
     if (g.outputs.some((o) => o.name === out)) g = replaceNode(g, add, [{ ...add, opType: 'Identity', inputs: [skip], attrs: {} }]);
     else {
@@ -131,10 +228,17 @@ export function removeBranches(model: Model, adds: readonly string[], analysis =
   }
   const inBranch = (n: Node) => n.outputs.some((v) => computed.has(v));
   for (const n of g.nodes) if (inBranch(n)) for (const v of n.inputs) if (v && Object.hasOwn(g.initializers, v)) constants.add(v);
-  // The branch's nodes, and constant-making nodes (a Reshape's target, say) that only they read.
-  const isConstantMaker = (n: Node) => n.opType === 'Constant';
-  g = removeDeadCode(g, { nodes: (n) => inBranch(n) || isConstantMaker(n), initializers: constants });
-  const result = { ...model, graph: g };
-  revalidate(result, adds.join(', '));
-  return result;
+  // The branch's nodes, and constant-making nodes (a Reshape's target, ReLU6's bounds) that only they read.
+  g = removeDeadCode(g, { nodes: (n) => inBranch(n) || n.opType === 'Constant', initializers: constants });
+  return { ...model, graph: g };
+}
+
+function removeConcatInput(model: Model, br: Branch): Model {
+  const [catName, at] = [br.join.slice(0, br.join.lastIndexOf(':')), Number(br.join.slice(br.join.lastIndexOf(':') + 1))];
+  const an = analyseChannels(model);
+  const group = channelGroupOf(an, br.weighted);
+  if (!group) throw new ModelError(`the channels of branch '${br.join}' are no longer one group`);
+  return shrinkChannels(model, new Map([[group.id, []]]), undefined, an, {
+    edit: (g) => ({ ...g, nodes: g.nodes.map((n) => (nameOf(n) === catName && n.inputs[at] === br.skip ? { ...n, inputs: n.inputs.filter((_, j) => j !== at) } : n)) }),
+  });
 }

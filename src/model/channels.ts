@@ -29,7 +29,7 @@
  */
 import { ModelError } from '../core/errors';
 import type { TypedArray } from '../core/dtype';
-import type { Model, Node, TensorData } from './ir';
+import type { Graph, Model, Node, TensorData } from './ir';
 import { CHANNEL_RULES, SEES_SPLIT, type ChannelAxis, type RawAnalysis, type RuleContext } from './channel-rules';
 import { indexNodes, removeDeadCode } from './graph';
 import { resolveGraph } from './resolve';
@@ -228,21 +228,29 @@ export function takeChannels(t: TensorData, axis: number, keep: readonly number[
 }
 
 /**
+ * How a caller removes the layers that make a group along with the group (a Concat input's branch,
+ * model/branches.ts): groups may then keep no channel, and `edit` disconnects those layers from
+ * the graph (they go as dead code) before the result is checked.
+ */
+export interface ShrinkRemoval { edit: (g: Graph) => Graph }
+
+/**
  * The model with only the channels `keep[group id]` of each listed group (groups not listed keep all);
  * pinned groups are refused. `an` is the model's analysis when the caller already has it. The
  * result's intermediate shapes are re-inferred and checked. Tied values that were folded from
  * constants (an Identity of a shared bias) become initializers of their own; a Slice bound or a
  * Reshape target computed from shapes becomes a stored constant; nodes only these fed are dropped.
+ * A group keeps at least one channel unless `removal` takes its layers out (ShrinkRemoval).
  */
 export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly number[]>, itemShape?: number[],
-  an: Analysis = analyseChannels(model, itemShape)): Model {
+  an: Analysis = analyseChannels(model, itemShape), removal?: ShrinkRemoval): Model {
   const groups = new Map(an.groups.map((gr) => [gr.id, gr]));
   const kept = new Map<number, Set<number>>();
   for (const [id, k] of keep) {
     const gr = groups.get(id);
     if (!gr) throw new ModelError(`there is no channel group ${id}`);
     if (gr.pinned.length && k.length !== gr.size) throw new ModelError(`the channels made by ${gr.producers.join(', ')} cannot change: ${gr.pinned[0]}`);
-    if (!k.length) throw new ModelError(`a layer must keep at least one channel (${gr.producers.join(', ')})`);
+    if (!k.length && !removal) throw new ModelError(`a layer must keep at least one channel (${gr.producers.join(', ')})`);
     if (k.some((c) => !Number.isInteger(c) || c < 0 || c >= gr.size)) throw new ModelError(`channel index out of range for ${gr.producers.join(', ')} (${gr.size} channels)`);
     if (k.length !== gr.size) kept.set(id, new Set(k));
   }
@@ -326,7 +334,8 @@ export function shrinkChannels(model: Model, keep: ReadonlyMap<number, readonly 
   // nodes and constants the file already left unread stay as the file had them.
   const liveBefore = new Set(removeDeadCode(g, { initializers: [] }).nodes);
   const deadBefore = new Set(g.nodes.filter((n) => !liveBefore.has(n)).map((n) => n.name));
-  const live = removeDeadCode({ ...g, nodes, initializers }, {
+  const disconnected = removal ? removal.edit({ ...g, nodes, initializers }) : { ...g, nodes, initializers };
+  const live = removeDeadCode(disconnected, {
     nodes: (n) => !deadBefore.has(n.name),
     initializers: Object.keys(initializers).filter((name) => uses(name) > 0 || !Object.hasOwn(g.initializers, name)),
   });

@@ -103,7 +103,7 @@ export function pruneProblems(inputs: PruneInputs, opts: { layers: readonly Prun
     const unknown = Object.keys(per ?? {}).filter((l) => opts.layers && !known.includes(l));
     if (unknown.length) {
       out.layers = inputs.granularity === 'block'
-        ? `No removable residual block ends at ${unknown.map((u) => `'${u}'`).join(', ')}; ${blocks.length ? `the blocks end at ${blocks.join(', ')}` : 'this model has none'}.`
+        ? `No removable block is called ${unknown.map((u) => `'${u}'`).join(', ')}; ${blocks.length ? `the blocks are ${blocks.join(', ')}` : 'this model has none'}.`
         : `No prunable layer is called ${unknown.map((u) => `'${u}'`).join(', ')}; the layers are ${known.join(', ')}.`;
     }
   } catch (e) { out.layers = `${(e as Error).message}.`; }

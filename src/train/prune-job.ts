@@ -46,7 +46,7 @@ export interface PruneOutcome {
   stages: { at: number; sparsity: number }[];
   masks: MaskResult['layers'] | null;
   filters: Pick<FilterResult, 'groups' | 'kept'> | null;
-  /** Block pruning: every removable residual block (removed or not, with its score) and the Adds that are not blocks. */
+  /** Block pruning: every removable block (removed or not, with its score) and the Adds and Concat inputs that are not. */
   blocks: Pick<BlockResult, 'blocks' | 'refused'> | null;
   skipped: { node: string; reason: string }[];
   before: Cost;
@@ -210,7 +210,7 @@ export function checkPruneSpec(model: Model, spec: PruneSpec, itemShape?: number
 /** Every block of the original, marked removed when any stage removed it (later stages see fewer). */
 function blockReport(original: Model, spec: PruneSpec, removed: ReadonlySet<string>): NonNullable<PruneOutcome['blocks']> {
   const { blocks, refused } = pruneBlocks(original, { ...spec, sparsity: 0, layers: undefined }, false);
-  return { blocks: blocks.map((b) => ({ ...b, removed: removed.has(b.add) })), refused };
+  return { blocks: blocks.map((b) => ({ ...b, removed: removed.has(b.join) })), refused };
 }
 
 const zeroGrads = (model: Model): Gradients => Object.fromEntries([...findParameters(model)].map(([n]) => [n, new Float32Array(model.graph.initializers[n]!.data.length)]));

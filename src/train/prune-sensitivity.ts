@@ -1,6 +1,6 @@
 /**
  * Pruning sensitivity (Li et al. 2017; Distiller's sensitivity analysis): each layer pruned alone at
- * a range of sparsities, accuracy measured on test items, no fine-tuning (residual blocks: each
+ * a range of sparsities, accuracy measured on test items, no fine-tuning (blocks: each
  * removed alone, one point at sparsity 1). The curves show which
  * layers tolerate pruning; `chooseSparsities` picks, per layer, the largest sparsity whose drop stays
  * within a budget, then checks the combination and backs off the most sensitive layer until the
@@ -13,7 +13,7 @@ import { CancelledError, ModelError } from '../core/errors';
 import { analyseChannels } from '../model/channels';
 import { applyMasks, costOf, flopsByNode, prunableLayers, pruneFilters, pruneMasks, type Granularity, type PruneSpec } from '../compress/prune';
 import { pruneBlocks } from '../compress/prune-blocks';
-import { residualBranches } from '../model/branches';
+import { findBranches } from '../model/branches';
 import { testAccuracyOf, type TrainConfig } from './trainer';
 
 export interface SensitivityPoint { sparsity: number; accuracy: number; flopsRemoved: number }
@@ -42,12 +42,12 @@ export function pruneLayers(model: Model, method: Method, layers: Record<string,
   return { model: applyMasks(model, r.masks), flopsRemoved: r.layers.reduce((a, l) => a + (flops.get(l.node) ?? 0) * (l.removed / l.weights), 0) };
 }
 
-/** The layers a sensitivity sweep visits at this granularity (block: each removable residual block, named by its Add). */
+/** The layers a sensitivity sweep visits at this granularity (block: each removable block, by its Add or Concat:input). */
 export function sweepLayers(model: Model, granularity: Granularity): { layer: string; producers: string[] }[] {
   if (granularity === 'block') {
-    const { branches, refused } = residualBranches(model);
-    if (!branches.length) throw new ModelError(`no residual block of this model can be removed${refused.length ? `: ${refused.map((r) => `'${r.add}' ${r.reason}`).join('; ')}` : ' (it has no x + f(x))'}`);
-    return branches.map((b) => ({ layer: b.add, producers: b.weighted }));
+    const { branches, refused } = findBranches(model);
+    if (!branches.length) throw new ModelError(`no block of this model can be removed${refused.length ? `: ${refused.map((r) => `'${r.join}' ${r.reason}`).join('; ')}` : ' (it has no residual block x + f(x) and no Concat of branches)'}`);
+    return branches.map((b) => ({ layer: b.join, producers: b.weighted }));
   }
   if (granularity === 'filter') {
     const groups = analyseChannels(model).groups.filter((g) => !g.pinned.length && g.size > 1);

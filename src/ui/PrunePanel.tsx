@@ -19,7 +19,7 @@ const GRANULARITY_HELP: Record<string, string> = {
   kernel: 'a whole k×k kernel of one input channel',
   filter: 'whole output channels, by dependency groups: the model really shrinks',
   '2:4': 'keep the 2 largest of every 4 inputs (50 %, the sparse tensor cores\' pattern)',
-  block: 'whole residual blocks (x + f(x) becomes x): the sparsity is the share of the removable blocks',
+  block: 'whole blocks: a residual block (x + f(x) becomes x) or a branch of a Concat; the sparsity is the share of the removable blocks',
 };
 const CRITERION_NAMES: Record<string, string> = { l1: 'L1 magnitude', l2: 'L2 magnitude', random: 'random (the control)', taylor: 'Taylor |w·∂L/∂w|', bn: 'BatchNorm γ (filters, blocks)' };
 const COLORS = ['#4f46e5', '#0d9488', '#d97706', '#db2777', '#2563eb', '#16a34a', '#9333ea', '#dc2626'];
@@ -59,7 +59,7 @@ export function PrunePanel() {
   const finetune = Number(inputs.finetuneEpochs) > 0;
   return (
     <div className="card" data-testid="prune-card">
-      <h3>Prune <span className="muted">· remove weights, kernels, whole filters or residual blocks, then fine-tune</span></h3>
+      <h3>Prune <span className="muted">· remove weights, kernels, whole filters or whole blocks, then fine-tune</span></h3>
       <div style={grid}>
         <label className="field" title={GRANULARITY_HELP[inputs.granularity]}>Granularity
           <select value={inputs.granularity} data-testid="prune-granularity" disabled={locked} onChange={(e) => setPruneInputs({ granularity: e.target.value as PruneInputs['granularity'] })}>
@@ -71,7 +71,7 @@ export function PrunePanel() {
             {CRITERIA.map((c) => <option key={c} value={c} disabled={(c === 'bn' && !STRUCTURAL.includes(inputs.granularity)) || (c === 'taylor' && inputs.granularity === 'block')}>{CRITERION_NAMES[c]}</option>)}
           </select>
         </label>
-        {text('sparsity', 'Sparsity', { disabled: inputs.granularity === '2:4', title: 'fraction of each layer\'s weights (filter: channels; block: the removable residual blocks) removed' })}
+        {text('sparsity', 'Sparsity', { disabled: inputs.granularity === '2:4', title: 'fraction of each layer\'s weights (filter: channels; block: the removable blocks) removed' })}
         <label className="field" title="every layer at its sparsity, or one magnitude threshold over all layers">Scope
           <select value={inputs.scope} data-testid="prune-scope" disabled={locked || STRUCTURAL.includes(inputs.granularity) || inputs.granularity === '2:4'} onChange={(e) => setPruneInputs({ scope: e.target.value as PruneInputs['scope'] })}>
             <option value="layer">per layer</option>
@@ -156,7 +156,7 @@ function PatternPicture({ picture, granularity }: { picture: SparsityPicture; gr
       <canvas ref={ref} width={cols} height={rows} style={{ width: cols * scale, height: rows * scale, maxWidth: '100%', imageRendering: 'pixelated', border: '1px solid var(--line)' }} />
       <div className="muted small">{picture.layout}: <b>{fmtPct(picture.zeros / (rows * cols))}</b> removed (red); kept weights darker for larger |w|.
         {granularity === 'filter' && ' Red rows are this layer\'s own filters; red columns are input channels that go with the previous layer\'s pruned filters.'}
-        {granularity === 'block' && ' All red: the layer\'s residual block goes whole.'}</div>
+        {granularity === 'block' && ' All red: the layer\'s block goes whole.'}</div>
     </div>
   );
 }
@@ -178,7 +178,7 @@ function FilterGroups() {
   );
 }
 
-/** Block pruning: the layers of each removable residual block (the blocks' Adds name them in the per-layer list). */
+/** Block pruning: the layers of each removable block (named in the per-layer list by its Add, or by Concat:input). */
 function Blocks() {
   const layers = usePrune((s) => s.layers) ?? [];
   const granularity = usePrune((s) => s.inputs.granularity);
@@ -186,10 +186,10 @@ function Blocks() {
   const blocks = [...new Set(layers.flatMap((l) => (l.block ? [l.block] : [])))];
   return (
     <table className="small" data-testid="prune-blocks" style={{ flex: '1 1 260px' }}>
-      <thead><tr><th>Residual block (its Add)</th><th>Layers</th></tr></thead>
+      <thead><tr><th>Block (its Add, or Concat:input)</th><th>Layers</th></tr></thead>
       <tbody>
         {blocks.map((b) => <tr key={b}><td className="mono">{b}</td><td className="mono">{layers.filter((l) => l.block === b).map((l) => l.node).join(', ')}</td></tr>)}
-        {!blocks.length && <tr><td colSpan={2} className="muted">No removable residual block: the model has no x + f(x) with an identity shortcut.</td></tr>}
+        {!blocks.length && <tr><td colSpan={2} className="muted">No removable block: the model has no x + f(x) with an identity shortcut and no Concat branch that only it reads.</td></tr>}
       </tbody>
     </table>
   );
@@ -204,7 +204,7 @@ function SensitivityChart() {
   const chosen = layersWithinBudget(r, budget);
   return (
     <div data-testid="prune-sensitivity" style={{ marginTop: 12 }}>
-      <div className="muted small">Sensitivity of <span className="mono">{r.variant}</span> ({r.granularity}, {r.criterion}, {r.samples} test items): accuracy with {r.granularity === 'block' ? 'one residual block removed' : 'one layer pruned'} alone</div>
+      <div className="muted small">Sensitivity of <span className="mono">{r.variant}</span> ({r.granularity}, {r.criterion}, {r.samples} test items): accuracy with {r.granularity === 'block' ? 'one block removed' : 'one layer pruned'} alone</div>
       <ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
@@ -232,7 +232,7 @@ function LastRun() {
   const filterShare = new Map(info.filters.flatMap((f) => f.producers.map((p) => [p, 100 * (1 - f.after / f.before)] as const)));
   const filters = info.granularity === 'filter', blocks = info.granularity === 'block';
   // Block pruning: one bar per block, full when it went.
-  const bars = blocks ? info.blocks.map((b) => ({ layer: b.add, sparsity: b.removed ? 100 : 0 }))
+  const bars = blocks ? info.blocks.map((b) => ({ layer: b.join, sparsity: b.removed ? 100 : 0 }))
     : info.layers.map((l) => ({ layer: l.node, sparsity: filters ? filterShare.get(l.node) ?? 0 : (100 * l.zeros) / l.weights }));
   const row = (what: string, a: string, b: string) => <tr><td>{what}</td><td>{a}</td><td>{b}</td></tr>;
   return (
@@ -258,7 +258,7 @@ function LastRun() {
               <Bar dataKey="sparsity" fill="#16a34a" isAnimationActive={false} />
             </BarChart>
           </ResponsiveContainer>
-          <div className="muted small">{filters ? 'Filters removed per layer' : blocks ? `Residual blocks removed: ${info.blocks.filter((b) => b.removed).map((b) => `${b.add} (${b.layers.join(', ')})`).join('; ')}` : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
+          <div className="muted small">{filters ? 'Filters removed per layer' : blocks ? `Blocks removed: ${info.blocks.filter((b) => b.removed).map((b) => `${b.join} (${b.layers.join(', ')})`).join('; ')}` : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
         </div>
       </div>
     </div>

@@ -17,7 +17,7 @@ export function describe(v: Variant): string {
   if (v.pruned) {
     const p = v.pruned;
     const amount = p.granularity === '2:4' ? '2:4'
-      : p.granularity === 'block' ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} residual blocks removed`
+      : p.granularity === 'block' ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} blocks removed`
         : `${p.granularity} ${(100 * p.sparsity).toFixed(1)} %`;
     return `pruned · ${amount} · ${p.criterion} · ${p.schedule}${p.finetuneEpochs ? ` · ${p.finetuneEpochs} ep fine-tuned${p.distill ? ' (distilled)' : ''}` : ''}`;
   }

@@ -14,7 +14,7 @@ import {
   filterMasks, flopsByNode, prunableLayers, pruneMasks, STRUCTURAL, weightPicture, type Criterion, type Granularity, type PruneSpec,
 } from '../compress/prune';
 import { blockMasks } from '../compress/prune-blocks';
-import { residualBranches } from '../model/branches';
+import { findBranches } from '../model/branches';
 import { sparseBytes } from '../compress/sparse-format';
 import { runPrune } from '../train/prune-job';
 import { pruneSensitivity } from '../train/prune-sensitivity';
@@ -34,12 +34,12 @@ export function pruneLayerList(model: Model): PruneLayer[] {
   const flops = flopsByNode(model);
   let groups: ReturnType<typeof analyseChannels>['groups'] = [];
   try { groups = analyseChannels(model).groups; } catch { /* masks still work without channel groups */ }
-  let blocks: ReturnType<typeof residualBranches>['branches'] = [];
-  try { blocks = residualBranches(model).branches; } catch { /* nor do they need blocks */ }
+  let blocks: ReturnType<typeof findBranches>['branches'] = [];
+  try { blocks = findBranches(model).branches; } catch { /* nor do they need blocks */ }
   return prunableLayers(model).layers.map((l) => {
     const g = groups.find((x) => x.producers.includes(l.node));
     return { node: l.node, opType: l.opType, weights: l.N * l.K, flops: flops.get(l.node) ?? 0, channels: g?.size ?? null, pinned: g ? g.pinned[0] ?? null : 'the channel analysis does not reach it',
-      block: blocks.find((b) => b.weighted.includes(l.node))?.add ?? null };
+      block: blocks.find((b) => b.weighted.includes(l.node))?.join ?? null };
   });
 }
 

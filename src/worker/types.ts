@@ -280,7 +280,7 @@ export interface PruneLayer {
   /** Filter pruning: the output channels of its group, and why the group must stay whole (null: it can shrink). */
   channels: number | null;
   pinned: string | null;
-  /** Block pruning: the Add ending the removable residual block that holds this layer (null: in none). */
+  /** Block pruning: the removable block that holds this layer (its Add, or Concat:input; null: in none). */
   block: string | null;
 }
 
@@ -313,8 +313,8 @@ export interface PrunedInfo {
   filters: { producers: string[]; before: number; after: number }[];
   kept: { producers: string[]; channels: number; reason: string }[];
   /** Block pruning: every removable block (its Add, layers, score, whether it went) and the Adds that are not blocks. */
-  blocks: { add: string; layers: string[]; score: number; removed: boolean }[];
-  refusedBlocks: { add: string; reason: string }[];
+  blocks: { join: string; layers: string[]; score: number; removed: boolean }[];
+  refusedBlocks: { join: string; reason: string }[];
   /** Weight bytes dense, and in the studio's sparse form (masked granularities). */
   sparseBytes: { dense: number; sparse: number } | null;
 }
