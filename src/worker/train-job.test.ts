@@ -9,7 +9,7 @@ import { nodeGpu } from '../cli/dawn';
 import { createGpuContext } from '../gpu/adapter';
 import { importOnnx } from '../model/onnx-import';
 import { mnistSet } from '../data/mnist-testing';
-import { applyMasks, measuredSparsity, pruneMasks } from '../compress/prune';
+import { applyMasks, measuredSparsity, pruneMasks, zeroMasks } from '../compress/prune';
 import { VariantStore } from './variant-store';
 import { TrainingJobs } from './train-job';
 import type { TrainOptions } from './types';
@@ -39,6 +39,20 @@ describe('training a variant further', () => {
         return zerosOf(r.result.model);
       };
       expect(await run('pruned')).toBe(before);
+      // The int8 variant of the pruned one, trained further (QAT through fake-quant): its latent weights keep the zeros.
+      const store = new VariantStore();
+      store.reset('cnn.onnx', cnn);
+      store.add('cnn-pruned.onnx', pruned, 'pruned', 'cnn.onnx', 'pruned fine 50 %');
+      store.add('cnn-pruned-int8.onnx', pruned, 'int8', 'cnn-pruned.onnx', 'int8');
+      const jobs = new TrainingJobs({ device: async () => ctx, dataset: () => test, variants: store, batching: () => null });
+      const qat = await jobs.run({ ...OPTS, student: 'cnn-pruned-int8.onnx' }, () => {});
+      expect(qat.kind).toBe('int8');
+      for (const [name, mask] of Object.entries(zeroMasks(pruned))) {
+        const w = qat.result.model.graph.initializers[name]!.data as Float32Array;
+        let regrown = 0;
+        for (let i = 0; i < w.length; i++) if (!mask[i] && w[i] !== 0) regrown++;
+        expect(regrown, name).toBe(0);
+      }
       // Five AdamW steps move most of them (weights whose gradient stays 0, behind dead ReLUs, stay).
       expect(await run('original')).toBeLessThan(before / 2);
     } finally {

@@ -140,8 +140,10 @@ export class TrainingJobs {
       onProgress({ phase: 'train', kind: 'status', status: 'preparing', totalSteps });
       // QAT students calibrate first: GPU work, so inside the run (one at a time, cancellable by the same finally).
       const trainable = await trainableStudent(ctx, student, train, cfg);
-      // A pruned variant (or a student of one) keeps its pruned weights at zero while it trains.
-      const zeros = !student.qat && this.src.variants.model(opts.student) && this.src.variants.descendsFrom(opts.student, 'pruned') ? zeroMasks(student.model) : {};
+      // A pruned variant (or a student of one, or its int8 QAT: 0 quantizes to 0) keeps its pruned
+      // weights at zero while it trains. XNOR has no zero weight to keep (a sign is ±1).
+      const holds = student.qat !== 'binary' && this.src.variants.model(opts.student) && this.src.variants.descendsFrom(opts.student, 'pruned');
+      const zeros = holds ? zeroMasks(student.model) : {};
       const result = await trainModel(ctx, trainable, train, test, cfg, teacher, {
         signal, deploy,
         masks: Object.keys(zeros).length ? { at: [0], masksFor: () => zeros } : undefined,
