@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { itRefuses, runCli, type Refusal } from './testing';
 import { ortCorrect } from '../compress/testing';
-import { GraphBuilder } from '../model/builder';
+import { GraphBuilder, ints, tensor } from '../model/builder';
+import { randomFloats } from '../core/rng';
 import { exportOnnx } from '../model/onnx-export';
 
 const tmp = mkdtempSync(join(tmpdir(), 'studio-cli-prune-'));
@@ -65,6 +66,26 @@ describe('cli prune', () => {
     expect(j.sparseWeightBytes).toBeNull();
     expect(statSync(out).size).toBe(j.fileBytes);
     expect(Math.abs(await ortCorrect(out, 500, [1, 28, 28]) - Math.round(j.accuracy.after * 500))).toBeLessThanOrEqual(1);
+  }, 600_000);
+
+  it('prunes a model the MNIST test set does not fit without data, and says its accuracy is not measured', () => {
+    // RGB 8×8 items, one residual block: what a torchvision-style export looks like to the CLI.
+    const rgb = join(tmp, 'rgb-residual.onnx');
+    const rb = new GraphBuilder('rgb');
+    const x = rb.input('x', 'float32', ['N', 3, 8, 8]);
+    const w = (name: string, dims: number[]) => rb.initializer(name, tensor('float32', dims, randomFloats(dims.reduce((a, d) => a * d, 1), dims.length)));
+    const conv = (v: string, name: string) => rb.node('Conv', [v, w(`${name}.w`, [3, 3, 3, 3]), w(`${name}.b`, [3])], { pads: ints([1, 1, 1, 1]) }, { name });
+    const sum = rb.node('Add', [x, conv(rb.node('Relu', [conv(x, 'c1')]), 'c2')], {}, { name: 'block' });
+    rb.output(rb.node('Flatten', [sum]), 'float32', ['N', 192]);
+    writeFileSync(rgb, exportOnnx(rb.build()));
+    const out = join(tmp, 'rgb-pruned.onnx');
+    const r = cli('prune', rgb, '--granularity', 'block', '--sparsity', '0.5', '--out', out, '--json');
+    expect(r.errLines).toEqual([]);
+    expect(r.json.accuracy).toEqual({ before: null, after: null });
+    expect(r.json.accuracyNote).toMatch(/expects \[N,3,8,8\].*give --test-images and --test-labels that fit the model/);
+    expect(r.json.blocks.blocks).toEqual([expect.objectContaining({ join: 'block', removed: true })]);
+    expect(r.json.after.params).toBe(0);
+    expect(statSync(out).size).toBe(r.json.fileBytes);
   }, 600_000);
 
   const noWeights = join(tmp, 'no-weights.onnx');

@@ -21,7 +21,8 @@ import { sparseBytes } from '../compress/sparse-format';
 import { checkPruneSpec, PRUNE_SCHEDULES, runPrune, type PruneOutcome, type PruneSchedule } from '../train/prune-job';
 import { chooseSparsities, pruneSensitivity, type ChosenSparsities, type SensitivityCurve } from '../train/prune-sensitivity';
 import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, testAccuracyOf } from '../train/trainer';
-import type { LabelledDataset } from '../data/dataset';
+import { checkFits, type LabelledDataset } from '../data/dataset';
+import { DatasetError } from '../core/errors';
 import { configFrom, dataPaths, readTrainingData } from './train';
 import { DEFAULT_TEACHER_FILE, MNIST, num, positiveInt, preprocessFrom, readDataset, readInput, UsageError, type Flags } from './common';
 
@@ -33,6 +34,8 @@ export interface PruneCliResult extends Omit<PruneOutcome, 'model'> {
   schedule: PruneSchedule;
   finetuneEpochs: number;
   distill: boolean;
+  /** Why the accuracy was not measured (no test set fits the model), or null. */
+  accuracyNote: string | null;
   /** Bytes of the written ONNX file (dense zeros), and of the pruned weights in the studio's sparse form. */
   fileBytes: number;
   sparseWeightBytes: { dense: number; sparse: number } | null;
@@ -97,8 +100,16 @@ export async function pruneCommand(rest: string[], flags: Flags): Promise<PruneC
   const paths = needsData ? dataPaths(flags) : null;
   // The spec against the model before any data or GPU: unknown layers, pinned groups, empty layers, no blocks.
   checkPruneSpec(model, spec);
-  // Without training data the accuracy before and after is still measured, on the test set.
+  // Without training data the accuracy before and after is still measured, on the test set: the one
+  // the flags name, else MNIST's when the model takes MNIST items (a model that does not is pruned unmeasured).
   const data = paths ? await readTrainingData(flags, paths) : { train: null, test: await testSet(flags) };
+  let unmeasured: string | null = null;
+  if (!paths && flags['test-images'] === undefined) {
+    try { checkFits(data.test, model.graph.inputs[0]!.shape, model.graph.inputs[0]!.name); } catch (e) {
+      if (!(e instanceof DatasetError)) throw e;
+      unmeasured = `${e.message}; give --test-images and --test-labels that fit the model to measure it`;
+    }
+  }
   if (data.train) checkTrainingInputs(model, data.train, data.test, null, cfg);
   const gpu = await createGpuContext(await nodeGpu());
   const t0 = performance.now();
@@ -107,14 +118,15 @@ export async function pruneCommand(rest: string[], flags: Flags): Promise<PruneC
       onStep: flags.json ? undefined : (s, p) => process.stderr.write(`\rfine-tuning step ${p.step}/${p.totalSteps}  loss ${s.loss.toFixed(4)}  acc ${(100 * s.accuracy).toFixed(1)} %   `),
       onEpoch: flags.json ? undefined : (e) => process.stderr.write(`\nepoch ${e.epoch}: test accuracy ${(100 * e.testAccuracy).toFixed(2)} %, ${e.seconds.toFixed(1)} s\n`),
     });
-    const accuracy = data.train ? r.accuracy : { before: await testAccuracyOf(gpu, model, data.test, cfg), after: await testAccuracyOf(gpu, r.model, data.test, cfg) };
+    const accuracy = data.train ? r.accuracy : unmeasured ? { before: null, after: null }
+      : { before: await testAccuracyOf(gpu, model, data.test, cfg), after: await testAccuracyOf(gpu, r.model, data.test, cfg) };
     const bytes = exportOnnx(r.model);
     writeFileSync(out, bytes);
     const { model: _m, ...rest2 } = r;
     void _m;
     return {
       command: 'prune', model: name, out, spec, schedule, finetuneEpochs, distill, ...rest2,
-      accuracy,
+      accuracy, accuracyNote: unmeasured,
       fileBytes: bytes.length,
       sparseWeightBytes: STRUCTURAL.includes(spec.granularity) ? null : sparseBytes(r.model),
       seconds: (performance.now() - t0) / 1000,
@@ -175,7 +187,7 @@ export function printPrune(r: PruneCliResult): void {
   const s = r.spec;
   console.log(`pruned ${r.model}: ${s.granularity} by ${s.criterion}, sparsity ${s.granularity === '2:4' ? '2:4' : s.sparsity}${s.layers ? ` (per layer ${JSON.stringify(s.layers)})` : ''}, ` +
     `${r.schedule}${r.finetuneEpochs ? `, ${r.finetuneEpochs} fine-tuning epoch${r.finetuneEpochs > 1 ? 's' : ''}${r.distill ? ' distilled from the unpruned model' : ''}` : ', no fine-tuning'}`);
-  console.log(`accuracy   ${pct(r.accuracy.before)} → ${pct(r.accuracy.after)}`);
+  console.log(r.accuracyNote ? `accuracy   not measured: ${r.accuracyNote}` : `accuracy   ${pct(r.accuracy.before)} → ${pct(r.accuracy.after)}`);
   console.log(`params     ${r.before.params} → ${r.after.params} (${ratio(r.after.params, r.before.params)})`);
   console.log(`FLOPs      ${r.before.flops} → ${r.after.flops} per item (${ratio(r.after.flops, r.before.flops)})` +
     (r.nonzeroFlops < r.after.flops ? `; ${r.nonzeroFlops} without the zeros (${ratio(r.nonzeroFlops, r.before.flops)}), what the sparse kernels compute where they run` : ''));

@@ -112,9 +112,14 @@ function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGra
     }
     if (found) branches.push(found);
     else {
-      // Both operands computed by layers of their own: a projection shortcut, not an identity.
-      const shortcut = structural ? undefined : [a, b].map((v) => index.producer(v)).find((p) => p && WEIGHTED.has(p.opType));
-      refused.push({ join: name, reason: shortcut ? `its shortcut is computed by ${shortcut.opType} '${shortcut.name}', not an identity: without the branch the block would change what it outputs` : why });
+      // Both operands computed apart (ResNet's projection shortcut beside its branch; which is which,
+      // the graph does not say): neither is an identity.
+      const layers = [a, b].map((v) => index.producer(v));
+      const projection = !structural && layers.every(Boolean);
+      refused.push({
+        join: name,
+        reason: projection ? `neither side is an identity shortcut: both are computed (${layers.map((p) => `${p!.opType} '${nameOf(p!)}'`).join(', ')}); without one the block would change what it outputs` : why,
+      });
     }
   }
   // A branch holding another block's Add is an outer block; the inner ones are removed one at a time.
