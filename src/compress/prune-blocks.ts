@@ -9,7 +9,7 @@
 import { ModelError } from '../core/errors';
 import { makeRng } from '../core/rng';
 import type { Model, Node, TensorData } from '../model/ir';
-import { removeBranches, findBranches, type BranchAnalysis, type Branch } from '../model/branches';
+import { emptiedConcat, findBranches, removeBranches, type BranchAnalysis, type Branch } from '../model/branches';
 import type { PruneSpec } from './prune';
 
 export interface BlockChoice {
@@ -82,7 +82,12 @@ export function chooseBlocks(model: Model, spec: PruneSpec, atLeastOne = true): 
     throw new ModelError(`${branches.length} removable block${branches.length > 1 ? 's' : ''} at sparsity ${spec.sparsity} round${branches.length > 1 ? '' : 's'} to none removed (${(0.5 / branches.length).toFixed(3)} removes one)`);
   }
   const order = scored.map((_, i) => i).sort((a, b) => scored[a]!.score - scored[b]!.score || a - b);
-  const gone = new Set(order.slice(0, count));
+  // Lowest first, but never every input of one Concat (it would have nothing left to join).
+  const gone = new Set<number>();
+  for (const i of order) {
+    if (gone.size === count) break;
+    if (!emptiedConcat(model, [...[...gone].map((k) => branches[k]!.join), branches[i]!.join])) gone.add(i);
+  }
   return {
     remove: branches.filter((_, i) => gone.has(i)).map((br) => br.join),
     blocks: scored.map((s, i) => ({ join: s.br.join, layers: s.br.weighted, score: s.score, removed: gone.has(i) })),

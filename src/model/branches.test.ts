@@ -16,6 +16,7 @@ import { runOrt, silenceDropped } from './channels.test-util';
 import { makeRng } from '../core/rng';
 import { torchvisionFixtures, writeTestResult } from '../../scripts/test-commands';
 import { costOf } from '../compress/prune';
+import { pruneBlocks } from '../compress/prune-blocks';
 
 const params = (m: Model) => Object.values(m.graph.initializers).reduce((a, t) => a + (t.dtype === 'float32' ? t.data.length : 0), 0);
 
@@ -156,6 +157,13 @@ describe('residual blocks of torchvision models', () => {
     report.push(`squeezenet1_1: ${e1.length} expand1x1 Concat branches removed (${concat.length} removable, ${an.refused.length} refused); params ${before.params} → ${after.params}, ` +
       `FLOPs ${before.flops} → ${after.flops} (${(100 * (1 - after.flops / before.flops)).toFixed(1)} % fewer); max |Δ| vs oracle ${maxDiff(want, got).toExponential(2)} (peak ${peak.toFixed(3)})`);
     writeTestResult('branches-torchvision.txt', report.join('\n') + '\n');
+    // Both inputs of one Concat: refused; block pruning at 90 % takes at most one per fire module.
+    const fire = concat.filter((b) => b.join.startsWith('/features/features.3/Concat:')).map((b) => b.join);
+    expect(() => removeBranches(model, fire, an)).toThrow(/removing every input of Concat '\/features\/features.3\/Concat' would leave it nothing to join/);
+    const most = pruneBlocks(model, { granularity: 'block', criterion: 'l1', sparsity: 0.9 });
+    expect(most.remove.length).toBe(8);
+    expect(new Set(most.remove.map((j) => j.split(':')[0])).size).toBe(8);
+    expect((await runOrt(most.model, input, entry.input)).length).toBe(want.length);
   });
 
   it('shufflenet_v2_x0_5: none of its Concat inputs can go alone (the channel shuffle ties them to the other side), each named with why', () => {

@@ -204,14 +204,36 @@ export function removeBranches(model: Model, joins: readonly string[], analysis 
     }
     return br;
   });
+  const emptied = emptiedConcat(model, joins);
+  if (emptied) throw new ModelError(`removing every input of Concat '${emptied}' would leave it nothing to join: keep at least one`);
   let result = removeResidual(model, chosen.filter((b) => b.kind === 'residual'));
   // Concat inputs one at a time, each on the model as the previous removal left it (names stay); one
   // inside a residual block that went has gone with it.
   for (const br of chosen.filter((b) => b.kind === 'concat')) {
-    if (result.graph.nodes.some((n) => nameOf(n) === br.join.slice(0, br.join.lastIndexOf(':')))) result = removeConcatInput(result, br);
+    if (result.graph.nodes.some((n) => nameOf(n) === concatInput(br.join)!.concat)) result = removeConcatInput(result, br);
   }
   revalidate(result, joins.join(', '));
   return result;
+}
+
+/** `<Concat>:<input>` → the Concat's name and the input's index; null for a residual block's name. */
+export function concatInput(join: string): { concat: string; input: number } | null {
+  const m = /^(.*):(\d+)$/.exec(join);
+  return m ? { concat: m[1]!, input: Number(m[2]) } : null;
+}
+
+/** The Concat whose every input `joins` names, if any: removing them all would leave it empty. */
+export function emptiedConcat(model: Model, joins: Iterable<string>): string | null {
+  const removed = new Map<string, number>();
+  for (const j of joins) {
+    const c = concatInput(j);
+    if (c) removed.set(c.concat, (removed.get(c.concat) ?? 0) + 1);
+  }
+  for (const [name, k] of removed) {
+    const cat = model.graph.nodes.find((n) => n.opType === 'Concat' && nameOf(n) === name);
+    if (cat && k >= cat.inputs.filter(Boolean).length) return name;
+  }
+  return null;
 }
 
 function removeResidual(model: Model, branches: Branch[]): Model {
@@ -239,7 +261,7 @@ function removeResidual(model: Model, branches: Branch[]): Model {
 }
 
 function removeConcatInput(model: Model, br: Branch): Model {
-  const [catName, at] = [br.join.slice(0, br.join.lastIndexOf(':')), Number(br.join.slice(br.join.lastIndexOf(':') + 1))];
+  const { concat: catName, input: at } = concatInput(br.join)!;
   const an = analyseChannels(model);
   const group = channelGroupOf(an, br.weighted);
   if (!group) throw new ModelError(`the channels of branch '${br.join}' are no longer one group`);
