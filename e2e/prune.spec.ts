@@ -134,5 +134,9 @@ test('removes a residual block from a model brought in, and names the block', as
   await expect(row).toContainText('pruned · 1 of 1 blocks removed · l1 · oneshot');
   await expect(page.getByTestId('prune-last')).toContainText('Blocks removed: /Add (/res1/Conv, /res2/Conv)');
   await expect(page.getByTestId('prune-status')).toBeHidden({ timeout: 120_000 });
+  // The pruned variant has no block left: its picture shows the weights whole, and the table says why.
+  await expect(page.getByTestId('prune-blocks')).toContainText('No removable block');
+  await expect(picture(page)).toContainText('0.00 % removed');
+  await expect(page.getByTestId('prune-picture-error')).toHaveCount(0);
   await card(page).screenshot({ path: 'test-results/screens/24-prune-block.png' });
 });

@@ -101,9 +101,13 @@ export function pruneBlocks(model: Model, spec: PruneSpec, atLeastOne = true): B
   return { ...choice, model: choice.remove.length ? removeBranches(model, choice.remove, analysis) : model };
 }
 
-/** For the sparsity picture: every weight of a removed block's layers is removed, the rest kept. */
+/**
+ * For the sparsity picture: every weight of a removed block's layers is removed, the rest kept. A
+ * model without blocks shows its weights whole (the card's blocks table says why none can go).
+ */
 export function blockMasks(model: Model, spec: PruneSpec): Record<string, Uint8Array> {
   const masks: Record<string, Uint8Array> = {};
+  if (!findBranches(model).branches.length) return masks;
   for (const b of chooseBlocks(model, spec).blocks) {
     for (const layer of b.layers) {
       const w = nodeNamed(model, layer)?.inputs[1];
