@@ -24,7 +24,8 @@ export interface BlockChoice {
 
 export interface BlockResult extends Omit<BlockChoice, 'analysis'> { model: Model }
 
-const nodeNamed = (model: Model, name: string): Node | undefined => model.graph.nodes.find((n) => (n.name || n.outputs[0]) === name);
+/** Nodes by the names branches use (a node's name, or its first output's). */
+const nodesByName = (model: Model): Map<string, Node> => new Map(model.graph.nodes.map((n) => [n.name || n.outputs[0]!, n]));
 
 function meanOf(t: TensorData | undefined, f: (v: number) => number): number {
   if (!t || !t.data.length || t.dtype !== 'float32') return 0;
@@ -34,18 +35,18 @@ function meanOf(t: TensorData | undefined, f: (v: number) => number): number {
 }
 
 /** A branch's score; higher is more important. */
-function blockScore(model: Model, br: Branch, criterion: PruneSpec['criterion'], rng: () => number): number {
+function blockScore(model: Model, byName: Map<string, Node>, br: Branch, criterion: PruneSpec['criterion'], rng: () => number): number {
   if (criterion === 'random') return rng();
   if (criterion === 'taylor') throw new ModelError('the Taylor criterion ranks weights and filters; rank blocks by l1, l2, bn or random');
   const init = model.graph.initializers;
-  const nodes = br.nodes.map((n) => nodeNamed(model, n)!);
+  const nodes = br.nodes.map((n) => byName.get(n)!);
   const lastBn = nodes.filter((n) => n.opType === 'BatchNormalization').at(-1);
   const gamma = lastBn ? meanOf(init[lastBn.inputs[1] ?? ''], Math.abs) : 1;
   if (criterion === 'bn') {
     if (!lastBn) throw new ModelError(`the BatchNorm-γ criterion needs a BatchNormalization in each block; block '${br.join}' has none (its BatchNorm may be folded into the Conv: use l1 or l2)`);
     return gamma;
   }
-  const last = nodeNamed(model, br.weighted.at(-1)!)!;
+  const last = byName.get(br.weighted.at(-1)!)!;
   const w = init[last.inputs[1] ?? ''];
   const norm = criterion === 'l1' ? meanOf(w, Math.abs) : Math.sqrt(meanOf(w, (v) => v * v));
   // Only a BatchNorm after the last weighted layer scales the branch's output.
@@ -57,15 +58,15 @@ function blockScore(model: Model, br: Branch, criterion: PruneSpec['criterion'],
  * names with 1 (a block is removed whole or kept: 1 or 0; a sensitivity sweep's choice). `atLeastOne`
  * refuses a sparsity that rounds to no block (a job's final target); a schedule's early stage may remove none.
  */
-export function chooseBlocks(model: Model, spec: PruneSpec, atLeastOne = true): BlockChoice {
+export function chooseBlocks(model: Model, spec: PruneSpec, atLeastOne = true, analysis = findBranches(model)): BlockChoice {
   if (!(spec.sparsity >= 0 && spec.sparsity < 1)) throw new ModelError(`the share of blocks to remove must be in [0, 1) (got ${spec.sparsity})`);
-  const analysis = findBranches(model);
   const { branches, refused } = analysis;
   if (!branches.length) {
     throw new ModelError(`no block can be removed: ${refused.length ? refused.map((r) => `'${r.join}' ${r.reason}`).join('; ') : 'the model has no residual block (x + f(x)) and no Concat of branches'}`);
   }
   const rng = makeRng(spec.seed ?? 1);
-  const scored = branches.map((br) => ({ br, score: blockScore(model, br, spec.criterion, rng) }));
+  const byName = nodesByName(model);
+  const scored = branches.map((br) => ({ br, score: blockScore(model, byName, br, spec.criterion, rng) }));
   const named = Object.entries(spec.layers ?? {});
   if (named.length) {
     for (const [join, v] of named) {
@@ -107,10 +108,12 @@ export function pruneBlocks(model: Model, spec: PruneSpec, atLeastOne = true): B
  */
 export function blockMasks(model: Model, spec: PruneSpec): Record<string, Uint8Array> {
   const masks: Record<string, Uint8Array> = {};
-  if (!findBranches(model).branches.length) return masks;
-  for (const b of chooseBlocks(model, spec).blocks) {
+  const analysis = findBranches(model);
+  if (!analysis.branches.length) return masks;
+  const byName = nodesByName(model);
+  for (const b of chooseBlocks(model, spec, true, analysis).blocks) {
     for (const layer of b.layers) {
-      const w = nodeNamed(model, layer)?.inputs[1];
+      const w = byName.get(layer)?.inputs[1];
       const t = w ? model.graph.initializers[w] : undefined;
       if (w && t) masks[w] = new Uint8Array(t.data.length).fill(b.removed ? 0 : 1);
     }

@@ -3,6 +3,7 @@ import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/c
 import { sizeOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type GpuTensor } from './common';
 import type { ConvAttrs } from './conv';
+import { nonEmpty } from './sparse-matmul';
 
 const WG = 64;
 /** Consecutive output pixels one invocation computes (the shader's two vec4 accumulators). */
@@ -60,8 +61,6 @@ export function packConvCsr(w: ArrayLike<number>, dims: readonly number[]): Spar
 export interface SparseConvWeights { matrix: Omit<SparseConvMatrix, 'rowPtr' | 'taps' | 'values'>; bytes: number; buffers: GPUBuffer[] }
 
 export function uploadSparseConvWeights(ctx: GpuContext, label: string, m: SparseConvMatrix): SparseConvWeights {
-  // Bindings cannot be empty: a weight with no nonzeros uploads one zero word.
-  const nonEmpty = <T extends Uint32Array | Float32Array>(a: T): ArrayBufferView => (a.length ? a : new Uint32Array(1));
   const { rowPtr, taps, values, ...matrix } = m;
   return {
     matrix, bytes: sparseConvBytes(m),
@@ -72,7 +71,7 @@ export function uploadSparseConvWeights(ctx: GpuContext, label: string, m: Spars
 /**
  * y = act(conv(x, w) + bias) for NCHW tensors with w held sparse (uploadSparseConvWeights): groups,
  * strides, pads and dilations as conv2d (kernels/conv.ts) takes them, one dispatch of
- * sparse_conv_csr.wgsl, one thread per output channel and 4 output pixels.
+ * sparse_conv_csr.wgsl, one thread per output channel and PIXELS (8) output pixels.
  */
 export function sparseConv2d(
   ctx: GpuContext, x: GpuTensor, w: SparseConvWeights, bias: GpuTensor | null, y: GpuTensor, attrs: ConvAttrs, label = 'sparse_conv2d',

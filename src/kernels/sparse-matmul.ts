@@ -70,7 +70,7 @@ function usesTranspose(M: number, path: SparsePath): boolean {
 const MAX_GROUPS = 65535;
 
 /** A u32/f32 array as uploaded: an empty one (no nonzeros) becomes one zero word, as bindings cannot be empty. */
-const nonEmpty = <T extends Uint32Array | Float32Array>(a: T): ArrayBufferView => (a.length ? a : new Uint32Array(1));
+export const nonEmpty = <T extends Uint32Array | Float32Array>(a: T): ArrayBufferView => (a.length ? a : new Uint32Array(1));
 
 export function uploadSparseWeights(ctx: GpuContext, label: string, m: SparseMatrix): SparseWeights {
   const base = { kind: m.kind, label, N: m.N, K: m.K, nnz: m.nnz, bytes: sparseBytes(m) };

@@ -18,6 +18,7 @@ import type { Model, Node } from './ir';
 import { indexGraph, removeDeadCode, removeNodes, replaceNode, revalidate, rewire, type GraphIndex } from './graph';
 import { analyseChannels, shrinkChannels, type Analysis } from './channels';
 import type { ResolvedGraph } from './resolve';
+import { sameShape } from '../core/shape';
 
 const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
@@ -43,8 +44,6 @@ export interface BranchAnalysis {
   refused: { join: string; reason: string }[];
 }
 
-const sameShape = (a: readonly number[] | undefined, b: readonly number[] | undefined) =>
-  !!a && !!b && a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** The branches of `model` that could be removed (residual blocks, then Concat inputs), and those that cannot, with why. */
 export function findBranches(model: Model): BranchAnalysis {
@@ -91,7 +90,7 @@ function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGra
     if (add.opType !== 'Add' || add.domain !== '' || add.inputs.length !== 2) continue;
     const [a, b] = add.inputs as [string, string];
     if (!a || !b || constant(a) || constant(b) || a === b) continue; // a bias, or x + x: not a block
-    const name = add.name || add.outputs[0]!;
+    const name = nameOf(add);
     // Why each side is not a block; a side that reached its skip knows better than one that did not.
     let found: Branch | null = null, why = '', structural = false;
     for (const [skip, out] of [[a, b], [b, a]] as const) {
@@ -103,8 +102,9 @@ function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGra
       const escape = [...nodes].flatMap((n) => n.outputs.filter(Boolean).map((v) => ({ v, by: index.consumers(v).find((c) => c !== add && !nodes.has(c)) ?? (index.isOutput(v) ? 'out' : null) })))
         .find((e) => e.by);
       if (escape) { why = `the branch's value '${escape.v}' is also read ${escape.by === 'out' ? 'as a model output' : `by '${(escape.by as Node).name}'`} outside the block`; continue; }
-      if (!sameShape(resolved.values[skip]?.shape, resolved.values[add.outputs[0]!]?.shape)) {
-        why = `the sum's shape [${resolved.values[add.outputs[0]!]?.shape}] is not the shortcut's [${resolved.values[skip]?.shape}]`;
+      const [skipShape, sumShape] = [resolved.values[skip]?.shape, resolved.values[add.outputs[0]!]?.shape];
+      if (!skipShape || !sumShape || !sameShape(skipShape, sumShape)) {
+        why = `the sum's shape [${sumShape}] is not the shortcut's [${skipShape}]`;
         continue;
       }
       found = branchOf(model, name, 'residual', skip, nodes);
@@ -206,12 +206,8 @@ export function removeBranches(model: Model, joins: readonly string[], analysis 
   });
   const emptied = emptiedConcat(model, joins);
   if (emptied) throw new ModelError(`removing every input of Concat '${emptied}' would leave it nothing to join: keep at least one`);
-  let result = removeResidual(model, chosen.filter((b) => b.kind === 'residual'));
-  // Concat inputs one at a time, each on the model as the previous removal left it (names stay); one
-  // inside a residual block that went has gone with it.
-  for (const br of chosen.filter((b) => b.kind === 'concat')) {
-    if (result.graph.nodes.some((n) => nameOf(n) === concatInput(br.join)!.concat)) result = removeConcatInput(result, br);
-  }
+  const residual = removeResidual(model, chosen.filter((b) => b.kind === 'residual'));
+  const result = removeConcatInputs(residual, chosen.filter((b) => b.kind === 'concat'));
   revalidate(result, joins.join(', '));
   return result;
 }
@@ -260,12 +256,24 @@ function removeResidual(model: Model, branches: Branch[]): Model {
   return { ...model, graph: g };
 }
 
-function removeConcatInput(model: Model, br: Branch): Model {
-  const { concat: catName, input: at } = concatInput(br.join)!;
+/**
+ * Concat branches in one shrink, on the model the residual removals left (names stay): each input
+ * leaves its Concat and its channel group keeps no channel. One inside a residual block that went
+ * has gone with it.
+ */
+function removeConcatInputs(model: Model, branches: Branch[]): Model {
+  const live = branches.filter((br) => model.graph.nodes.some((n) => n.opType === 'Concat' && nameOf(n) === concatInput(br.join)!.concat));
+  if (!live.length) return model;
   const an = analyseChannels(model);
-  const group = channelGroupOf(an, br.weighted);
-  if (!group) throw new ModelError(`the channels of branch '${br.join}' are no longer one group`);
-  return shrinkChannels(model, new Map([[group.id, []]]), undefined, an, {
-    edit: (g) => ({ ...g, nodes: g.nodes.map((n) => (nameOf(n) === catName && n.inputs[at] === br.skip ? { ...n, inputs: n.inputs.filter((_, j) => j !== at) } : n)) }),
+  const keep = new Map<number, number[]>();
+  for (const br of live) {
+    const group = channelGroupOf(an, br.weighted);
+    if (!group) throw new ModelError(`the channels of branch '${br.join}' are no longer one group`);
+    keep.set(group.id, []);
+  }
+  // A branch's input enters its Concat once and nothing else reads it (concatBranches checked).
+  const leaving = new Set(live.map((br) => br.skip));
+  return shrinkChannels(model, keep, undefined, an, {
+    edit: (g) => ({ ...g, nodes: g.nodes.map((n) => (n.opType === 'Concat' && n.inputs.some((v) => leaving.has(v)) ? { ...n, inputs: n.inputs.filter((v) => !leaving.has(v)) } : n)) }),
   });
 }

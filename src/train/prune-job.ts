@@ -16,7 +16,7 @@ import {
   applyMasks, costOf, gradualSparsity, measuredSparsity, nonzeroFlops, pruneFilters, pruneMasks, STRUCTURAL,
   type FilterResult, type Gradients, type MaskResult, type PruneSpec,
 } from '../compress/prune';
-import { pruneBlocks, type BlockResult } from '../compress/prune-blocks';
+import { chooseBlocks, pruneBlocks, type BlockResult } from '../compress/prune-blocks';
 import { findParameters } from './params';
 import { testAccuracyOf, trainModel, type EpochRecord, type TrainConfig, type TrainHooks, type TrainResult } from './trainer';
 
@@ -209,7 +209,7 @@ export function checkPruneSpec(model: Model, spec: PruneSpec, itemShape?: number
 
 /** Every block of the original, marked removed when any stage removed it (later stages see fewer). */
 function blockReport(original: Model, spec: PruneSpec, removed: ReadonlySet<string>): NonNullable<PruneOutcome['blocks']> {
-  const { blocks, refused } = pruneBlocks(original, { ...spec, sparsity: 0, layers: undefined }, false);
+  const { blocks, refused } = chooseBlocks(original, { ...spec, sparsity: 0, layers: undefined }, false);
   return { blocks: blocks.map((b) => ({ ...b, removed: removed.has(b.join) })), refused };
 }
 

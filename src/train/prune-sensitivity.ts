@@ -12,8 +12,7 @@ import type { LabelledDataset } from '../data/dataset';
 import { CancelledError, ModelError } from '../core/errors';
 import { analyseChannels } from '../model/channels';
 import { applyMasks, costOf, flopsByNode, prunableLayers, pruneFilters, pruneMasks, type Granularity, type PruneSpec } from '../compress/prune';
-import { pruneBlocks } from '../compress/prune-blocks';
-import { findBranches } from '../model/branches';
+import { chooseBlocks, pruneBlocks } from '../compress/prune-blocks';
 import { testAccuracyOf, type TrainConfig } from './trainer';
 
 export interface SensitivityPoint { sparsity: number; accuracy: number; flopsRemoved: number }
@@ -45,9 +44,8 @@ export function pruneLayers(model: Model, method: Method, layers: Record<string,
 /** The layers a sensitivity sweep visits at this granularity (block: each removable block, by its Add or Concat:input). */
 export function sweepLayers(model: Model, granularity: Granularity): { layer: string; producers: string[] }[] {
   if (granularity === 'block') {
-    const { branches, refused } = findBranches(model);
-    if (!branches.length) throw new ModelError(`no block of this model can be removed${refused.length ? `: ${refused.map((r) => `'${r.join}' ${r.reason}`).join('; ')}` : ' (it has no residual block x + f(x) and no Concat of branches)'}`);
-    return branches.map((b) => ({ layer: b.join, producers: b.weighted }));
+    // chooseBlocks lists them (or says why there are none); nothing is removed at sparsity 0.
+    return chooseBlocks(model, { granularity, criterion: 'random', sparsity: 0 }, false).blocks.map((b) => ({ layer: b.join, producers: b.layers }));
   }
   if (granularity === 'filter') {
     const groups = analyseChannels(model).groups.filter((g) => !g.pinned.length && g.size > 1);

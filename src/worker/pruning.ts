@@ -89,7 +89,7 @@ export async function runPruneJob(src: PruneSources, model: Model, o: PruneOptio
   const info: PrunedInfo = {
     granularity: o.granularity, criterion: o.criterion, sparsity: o.granularity === '2:4' ? 0.5 : o.sparsity, schedule: o.schedule,
     finetuneEpochs: o.finetuneEpochs, distill: o.distill, before: r.before, after: r.after, accuracy: r.accuracy, layers: r.sparsity, nonzeroFlops: r.nonzeroFlops,
-    filters: r.filters?.groups ?? [], kept: r.filters?.kept ?? [], blocks: r.blocks?.blocks ?? [], refusedBlocks: r.blocks?.refused ?? [],
+    filters: r.filters?.groups ?? [], kept: r.filters?.kept ?? [], blocks: r.blocks?.blocks ?? [],
     sparseBytes: STRUCTURAL.includes(o.granularity) ? null : (({ dense, sparse }) => ({ dense, sparse }))(sparseBytes(r.model)),
   };
   return { info, model: r.model };

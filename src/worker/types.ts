@@ -312,9 +312,8 @@ export interface PrunedInfo {
   nonzeroFlops: number;
   filters: { producers: string[]; before: number; after: number }[];
   kept: { producers: string[]; channels: number; reason: string }[];
-  /** Block pruning: every removable block (its Add, layers, score, whether it went) and the Adds that are not blocks. */
+  /** Block pruning: every removable block (its name, layers, score, whether it went). */
   blocks: { join: string; layers: string[]; score: number; removed: boolean }[];
-  refusedBlocks: { join: string; reason: string }[];
   /** Weight bytes dense, and in the studio's sparse form (masked granularities). */
   sparseBytes: { dense: number; sparse: number } | null;
 }
