@@ -6,7 +6,8 @@ import { exportOnnx } from '../model/onnx-export';
 import type { Model } from '../model/ir';
 import { GraphBuilder, int, ints, tensor } from '../model/builder';
 import { randomFloats } from '../core/rng';
-import { applyMasks, costOf, filterMasks, flopsByNode, gradualSparsity, measuredSparsity, nonzeroFlops, pruneFilters, pruneMasks, prunableLayers, weightPicture } from './prune';
+import { applyMasks, costOf, flopsByNode, gradualSparsity, measuredSparsity, nonzeroFlops, pruneMasks, prunableLayers, weightPicture } from './prune';
+import { filterMasks, pruneFilters } from './prune-filters';
 import { stageSparsities } from '../train/prune-job';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');

@@ -13,9 +13,10 @@ import type { Model } from '../model/ir';
 import type { LabelledDataset } from '../data/dataset';
 import { CancelledError, ModelError } from '../core/errors';
 import {
-  applyMasks, costOf, gradualSparsity, measuredSparsity, nonzeroFlops, pruneFilters, pruneMasks, STRUCTURAL,
-  type FilterResult, type Gradients, type MaskResult, type PruneSpec,
+  applyMasks, costOf, gradualSparsity, measuredSparsity, nonzeroFlops, pruneMasks, STRUCTURAL,
+  type Gradients, type MaskResult, type PruneSpec,
 } from '../compress/prune';
+import { pruneFilters, type FilterResult } from '../compress/prune-filters';
 import { chooseBlocks, pruneBlocks, type BlockResult } from '../compress/prune-blocks';
 import { findParameters } from './params';
 import { testAccuracyOf, trainModel, type EpochRecord, type TrainConfig, type TrainHooks, type TrainResult } from './trainer';

@@ -11,7 +11,8 @@ import type { Model } from '../model/ir';
 import type { LabelledDataset } from '../data/dataset';
 import { CancelledError, ModelError } from '../core/errors';
 import { analyseChannels } from '../model/channels';
-import { applyMasks, costOf, flopsByNode, prunableLayers, pruneFilters, pruneMasks, type Granularity, type PruneSpec } from '../compress/prune';
+import { applyMasks, costOf, flopsByNode, prunableLayers, pruneMasks, type Granularity, type PruneSpec } from '../compress/prune';
+import { pruneFilters } from '../compress/prune-filters';
 import { chooseBlocks, pruneBlocks } from '../compress/prune-blocks';
 import { testAccuracyOf, type TrainConfig } from './trainer';
 

@@ -11,8 +11,9 @@ import { DatasetError, ModelError } from '../core/errors';
 import type { LabelledDataset } from '../data/dataset';
 import { analyseChannels } from '../model/channels';
 import {
-  filterMasks, flopsByNode, prunableLayers, pruneMasks, STRUCTURAL, weightPicture, type Criterion, type Granularity, type PruneSpec,
+  flopsByNode, prunableLayers, pruneMasks, STRUCTURAL, weightPicture, type Criterion, type Granularity, type PruneSpec,
 } from '../compress/prune';
+import { filterMasks } from '../compress/prune-filters';
 import { blockMasks } from '../compress/prune-blocks';
 import { findBranches } from '../model/branches';
 import { sparseBytes } from '../compress/sparse-format';
