@@ -17,7 +17,7 @@ export class UsageError extends Error {}
 
 const GLOBAL: FlagGroup = { title: 'global flags', flags: [
   { name: 'help', help: 'print this help (a command\'s own: npm run cli -- quantize --help)' },
-  { name: 'json', help: 'print one JSON object on stdout; no progress on stderr' },
+  { name: 'json', help: 'print one JSON object on stdout (progress still goes to stderr: a bar on a terminal, plain lines otherwise)' },
   { name: 'verbose', help: 'let Dawn and the Vulkan driver print their own warnings on stderr, and say which driver runs' },
 ] };
 
@@ -52,7 +52,7 @@ const INT8: FlagGroup = { title: 'quantize --int8 (and --auto) flags', flags: [
   { name: 'calibration', value: 'minmax|percentile|mse', help: 'how activation ranges are calibrated (default minmax)' },
   { name: 'percentile', value: 'P', help: 'percentile for --calibration percentile (default 99.99)' },
   { name: 'calibration-samples', value: 'N', help: 'calibration samples (default 256)' },
-  { name: 'calibration-images', value: 'FILE', help: 'IDX images to calibrate on; default: the MNIST training set' },
+  { name: 'calibration-images', value: 'FILE', help: 'IDX images to calibrate on; default: the last --calibration-samples items of the evaluation set' },
   { name: 'calibration-labels', value: 'FILE', help: 'IDX labels that go with --calibration-images' },
 ] };
 
@@ -83,7 +83,6 @@ const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   { name: 'seed', value: 'S', help: 'seed of the student\'s initial weights and the shuffling (default 1)' },
   { name: 'train-samples', value: 'N', help: 'train on the first N training items (default all)' },
   { name: 'test-samples', value: 'N', help: 'evaluate on the first N test items after each epoch (default all)' },
-  { name: 'report-every', value: 'N', help: 'read the loss back every N steps (default 20)' },
   { name: 'images', value: 'FILE', help: 'IDX training images (raw or .gz); default: the MNIST training set' },
   { name: 'labels', value: 'FILE', help: 'IDX training labels that go with --images' },
   { name: 'test-images', value: 'FILE', help: 'IDX test images; default MNIST\'s, or --images with train -> t10k/test in its name' },
@@ -118,6 +117,17 @@ const SENSITIVITY: FlagGroup = { title: 'sensitivity flags', flags: [
   ...PREPROCESS,
 ] };
 
+const RUN: FlagGroup = { title: 'run flags', flags: [
+  { name: 'out', value: 'DIR', help: 'folder for the variants (NN-name.onnx), the files export steps write, and report.json; required' },
+  { name: 'model', value: 'FILE', help: 'the model the recipe starts from; default: the file the recipe names, beside it, here or in fixtures/' },
+  { name: 'images', value: 'FILE', help: 'IDX test images (raw or .gz); default: the MNIST test set' },
+  { name: 'labels', value: 'FILE', help: 'IDX test labels that go with --images' },
+  { name: 'train-images', value: 'FILE', help: 'IDX training images for train, distill and fine-tuning steps; default: the MNIST training set' },
+  { name: 'train-labels', value: 'FILE', help: 'IDX training labels that go with --train-images' },
+  { name: 'calibration-images', value: 'FILE', help: 'IDX images for steps that calibrate on a calibration set' },
+  { name: 'calibration-labels', value: 'FILE', help: 'IDX labels that go with --calibration-images' },
+] };
+
 export const COMMANDS: Record<string, { args: string; summary: string; groups: FlagGroup[] }> = {
   eval: { args: '<model.onnx>', summary: 'accuracy, latency, size and params of a model on WebGPU', groups: [EVAL, GLOBAL] },
   quantize: { args: '<model.onnx> --int8|--binary|--auto --out <file.onnx>', summary: 'compress a model, write it, and report before and after',
@@ -126,6 +136,7 @@ export const COMMANDS: Record<string, { args: string; summary: string; groups: F
   distill: { args: '[teacher.onnx] --student <spec|file.onnx> --out <student.onnx>', summary: 'train a student on a teacher\'s softened outputs (Hinton 2015); the default teacher is the studio-trained CNN', groups: [TRAIN, GLOBAL] },
   prune: { args: '[model.onnx] --sparsity S --out <file.onnx>', summary: 'prune at one of five granularities, optionally fine-tuned; the default model is the studio-trained CNN', groups: [PRUNE, FINETUNE, GLOBAL] },
   sensitivity: { args: '[model.onnx]', summary: 'accuracy against sparsity with one layer pruned at a time (Li et al. 2017), and per-layer ratios within a budget', groups: [SENSITIVITY, GLOBAL] },
+  run: { args: '<recipe.json> --out <DIR>', summary: 'run a recipe (examples/*.recipe.json): every step\'s variant, its measurements and its goals in DIR/report.json', groups: [RUN, GLOBAL] },
 };
 
 const flagsOf = (groups: FlagGroup[]) => new Map(groups.flatMap((g) => g.flags).map((f) => [f.name, f]));

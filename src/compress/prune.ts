@@ -18,13 +18,10 @@ import { analyseChannels, type Analysis } from '../model/channels';
 import { resolveGraph } from '../model/resolve';
 import { layerStats, modelSize } from '../model/stats';
 
-export const GRANULARITIES = ['fine', 'vector', 'kernel', 'filter', '2:4', 'block'] as const;
-export type Granularity = typeof GRANULARITIES[number];
-/** Granularities that rebuild the model (fewer channels, fewer blocks) rather than mask weights. */
-export const STRUCTURAL: readonly Granularity[] = ['filter', 'block'];
+import type { Criterion, Granularity } from '../recipe/vocabulary';
+
+export { CRITERIA, GRANULARITIES, STRUCTURAL, type Criterion, type Granularity } from '../recipe/vocabulary';
 type MaskGranularity = Exclude<Granularity, 'filter' | 'block'>;
-export const CRITERIA = ['l1', 'l2', 'random', 'taylor', 'bn'] as const;
-export type Criterion = typeof CRITERIA[number];
 
 export interface PruneSpec {
   granularity: Granularity;

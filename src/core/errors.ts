@@ -3,7 +3,7 @@
  * can act on. `kind` survives structured cloning across the worker boundary, where class identity
  * does not.
  */
-export type StudioErrorKind = 'model' | 'dataset' | 'gpu' | 'cancelled';
+export type StudioErrorKind = 'model' | 'dataset' | 'gpu' | 'recipe' | 'storage' | 'cancelled';
 
 export class StudioError extends Error {
   constructor(readonly kind: StudioErrorKind, message: string) {
@@ -25,6 +25,16 @@ export class DatasetError extends StudioError {
 /** WebGPU is missing, the device was lost, or a kernel failed validation. */
 export class GpuError extends StudioError {
   constructor(message: string) { super('gpu', message); }
+}
+
+/** A recipe or step is malformed, names a step or setting the studio does not know, or was written by a newer studio. */
+export class RecipeError extends StudioError {
+  constructor(message: string) { super('recipe', message); }
+}
+
+/** The browser's storage is full or unavailable, or a project file is corrupt. */
+export class StorageError extends StudioError {
+  constructor(message: string) { super('storage', message); }
 }
 
 /** The user pressed Cancel; not a failure. */

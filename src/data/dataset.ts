@@ -14,11 +14,9 @@ export interface LabelledDataset {
   labels: Uint8Array | Int32Array;
 }
 
-/**
- * raw: pixels as stored (0–255); unit: x/255; normalize: (x/255 - mean)/std, as torchvision's
- * ToTensor + Normalize (MNIST's usual mean 0.1307, std 0.3081).
- */
-export type Preprocess = { kind: 'raw' } | { kind: 'unit' } | { kind: 'normalize'; mean: number; std: number };
+import type { Preprocess } from '../recipe/vocabulary';
+
+export type { Preprocess } from '../recipe/vocabulary';
 
 /** Input dims as the model declares them: numbers are fixed, strings (or ≤ 0) are symbolic. */
 export type InputShape = readonly (number | string)[];

@@ -6,6 +6,14 @@
 import { CancelledError } from '../core/errors';
 import type { InferenceSession } from './session';
 
+/** Whether `label` is among the five highest of the `classes` scores of row `r` (ties count against it). */
+export function inTop5(logits: Float32Array, r: number, classes: number, label: number): boolean {
+  const v = logits[r * classes + label]!;
+  let above = 0;
+  for (let c = 0; c < classes && above < 5; c++) if (c !== label && logits[r * classes + c]! >= v) above++;
+  return above < 5;
+}
+
 /** `rows`: how many items the input holds as the model sees it (padding included; 1 for an input without a batch dim). */
 export interface Batch { input: Float32Array; shape: number[]; labels: ArrayLike<number>; rows?: number }
 
@@ -14,6 +22,8 @@ export interface AccuracyProgress { done: number; total: number; correct: number
 export interface AccuracyResult {
   accuracy: number;
   correct: number;
+  /** Items whose label is among the five highest scores; null where the model has five classes or fewer. */
+  top5Correct: number | null;
   samples: number;
   /** Predicted class per sample (for confusion matrices later). */
   predictions: Int32Array;
@@ -44,7 +54,7 @@ export async function evaluateAccuracy(
 ): Promise<AccuracyResult> {
   const t0 = performance.now();
   const predictions = new Int32Array(total);
-  let correct = 0;
+  let correct = 0, top5: number | null = null;
   for (let start = 0; start < total;) {
     if (signal?.aborted) throw new CancelledError();
     const batch = batchAt(start, Math.min(batchSize, total - start));
@@ -53,15 +63,19 @@ export async function evaluateAccuracy(
     const { output } = await session.runBatch(batch.input, batch.shape);
     // Rows as the model ran them: a fixed batch pads past the real items; an unbatched input is one row.
     const rows = batch.rows ?? batch.shape[0]!;
-    const pred = argmaxRows(output.data, Math.max(rows, count));
+    const all = Math.max(rows, count);
+    const pred = argmaxRows(output.data, all);
+    const classes = output.data.length / all;
+    if (classes > 5) top5 ??= 0;
     for (let i = 0; i < count; i++) {
       predictions[start + i] = pred[i]!;
       if (pred[i] === Number(batch.labels[i])) correct++;
+      if (top5 !== null && inTop5(output.data, i, classes, Number(batch.labels[i]))) top5++;
     }
     start += count;
     onProgress?.({ done: start, total, correct });
   }
-  return { accuracy: total ? correct / total : 0, correct, samples: total, predictions, ms: performance.now() - t0 };
+  return { accuracy: total ? correct / total : 0, correct, top5Correct: top5, samples: total, predictions, ms: performance.now() - t0 };
 }
 
 export interface LatencyStats {
@@ -73,6 +87,8 @@ export interface LatencyStats {
   budgetMs: number | null;
   /** End to end: upload + run + readback, wall clock. */
   medianMs: number;
+  /** The 5th and 95th percentiles: the bars the charts draw. */
+  p5Ms: number;
   p95Ms: number;
   minMs: number;
   maxMs: number;
@@ -127,7 +143,7 @@ export async function measureLatency(session: InferenceSession, batch: number, o
   const hasGpu = gpu.length === wall.length;
   return {
     batch, runs: wall.length, requestedRuns: runs, budgetMs,
-    medianMs: percentile(wall, 50), p95Ms: percentile(wall, 95), minMs: wall[0]!, maxMs: wall.at(-1)!,
+    medianMs: percentile(wall, 50), p5Ms: percentile(wall, 5), p95Ms: percentile(wall, 95), minMs: wall[0]!, maxMs: wall.at(-1)!,
     gpuMedianMs: hasGpu ? percentile(gpu, 50) : null, gpuP95Ms: hasGpu ? percentile(gpu, 95) : null,
     timing: hasGpu ? 'gpu-timestamps' : 'wall-clock',
   };

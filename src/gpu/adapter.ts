@@ -1,12 +1,11 @@
 /** Finding an adapter and making a device, in the browser or in Node (Dawn). */
 import { GpuError } from '../core/errors';
 import { GpuContext, type AdapterSummary } from './context';
+import { ENABLE_WEBGPU_HELP } from '../core/webgpu-help';
 
 const WANTED: string[] = ['timestamp-query', 'subgroups', 'shader-f16'];
 
-export const ENABLE_WEBGPU_HELP =
-  'WebGPU is not available in this browser. Use a recent Chrome or Edge (113+); on Linux start it with ' +
-  '--enable-unsafe-webgpu (or enable chrome://flags/#enable-unsafe-webgpu), and serve the page from http://localhost or https.';
+export { ENABLE_WEBGPU_HELP } from '../core/webgpu-help';
 
 export async function createGpuContext(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<GpuContext> {
   if (!gpu) throw new GpuError(ENABLE_WEBGPU_HELP);

@@ -1,24 +1,26 @@
-/** Actions that talk to the worker and record what comes back in the store. */
-import { createStudioClient } from '../worker/client';
-import { useStudio, pushNotice } from './store';
-import type { Preprocess } from '../data/dataset';
-import { classifyDrop, type DroppedFile } from './files';
+/**
+ * Starting the studio and managing projects: restore the last project after a reload (or open the
+ * bundled example on a first visit), open dropped files, switch, rename, delete, export and import
+ * projects, and restart jobs a reload cut off.
+ */
+import { createStudioClient } from './worker-client';
+import { pushNotice, rootRecord, useStudio, type View } from './store';
 import { DEFAULT_DATASET, DEFAULT_MODEL, DEFAULT_TEACHER } from './defaults';
 import { loadPrecisionLayers } from './mixed';
-import { refreshDevice, report, setStudioClient, studioClient } from './worker-link';
+import { loadPruneLayers } from './prune';
+import { applyStep, refreshDevice, rememberedSelection, report, select, setStudioClient, studioClient } from './link';
+import type { ProjectState, InterruptedJob } from '../worker/project-db';
 
-export { evaluate, cancelEvaluation, loseDevice } from './worker-link';
+export { evaluateVariant, cancelJob, pauseJob, select } from './link';
 
-let pendingBytes: { images?: { bytes: Uint8Array; name: string }; labels?: { bytes: Uint8Array; name: string } } = {};
+const LAST_PROJECT_KEY = 'compression-studio:project';
+const remember = (projectId: string) => { try { localStorage.setItem(LAST_PROJECT_KEY, projectId); } catch { /* storage off */ } };
+const lastProject = () => { try { return localStorage.getItem(LAST_PROJECT_KEY); } catch { return null; } };
 
 export async function startStudio(): Promise<void> {
   if (!('gpu' in navigator) || !navigator.gpu) { useStudio.setState({ webgpu: 'missing' }); return; }
   const client = createStudioClient();
   setStudioClient(client);
-  client.onDeviceLost = (message) => {
-    pushNotice('warning', 'GPU device lost', `${message} The studio made a new device and will re-upload the model; your model, dataset and results are kept.`);
-    void refreshDevice();
-  };
   try {
     useStudio.setState({ device: await client.call('device', null), webgpu: 'ready' });
   } catch (e) {
@@ -26,92 +28,172 @@ export async function startStudio(): Promise<void> {
     report('WebGPU could not start', e);
     return;
   }
+  // Ask the browser to keep the projects through storage pressure (it may say no; the Storage view shows which).
+  void navigator.storage?.persist?.().catch(() => false);
+  try {
+    const restored = await client.call('restore', { projectId: lastProject() });
+    if (restored) { await applyProject(restored); return; }
+  } catch (e) {
+    report('The saved projects could not be opened', e);
+  }
   await loadDefaults();
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
+/** Shows a project the worker opened: its records, datasets, what a reload cut off, and the variant selected before. */
+export async function applyProject(p: ProjectState): Promise<void> {
+  remember(p.project.id);
+  const remembered = rememberedSelection(p.project.id);
+  const selectedId = p.records.some((r) => r.id === remembered) ? remembered : p.records.find((r) => !r.parentId)?.id ?? null;
+  useStudio.setState({ project: p.project, projects: p.projects, records: p.records, datasets: p.datasets, interrupted: p.interrupted, selectedId, summary: null, sensitivity: null });
+  if (p.interrupted.length) {
+    pushNotice('warning', 'A job was cut off', `${p.interrupted.map((j) => j.label).join('; ')}: the page was reloaded or closed while it ran. Restart it from the list under the job bar, or dismiss it.`);
+  }
+  if (selectedId) await select(selectedId);
+  await Promise.all([loadPrecisionLayers(), loadPruneLayers()]);
+  if (!p.datasets.test) await loadBundledTestSet();
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
   const r = await fetch(url);
   if (!r.ok) throw new Error(`could not fetch ${url}: HTTP ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 }
 
+async function loadBundledTestSet(): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  try {
+    const [images, labels] = await Promise.all(DEFAULT_DATASET.files.map((f) => fetchBytes(f.url)));
+    const dataset = await client.call('loadDataset', {
+      role: 'test', images: images!, labels: labels!, name: DEFAULT_DATASET.name, imagesName: DEFAULT_DATASET.files[0].name, labelsName: DEFAULT_DATASET.files[1].name,
+    }, [images!.buffer, labels!.buffer]);
+    useStudio.setState((s) => ({ datasets: { ...s.datasets, test: dataset } }));
+  } catch (e) {
+    report('The bundled MNIST test set could not be loaded', e);
+  }
+}
+
 /** The bundled LeNet and the MNIST test set, so a newcomer sees the studio work at once. */
 export async function loadDefaults(): Promise<void> {
   try {
-    await loadModelBytes(await fetchBytes(DEFAULT_MODEL.url), DEFAULT_MODEL.name);
-    const [images, labels] = await Promise.all(DEFAULT_DATASET.files.map((f) => fetchBytes(f.url)));
-    await loadDatasetBytes(images!, DEFAULT_DATASET.files[0].name, labels!, DEFAULT_DATASET.files[1].name, DEFAULT_DATASET.name);
+    await openModelBytes(await fetchBytes(DEFAULT_MODEL.url), DEFAULT_MODEL.name, true);
+    await loadBundledTestSet();
   } catch (e) {
     report('The bundled example could not be loaded', e);
   }
 }
 
-/** Loads the studio's own trained CNN as the model (and so the teacher); like any new file, it starts a new family of variants. */
+/** Loads the studio's own trained CNN as a new project (and so the teacher). */
 export async function loadDefaultTeacher(): Promise<void> {
   try {
-    await loadModelBytes(await fetchBytes(DEFAULT_TEACHER.url), DEFAULT_TEACHER.name);
+    await openModelBytes(await fetchBytes(DEFAULT_TEACHER.url), DEFAULT_TEACHER.name, true);
   } catch (e) {
     report(`Could not load ${DEFAULT_TEACHER.name}`, e);
   }
 }
 
-async function loadModelBytes(bytes: Uint8Array, fileName: string): Promise<void> {
-  const client = studioClient();
-  if (!client) return;
-  const running = useStudio.getState().quantizeJob ? 'A quantization' : useStudio.getState().searchJob ? 'A mixed-precision search' : null;
-  if (running) {
-    pushNotice('error', `Could not load ${fileName}`, `${running} is running: cancel it or let it finish, then load ${fileName} again.`);
-    return;
-  }
-  useStudio.setState({ modelLoading: fileName });
-  try {
-    const model = await client.call('loadModel', { bytes, fileName });
-    // A new file starts a new family of variants; results of the old ones stay in the history.
-    // Notices about the previous model no longer apply once another one is loaded.
-    useStudio.setState((s) => ({
-      model, variants: [{ name: fileName, kind: 'original', summary: model }], currentVariant: fileName, weights: null,
-      notices: s.notices.filter((n) => n.level === 'info'),
-    }));
-    void refreshDevice(); // loading compiled the model's pipelines
-    await loadPrecisionLayers();
-  } catch (e) {
-    report(`Could not load ${fileName}`, e);
-  } finally {
-    useStudio.setState({ modelLoading: null });
-  }
+async function openModelBytes(bytes: Uint8Array<ArrayBuffer>, name: string, newProject: boolean): Promise<void> {
+  await openFileBytes([{ name, bytes }], newProject);
 }
 
-async function loadDatasetBytes(images: Uint8Array, imagesName: string, labels: Uint8Array, labelsName: string, name: string): Promise<void> {
-  const client = studioClient();
-  if (!client) return;
-  try {
-    const dataset = await client.call('loadDataset', { images, labels, name, imagesName, labelsName });
-    // Sensitivities measured on the old data no longer apply.
-    useStudio.setState({ dataset, pendingIdx: null, sensitivity: null });
-  } catch (e) {
-    useStudio.setState({ pendingIdx: null });
-    report(`Could not load the dataset ${name}`, e);
-  }
-}
-
-/** Files dropped or picked: an ONNX model, and/or IDX images + labels (raw or .gz). */
+/** Files dropped or picked: models (a new project, unless the toggle says join this one) and IDX images + labels (raw or .gz). */
 export async function openFiles(files: File[]): Promise<void> {
-  const dropped: DroppedFile[] = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-  let items;
-  try { items = await classifyDrop(dropped); } catch (e) { report('Could not read the dropped files', e); return; }
-  for (const item of items) {
-    if (item.kind === 'model') await loadModelBytes(item.bytes, item.name);
-    else pendingBytes[item.kind] = { bytes: item.bytes, name: item.name };
-  }
-  const { images, labels } = pendingBytes;
-  if (images && labels) {
-    pendingBytes = {};
-    await loadDatasetBytes(images.bytes, images.name, labels.bytes, labels.name, `${images.name} + ${labels.name}`);
-  } else if (images || labels) {
-    const have = images ? 'images' : 'labels';
-    useStudio.setState({ pendingIdx: { kind: have, name: (images ?? labels)!.name } });
+  const read = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  await openFileBytes(read, useStudio.getState().newProjectPerFile);
+}
+
+async function openFileBytes(files: { name: string; bytes: Uint8Array<ArrayBuffer> }[], newProject: boolean): Promise<void> {
+  const client = studioClient();
+  if (!client || !files.length) return;
+  const before = useStudio.getState().project?.id ?? null;
+  useStudio.setState({ opening: files.map((f) => f.name).join(', ') });
+  try {
+    const r = await client.call('openFiles', { files, newProject }, files.map((f) => f.bytes.buffer));
+    for (const e of r.errors) pushNotice('error', `Could not open ${e.file}`, e.message);
+    useStudio.setState({ pendingIdx: r.pending });
+    if (r.dataset) useStudio.setState((s) => ({ datasets: { ...s.datasets, test: r.dataset! }, sensitivity: null }));
+    if (r.records.length) {
+      const state = await client.call('restore', { projectId: r.records[0]!.projectId });
+      if (state) {
+        // A new file's project keeps the test set the page had (the worker stored it with the project).
+        await applyProject(state);
+        await select(r.records[0]!.id);
+        if (state.project.id !== before) useStudio.setState((s) => ({ notices: s.notices.filter((n) => n.level === 'info') }));
+      }
+    }
+    void refreshDevice(); // loading compiled the model's pipelines
+  } catch (e) {
+    report('Could not open the files', e);
+  } finally {
+    useStudio.setState({ opening: null });
   }
 }
 
-export function setPreprocess(p: Preprocess): void { useStudio.setState({ preprocess: p }); }
+export function setPreprocess(p: ReturnType<typeof useStudio.getState>['preprocess']): void { useStudio.setState({ preprocess: p }); }
 export function setLimit(limit: number | null): void { useStudio.setState({ limit }); }
+export function setView(view: View): void { useStudio.setState({ view }); }
+
+/** Opens another stored project. */
+export async function openProject(id: string): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  try {
+    const state = await client.call('restore', { projectId: id });
+    if (state) await applyProject(state);
+  } catch (e) {
+    report('Could not open the project', e);
+  }
+}
+
+export async function renameProject(id: string, name: string): Promise<void> {
+  const client = studioClient();
+  if (!client || !name.trim()) return;
+  try {
+    const p = await client.call('renameProject', { id, name: name.trim() });
+    useStudio.setState((s) => ({ projects: s.projects.map((x) => (x.id === id ? p : x)), project: s.project?.id === id ? p : s.project }));
+  } catch (e) { report('Could not rename the project', e); }
+}
+
+/** Deletes a stored project; deleting the open one opens the next (or the bundled example). */
+export async function deleteProject(id: string): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  try {
+    await client.call('deleteProject', { id });
+    const projects = await client.call('listProjects', null);
+    useStudio.setState({ projects });
+    if (useStudio.getState().project?.id === id) {
+      if (projects[0]) await openProject(projects[0].id);
+      else { useStudio.setState({ project: null, records: [], selectedId: null, summary: null }); await loadDefaults(); }
+    }
+    await refreshStorage();
+  } catch (e) { report('Could not delete the project', e); }
+}
+
+export async function refreshStorage(): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  try { useStudio.setState({ storage: await client.call('storage', null) }); } catch (e) { report('Could not read the storage figures', e); }
+}
+
+/** Runs an interrupted job's request again and forgets the interrupted entry. */
+export async function restartInterrupted(job: InterruptedJob): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  await dismissInterrupted(job);
+  const req = job.request as { step: unknown; preprocess: ReturnType<typeof useStudio.getState>['preprocess'] };
+  useStudio.setState({ preprocess: req.preprocess });
+  await applyStep(req.step, job.inputId, job.label.toLowerCase());
+}
+
+export async function dismissInterrupted(job: InterruptedJob): Promise<void> {
+  useStudio.setState((s) => ({ interrupted: s.interrupted.filter((j) => j.key !== job.key) }));
+  try { await studioClient()?.call('dismissInterrupted', { key: job.key }); } catch { /* gone already */ }
+}
+
+/** The root (loaded file) of the selected variant, for cards that work on the file. */
+export function selectedRoot() { return rootRecord(useStudio.getState()); }
+
+/** Test hooks (end-to-end tests): lose the GPU device as a driver reset would; make the next saves fail as a full disk would. */
+export async function loseDevice(): Promise<void> { await studioClient()?.call('loseDevice', null); }
+export async function simulateQuota(full: boolean): Promise<void> { await studioClient()?.call('simulateQuota', { full }); }

@@ -1,8 +1,8 @@
 /** Actions for mixed precision: the per-layer table, sensitivity analysis, and the budgeted automatic choice. */
-import { useStudio, pushNotice, type MixedInputs, type StudioState } from './store';
-import { report, refreshDevice, studioClient } from './worker-link';
-import { busy, calibrationProblem, evaluateNew, upsert } from './variants';
-import type { AutoResult, Precision, SearchProgress, SensitivityOptions } from '../worker/types';
+import { useStudio, pushNotice, rootRecord, type MixedInputs, type StudioState } from './store';
+import { applyStep, mayStart, report, refreshDevice, studioClient } from './link';
+import { calibrationProblem } from './variants';
+import type { Precision, SensitivityOptions, SensitivityResult } from '../worker/types';
 
 /** Sets one layer's precision in the table; choosing per layer makes the scheme 'mixed'. */
 export function setLayerPrecision(layer: string, precision: Precision): void {
@@ -29,7 +29,7 @@ export function setMixedInputs(patch: Partial<MixedInputs>): void {
 export function samplesInput(s: StudioState = useStudio.getState()): { value: number } | { error: string } {
   const text = s.mixedInputs.samples.trim();
   const n = Number(text);
-  const max = s.dataset?.count;
+  const max = s.datasets.test?.count;
   if (!text || !Number.isInteger(n) || n < 1 || (max !== undefined && n > max)) {
     return { error: `Samples must be a whole number from 1 to ${max ?? 'the dataset size'}${text ? ` (not '${text}')` : ''}.` };
   }
@@ -49,16 +49,17 @@ function searchOptions(s: StudioState, samples: number): SensitivityOptions {
   return { recipe: s.recipe, preprocess: s.preprocess, samples, binary: s.mixedInputs.binary, activationScale: s.binaryRecipe.activationScale };
 }
 
-const onSearchProgress = (kind: 'sensitivity' | 'auto', id: () => number) => (p: SearchProgress) =>
-  useStudio.setState({ searchJob: { id: id(), kind, stage: p.stage, done: p.done, total: p.total, label: p.label } });
+/** Mixed precision works on the loaded file the selected variant comes from. */
+const rootId = (s: StudioState) => rootRecord(s)?.id ?? null;
 
 /** The layers' precisions, for after a new model loads (the table resets and old measurements go). */
 export async function loadPrecisionLayers(): Promise<void> {
   const client = studioClient();
-  useStudio.setState((s) => ({ precisionLayers: null, sensitivity: null, autoVariant: null, recipe: { ...s.recipe, layers: {} }, scheme: s.scheme === 'mixed' ? 'int8' : s.scheme }));
-  if (!client) return;
+  const id = rootId(useStudio.getState());
+  useStudio.setState((s) => ({ precisionLayers: null, sensitivity: null, recipe: { ...s.recipe, layers: {} }, scheme: s.scheme === 'mixed' ? 'int8' : s.scheme }));
+  if (!client || !id) return;
   try {
-    useStudio.setState({ precisionLayers: await client.call('precisionLayers', null) });
+    useStudio.setState({ precisionLayers: await client.call('precisionLayers', { id }) });
   } catch (e) {
     report('Could not list the layers for mixed precision', e);
   }
@@ -68,70 +69,42 @@ export async function loadPrecisionLayers(): Promise<void> {
 export async function runSensitivity(): Promise<void> {
   const client = studioClient();
   const s = useStudio.getState();
-  if (!client || busy(s)) return;
+  const id = rootId(s);
+  if (!id || !mayStart('a sensitivity analysis')) return;
   const samples = samplesInput(s);
   if ('error' in samples) { pushNotice('error', 'Sensitivity needs a sample count', samples.error); return; }
   const calibration = calibrationProblem(s, true); // the int8 candidates always calibrate (unless dynamic)
   if (calibration) { pushNotice('error', 'Sensitivity needs calibration samples', calibration); return; }
-  let jobId = 0;
-  const { id, done } = client.start('sensitivity', searchOptions(s, samples.value), onSearchProgress('sensitivity', () => jobId));
-  jobId = id;
-  useStudio.setState({ searchJob: { id, kind: 'sensitivity', stage: 'calibration', done: 0, total: s.recipe.samples } });
   try {
-    useStudio.setState({ sensitivity: await done });
+    useStudio.setState({ sensitivity: await client!.call('sensitivity', { id, opts: searchOptions(s, samples.value) }) });
   } catch (e) {
     report('Sensitivity analysis failed', e, 'The sensitivity analysis was stopped; the table and the variants are as they were.');
   } finally {
-    useStudio.setState({ searchJob: null });
     void refreshDevice();
   }
 }
 
 /**
- * Picks the smallest fp32/int8/binary mix within the budget (reusing the sensitivity run's calibration),
- * fills the table with it, adds the variant and evaluates it like any new variant.
+ * Picks the smallest fp32/int8/binary mix within the budget (reusing the sensitivity run's calibration)
+ * as a mixed step with an auto budget, fills the table with its choice, and evaluates it like any new variant.
  */
 export async function runAuto(): Promise<void> {
-  const client = studioClient();
   const s = useStudio.getState();
-  if (!client || busy(s)) return;
+  const id = rootId(s);
+  if (!id) return;
   const samples = samplesInput(s), budget = budgetInput(s);
   if ('error' in budget) { pushNotice('error', 'Auto needs an accuracy-drop budget', budget.error); return; }
   if ('error' in samples) { pushNotice('error', 'Auto needs a sample count', samples.error); return; }
   const calibration = calibrationProblem(s, true);
   if (calibration) { pushNotice('error', 'Auto needs calibration samples', calibration); return; }
-  let jobId = 0;
-  const { id, done } = client.start('autoMixed', { ...searchOptions(s, samples.value), budget: budget.value / 100 }, onSearchProgress('auto', () => jobId));
-  jobId = id;
-  useStudio.setState({ searchJob: { id, kind: 'auto', stage: 'calibration', done: 0, total: s.recipe.samples } });
-  let made: AutoResult;
-  try {
-    made = await done;
-  } catch (e) {
-    report('Automatic mixed precision failed', e, 'The automatic search was stopped; the table and the variants are as they were.');
-    return;
-  } finally {
-    useStudio.setState({ searchJob: null });
-    void refreshDevice();
-  }
-  const { precisions, studioFormat, baseline, accuracy, drop, budget: b, samples: n, sensitivity, ...summary } = made;
-  upsert({
-    name: summary.fileName, kind: 'mixed', recipe: { ...s.recipe, layers: precisions }, precisions, studioFormat, summary,
-    auto: { budget: b, drop, accuracy, baseline, samples: n },
-  });
-  useStudio.setState((st) => ({
-    model: summary, currentVariant: summary.fileName, sensitivity, autoVariant: summary.fileName, scheme: 'mixed',
-    recipe: { ...st.recipe, layers: precisions },
-    quantizeJob: { id: 0, stage: 'evaluating', done: 0, total: 0 },
-  }));
-  try {
-    await evaluateNew();
-  } finally {
-    useStudio.setState({ quantizeJob: null });
-  }
-}
-
-export function cancelSearch(): void {
-  const job = useStudio.getState().searchJob;
-  if (job) studioClient()?.cancel(job.id);
+  const r = s.recipe;
+  const step = {
+    kind: 'mixed', auto: { budget: budget.value, samples: samples.value, binary: s.mixedInputs.binary },
+    int8: { perChannel: r.perChannel, symmetricWeights: r.symmetricWeights, activations: r.activations, calibration: r.calibration, percentile: r.percentile, samples: r.samples },
+    activationScale: s.binaryRecipe.activationScale,
+  };
+  const made = await applyStep(step, id, 'automatic mixed precision', undefined, 'The automatic search was stopped; the table and the variants are as they were.');
+  if (!made) return;
+  const precisions = made.details.precisions as Record<string, Precision>;
+  useStudio.setState((st) => ({ sensitivity: (made.details.sensitivity as SensitivityResult) ?? st.sensitivity, scheme: 'mixed', recipe: { ...st.recipe, layers: precisions } }));
 }

@@ -4,15 +4,15 @@
  * (a pruning run with its fine-tuning, or a sensitivity sweep), the sweep's curves and the last run.
  */
 import { create } from 'zustand';
-import { useStudio, pushNotice } from './store';
-import { report, refreshDevice, studioClient } from './worker-link';
-import { busy, evaluateNew, upsert } from './variants';
-import { ensureTrainingData, MNIST_TRAIN, trainBusy } from './train';
-import type { Criterion, Granularity, PruneSpec } from '../compress/prune';
-import type { PruneSchedule } from '../train/prune-job';
-import type {
-  PrunedInfo, PruneLayer, PruneOptions, PruneProgress, PruneSensitivityResult, SparsityPicture, TrainData,
-} from '../worker/types';
+import { busyReason, useStudio, pushNotice } from './store';
+import { applyStep, cancelJob, mayStart, report, refreshDevice, studioClient } from './link';
+import { ensureTrainingData, MNIST_TRAIN, type TrainData } from './train';
+import { formProblems, typed } from './form-problems';
+import { formatLayerList, parseLayerList } from '../recipe/layer-list';
+import type { Criterion, Granularity, PruneSchedule } from '../recipe/vocabulary';
+import type { PruneStep } from '../recipe/steps';
+import type { PruneSpec } from '../compress/prune';
+import type { PrunedInfo, PruneLayer, PruneProgress, PruneSensitivityResult, SparsityPicture } from '../worker/types';
 
 export interface PruneInputs {
   granularity: Granularity;
@@ -69,33 +69,34 @@ export const usePrune = create<PruneState>()(() => ({
 
 export type PruneField = keyof PruneInputs;
 
-const n = (v: string) => Number(v.trim().replace(',', '.'));
+const n = typed;
 
-/** 'a=0.5, b=0.3' → { a: 0.5, b: 0.3 }; throws with the part it cannot read. Blocks take 1 (removed) or 0 (kept). */
-export function parseLayerList(text: string, granularity?: Granularity): Record<string, number> | undefined {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
-  if (!parts.length) return undefined;
-  const out: Record<string, number> = {};
-  for (const p of parts) {
-    const eq = p.lastIndexOf('=');
-    const v = n(p.slice(eq + 1));
-    if (granularity === 'block') {
-      if (eq <= 0 || (v !== 0 && v !== 1)) throw new Error(`'${p}' is not block=1 (removed) or block=0 (kept): a block goes whole or stays`);
-    } else if (eq <= 0 || !(v >= 0 && v < 1)) throw new Error(`'${p}' is not layer=sparsity with a sparsity in [0, 1)`);
-    out[p.slice(0, eq).trim()] = v;
-  }
-  return out;
+export { parseLayerList };
+
+const PRUNE_FIELDS: Partial<Record<string, PruneField>> = {
+  sparsity: 'sparsity', layers: 'layers', schedule: 'schedule', distill: 'distill', finetuneEpochs: 'finetuneEpochs', trainSamples: 'trainSamples',
+  testSamples: 'testSamples', lr: 'lr', scope: 'scope', criterion: 'criterion',
+};
+const PRUNE_LABELS: Record<PruneField, string> = {
+  granularity: 'The granularity', criterion: 'The criterion', sparsity: 'The sparsity', scope: 'The scope', layers: 'The per-layer list', schedule: 'The schedule',
+  finetuneEpochs: 'Fine-tuning epochs', distill: 'Distillation', trainSamples: 'Training samples', testSamples: 'Test samples', lr: 'The learning rate',
+  data: 'The data', sensitivitySamples: 'Sensitivity samples',
+};
+
+/** The prune step the card's inputs describe (numbers as typed: a bad one stays visible to the schema). */
+export function pruneStepOf(inputs: PruneInputs): Record<string, unknown> {
+  let layers: Record<string, number> | undefined;
+  try { layers = parseLayerList(inputs.layers, inputs.granularity); } catch { layers = undefined; }
+  return {
+    kind: 'prune', granularity: inputs.granularity, criterion: inputs.criterion, ...(inputs.granularity === '2:4' ? {} : { sparsity: n(inputs.sparsity) }),
+    ...(layers ? { layers } : {}), scope: inputs.scope, schedule: inputs.schedule, finetuneEpochs: n(inputs.finetuneEpochs), distill: inputs.distill,
+    trainSamples: n(inputs.trainSamples), testSamples: n(inputs.testSamples), lr: n(inputs.lr), data: inputs.data === 'loaded' ? 'test' : 'train', seed: 1,
+  };
 }
 
-/** Each input's problem in words, or nothing. */
+/** Each input's problem in words, or nothing: the schema's, and the card's own (layer names this model has, counts the data can give). */
 export function pruneProblems(inputs: PruneInputs, opts: { layers: readonly PruneLayer[] | null; trainCount: number | null; testCount: number | null }): Partial<Record<PruneField, string>> {
-  const out: Partial<Record<PruneField, string>> = {};
-  const whole = (k: PruneField, what: string, min: number, max?: number | null) => {
-    const text = String(inputs[k]).trim(), v = n(text);
-    if (!text || !Number.isInteger(v) || v < min || (max != null && v > max)) out[k] = `${what} must be a whole number from ${min}${max != null ? ` to ${max.toLocaleString()}` : ' up'}${text ? ` (not '${text}')` : ''}.`;
-  };
-  const s = n(inputs.sparsity);
-  if (inputs.granularity !== '2:4' && !(s >= 0 && s < 1)) out.sparsity = `The sparsity is the fraction of weights to remove: a number in [0, 1), e.g. 0.5 (not '${inputs.sparsity}').`;
+  const out = formProblems(pruneStepOf(inputs), PRUNE_FIELDS, PRUNE_LABELS);
   try {
     const per = parseLayerList(inputs.layers, inputs.granularity);
     const blocks = [...new Set((opts.layers ?? []).flatMap((l) => (l.block ? [l.block] : [])))];
@@ -107,29 +108,39 @@ export function pruneProblems(inputs: PruneInputs, opts: { layers: readonly Prun
         : `No prunable layer is called ${unknown.map((u) => `'${u}'`).join(', ')}; the layers are ${known.join(', ')}.`;
     }
   } catch (e) { out.layers = `${(e as Error).message}.`; }
-  whole('finetuneEpochs', 'Fine-tuning epochs', 0, 100);
-  const ft = n(inputs.finetuneEpochs);
-  if (!out.finetuneEpochs && ft === 0) {
-    if (inputs.schedule !== 'oneshot') out.schedule = `The ${inputs.schedule} schedule fine-tunes between its stages: give fine-tuning epochs, or prune one-shot.`;
-    if (inputs.distill) out.distill = 'Distillation happens while fine-tuning: give fine-tuning epochs.';
-  }
-  whole('trainSamples', 'Training samples', 1, opts.trainCount);
-  whole('testSamples', 'Test samples', 1, opts.testCount);
-  whole('sensitivitySamples', 'Sensitivity samples', 1, opts.testCount);
-  if (!(n(inputs.lr) > 0)) out.lr = `The learning rate must be a number > 0 (e.g. 0.0005), not '${inputs.lr}'.`;
+  const most = (k: 'trainSamples' | 'testSamples' | 'sensitivitySamples', max: number | null) => {
+    const v = n(inputs[k]);
+    if (!out[k] && (!Number.isInteger(v) || v < 1)) out[k] = `${PRUNE_LABELS[k]} must be a whole number from 1 up (not '${inputs[k]}').`;
+    else if (!out[k] && max !== null && v > max) out[k] = `${PRUNE_LABELS[k]} must be at most ${max.toLocaleString()}, the items the set holds.`;
+  };
+  most('trainSamples', opts.trainCount);
+  most('testSamples', opts.testCount);
+  most('sensitivitySamples', opts.testCount);
   return out;
 }
 
 export function currentPruneProblems(inputs: PruneInputs = usePrune.getState().inputs): Partial<Record<PruneField, string>> {
   const s = useStudio.getState();
-  const trainCount = inputs.data === 'loaded' ? s.dataset?.count ?? null : MNIST_TRAIN.count;
-  return pruneProblems(inputs, { layers: usePrune.getState().layers, trainCount, testCount: s.dataset?.count ?? null });
+  const trainCount = inputs.data === 'loaded' ? s.datasets.test?.count ?? null : MNIST_TRAIN.count;
+  return pruneProblems(inputs, { layers: usePrune.getState().layers, trainCount, testCount: s.datasets.test?.count ?? null });
 }
 
 export function specOf(inputs: PruneInputs): PruneSpec {
   let layers: Record<string, number> | undefined;
   try { layers = parseLayerList(inputs.layers, inputs.granularity); } catch { layers = undefined; }
   return { granularity: inputs.granularity, criterion: inputs.criterion, sparsity: inputs.granularity === '2:4' ? 0.5 : n(inputs.sparsity), scope: inputs.scope, layers, seed: 1 };
+}
+
+/** Fills the card from a prune step (duplicate-and-edit). */
+export function fillPruneForm(step: PruneStep): void {
+  usePrune.setState((s) => ({
+    inputs: {
+      ...s.inputs, granularity: step.granularity, criterion: step.criterion, sparsity: String(step.sparsity), scope: step.scope,
+      layers: formatLayerList(step.layers), schedule: step.schedule, finetuneEpochs: String(step.finetuneEpochs), distill: step.distill,
+      trainSamples: String(step.trainSamples ?? 60_000), testSamples: String(step.testSamples ?? 10_000), lr: String(step.lr), data: step.data === 'test' ? 'loaded' : 'mnist-train',
+    },
+  }));
+  void loadPruneLayers();
 }
 
 export function setPruneInputs(patch: Partial<PruneInputs>): void {
@@ -139,12 +150,16 @@ export function setPruneInputs(patch: Partial<PruneInputs>): void {
 
 export function pruneBusy(): boolean { return Boolean(usePrune.getState().job); }
 
-/** The current float model's layers; the picture follows the first (or the chosen) one. */
+/** The variant the card prunes: the selected one (its float model). */
+const selected = () => useStudio.getState().selectedId;
+
+/** The selected variant's float model's layers; the picture follows the first (or the chosen) one. */
 export async function loadPruneLayers(): Promise<void> {
   const client = studioClient();
-  if (!client || !useStudio.getState().model) return;
+  const id = selected();
+  if (!client || !id) return;
   try {
-    const layers = await client.call('pruneLayers', null);
+    const layers = await client.call('pruneLayers', { id });
     const keep = usePrune.getState().pictureLayer;
     usePrune.setState({ layers, pictureLayer: layers.some((l) => l.node === keep) ? keep : layers.find((l) => l.opType === 'Conv' && l.weights > 1000)?.node ?? layers[0]?.node ?? null });
     await refreshPicture();
@@ -163,12 +178,13 @@ let pictureSeq = 0;
 export async function refreshPicture(): Promise<void> {
   const client = studioClient();
   const { pictureLayer, inputs } = usePrune.getState();
-  if (!client || !pictureLayer) return;
+  const id = selected();
+  if (!client || !pictureLayer || !id) return;
   const problems = currentPruneProblems(inputs);
   if (problems.sparsity || problems.layers) { usePrune.setState({ pictureError: problems.sparsity ?? problems.layers ?? null }); return; }
   const seq = ++pictureSeq;
   try {
-    const picture = await client.call('sparsityPicture', { layer: pictureLayer, spec: specOf(inputs) });
+    const picture = await client.call('sparsityPicture', { id, layer: pictureLayer, spec: specOf(inputs) });
     if (seq === pictureSeq) usePrune.setState({ picture, pictureError: null });
   } catch (e) {
     if (seq === pictureSeq) usePrune.setState({ picture: null, pictureError: e instanceof Error ? e.message : String(e) });
@@ -184,43 +200,30 @@ function onProgress(p: PruneProgress): void {
   else usePrune.setState((s) => ({ epochs: [...s.epochs, p.record.testAccuracy] }));
 }
 
-/** Prunes the current variant's float model with the card's settings; the result becomes a variant, selected and evaluated. */
+/** Prunes the selected variant's float model with the card's settings; the result becomes a variant, selected and evaluated. */
 export async function startPruning(): Promise<void> {
-  const client = studioClient();
   const s = useStudio.getState();
-  if (!client || busy(s) || trainBusy() || pruneBusy()) return;
+  const reason = busyReason(s);
+  if (reason) { pushNotice('error', 'Cannot prune now', reason); return; }
   const inputs = usePrune.getState().inputs;
   const problems = Object.values(currentPruneProblems(inputs));
   if (problems.length) { pushNotice('error', 'Pruning needs valid settings', problems.join('\n')); return; }
-  if (!s.model || !s.dataset) { pushNotice('error', 'Pruning needs a model and a test set', 'Load a model and an IDX test set first.'); return; }
-  const spec = specOf(inputs);
-  const opts: PruneOptions = {
-    ...spec, scope: inputs.scope, schedule: inputs.schedule, finetuneEpochs: n(inputs.finetuneEpochs), distill: inputs.distill, data: inputs.data,
-    trainSamples: n(inputs.trainSamples), testSamples: n(inputs.testSamples), batch: 64, lr: n(inputs.lr), seed: 1, preprocess: s.preprocess,
-  };
+  if (!s.selectedId || !s.datasets.test) { pushNotice('error', 'Pruning needs a model and a test set', 'Load a model and an IDX test set first.'); return; }
+  const step = pruneStepOf(inputs);
   usePrune.setState({ job: { id: 0, kind: 'prune', status: 'preparing', done: 0, total: 0 }, epochs: [] });
   try {
-    let made;
-    try {
-      if ((opts.finetuneEpochs > 0 || opts.criterion === 'taylor') && opts.data === 'mnist-train') { setJob({ status: 'fetching' }); await ensureTrainingData(); }
-      const { id, done } = client.start('prune', opts, onProgress);
-      setJob({ id, status: 'preparing' });
-      made = await done;
-    } catch (e) {
-      report('Pruning failed', e, 'Pruning was cancelled; the model is unchanged.');
-      return;
-    } finally {
-      void refreshDevice();
+    if ((n(inputs.finetuneEpochs) > 0 || inputs.criterion === 'taylor') && inputs.data === 'mnist-train') {
+      setJob({ status: 'fetching' });
+      try { await ensureTrainingData(); } catch (e) { report('Could not fetch the training set', e); return; }
     }
-    const { pruned, seconds, ...summary } = made;
-    upsert({ name: summary.fileName, kind: 'pruned', summary, pruned });
-    useStudio.setState({ model: summary, currentVariant: summary.fileName });
-    usePrune.setState({ last: { variant: summary.fileName, info: pruned, seconds } });
+    setJob({ status: 'preparing' });
+    const made = await applyStep(step, s.selectedId, 'pruning', onProgress, 'Pruning was cancelled; the model is unchanged.');
+    if (!made) return;
+    const pruned = made.details.pruned as PrunedInfo;
+    usePrune.setState({ last: { variant: made.name, info: pruned, seconds: made.step?.context.seconds ?? 0 } });
     const acc = pruned.accuracy.after;
-    pushNotice('info', 'Pruned', `${summary.fileName}: ${pruned.after.params.toLocaleString()} parameters (${pruned.before.params.toLocaleString()} before), ` +
-      `${(100 * pruned.after.flops / pruned.before.flops).toFixed(1)} % of the FLOPs${acc !== null ? `, ${(100 * acc).toFixed(2)} % on ${opts.testSamples.toLocaleString()} test samples` : ''}, in ${seconds.toFixed(0)} s. Evaluating it now.`);
-    setJob({ status: 'evaluating' });
-    await evaluateNew();
+    pushNotice('info', 'Pruned', `${made.name}: ${pruned.after.params.toLocaleString()} parameters (${pruned.before.params.toLocaleString()} before), ` +
+      `${(100 * pruned.after.flops / pruned.before.flops).toFixed(1)} % of the FLOPs${acc !== null ? `, ${(100 * acc).toFixed(2)} % on ${Number(inputs.testSamples).toLocaleString()} test samples` : ''}.`);
     await loadPruneLayers();
   } finally {
     usePrune.setState({ job: null });
@@ -231,18 +234,19 @@ export async function startPruning(): Promise<void> {
 export async function startPruneSensitivity(): Promise<void> {
   const client = studioClient();
   const s = useStudio.getState();
-  if (!client || busy(s) || trainBusy() || pruneBusy()) return;
+  if (!s.selectedId || !mayStart('a sensitivity sweep')) return;
   const inputs = usePrune.getState().inputs;
   const p = currentPruneProblems(inputs).sensitivitySamples;
   if (p) { pushNotice('error', 'Sensitivity needs valid settings', p); return; }
-  if (!s.model || !s.dataset) { pushNotice('error', 'Sensitivity needs a model and a test set', 'Load a model and an IDX test set first.'); return; }
+  if (!s.datasets.test) { pushNotice('error', 'Sensitivity needs a test set', 'Load an IDX test set first.'); return; }
   usePrune.setState({ job: { id: 0, kind: 'sensitivity', status: 'preparing', done: 0, total: 0 } });
   try {
-    const { id, done } = client.start('pruneSensitivity', {
-      granularity: inputs.granularity, criterion: inputs.criterion === 'taylor' ? 'l1' : inputs.criterion, levels: SENSITIVITY_LEVELS,
-      samples: n(inputs.sensitivitySamples), preprocess: s.preprocess,
+    const { done } = client!.start('pruneSensitivity', {
+      id: s.selectedId, opts: {
+        granularity: inputs.granularity, criterion: inputs.criterion === 'taylor' ? 'l1' : inputs.criterion, levels: SENSITIVITY_LEVELS,
+        samples: n(inputs.sensitivitySamples), preprocess: s.preprocess,
+      },
     }, onProgress);
-    setJob({ id });
     usePrune.setState({ sensitivity: await done });
   } catch (e) {
     report('Sensitivity failed', e, 'The sensitivity sweep was cancelled; nothing changed.');
@@ -256,15 +260,13 @@ export async function startPruneSensitivity(): Promise<void> {
 export function layersWithinBudget(r: PruneSensitivityResult, budgetPoints: number): Record<string, number> {
   const floor = r.baseline - budgetPoints / 100;
   return Object.fromEntries(r.curves.flatMap((c) => {
-    const ok = c.points.filter((p) => p.accuracy >= floor).map((p) => p.sparsity);
+    const ok = c.points.filter((q) => q.accuracy >= floor).map((q) => q.sparsity);
     return ok.length ? [[c.layer, Math.max(...ok)]] : [];
   }));
 }
 
 export function cancelPruneJob(): void {
-  const job = usePrune.getState().job;
-  if (!job || job.status === 'evaluating') return;
+  if (!usePrune.getState().job) return;
   setJob({ status: 'stopping' });
-  if (job.id) studioClient()?.cancel(job.id);
+  cancelJob();
 }
-

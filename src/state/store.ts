@@ -1,74 +1,26 @@
 /**
- * The studio's one store, in slices per concern (device, model, dataset, job, results, variants,
- * quantize job, weight histogram, notices).
- * It holds plain serialisable summaries only; the GPU lives in the worker behind `client`.
+ * The studio's one store, in slices per concern: the device, the open project (its variant records,
+ * as the worker pushes them, and its datasets), the selected variant, the one running job, the
+ * Evaluate and Quantize cards' settings, and notices. Plain serialisable data only; the GPU lives in
+ * the worker behind the client (state/link.ts). Cards with fast-changing state (Train, Prune,
+ * Dashboard) keep their own stores beside this one.
  */
 import { create } from 'zustand';
-import {
-  DEFAULT_INT8_RECIPE, type DatasetSummary, type DeviceSummary, type EvalResult, type Int8Recipe, type ModelSummary, type Precision,
-  type PrecisionLayer, type SensitivityResult, type TrainedInfo, type PrunedInfo, type WeightHistogram,
-} from '../worker/types';
-import type { Preprocess } from '../data/dataset';
+import type { DatasetRecord, VariantRecord } from '../recipe/variant';
+import type { DataRole, Preprocess } from '../recipe/vocabulary';
+import { MNIST_PREPROCESS } from '../recipe/vocabulary';
+import type { DeviceSummary, Int8Recipe, ModelSummary, PrecisionLayer, SensitivityResult, WeightHistogram } from '../worker/types';
+import type { JobView } from '../worker/jobs';
+import type { ProjectInfo } from '../worker/runtime';
+import type { InterruptedJob, StorageSummary } from '../worker/project-db';
 
 export interface Notice { id: number; level: 'error' | 'warning' | 'info'; title: string; message: string }
-
-export interface JobState {
-  id: number;
-  phase: 'accuracy' | 'latency';
-  done: number;
-  total: number;
-  correct: number;
-}
 
 /** What Quantize makes: every layer int8, binary (XNOR), or each layer as the per-layer table says. */
 export type Scheme = 'int8' | 'binary' | 'mixed';
 
-/** The binary options the UI edits (compress/binarize's BinaryRecipe without per-layer choices). */
+/** The binary options the UI edits. */
 export interface BinaryOptions { keepFirstLast: boolean; activationScale: boolean }
-
-/** The loaded file or a compressed copy of it, as the worker holds it under `name`. */
-export interface Variant {
-  name: string;
-  kind: 'original' | 'int8' | 'binary' | 'mixed' | 'student' | 'pruned';
-  /** The int8 recipe that made it (int8 and mixed variants with int8 layers). */
-  recipe?: Int8Recipe;
-  /** The binary options that made it (binary variants, and mixed ones with binary layers). */
-  binary?: BinaryOptions;
-  /** Each Conv/Gemm layer's precision (mixed variants). */
-  precisions?: Record<string, Precision>;
-  /** Its file is the studio's own binary ONNX domain (docs/binary-format.md), which onnxruntime cannot run. */
-  studioFormat?: boolean;
-  /** What the budgeted search measured, for variants it picked. */
-  auto?: { budget: number; drop: number; accuracy: number; baseline: number; samples: number };
-  /** How a trained student was made (Train & distil). */
-  trained?: TrainedInfo;
-  /** How a pruned variant was made and what it changed (Prune). */
-  pruned?: PrunedInfo;
-  summary: ModelSummary;
-  /** Layers the recipe quantized, and those it left in float with the reason. */
-  quantized?: string[];
-  skipped?: { node: string; reason: string }[];
-  /** The latest evaluation of this variant. */
-  eval?: EvalResult;
-}
-
-/** Quantizing runs calibration (or binarization), then evaluates the new variant (and the original, if it has no comparable result). */
-export interface QuantizeJob {
-  id: number;
-  stage: 'calibrating' | 'binarizing' | 'evaluating';
-  done: number;
-  total: number;
-}
-
-/** A sensitivity analysis or an automatic (budgeted) search running in the worker. */
-export interface SearchJob {
-  id: number;
-  kind: 'sensitivity' | 'auto';
-  stage: 'calibration' | 'baseline' | 'int8' | 'binary' | 'choose';
-  done: number;
-  total: number;
-  label?: string;
-}
 
 /** The Mixed precision card's inputs, kept as typed so a bad value is shown, not lost. */
 export interface MixedInputs {
@@ -82,74 +34,86 @@ export interface MixedInputs {
 
 export interface WeightsView {
   layer: string;
-  /** The variant the histogram was computed against (the current one). */
+  /** The variant the histogram was computed against (the selected one). */
   variant: string;
   histogram: WeightHistogram | null;
   error: string | null;
 }
 
+export type View = 'workbench' | 'dashboard' | 'storage';
+/** A card the page can scroll to (duplicate-and-edit opens the step's form there). */
+export type CardName = 'quantize' | 'mixed' | 'prune' | 'train';
+
 export interface StudioState {
   webgpu: 'checking' | 'ready' | 'missing' | 'failed';
   device: DeviceSummary | null;
-  model: ModelSummary | null;
-  modelLoading: string | null;
-  dataset: DatasetSummary | null;
-  /** An images file waiting for its labels (or the reverse). */
+  view: View;
+  project: ProjectInfo | null;
+  projects: ProjectInfo[];
+  /** Every variant of the open project, in the order they were made. */
+  records: VariantRecord[];
+  datasets: Partial<Record<DataRole, DatasetRecord>>;
+  /** The variant the workbench works on (its layers, its results; the steps start from it). */
+  selectedId: string | null;
+  /** The selected variant as the model view shows it. */
+  summary: ModelSummary | null;
+  /** Jobs a reload or a crash cut off, listed with Restart. */
+  interrupted: InterruptedJob[];
+  /** A file being opened (before the worker's job starts). */
+  opening: string | null;
+  /** An IDX file waiting for its other half. */
   pendingIdx: { kind: 'images' | 'labels'; name: string } | null;
+  /** The one job running in the worker (the page's one busy state). */
+  job: JobView | null;
+  /** Page-side work before a worker job (fetching the training set), in words. */
+  preparing: string | null;
   preprocess: Preprocess;
   limit: number | null;
-  job: JobState | null;
-  results: EvalResult[];
-  variants: Variant[];
-  /** The variant the worker runs now (its summary is `model`). */
-  currentVariant: string | null;
   /** The int8 recipe; its `layers` hold the per-layer table's choices (used by the mixed scheme). */
   recipe: Int8Recipe;
   scheme: Scheme;
   binaryRecipe: BinaryOptions;
-  /** The loaded file's Conv/Gemm layers and what each can become. */
   precisionLayers: PrecisionLayer[] | null;
-  quantizeJob: QuantizeJob | null;
-  searchJob: SearchJob | null;
   mixedInputs: MixedInputs;
   sensitivity: SensitivityResult | null;
-  /** The variant the last Auto made. */
-  autoVariant: string | null;
   weights: WeightsView | null;
   notices: Notice[];
   /** Downloads write a symbolic batch dim instead of the loaded file's own input signature. */
   exportDynamicBatch: boolean;
+  /** New model files start a new project (off: they join the open one). */
+  newProjectPerFile: boolean;
+  /** The card duplicate-and-edit opened, to scroll to and highlight. */
+  focusCard: CardName | null;
+  storage: StorageSummary | null;
 }
 
+/** The int8 recipe as the quantizer takes it; defaults with their reasons live in recipe/steps.ts. */
+const INT8_DEFAULTS: Int8Recipe = {
+  perChannel: true, symmetricWeights: true, symmetricActivations: false, activations: 'static', calibration: 'minmax',
+  percentile: 99.99, samples: 256, layers: {}, defaultPrecision: 'int8',
+};
+
 export const initialState: StudioState = {
-  webgpu: 'checking',
-  device: null,
-  model: null,
-  modelLoading: null,
-  dataset: null,
-  pendingIdx: null,
+  webgpu: 'checking', device: null, view: 'workbench',
+  project: null, projects: [], records: [], datasets: {}, selectedId: null, summary: null, interrupted: [],
+  opening: null, pendingIdx: null, job: null, preparing: null,
   // MNIST's usual normalisation, which the bundled models were trained with.
-  preprocess: { kind: 'normalize', mean: 0.1307, std: 0.3081 },
+  preprocess: MNIST_PREPROCESS,
   limit: null,
-  job: null,
-  results: [],
-  variants: [],
-  currentVariant: null,
-  // A few hundred calibration samples suffice for MNIST-size models (see DEFAULT_INT8_RECIPE).
-  recipe: DEFAULT_INT8_RECIPE,
+  recipe: INT8_DEFAULTS,
   scheme: 'int8',
   // XNOR-Net's practice: the first and last layers hold few weights and cost the most accuracy.
   binaryRecipe: { keepFirstLast: true, activationScale: false },
   precisionLayers: null,
-  quantizeJob: null,
-  searchJob: null,
   mixedInputs: { samples: '1000', binary: true, budget: '0.5' },
   sensitivity: null,
-  autoVariant: null,
   weights: null,
   notices: [],
   // Exports keep the file's own signature unless asked: the user's other tools expect what they exported.
   exportDynamicBatch: false,
+  newProjectPerFile: true,
+  focusCard: null,
+  storage: null,
 };
 
 export const useStudio = create<StudioState>()(() => initialState);
@@ -161,4 +125,34 @@ export function pushNotice(level: Notice['level'], title: string, message: strin
 
 export function dismissNotice(id: number): void {
   useStudio.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+/** Why a new job cannot start now (the running one, or page-side preparation), or null. */
+export function busyReason(s: Pick<StudioState, 'job' | 'preparing' | 'opening'> = useStudio.getState()): string | null {
+  if (s.job) {
+    const pct = s.job.total ? ` (${Math.round((100 * s.job.done) / s.job.total)} %)` : '';
+    return `${s.job.label}${pct} is running: wait for it, or cancel it in the bar at the top.`;
+  }
+  if (s.preparing) return `${s.preparing}: wait a moment.`;
+  if (s.opening) return `Opening ${s.opening}: wait a moment.`;
+  return null;
+}
+
+export function recordOf(s: Pick<StudioState, 'records'>, id: string | null | undefined): VariantRecord | undefined {
+  return id ? s.records.find((r) => r.id === id) : undefined;
+}
+
+/** The loaded file the selected variant comes from (else the project's first). */
+export function rootRecord(s: Pick<StudioState, 'records' | 'selectedId'>): VariantRecord | undefined {
+  let r = recordOf(s, s.selectedId);
+  for (let i = 0; r?.parentId && i < s.records.length; i++) r = recordOf(s, r.parentId);
+  return r ?? s.records.find((x) => !x.parentId);
+}
+
+/** The float variant int8 and binary start from when `id` is selected: itself when float, else its nearest float ancestor. */
+export function floatSource(s: Pick<StudioState, 'records'>, id: string | null): VariantRecord | undefined {
+  for (let r = recordOf(s, id), i = 0; r && i <= s.records.length; r = recordOf(s, r.parentId), i++) {
+    if (r.technique === 'original' || r.technique === 'student' || r.technique === 'pruned') return r;
+  }
+  return s.records.find((x) => !x.parentId);
 }

@@ -4,15 +4,17 @@
  * Its own store: the live series change many times a second and only this card reads them.
  */
 import { create } from 'zustand';
-import { StudioError } from '../core/errors';
-import { useStudio, pushNotice } from './store';
-import { report, refreshDevice, studioClient } from './worker-link';
-import { busy, evaluateNew, upsert } from './variants';
-import { parseArch } from '../train/architectures';
-import { parseSchedule } from '../train/schedule';
-import { madeFromTeacher, parseWidth } from '../train/width-spec';
-import type { DatasetSummary, TrainData, TrainJobResult, TrainOptions, TrainProgress } from '../worker/types';
+import { busyReason, useStudio, pushNotice } from './store';
+import { applyStep, cancelJob, pauseJob, report, studioClient } from './link';
+import { madeFromTeacher, parseArch, parseWidth } from '../recipe/student-spec';
+import { formProblems, typed } from './form-problems';
+import type { DistillStep, TrainStep } from '../recipe/steps';
+import type { DatasetRecord, VariantRecord } from '../recipe/variant';
+import type { PruneProgress, TrainProgress } from '../worker/types';
 import type { EpochRecord, StepRecord } from '../train/trainer';
+
+/** Where the training items come from: the bundled MNIST training set, or the dataset loaded for evaluation. */
+export type TrainData = 'mnist-train' | 'loaded';
 
 const base = import.meta.env.BASE_URL;
 
@@ -87,7 +89,7 @@ export interface TrainState {
   /** Finished runs (newest last), to compare distilled with hard-label students. */
   history: TrainRun[];
   /** The training set the worker holds (null until the first run fetches it). */
-  trainingData: DatasetSummary | null;
+  trainingData: DatasetRecord | null;
 }
 
 export const DEFAULT_TRAIN_INPUTS: TrainInputs = {
@@ -123,7 +125,7 @@ export function studentProblem(spec: string, mode: TrainMode, teacherClasses: nu
   try {
     if (s.startsWith('width:')) { parseWidth(s); return null; }
     if (teacherOnly) return null;
-    const v = variants.find((x) => x.name === s);
+    const v = variants.find((x) => x.name === s || x.name === s.replace(/\.onnx$/i, ''));
     if (v) return v.kind === 'mixed' ? `'${s}' mixes precisions per layer, which quantisation-aware training does not do yet: pick its float parent, or the int8 or binary student.` : null;
     const arch = parseArch(s);
     if (mode === 'distil' && teacherClasses !== null && arch.classes !== teacherClasses) {
@@ -135,30 +137,35 @@ export function studentProblem(spec: string, mode: TrainMode, teacherClasses: nu
   }
 }
 
-/** Each input's problem in words, or nothing; `teacherClasses` is the teacher's output width when known. */
+const TRAIN_FIELDS: Partial<Record<string, Field>> = {
+  epochs: 'epochs', batch: 'batch', lr: 'lr', schedule: 'schedule', seed: 'seed', trainSamples: 'trainSamples', testSamples: 'testSamples',
+  temperature: 'temperature', alpha: 'alpha',
+};
+const TRAIN_LABELS: Record<Field, string> = {
+  student: 'The student', mode: 'The mode', teacher: 'The teacher', temperature: 'T', alpha: 'α', epochs: 'Epochs', batch: 'Batch', lr: 'The learning rate',
+  optimizer: 'The optimizer', schedule: 'The schedule', seed: 'The seed', trainSamples: 'Training samples', testSamples: 'Test samples', data: 'The data',
+};
+
+/**
+ * Each input's problem in words, or nothing: the schema's (the step the card would run) and the
+ * card's own (the student among the variants, counts the loaded data cannot give). `teacherClasses`
+ * is the teacher's output width when known.
+ */
 export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | null; testCount: number | null; teacherClasses: number | null; variants?: readonly { name: string; kind: string }[] }): Partial<Record<Field, string>> {
-  const out: Partial<Record<Field, string>> = {};
-  const num = (k: Field) => Number(String(inputs[k]).trim().replace(',', '.'));
-  const whole = (k: Field, what: string, min: number, max?: number) => {
-    const v = num(k), text = String(inputs[k]).trim();
-    if (!text || !Number.isInteger(v) || v < min || (max !== undefined && v > max)) {
-      out[k] = `${what} must be a whole number from ${min}${max !== undefined ? ` to ${max.toLocaleString()}` : ' up'}${text ? ` (not '${text}')` : ''}.`;
-    }
+  const distil = inputs.mode === 'distil';
+  const step = {
+    kind: distil ? 'distill' : 'train', student: 'input', epochs: typed(inputs.epochs), batch: typed(inputs.batch), lr: typed(inputs.lr), optimizer: inputs.optimizer,
+    schedule: inputs.schedule.trim(), seed: typed(inputs.seed), trainSamples: typed(inputs.trainSamples), testSamples: typed(inputs.testSamples),
+    ...(distil ? { temperature: typed(inputs.temperature), alpha: typed(inputs.alpha) } : {}),
   };
+  const out = formProblems(step, TRAIN_FIELDS, TRAIN_LABELS);
   const student = studentProblem(inputs.student, inputs.mode, opts.teacherClasses, opts.variants ?? []);
   if (student) out.student = student;
-  whole('epochs', 'Epochs', 1, 1000);
-  whole('batch', 'Batch', 1, 4096);
-  whole('seed', 'Seed', 0);
-  whole('trainSamples', 'Training samples', 1, opts.trainCount ?? undefined);
-  whole('testSamples', 'Test samples', 1, opts.testCount ?? undefined);
-  if (!(num('lr') > 0) || !Number.isFinite(num('lr'))) out.lr = `The learning rate must be a number > 0 (e.g. 0.001${inputs.optimizer === 'sgd' ? ', or 0.05 for SGD' : ''}).`;
-  try { parseSchedule(inputs.schedule.trim()); } catch (e) { out.schedule = e instanceof Error ? e.message : String(e); }
-  if (inputs.mode === 'distil') {
-    if (!(num('temperature') > 0) || !Number.isFinite(num('temperature'))) out.temperature = 'T must be a number > 0 (1 is the plain softmax; 2–8 is usual).';
-    const a = num('alpha');
-    if (!(a >= 0 && a <= 1)) out.alpha = 'α must be between 0 and 1 (the share of the loss on the teacher\'s soft targets).';
-  }
+  const most = (k: 'trainSamples' | 'testSamples', max: number | null) => {
+    if (!out[k] && max !== null && typed(inputs[k]) > max) out[k] = `${TRAIN_LABELS[k]} must be at most ${max.toLocaleString()}, the items the set holds.`;
+  };
+  most('trainSamples', opts.trainCount);
+  most('testSamples', opts.testCount);
   return out;
 }
 
@@ -166,29 +173,60 @@ export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | 
 export function currentProblems(inputs: TrainInputs = useTrain.getState().inputs): Partial<Record<Field, string>> {
   const s = useStudio.getState();
   const teacher = teacherName(inputs);
-  const tv = s.variants.find((v) => v.name === teacher);
-  const k = tv?.summary.outputs[0]?.shape.at(-1);
-  const trainCount = inputs.data === 'loaded' ? s.dataset?.count ?? null : useTrain.getState().trainingData?.count ?? MNIST_TRAIN.count;
-  return inputProblems(inputs, { trainCount, testCount: s.dataset?.count ?? null, teacherClasses: typeof k === 'number' && k > 0 ? k : null, variants: s.variants });
+  const k = s.records.find((r) => r.name === teacher)?.stats.classes ?? null;
+  const trainCount = inputs.data === 'loaded' ? s.datasets.test?.count ?? null : s.datasets.train?.count ?? MNIST_TRAIN.count;
+  const variants = s.records.map((r) => ({ name: r.name, kind: r.technique }));
+  return inputProblems(inputs, { trainCount, testCount: s.datasets.test?.count ?? null, teacherClasses: k, variants });
 }
 
 /** The variant distilled from: the one chosen, else the loaded file. */
 export function teacherName(inputs: TrainInputs = useTrain.getState().inputs): string | null {
-  const variants = useStudio.getState().variants;
-  if (inputs.teacher && variants.some((v) => v.name === inputs.teacher)) return inputs.teacher;
-  return variants.find((v) => v.kind === 'original')?.name ?? null;
+  const records = useStudio.getState().records;
+  if (inputs.teacher && records.some((r) => r.name === inputs.teacher)) return inputs.teacher;
+  return records.find((r) => !r.parentId)?.name ?? null;
 }
 
+/** Whether this card's run is the running job. */
 export function trainBusy(): boolean { return Boolean(useTrain.getState().job); }
 
-function options(inputs: TrainInputs, mode: TrainMode, preprocess: TrainOptions['preprocess']): TrainOptions {
+/** The variant a name in the student field means (variants are named in the table; code passes ids). */
+function variantNamed(name: string): string | null {
+  return useStudio.getState().records.find((r) => r.name === name || r.name === name.replace(/\.onnx$/i, ''))?.id ?? null;
+}
+
+/** The step the card describes, and the variant it starts from. */
+export function trainStep(inputs: TrainInputs, mode: TrainMode): { step: Record<string, unknown>; inputId: string } | null {
   const n = (v: string) => Number(v.trim().replace(',', '.'));
-  return {
-    student: inputs.student.trim(), teacher: mode === 'distil' ? teacherName(inputs) : null, data: inputs.data,
+  const s = useStudio.getState();
+  const teacher = teacherName(inputs);
+  const teacherId = s.records.find((r) => r.name === teacher)?.id ?? null;
+  const studentVariant = variantNamed(inputs.student.trim());
+  const common = {
     epochs: n(inputs.epochs), batch: n(inputs.batch), lr: n(inputs.lr), optimizer: inputs.optimizer, schedule: inputs.schedule.trim(),
-    seed: n(inputs.seed), trainSamples: n(inputs.trainSamples), testSamples: n(inputs.testSamples),
-    temperature: n(inputs.temperature), alpha: n(inputs.alpha), preprocess,
+    seed: n(inputs.seed), trainSamples: n(inputs.trainSamples), testSamples: n(inputs.testSamples), data: inputs.data === 'loaded' ? 'test' : 'train',
   };
+  if (mode === 'distil') {
+    if (!teacherId) return null;
+    const student = studentVariant ? (studentVariant === teacherId ? 'input' : `variant:${studentVariant}`) : inputs.student.trim();
+    return { step: { kind: 'distill', student, teacher: 'input', temperature: n(inputs.temperature), alpha: n(inputs.alpha), ...common }, inputId: teacherId };
+  }
+  if (studentVariant) return { step: { kind: 'train', student: 'input', ...common }, inputId: studentVariant };
+  const root = s.records.find((r) => !r.parentId)?.id;
+  return root ? { step: { kind: 'train', student: inputs.student.trim(), ...common }, inputId: root } : null;
+}
+
+/** Fills the card from a train or distill step (duplicate-and-edit). */
+export function fillTrainForm(step: TrainStep | DistillStep, made: VariantRecord): void {
+  const records = useStudio.getState().records;
+  const nameOf = (id: string | null | undefined) => records.find((r) => r.id === id)?.name ?? null;
+  const student = step.student === 'input' ? nameOf(step.kind === 'distill' ? made.step?.context.teacherId : made.parentId) ?? 'input'
+    : step.student.startsWith('variant:') ? nameOf(step.student.slice(8)) ?? step.student : step.student;
+  setTrainInputs({
+    student, mode: step.kind === 'distill' ? 'distil' : 'hard', teacher: step.kind === 'distill' ? nameOf(made.step?.context.teacherId) : null,
+    ...(step.kind === 'distill' ? { temperature: String(step.temperature), alpha: String(step.alpha) } : {}),
+    epochs: String(step.epochs), batch: String(step.batch), lr: String(step.lr), optimizer: step.optimizer, schedule: step.schedule, seed: String(step.seed),
+    trainSamples: String(step.trainSamples ?? 60_000), testSamples: String(step.testSamples ?? 10_000), data: step.data === 'test' ? 'loaded' : 'mnist-train',
+  });
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -201,28 +239,30 @@ const setJob = (patch: Partial<TrainJob>) => useTrain.setState((s) => (s.job ? {
 const setRun = (patch: Partial<TrainRun> | ((r: TrainRun) => Partial<TrainRun>)) =>
   useTrain.setState((s) => (s.run ? { run: { ...s.run, ...(typeof patch === 'function' ? patch(s.run) : patch) } } : {}));
 
-/** Fetches the bundled MNIST training set and hands it to the worker (once per page). */
+/** Fetches the bundled MNIST training set and hands it to the worker as the project's training set (once). */
 export async function ensureTrainingData(): Promise<void> {
   const client = studioClient();
-  if (!client || useTrain.getState().trainingData) return;
-  setJob({ status: 'fetching' });
-  const [images, labels] = await Promise.all([fetchBytes(MNIST_TRAIN.images.url), fetchBytes(MNIST_TRAIN.labels.url)]);
-  if (useTrain.getState().job?.cancelled) return;
-  setJob({ status: 'loading' });
-  const trainingData = await client.call('loadTrainingData', {
-    images, labels, name: MNIST_TRAIN.name, imagesName: MNIST_TRAIN.images.name, labelsName: MNIST_TRAIN.labels.name,
-  }, [images.buffer, labels.buffer]);
-  useTrain.setState({ trainingData });
+  if (!client || useStudio.getState().datasets.train) return;
+  useStudio.setState({ preparing: 'Fetching the MNIST training set' });
+  try {
+    const [images, labels] = await Promise.all([fetchBytes(MNIST_TRAIN.images.url), fetchBytes(MNIST_TRAIN.labels.url)]);
+    const train = await client.call('loadDataset', {
+      role: 'train', images, labels, name: MNIST_TRAIN.name, imagesName: MNIST_TRAIN.images.name, labelsName: MNIST_TRAIN.labels.name,
+    }, [images.buffer, labels.buffer]);
+    useStudio.setState((s) => ({ datasets: { ...s.datasets, train } }));
+    useTrain.setState({ trainingData: train });
+  } finally {
+    useStudio.setState({ preparing: null });
+  }
 }
 
-function onProgress(p: TrainProgress): void {
+function onProgress(p: TrainProgress | PruneProgress): void {
+  if (p.phase !== 'train') return;
   if (p.kind === 'status') {
-    const stopping = useTrain.getState().job?.status === 'stopping';
-    setJob({ totalSteps: p.totalSteps, ...(stopping ? {} : { status: p.status }) });
+    setJob({ totalSteps: p.totalSteps, status: p.status });
     setRun({ totalSteps: p.totalSteps });
   } else if (p.kind === 'step') {
-    const status = useTrain.getState().job?.status;
-    setJob({ step: p.step, totalSteps: p.totalSteps, elapsedMs: p.elapsedMs, ...(status === 'preparing' ? { status: 'running' as const } : {}) });
+    setJob({ step: p.step, totalSteps: p.totalSteps, elapsedMs: p.elapsedMs, status: 'running' });
     setRun((r) => ({ steps: [...r.steps, p.record] }));
   } else {
     setRun((r) => ({ epochs: [...r.epochs, p.record], testAccuracy: p.record.testAccuracy }));
@@ -230,85 +270,68 @@ function onProgress(p: TrainProgress): void {
 }
 
 /**
- * Trains the card's student (distilled from the teacher, or on hard labels only), adds it as a
- * variant, selects it and evaluates it with the Evaluate card's settings like any new variant.
+ * Trains the card's student (distilled from the teacher, or on hard labels only) as a step on the
+ * runtime; the student becomes a variant, selected and evaluated with the Evaluate card's settings.
  */
 export async function startTraining(mode: TrainMode = useTrain.getState().inputs.mode): Promise<void> {
-  const client = studioClient();
   const s = useStudio.getState();
-  if (!client || busy(s) || trainBusy()) return;
+  if (busyReason(s)) { pushNotice('error', 'Cannot start training', busyReason(s)!); return; }
   const inputs = { ...useTrain.getState().inputs, mode };
   const problems = Object.values(currentProblems(inputs));
   if (problems.length) { pushNotice('error', 'Training needs valid settings', problems.join('\n')); return; }
-  if (!s.model || !s.dataset) { pushNotice('error', 'Training needs a model and a test set', 'Load a model (the teacher) and an IDX test set first.'); return; }
-  const opts = options(inputs, mode, s.preprocess);
-  const stepsPerEpoch = Math.ceil(Math.min(opts.trainSamples, inputs.data === 'loaded' ? s.dataset.count : MNIST_TRAIN.count) / opts.batch);
-  const how = opts.teacher ? `distilled from ${opts.teacher} (T ${opts.temperature}, α ${opts.alpha})` : 'hard labels only';
+  if (!s.records.length || !s.datasets.test) { pushNotice('error', 'Training needs a model and a test set', 'Load a model (the teacher) and an IDX test set first.'); return; }
+  const built = trainStep(inputs, mode);
+  if (!built) { pushNotice('error', 'Training needs a teacher', 'Choose the variant to distil from.'); return; }
+  const trainCount = inputs.data === 'loaded' ? s.datasets.test.count : MNIST_TRAIN.count;
+  const epochs = Number(inputs.epochs), batch = Number(inputs.batch);
+  const stepsPerEpoch = Math.ceil(Math.min(Number(inputs.trainSamples), trainCount) / batch);
+  const teacher = mode === 'distil' ? teacherName(inputs) : null;
+  const how = teacher ? `distilled from ${teacher} (T ${inputs.temperature}, α ${inputs.alpha})` : 'hard labels only';
   useTrain.setState({
-    job: { id: 0, mode, status: 'preparing', step: 0, totalSteps: stepsPerEpoch * opts.epochs, elapsedMs: 0, cancelled: false },
+    job: { id: 0, mode, status: 'preparing', step: 0, totalSteps: stepsPerEpoch * epochs, elapsedMs: 0, cancelled: false },
     run: {
-      label: `${opts.student}, ${how}`, student: opts.student, mode, teacher: opts.teacher, temperature: opts.temperature, alpha: opts.alpha,
-      steps: [], epochs: [], stepsPerEpoch, totalSteps: stepsPerEpoch * opts.epochs, outcome: 'running', variant: null, testAccuracy: null,
+      label: `${inputs.student}, ${how}`, student: inputs.student, mode, teacher, temperature: Number(inputs.temperature), alpha: Number(inputs.alpha),
+      steps: [], epochs: [], stepsPerEpoch, totalSteps: stepsPerEpoch * epochs, outcome: 'running', variant: null, testAccuracy: null,
     },
   });
-  let made: TrainJobResult;
   try {
-    try {
-      if (opts.data === 'mnist-train') await ensureTrainingData();
-      if (useTrain.getState().job?.cancelled) { pushNotice('info', 'Cancelled', 'Training was cancelled before its first step; nothing was kept.'); setRun({ outcome: 'cancelled' }); return; }
-      const { id, done } = client.start('train', opts, onProgress);
-      setJob({ id, status: 'preparing' });
-      made = await done;
-    } catch (e) {
-      setRun({ outcome: e instanceof StudioError && e.kind === 'cancelled' ? 'cancelled' : 'failed' });
-      report('Training failed', e, 'Training was cancelled before its first step; nothing was kept.');
-      return;
-    } finally {
-      void refreshDevice();
+    if (inputs.data === 'mnist-train') {
+      setJob({ status: 'fetching' });
+      try { await ensureTrainingData(); } catch (e) { report('Could not fetch the training set', e); setRun({ outcome: 'failed' }); return; }
     }
-    const { trained, message, stepsDone, totalSteps, parameters, seconds, studioFormat, madeBy, ...summary } = made;
-    upsert({ name: summary.fileName, kind: madeBy, summary, trained, ...(studioFormat ? { studioFormat } : {}) });
-    useStudio.setState({ model: summary, currentVariant: summary.fileName });
-    setRun({ outcome: trained.outcome, variant: summary.fileName, testAccuracy: trained.testAccuracy });
+    setJob({ status: 'preparing' });
+    const made = await applyStep(built.step, built.inputId, 'training', onProgress, 'Training was cancelled before its first step; nothing was kept.');
+    if (!made) { setRun({ outcome: useTrain.getState().job?.cancelled ? 'cancelled' : 'failed' }); return; }
+    const t = made.details.trained as { outcome: TrainRun['outcome']; message: string | null; testAccuracy: number | null; stepsDone: number; totalSteps: number; seconds: number };
+    setRun({ outcome: t.outcome, variant: made.name, testAccuracy: t.testAccuracy });
     useTrain.setState((st) => ({ history: [...st.history.slice(-9), st.run!] }));
-    if (trained.outcome === 'diverged') pushNotice('error', 'Training diverged', message ?? 'the loss became NaN or infinite');
-    else if (trained.outcome === 'cancelled') pushNotice('info', 'Training cancelled', `${message ?? ''}\nThe student is listed as ${summary.fileName}.`.trim());
+    if (t.outcome === 'diverged') pushNotice('error', 'Training diverged', t.message ?? 'the loss became NaN or infinite');
+    else if (t.outcome === 'cancelled') pushNotice('info', 'Training cancelled', `${t.message ?? ''}\nThe student is listed as ${made.name}.`.trim());
     else {
-      pushNotice('info', 'Student trained',
-        `${summary.fileName}: ${parameters.toLocaleString()} parameters, ${stepsDone} of ${totalSteps} steps in ${seconds.toFixed(0)} s` +
-        `${trained.testAccuracy !== null ? `, test accuracy ${(100 * trained.testAccuracy).toFixed(2)} % on ${opts.testSamples.toLocaleString()} samples` : ''}. Evaluating it now.`);
+      pushNotice('info', 'Student trained', `${made.name}: ${made.stats.params.toLocaleString()} parameters, ${t.stepsDone} of ${t.totalSteps} steps in ${t.seconds.toFixed(0)} s` +
+        `${t.testAccuracy !== null ? `, test accuracy ${(100 * t.testAccuracy).toFixed(2)} % on ${Number(inputs.testSamples).toLocaleString()} samples` : ''}.`);
     }
-    setJob({ status: 'evaluating' });
-    await evaluateNew();
   } finally {
     useTrain.setState({ job: null });
   }
 }
 
 export async function pauseTraining(): Promise<void> {
-  const job = useTrain.getState().job;
-  const client = studioClient();
-  if (!client || !job || !job.id || job.status === 'paused' || job.status === 'pausing') return;
   setJob({ status: 'pausing' });
-  try { await client.call('pauseTraining', null); } catch (e) { report('Could not pause', e); }
+  await pauseJob(true);
 }
 
 export async function resumeTraining(): Promise<void> {
-  const job = useTrain.getState().job;
-  const client = studioClient();
-  if (!client || !job || !job.id) return;
-  try {
-    await client.call('resumeTraining', null);
-    if (useTrain.getState().job?.status !== 'stopping') setJob({ status: 'running' });
-  } catch (e) { report('Could not resume', e); }
+  await pauseJob(false);
+  setJob({ status: 'running' });
 }
 
 /** Stops training; the worker keeps the weights so far as a variant (unless no step ran yet). */
 export function cancelTraining(): void {
   const job = useTrain.getState().job;
-  if (!job || job.status === 'evaluating') return;
+  if (!job) return;
   setJob({ status: 'stopping', cancelled: true });
-  if (job.id) studioClient()?.cancel(job.id);
+  cancelJob();
 }
 
 /** Seconds left at the pace so far (null until a step was reported). */

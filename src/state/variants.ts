@@ -1,8 +1,16 @@
-/** Actions for compressed variants: quantize, select, download, and weight histograms. */
-import { useStudio, pushNotice, type BinaryOptions, type Scheme, type StudioState, type Variant } from './store';
-import { evaluate, cancelEvaluation, refreshDevice, report, studioClient } from './worker-link';
-import type { StudioClient } from '../worker/client';
-import type { EvalResult, Int8Recipe, ModelSummary, Precision, PrecisionLayer } from '../worker/types';
+/**
+ * The Quantize card (its settings become an int8, binary or mixed step), and what can be done with
+ * any variant: rename, notes and tags, delete (with its descendants), duplicate-and-edit (the step's
+ * form opened prefilled), download the model or its recipe, and weight histograms.
+ */
+import { floatSource, pushNotice, recordOf, useStudio, type BinaryOptions, type CardName, type Scheme, type StudioState } from './store';
+import { applyStep, report, select, studioClient } from './link';
+import { recipeFor, recipeText } from '../recipe/recipe';
+import { descendantsOf } from '../recipe/variant';
+import type { AuthoredStep, Step } from '../recipe/steps';
+import type { Int8Recipe, Precision, PrecisionLayer } from '../worker/types';
+import { fillPruneForm } from './prune';
+import { fillTrainForm } from './train';
 
 export function setRecipe(patch: Partial<Int8Recipe>): void {
   useStudio.setState((s) => ({ recipe: { ...s.recipe, ...patch } }));
@@ -12,24 +20,6 @@ export function setScheme(scheme: Scheme): void { useStudio.setState({ scheme })
 
 export function setBinaryRecipe(patch: Partial<BinaryOptions>): void {
   useStudio.setState((s) => ({ binaryRecipe: { ...s.binaryRecipe, ...patch } }));
-}
-
-/** Adds a variant, or replaces one of the same name (the same recipe run again); its old result no longer applies. */
-export function upsert(v: Variant): void {
-  useStudio.setState((s) => {
-    const i = s.variants.findIndex((x) => x.name === v.name);
-    return { variants: i < 0 ? [...s.variants, v] : s.variants.map((x, j) => (j === i ? v : x)) };
-  });
-}
-
-/** Results are comparable when they ran on the same data, the same preprocessing and the same number of samples. */
-export function comparable(a: EvalResult | undefined, b: EvalResult | undefined): boolean {
-  return Boolean(a && b && a.dataset === b.dataset && a.samples === b.samples && JSON.stringify(a.preprocess) === JSON.stringify(b.preprocess));
-}
-
-/** True while any worker job runs that the Quantize and Mixed precision controls must wait for. */
-export function busy(s: StudioState = useStudio.getState()): boolean {
-  return Boolean(s.job || s.quantizeJob || s.searchJob);
 }
 
 /** Every Conv/Gemm layer's precision as the per-layer table shows it (int8 unless chosen otherwise or refused). */
@@ -51,7 +41,7 @@ export function needsCalibration(s: StudioState = useStudio.getState()): boolean
 export function calibrationProblem(s: StudioState = useStudio.getState(), always = false): string | null {
   if (!always && !needsCalibration(s)) return null;
   if (s.recipe.activations === 'dynamic') return null;
-  const n = s.recipe.samples, count = s.dataset?.count;
+  const n = s.recipe.samples, count = s.datasets.test?.count;
   if (!Number.isInteger(n) || n < 1) {
     return `Calibration samples is ${Number.isFinite(n) ? n : 'empty'}: static int8 needs at least one sample to measure activation ranges. ` +
       'Set Calibration samples to 1 or more (a few hundred is typical), or pick Activations: dynamic, which needs none.';
@@ -60,155 +50,161 @@ export function calibrationProblem(s: StudioState = useStudio.getState(), always
   return null;
 }
 
-type Made = { summary: ModelSummary; variant: Omit<Variant, 'summary' | 'name'>; notice?: [string, string] };
-
-/** Starts the worker job the scheme needs; resolves with the new variant's summary and how to list it. */
-function startBuild(client: StudioClient, s: StudioState, onCalibration: (done: number, total: number) => void): { id: number; done: Promise<Made> } {
-  const { recipe, binaryRecipe, scheme, preprocess } = s;
-  if (scheme === 'binary') {
-    const { id, done } = client.start('binarize', { recipe: { ...binaryRecipe, layers: {} } });
-    return { id, done: done.then(({ binarized, kept, ...summary }) => ({
-      summary, variant: { kind: 'binary', binary: binaryRecipe, studioFormat: true, quantized: binarized, skipped: kept },
-    })) };
-  }
-  if (scheme === 'mixed') {
-    const layers = tableChoices(s);
-    const { id, done } = client.start('quantizeMixed', { layers, recipe, activationScale: binaryRecipe.activationScale, preprocess },
-      (p) => onCalibration(p.done, p.total));
-    return { id, done: done.then(({ precisions, studioFormat, ...summary }) => ({
-      summary, variant: {
-        kind: 'mixed', recipe, precisions, studioFormat,
-        ...(Object.values(precisions).includes('binary') ? { binary: binaryRecipe } : {}),
-      },
-    })) };
-  }
-  // The uniform int8 scheme ignores the per-layer table: every layer that can be int8 is.
-  const uniform = { ...recipe, layers: {}, defaultPrecision: 'int8' as const };
-  const { id, done } = client.start('quantize', { recipe: uniform, preprocess }, (p) => onCalibration(p.done, p.total));
-  return { id, done: done.then(({ quantized, skipped, ...summary }) => ({
-    summary, variant: { kind: 'int8', recipe: uniform, quantized, skipped },
-    notice: skipped.length ? [`${skipped.length} layer${skipped.length > 1 ? 's' : ''} left in float32`, skipped.map((k) => `${k.node}: ${k.reason}`).join('\n')] : undefined,
-  })) };
+/** The int8 settings of the card, as step fields. */
+function int8Fields(r: Int8Recipe) {
+  return { perChannel: r.perChannel, symmetricWeights: r.symmetricWeights, activations: r.activations, calibration: r.calibration, percentile: r.percentile, samples: r.samples };
 }
 
-/**
- * Makes a variant with the card's scheme (int8, binary, or the per-layer table), selects it and
- * evaluates it with the Evaluate card's settings; when the original has no comparable result it is
- * evaluated too.
- */
+/** The step the Quantize card describes. */
+export function quantizeStep(s: StudioState = useStudio.getState()): AuthoredStep {
+  if (s.scheme === 'binary') return { kind: 'binary', keepFirstLast: s.binaryRecipe.keepFirstLast, activationScale: s.binaryRecipe.activationScale };
+  if (s.scheme === 'mixed') return { kind: 'mixed', precisions: tableChoices(s), int8: int8Fields(s.recipe), activationScale: s.binaryRecipe.activationScale };
+  return { kind: 'int8', ...int8Fields(s.recipe) };
+}
+
+/** Makes a variant with the card's scheme from the selected variant, selects it and evaluates it. */
 export async function quantize(): Promise<void> {
-  const client = studioClient();
   const s = useStudio.getState();
-  if (!client || busy(s)) return;
   const problem = calibrationProblem(s);
   if (problem) { pushNotice('error', 'Quantization needs calibration samples', problem); return; }
-  const previous = s.currentVariant;
-  const calibrates = needsCalibration(s);
-  let jobId = 0;
-  const { id, done } = startBuild(client, s, (d, total) => useStudio.setState({ quantizeJob: { id: jobId, stage: 'calibrating', done: d, total } }));
-  jobId = id;
-  useStudio.setState({ quantizeJob: { id, stage: calibrates ? 'calibrating' : 'binarizing', done: 0, total: calibrates ? s.recipe.samples : 0 } });
-  try {
-    let made: Made;
-    try {
-      made = await done;
-    } catch (e) {
-      report(s.scheme === 'binary' ? 'Binarization failed' : 'Quantization failed', e, 'Quantization was stopped; the variants made before are kept.');
-      // The worker switches to the original to calibrate it; put back the variant that was selected.
-      if (previous && previous !== originalName()) await selectVariant(previous);
-      return;
-    } finally {
-      void refreshDevice();
-    }
-    const name = made.summary.fileName;
-    upsert({ name, summary: made.summary, ...made.variant });
-    useStudio.setState({ model: made.summary, currentVariant: name, quantizeJob: { id: 0, stage: 'evaluating', done: 0, total: 0 } });
-    if (made.notice) pushNotice('info', ...made.notice);
-    await evaluateNew();
-  } finally {
-    useStudio.setState({ quantizeJob: null });
-  }
+  // Mixed precision plans on the loaded file's layers; int8 and binary start from the selected variant's float model.
+  const input = s.scheme === 'mixed' ? s.records.find((r) => !r.parentId)?.id : s.selectedId;
+  if (!input) return;
+  const made = await applyStep(quantizeStep(s), input, s.scheme === 'binary' ? 'binarization' : 'quantization', undefined, 'Quantization was stopped; the variants made before are kept.');
+  const skipped = (made?.details.skipped ?? []) as { node: string; reason: string }[];
+  if (skipped.length) pushNotice('info', `${skipped.length} layer${skipped.length > 1 ? 's' : ''} left in float32`, skipped.map((k) => `${k.node}: ${k.reason}`).join('\n'));
 }
 
-/** Evaluates the variant just made and selected, then the original on the same terms if it has no such result. */
-export async function evaluateNew(): Promise<void> {
-  const result = await evaluate();
-  if (result) await evaluateOriginalFor(result);
-}
-
-function originalName(): string | null {
-  return useStudio.getState().variants.find((v) => v.kind === 'original')?.name ?? null;
-}
-
-/** Evaluates the original on the same terms as `result` unless it already has such a result, then switches back. */
-async function evaluateOriginalFor(result: EvalResult): Promise<void> {
-  const original = useStudio.getState().variants.find((v) => v.kind === 'original');
-  if (!original || comparable(original.eval, result)) return;
-  if (!(await selectVariant(original.name))) return;
-  try {
-    await evaluate();
-  } finally {
-    await selectVariant(result.modelFile);
-  }
-}
-
-/** Cancels calibration (or binarization), or the evaluation that follows it. */
-export function cancelQuantize(): void {
-  const job = useStudio.getState().quantizeJob;
-  if (!job) return;
-  if (job.stage !== 'evaluating') studioClient()?.cancel(job.id);
-  else cancelEvaluation();
-}
-
-export async function selectVariant(name: string): Promise<boolean> {
+/** Renames a variant, or edits its notes or tags. */
+export async function updateVariant(id: string, patch: { name?: string; notes?: string; tags?: string[] }): Promise<boolean> {
   const client = studioClient();
   if (!client) return false;
   try {
-    const model = await client.call('selectVariant', { name });
-    useStudio.setState({ model, currentVariant: name });
+    await client.call('updateVariant', { id, ...patch });
     return true;
   } catch (e) {
-    report(`Could not select ${name}`, e);
+    report('Could not change the variant', e);
     return false;
   }
 }
 
-/** Saves a variant as an .onnx file through the browser's download. */
-export async function downloadVariant(name: string): Promise<void> {
+/** The variants deleting `id` takes along (those made from it, at any depth). */
+export function deletionOf(id: string): string[] {
+  return [id, ...descendantsOf(useStudio.getState().records, id).map((r) => r.id)];
+}
+
+export async function deleteVariants(ids: string[]): Promise<void> {
   const client = studioClient();
   if (!client) return;
+  try { await client.call('deleteVariants', { ids }); } catch (e) { report('Could not delete', e); }
+}
+
+/** Which card builds a step of this kind. */
+export function cardOf(step: Step): CardName {
+  return step.kind === 'prune' ? 'prune' : step.kind === 'train' || step.kind === 'distill' ? 'train' : step.kind === 'mixed' ? (step.auto ? 'mixed' : 'quantize') : 'quantize';
+}
+
+/**
+ * Duplicate-and-edit: selects the variant the step started from and opens the step's form with its
+ * settings, to change one and run it again (a new variant; the old one stays).
+ */
+export async function editStep(id: string): Promise<void> {
+  const s = useStudio.getState();
+  const r = recordOf(s, id);
+  if (!r?.step) { pushNotice('info', 'Nothing to edit', 'A loaded file was made by no step; choose a variant made from it.'); return; }
+  const step = r.step.resolved;
+  const input = step.kind === 'train' || step.kind === 'distill' ? r.parentId : floatSource(s, r.parentId)?.id ?? r.parentId;
+  if (input) await select(input);
+  useStudio.setState({ preprocess: r.step.context.preprocess, view: 'workbench', focusCard: cardOf(step) });
+  if (step.kind === 'int8') useStudio.setState((st) => ({ scheme: 'int8', recipe: { ...st.recipe, ...int8Fields({ ...st.recipe, ...step }) } }));
+  else if (step.kind === 'binary') useStudio.setState({ scheme: 'binary', binaryRecipe: { keepFirstLast: step.keepFirstLast, activationScale: step.activationScale } });
+  else if (step.kind === 'mixed') {
+    useStudio.setState((st) => ({
+      scheme: step.auto ? st.scheme : 'mixed', recipe: { ...st.recipe, ...int8Fields({ ...st.recipe, ...step.int8 }), layers: step.precisions ?? st.recipe.layers },
+      binaryRecipe: { ...st.binaryRecipe, activationScale: step.activationScale },
+      mixedInputs: step.auto ? { samples: String(step.auto.samples), binary: step.auto.binary, budget: String(step.auto.budget) } : st.mixedInputs,
+    }));
+  } else if (step.kind === 'prune') fillPruneForm(step);
+  else if (step.kind === 'train' || step.kind === 'distill') fillTrainForm(step, r);
+}
+
+function download(bytes: BlobPart, name: string, type = 'application/octet-stream'): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export { download as saveFile };
+
+/** Saves a variant as an .onnx file through the browser's download. */
+export async function downloadVariant(id: string): Promise<void> {
+  const client = studioClient();
+  const r = recordOf(useStudio.getState(), id);
+  if (!client || !r) return;
   try {
-    const bytes = await client.call('exportVariant', { name, dynamicBatch: useStudio.getState().exportDynamicBatch });
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    const bytes = await client.call('exportVariant', { id, dynamicBatch: useStudio.getState().exportDynamicBatch });
+    download(bytes, r.source?.fileName ?? `${r.name}.onnx`);
   } catch (e) {
-    report(`Could not export ${name}`, e);
+    report(`Could not export ${r.name}`, e);
+  }
+}
+
+/** The recipe that rebuilds a variant from its loaded file, as text. */
+export function recipeOf(id: string): string | null {
+  try {
+    return recipeText(recipeFor(useStudio.getState().records, id));
+  } catch (e) {
+    report('No recipe for this variant', e);
+    return null;
+  }
+}
+
+export function downloadRecipe(id: string): void {
+  const text = recipeOf(id);
+  const r = recordOf(useStudio.getState(), id);
+  if (text && r) download(text, `${r.name}.recipe.json`, 'application/json');
+}
+
+export async function copyRecipe(id: string): Promise<void> {
+  const text = recipeOf(id);
+  if (!text) return;
+  try {
+    await navigator.clipboard.writeText(text);
+    pushNotice('info', 'Recipe copied', 'Paste it into a file and run it with npm run cli -- run recipe.json --out DIR, or in the Dashboard\'s Run recipe.');
+  } catch {
+    download(text, 'variant.recipe.json', 'application/json');
   }
 }
 
 /** Picks the layer the Weights card shows; the card then loads its histogram. */
 export function chooseWeightsLayer(layer: string): void {
-  useStudio.setState({ weights: { layer, variant: useStudio.getState().currentVariant ?? '', histogram: null, error: null } });
+  useStudio.setState({ weights: { layer, variant: useStudio.getState().selectedId ?? '', histogram: null, error: null } });
 }
 
-/** Loads one layer's weight histogram: the original against the current variant. */
+/** One layer's weight histogram: the loaded file against the selected variant. */
 export async function showWeights(layer: string): Promise<void> {
   const client = studioClient();
-  const variant = useStudio.getState().currentVariant;
-  if (!client || !variant) return;
-  useStudio.setState((s) => ({ weights: { layer, variant, histogram: s.weights?.layer === layer ? s.weights.histogram : null, error: null } }));
+  const s = useStudio.getState();
+  const variant = s.selectedId;
+  const root = s.records.find((r) => !r.parentId && (variant === r.id || isAncestor(s, r.id, variant)))?.id;
+  if (!client || !variant || !root) return;
+  useStudio.setState((st) => ({ weights: { layer, variant, histogram: st.weights?.layer === layer ? st.weights.histogram : null, error: null } }));
   try {
-    const histogram = await client.call('weightHistogram', { layer });
+    const histogram = await client.call('weightHistogram', { layer, ids: [root, variant] });
     const w = useStudio.getState().weights;
     if (w?.layer === layer && w.variant === variant) useStudio.setState({ weights: { ...w, histogram } });
   } catch (e) {
     const w = useStudio.getState().weights;
     if (w?.layer === layer) useStudio.setState({ weights: { ...w, histogram: null, error: e instanceof Error ? e.message : String(e) } });
   }
+}
+
+function isAncestor(s: StudioState, ancestor: string, id: string | null): boolean {
+  for (let r = recordOf(s, id), i = 0; r && i <= s.records.length; r = recordOf(s, r.parentId), i++) if (r.id === ancestor) return true;
+  return false;
 }

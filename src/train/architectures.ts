@@ -10,16 +10,10 @@ import { GraphBuilder, int, ints, tensor } from '../model/builder';
 import type { Model } from '../model/ir';
 import { makeRng } from '../core/rng';
 import { ModelError } from '../core/errors';
+import { parseArch } from '../recipe/student-spec';
 
-export type Layer = { kind: 'conv'; channels: number; kernel: number; valid?: boolean } | { kind: 'fc'; units: number };
+export { parseArch, type ArchSpec, type Layer } from '../recipe/student-spec';
 
-export interface ArchSpec {
-  kind: 'mlp' | 'cnn';
-  layers: Layer[];
-  classes: number;
-}
-
-const JAX_CONVNET = 'cnn:24v-k3.32v-fc128-10';
 
 /** He-uniform weights (bound √(6 / fan-in)), drawn from `rng`. */
 export function heUniform(rng: () => number, fanIn: number, n: number): Float32Array {
@@ -27,32 +21,6 @@ export function heUniform(rng: () => number, fanIn: number, n: number): Float32A
   return Float32Array.from({ length: n }, () => (rng() * 2 - 1) * bound);
 }
 
-/** Parses a spec; throws a message with the accepted forms. */
-export function parseArch(spec: string): ArchSpec {
-  const text = spec === 'convnet' ? JAX_CONVNET : spec;
-  const [kind, body] = text.split(':');
-  const bad = () => new ModelError(`'${spec}' is not a student spec: use mlp:784-64-10 (widths), cnn:8-16-10 (conv channels, then classes; fc64 for a dense layer, k3.32 for a 3×3 conv) or convnet`);
-  if ((kind !== 'mlp' && kind !== 'cnn') || !body) throw bad();
-  const parts = body.split('-');
-  const classes = Number(parts.pop());
-  if (!(Number.isInteger(classes) && classes >= 2)) throw bad();
-  const layers: Layer[] = [];
-  for (const p of parts) {
-    let m: RegExpMatchArray | null;
-    if (kind === 'mlp') {
-      const units = Number(p);
-      if (!(Number.isInteger(units) && units >= 1)) throw bad();
-      layers.push({ kind: 'fc', units });
-    } else if ((m = p.match(/^fc(\d+)$/))) layers.push({ kind: 'fc', units: Number(m[1]) });
-    else if ((m = p.match(/^(?:k(\d+)\.)?(\d+)(v?)$/))) layers.push({ kind: 'conv', channels: Number(m[2]), kernel: m[1] ? Number(m[1]) : 5, ...(m[3] ? { valid: true } : {}) });
-    else throw bad();
-  }
-  if (kind === 'mlp') {
-    if (layers.length < 1) throw bad();
-    layers.shift(); // the first width is the input size, checked against the data when built
-  }
-  return { kind, layers, classes };
-}
 
 /**
  * Builds the model for items of `itemShape` (e.g. [28, 28]; a 3-D item is [C, H, W]). The MLP

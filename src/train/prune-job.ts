@@ -21,8 +21,9 @@ import { chooseBlocks, pruneBlocks, type BlockResult } from '../compress/prune-b
 import { findParameters } from './params';
 import { testAccuracyOf, trainModel, type EpochRecord, type TrainConfig, type TrainHooks, type TrainResult } from './trainer';
 
-export const PRUNE_SCHEDULES = ['oneshot', 'iterative', 'gradual'] as const;
-export type PruneSchedule = typeof PRUNE_SCHEDULES[number];
+import type { PruneSchedule } from '../recipe/vocabulary';
+
+export { PRUNE_SCHEDULES, type PruneSchedule } from '../recipe/vocabulary';
 
 export interface PruneJob {
   spec: PruneSpec;

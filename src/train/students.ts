@@ -14,12 +14,12 @@ import { attrInt, type Model, type TensorData } from '../model/ir';
 import { analyseChannels, shrinkChannels } from '../model/channels';
 import { buildArch, heUniform } from './architectures';
 import { calibrateQat, finishQat, prepareQat, type QatMode } from './qat';
-import { parseWidth, WIDTH_FORMS, type WidthSpec } from './width-spec';
+import { parseWidth, WIDTH_FORMS, type WidthSpec } from '../recipe/student-spec';
 import { batchFor, type LabelledDataset } from '../data/dataset';
 import type { GpuContext } from '../gpu/context';
 import type { TrainConfig } from './trainer';
 
-export { madeFromTeacher, parseWidth, type WidthSpec } from './width-spec';
+export { madeFromTeacher, parseWidth, type WidthSpec } from '../recipe/student-spec';
 
 export interface WidthReport {
   /** Each group that changed: its producers, channels before and after. */

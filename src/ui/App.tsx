@@ -1,45 +1,32 @@
+import { lazy, Suspense } from 'react';
 import { useStudio } from '../state/store';
-import { DeviceBadge, DeviceCard } from './DeviceCard';
-import { DropZone } from './DropZone';
-import { ModelView } from './ModelView';
-import { EvaluatePanel } from './EvaluatePanel';
-import { ResultsCard } from './ResultsCard';
-import { QuantizePanel } from './QuantizePanel';
-import { VariantsCard } from './VariantsCard';
-import { WeightsCard } from './WeightsCard';
-import { MixedPrecisionCard } from './MixedPrecisionCard';
-import { TrainPanel } from './TrainPanel';
-import { PrunePanel } from './PrunePanel';
+import { DeviceBadge } from './DeviceCard';
 import { Notices } from './Notices';
 import { NoWebGPU } from './NoWebGPU';
+import { JobBar } from './JobBar';
+import { ProjectBar } from './ProjectBar';
+import { Workbench } from './Workbench';
+
+// The dashboard and the storage view load when first opened: the workbench shows first, and fast.
+const Dashboard = lazy(() => import('./dashboard/Dashboard'));
+const StorageView = lazy(() => import('./StorageView'));
 
 export function App() {
   const webgpu = useStudio((s) => s.webgpu);
+  const view = useStudio((s) => s.view);
   return (
     <div className="app">
       <header className="topbar">
         <div className="brand"><span className="logo">◧</span> Compression Studio <span className="tag">WebGPU</span></div>
+        {webgpu !== 'missing' && <ProjectBar />}
         <DeviceBadge />
       </header>
+      <JobBar />
       <Notices />
       {webgpu === 'missing' ? <NoWebGPU /> : (
-        <main className="layout">
-          <aside className="sidebar">
-            <DropZone />
-            <EvaluatePanel />
-            <QuantizePanel />
-            <DeviceCard />
-          </aside>
-          <section className="content">
-            <ResultsCard />
-            <VariantsCard />
-            <TrainPanel />
-            <PrunePanel />
-            <MixedPrecisionCard />
-            <WeightsCard />
-            <ModelView />
-          </section>
-        </main>
+        <Suspense fallback={<p className="muted loading-view">Loading…</p>}>
+          {view === 'workbench' ? <Workbench /> : view === 'dashboard' ? <Dashboard /> : <StorageView />}
+        </Suspense>
       )}
     </div>
   );

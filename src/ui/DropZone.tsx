@@ -1,15 +1,17 @@
 import { useRef, useState } from 'react';
-import { useStudio } from '../state/store';
+import { busyReason, recordOf, useStudio } from '../state/store';
 import { openFiles } from '../state/actions';
 import { fmtShape } from './format';
 
 export function DropZone() {
   const [over, setOver] = useState(false);
   const input = useRef<HTMLInputElement>(null);
-  const model = useStudio((s) => s.model);
-  const loading = useStudio((s) => s.modelLoading);
-  const dataset = useStudio((s) => s.dataset);
+  const selected = useStudio((s) => recordOf(s, s.selectedId));
+  const opening = useStudio((s) => s.opening);
+  const dataset = useStudio((s) => s.datasets.test);
   const pending = useStudio((s) => s.pendingIdx);
+  const fresh = useStudio((s) => s.newProjectPerFile);
+  const busy = useStudio((s) => busyReason(s));
   return (
     <div className="card">
       <div
@@ -21,6 +23,7 @@ export function DropZone() {
         onClick={() => input.current?.click()}
         role="button"
         tabIndex={0}
+        title={busy ?? undefined}
       >
         <div className="dz-icon">⇪</div>
         <div><strong>Drop an .onnx model</strong> and/or IDX images + labels (.gz too)</div>
@@ -28,9 +31,13 @@ export function DropZone() {
         <input ref={input} type="file" multiple hidden data-testid="file-input"
           onChange={(e) => { void openFiles([...(e.target.files ?? [])]); e.target.value = ''; }} />
       </div>
+      <label className="check small" title="Off: a dropped model joins the open project (a student file to distil into, say)">
+        <input type="checkbox" checked={fresh} data-testid="new-project-per-file" onChange={(e) => useStudio.setState({ newProjectPerFile: e.target.checked })} />
+        A dropped model starts a new project (the others stay in the project list)
+      </label>
       <dl className="kv loaded">
         <dt>Model</dt>
-        <dd data-testid="loaded-model">{loading ? `Loading ${loading}…` : model ? model.fileName : '—'}</dd>
+        <dd data-testid="loaded-model">{opening ? `Opening ${opening}…` : selected ? (selected.source?.fileName ?? selected.name) : '—'}</dd>
         <dt>Dataset</dt>
         <dd data-testid="loaded-dataset">{dataset ? `${dataset.name}: ${dataset.count} × ${fmtShape(dataset.itemShape)}, ${dataset.classes} classes` : '—'}</dd>
       </dl>

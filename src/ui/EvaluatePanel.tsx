@@ -1,22 +1,24 @@
-import { useStudio } from '../state/store';
-import { evaluate, cancelEvaluation, setPreprocess, setLimit } from '../state/actions';
-import type { Preprocess } from '../data/dataset';
+import { busyReason, useStudio } from '../state/store';
+import { evaluateVariant, setPreprocess, setLimit } from '../state/actions';
+import type { Preprocess } from '../recipe/vocabulary';
 
 export function EvaluatePanel() {
   const pre = useStudio((s) => s.preprocess);
   const limit = useStudio((s) => s.limit);
-  const job = useStudio((s) => s.job);
-  const quantizing = useStudio((s) => Boolean(s.quantizeJob || s.searchJob));
-  const ready = useStudio((s) => Boolean(s.model && s.dataset && s.webgpu === 'ready'));
-  const count = useStudio((s) => s.dataset?.count ?? 0);
+  const job = useStudio((s) => (s.job?.kind === 'evaluate' ? s.job : null));
+  const busy = useStudio((s) => busyReason(s));
+  const selected = useStudio((s) => s.selectedId);
+  const ready = useStudio((s) => Boolean(s.selectedId && s.datasets.test && s.webgpu === 'ready'));
+  const count = useStudio((s) => s.datasets.test?.count ?? 0);
   const pct = job && job.total ? Math.round((100 * job.done) / job.total) : 0;
   const setKind = (kind: Preprocess['kind']) =>
     setPreprocess(kind === 'normalize' ? { kind, mean: 0.1307, std: 0.3081 } : { kind });
   return (
     <div className="card" data-testid="evaluate-panel">
       <h3>Evaluate</h3>
+      <p className="muted small hint">Top-1 (and top-5) accuracy of the selected variant on the first items of the test set, then latency at batch 1 and 64 on this device. Every new variant is evaluated with these settings; results are kept per variant, keyed by data, preprocessing, samples and adapter.</p>
       <label className="field">Preprocessing
-        <select value={pre.kind} data-testid="preprocess" onChange={(e) => setKind(e.target.value as Preprocess['kind'])} disabled={Boolean(job)}>
+        <select value={pre.kind} data-testid="preprocess" onChange={(e) => setKind(e.target.value as Preprocess['kind'])} disabled={Boolean(busy)}>
           <option value="raw">Keep 0–255</option>
           <option value="unit">Scale to [0, 1]</option>
           <option value="normalize">Normalise (x/255 − mean) / std</option>
@@ -35,13 +37,13 @@ export function EvaluatePanel() {
           onChange={(e) => setLimit(e.target.value ? Math.max(1, Number(e.target.value)) : null)} />
       </label>
       <div className="row">
-        <button className="primary" data-testid="evaluate" disabled={!ready || Boolean(job) || quantizing} onClick={() => void evaluate()}>Evaluate</button>
-        <button data-testid="cancel" disabled={!job} onClick={cancelEvaluation}>Cancel</button>
+        <button className="primary" data-testid="evaluate" disabled={!ready || Boolean(busy)} title={busy ?? undefined}
+          onClick={() => selected && void evaluateVariant(selected)}>Evaluate</button>
       </div>
       {job && (
         <div className="progress" data-testid="progress">
-          <div className="bar"><div style={{ width: `${job.phase === 'latency' ? 100 : pct}%` }} /></div>
-          <span>{job.phase === 'latency' ? 'Measuring latency (batch 1, 64)…' : `${job.done} / ${job.total} · running accuracy ${job.done ? ((100 * job.correct) / job.done).toFixed(1) : '–'} %`}</span>
+          <div className="bar"><div style={{ width: `${job.stage === 'latency' ? 100 : pct}%` }} /></div>
+          <span>{job.stage === 'latency' ? `Measuring latency (${job.detail ?? 'batch 1, 64'})…` : `${job.done} / ${job.total}`}</span>
         </div>
       )}
     </div>

@@ -1,8 +1,11 @@
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, Legend, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { useStudio, type SearchJob } from '../state/store';
-import { busy as isBusy, choicesOf, quantize, setScheme } from '../state/variants';
-import { budgetInput, cancelSearch, runAuto, runSensitivity, samplesInput, setAllLayers, setLayerPrecision, setMixedInputs } from '../state/mixed';
+import { busyReason, rootRecord, useStudio } from '../state/store';
+import { choicesOf, quantize, setScheme } from '../state/variants';
+import { cancelJob } from '../state/link';
+import { budgetInput, runAuto, runSensitivity, samplesInput, setAllLayers, setLayerPrecision, setMixedInputs } from '../state/mixed';
+import type { JobView } from '../worker/jobs';
+import { useFocusCard } from './focus';
 import type { Precision, PrecisionLayer, SensitivityResult } from '../worker/types';
 import { fmtPct } from './format';
 
@@ -14,9 +17,10 @@ export function MixedPrecisionCard() {
   const layers = useStudio((s) => s.precisionLayers);
   const chosen = useStudio((s) => s.recipe.layers);
   const sensitivity = useStudio((s) => s.sensitivity);
-  const original = useStudio((s) => s.variants.find((v) => v.kind === 'original')?.name);
-  const busy = useStudio((s) => isBusy(s));
-  const ready = useStudio((s) => Boolean(s.model && s.dataset && s.webgpu === 'ready'));
+  const original = useStudio((s) => rootRecord(s)?.id);
+  const busy = useStudio((s) => Boolean(busyReason(s)));
+  const ready = useStudio((s) => Boolean(s.selectedId && s.datasets.test && s.webgpu === 'ready'));
+  const focus = useFocusCard('mixed');
   const budget = useStudio((s) => { const r = budgetInput(s); return 'value' in r ? r.value : null; });
   if (!layers?.length) return null;
   const choices = choicesOf(layers, chosen);
@@ -24,8 +28,12 @@ export function MixedPrecisionCard() {
   const byLayer = new Map(sens?.rows.map((r) => [r.layer, r]));
   const anyCompressed = Object.values(choices).some((p) => p !== 'fp32');
   return (
-    <div className="card" data-testid="mixed-card">
+    <div className={focus.className} ref={focus.ref} data-testid="mixed-card">
       <h3>Mixed precision <span className="muted">· each Conv/Gemm layer in fp32, int8 or binary</span></h3>
+      <p className="muted small hint">
+        Layers differ in how much accuracy they lose when compressed. Sensitivity measures each layer alone at int8 (and binary); Auto then keeps the
+        sensitive layers wide and compresses the rest, the smallest mix within your accuracy-drop budget. Expect most layers int8 and a few fp32.
+      </p>
       <div className="toolbar">
         <span className="muted small">Set all:</span>
         {PRECISIONS.map((p) => (
@@ -93,7 +101,7 @@ function fmtDrop(drop: number | undefined): string {
 
 function SearchControls({ ready, busy }: { ready: boolean; busy: boolean }) {
   const inputs = useStudio((s) => s.mixedInputs);
-  const job = useStudio((s) => s.searchJob);
+  const job = useStudio((s) => (s.job && (s.job.kind === 'sensitivity' || /^Mixing/.test(s.job.label)) ? s.job : null));
   const samplesError = useStudio((s) => { const r = samplesInput(s); return 'error' in r ? r.error : null; });
   const budgetError = useStudio((s) => { const r = budgetInput(s); return 'error' in r ? r.error : null; });
   return (
@@ -114,7 +122,7 @@ function SearchControls({ ready, busy }: { ready: boolean; busy: boolean }) {
             onChange={(e) => setMixedInputs({ budget: e.target.value })} />
         </label>
         <button className="primary compact" data-testid="auto" disabled={!ready || busy || Boolean(samplesError || budgetError)} onClick={() => void runAuto()}>Auto</button>
-        <button data-testid="search-cancel" disabled={!job} onClick={cancelSearch}>Cancel</button>
+        <button data-testid="search-cancel" disabled={!job} onClick={cancelJob}>Cancel</button>
       </div>
       {samplesError && <p className="field-error small" data-testid="sens-samples-error">{samplesError}</p>}
       {budgetError && <p className="field-error small" data-testid="auto-budget-error">{budgetError}</p>}
@@ -128,13 +136,14 @@ function SearchControls({ ready, busy }: { ready: boolean; busy: boolean }) {
   );
 }
 
-function SearchProgressBar({ job }: { job: SearchJob }) {
+function SearchProgressBar({ job }: { job: JobView }) {
   const pct = job.total ? Math.round((100 * job.done) / job.total) : 0;
-  const what = job.kind === 'auto' ? 'Auto' : 'Sensitivity';
+  const what = job.kind === 'sensitivity' ? 'Sensitivity' : 'Auto';
   const text = job.stage === 'calibration' ? `${what}: calibrating ${job.done} / ${job.total} samples`
     : job.stage === 'baseline' ? `${what}: measuring the float model`
-      : job.stage === 'choose' ? `${what}: trying ${job.label ?? ''} (trial ${job.done + 1})`
-        : `${what}: ${job.stage} layer ${job.done + 1} / ${job.total} · ${job.label ?? ''}`;
+      : job.stage === 'choose' ? `${what}: trying ${job.detail ?? ''} (trial ${job.done + 1})`
+        : job.stage === 'accuracy' || job.stage === 'latency' ? `${what}: evaluating the result (${job.stage})`
+          : `${what}: ${job.stage} layer ${job.done + 1} / ${job.total} · ${job.detail ?? ''}`;
   return (
     <div className="progress" data-testid="search-progress">
       <div className="bar"><div style={{ width: `${pct}%` }} /></div>
@@ -191,11 +200,12 @@ function SensitivityChart({ sens }: { sens: SensitivityResult }) {
 }
 
 function AutoSummary() {
-  const name = useStudio((s) => s.autoVariant);
-  const v = useStudio((s) => s.variants.find((x) => x.name === s.autoVariant));
-  if (!name || !v?.auto || !v.precisions) return null;
-  const a = v.auto;
-  const n = (p: Precision) => Object.values(v.precisions!).filter((x) => x === p).length;
+  const v = useStudio((s) => s.records.findLast((r) => r.step?.resolved.kind === 'mixed' && Boolean(r.details.auto)));
+  if (!v) return null;
+  const name = v.name;
+  const a = v.details.auto as { budget: number; drop: number; accuracy: number; baseline: number; samples: number };
+  const precisions = v.details.precisions as Record<string, Precision>;
+  const n = (p: Precision) => Object.values(precisions).filter((x) => x === p).length;
   return (
     <p className="auto-result small" data-testid="auto-result" data-drop={(100 * a.drop).toFixed(4)} data-budget={(100 * a.budget).toFixed(4)} data-samples={a.samples}>
       Auto picked <b>{n('int8')} int8 · {n('fp32')} fp32</b> ({name}): accuracy {fmtPct(a.accuracy)} against float {fmtPct(a.baseline)},

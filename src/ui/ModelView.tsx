@@ -3,7 +3,7 @@ import { useStudio } from '../state/store';
 import { fmtBytes, fmtCount, fmtShape } from './format';
 
 export function ModelView() {
-  const model = useStudio((s) => s.model);
+  const model = useStudio((s) => s.summary);
   if (!model) {
     return <div className="card"><h3>Model</h3><p className="muted">No model loaded yet.</p></div>;
   }

@@ -1,4 +1,4 @@
-import { ENABLE_WEBGPU_HELP } from '../gpu/adapter';
+import { ENABLE_WEBGPU_HELP } from '../core/webgpu-help';
 
 export function NoWebGPU() {
   return (

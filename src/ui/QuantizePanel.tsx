@@ -1,6 +1,6 @@
-import { useStudio } from '../state/store';
-import { floatSourceOf } from './variant-info';
-import { busy as isBusy, calibrationProblem, cancelQuantize, choicesOf, needsCalibration, quantize, setBinaryRecipe, setRecipe, setScheme } from '../state/variants';
+import { busyReason, floatSource, useStudio } from '../state/store';
+import { calibrationProblem, choicesOf, needsCalibration, quantize, setBinaryRecipe, setRecipe, setScheme } from '../state/variants';
+import { cancelJob } from '../state/link';
 import type { Scheme } from '../state/store';
 import type { Int8Recipe } from '../worker/types';
 
@@ -8,14 +8,15 @@ export function QuantizePanel() {
   const recipe = useStudio((s) => s.recipe);
   const scheme = useStudio((s) => s.scheme);
   const binary = useStudio((s) => s.binaryRecipe);
-  const qjob = useStudio((s) => s.quantizeJob);
-  const busy = useStudio((s) => isBusy(s));
-  const hasModel = useStudio((s) => Boolean(s.model && s.webgpu === 'ready'));
-  const hasData = useStudio((s) => Boolean(s.dataset));
+  const qjob = useStudio((s) => (s.job?.kind === 'step' && /^(Quantizing|Binarizing|Mixing)/.test(s.job.label) ? s.job : null));
+  const reason = useStudio((s) => busyReason(s));
+  const busy = Boolean(reason);
+  const hasModel = useStudio((s) => Boolean(s.selectedId && s.webgpu === 'ready'));
+  const hasData = useStudio((s) => Boolean(s.datasets.test));
   const calibrates = useStudio((s) => needsCalibration(s));
   const problem = useStudio((s) => calibrationProblem(s));
   const layers = useStudio((s) => s.precisionLayers);
-  const source = useStudio((s) => (s.scheme === 'mixed' ? s.variants.find((v) => v.kind === 'original') : floatSourceOf(s.variants, s.currentVariant))?.name);
+  const source = useStudio((s) => (s.scheme === 'mixed' ? s.records.find((r) => !r.parentId) : floatSource(s, s.selectedId))?.name);
   const counts = countChoices(choicesOf(layers, recipe.layers));
   // Binary needs no data; evaluating the new variant does, and Evaluate says so if it is missing.
   const ready = hasModel && (scheme === 'binary' || hasData);
@@ -24,6 +25,10 @@ export function QuantizePanel() {
   return (
     <div className="card" data-testid="quantize-panel">
       <h3>Quantize</h3>
+      <p className="muted small hint" data-testid="q-explain">
+        int8 stores each weight in 8 bits (4× smaller) and runs integer dot products; expect well under a point of accuracy lost with per-channel weights and a few hundred calibration items.
+        Binary keeps one bit a weight (XNOR + popcount, ~30× smaller layers); without training it loses most of the accuracy, so distil into a binary student for a usable one.
+      </p>
       <label className="field">Scheme
         <select value={scheme} data-testid="q-scheme" disabled={busy} onChange={(e) => setScheme(e.target.value as Scheme)}>
           <option value="int8">int8 (post-training, QDQ)</option>
@@ -65,12 +70,17 @@ export function QuantizePanel() {
         </div>
       )}
       <div className="row">
-        <button className="primary" data-testid="quantize" disabled={!ready || busy} onClick={() => void quantize()}>
+        <button className="primary" data-testid="quantize" disabled={!ready || busy} title={reason ?? undefined} onClick={() => void quantize()}>
           {scheme === 'binary' ? 'Binarize' : 'Quantize'}
         </button>
-        <button data-testid="q-cancel" disabled={!qjob} onClick={cancelQuantize}>Cancel</button>
+        <button data-testid="q-cancel" disabled={!qjob} onClick={cancelJob}>Cancel</button>
       </div>
-      {qjob && <QuantizeProgress />}
+      {qjob && (
+        <div className="progress" data-testid="q-progress">
+          <div className="bar"><div style={{ width: `${qjob.total ? Math.round((100 * qjob.done) / qjob.total) : 100}%` }} /></div>
+          <span>{qjob.stage === 'calibration' ? `Calibrating: ${qjob.done} / ${qjob.total} samples` : qjob.stage === 'accuracy' ? `Evaluating: ${qjob.done} / ${qjob.total}` : qjob.stage === 'latency' ? 'Evaluating: latency' : `${qjob.stage}…`}</span>
+        </div>
+      )}
     </div>
   );
 }
@@ -81,7 +91,7 @@ function countChoices(choices: Record<string, string>) {
 }
 
 function Int8Options({ recipe, busy, calibrates, problem }: { recipe: Int8Recipe; busy: boolean; calibrates: boolean; problem: string | null }) {
-  const count = useStudio((s) => s.dataset?.count ?? 0);
+  const count = useStudio((s) => s.datasets.test?.count ?? 0);
   const dynamic = recipe.activations === 'dynamic';
   return (
     <div className="options" data-testid="q-int8-options">
@@ -156,24 +166,4 @@ function CalibrationOverlap({ count, samples }: { count: number; samples: number
         Set Evaluate's samples to {(count - samples).toLocaleString()} or fewer to keep them apart.
       </p>
     : <p className="muted small" data-testid="q-overlap" data-overlap={0}>No overlap: Evaluate reads items 0–{evaluated - 1}, calibration the last {samples.toLocaleString()}.</p>;
-}
-
-function QuantizeProgress() {
-  const qjob = useStudio((s) => s.quantizeJob)!;
-  const evalJob = useStudio((s) => s.job);
-  const variant = useStudio((s) => s.currentVariant);
-  const calibrating = qjob.stage === 'calibrating';
-  const done = calibrating ? qjob.done : evalJob?.phase === 'latency' ? 1 : evalJob?.done ?? 0;
-  const total = calibrating ? qjob.total : evalJob?.phase === 'latency' ? 1 : evalJob?.total ?? 0;
-  const pct = total ? Math.round((100 * done) / total) : 0;
-  const text = calibrating
-    ? `Calibrating: ${qjob.done} / ${qjob.total} samples`
-    : qjob.stage === 'binarizing' ? 'Building the variant…'
-      : `Evaluating ${variant ?? ''}${evalJob?.phase === 'latency' ? ': latency' : evalJob ? `: ${evalJob.done} / ${evalJob.total}` : '…'}`;
-  return (
-    <div className="progress" data-testid="q-progress">
-      <div className="bar"><div style={{ width: `${pct}%` }} /></div>
-      <span>{text}</span>
-    </div>
-  );
 }

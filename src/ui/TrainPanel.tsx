@@ -1,6 +1,6 @@
 import type { CSSProperties } from 'react';
-import { useStudio } from '../state/store';
-import { busy as isBusy } from '../state/variants';
+import { busyReason, useStudio } from '../state/store';
+import { useFocusCard } from './focus';
 import {
   cancelTraining, currentProblems, eta, MNIST_TRAIN, pauseTraining, resumeTraining, setTrainInputs, startTraining, STUDENT_PRESETS,
   teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
@@ -23,10 +23,12 @@ export function TrainPanel() {
   const inputs = useTrain((s) => s.inputs);
   const job = useTrain((s) => s.job);
   const run = useTrain((s) => s.run);
-  const otherJob = useStudio((s) => isBusy(s));
-  const variants = useStudio((s) => s.variants);
-  const dataset = useStudio((s) => s.dataset);
-  const ready = useStudio((s) => Boolean(s.model && s.dataset && s.webgpu === 'ready'));
+  const reason = useStudio((s) => busyReason(s));
+  const otherJob = Boolean(reason) && !job;
+  const variants = useStudio((s) => s.records);
+  const dataset = useStudio((s) => s.datasets.test);
+  const ready = useStudio((s) => Boolean(s.selectedId && s.datasets.test && s.webgpu === 'ready'));
+  const focus = useFocusCard('train');
   // Reads the store's variants (teacher classes) and dataset (counts), which this card subscribes to above.
   const problems = currentProblems(inputs);
   const teacher = teacherName(inputs);
@@ -41,8 +43,13 @@ export function TrainPanel() {
     </label>
   );
   return (
-    <div className="card" data-testid="train-card">
+    <div className={focus.className} ref={focus.ref} data-testid="train-card">
       <h3>Train &amp; distil <span className="muted">· a small student from the teacher's soft targets, or from the labels alone</span></h3>
+      <p className="muted small hint">
+        Knowledge distillation (Hinton 2015): a small student learns from a large teacher's temperature-softened outputs, which carry more than the labels
+        (which wrong classes look alike). Expect a student distilled this way to make fewer test errors than the same student trained on labels alone;
+        binary and int8 students are the teacher trained quantisation-aware, which recovers most of what post-training quantization loses.
+      </p>
       <div style={grid}>
         <div style={span2}>
           <label className="field">Student
@@ -50,7 +57,7 @@ export function TrainPanel() {
               aria-invalid={Boolean(problems.student)} onChange={set('student')} spellCheck={false} />
             <datalist id="train-presets">
               {STUDENT_PRESETS.map((p) => <option key={p} value={p} />)}
-              {variants.filter((v) => v.kind !== 'mixed').map((v) => <option key={v.name} value={v.name}>variant: train it further</option>)}
+              {variants.filter((v) => v.technique !== 'mixed').map((v) => <option key={v.id} value={v.name}>variant: train it further</option>)}
             </datalist>
           </label>
           <div className="toolbar" style={{ marginTop: -4, flexWrap: 'wrap' }}>
@@ -71,13 +78,13 @@ export function TrainPanel() {
             </label>
             <select value={teacher ?? ''} data-testid="train-teacher" aria-label="teacher" disabled={locked || inputs.mode !== 'distil'} style={selectStyle}
               onChange={(e) => setTrainInputs({ teacher: e.target.value })}>
-              {variants.map((v) => <option key={v.name} value={v.name}>{v.name}</option>)}
+              {variants.map((v) => <option key={v.id} value={v.name}>{v.name}</option>)}
             </select>
           </div>
           {!variants.some((v) => v.name === DEFAULT_TEACHER.name) && (
             <div className="muted small" style={{ marginBottom: 6 }}>
               <button className="small-btn" data-testid="train-load-teacher" disabled={locked} onClick={() => void loadDefaultTeacher()}
-                title="Replaces the loaded model (its variants are cleared, results stay in the history)">
+                title="Opens it as a new project; this project and its variants stay in the project list">
                 Load the studio's default teacher
               </button>{' '}
               {DEFAULT_TEACHER.name}: a CNN trained by the studio itself (<span className="mono">npm run train:demo</span>)
@@ -118,7 +125,7 @@ export function TrainPanel() {
       {inputs.data === 'loaded' && <p className="field-error small" data-testid="train-same-data">Training on the loaded dataset: the test accuracy after each epoch is then measured on items the student has seen.</p>}
       {Object.entries(problems).map(([k, msg]) => <p key={k} className="field-error small" data-testid="train-problem" data-field={k}>{msg}</p>)}
       <div className="row" style={{ marginTop: 4 }}>
-        <button className="primary" data-testid="train-start" disabled={!ready || locked} onClick={() => void startTraining()}>
+        <button className="primary" data-testid="train-start" disabled={!ready || locked} title={reason ?? undefined} onClick={() => void startTraining()}>
           {inputs.mode === 'distil' ? `Distil from ${teacher ?? 'the model'}` : 'Train on hard labels'}
         </button>
         <button data-testid="train-compare" disabled={!ready || locked}
@@ -128,7 +135,7 @@ export function TrainPanel() {
         </button>
         {job?.status === 'paused' || job?.status === 'pausing'
           ? <button data-testid="train-resume" onClick={() => void resumeTraining()}>Resume</button>
-          : <button data-testid="train-pause" disabled={!job || !job.id || job.status !== 'running'} onClick={() => void pauseTraining()}>Pause</button>}
+          : <button data-testid="train-pause" disabled={!job || job.status !== 'running'} onClick={() => void pauseTraining()}>Pause</button>}
         <button data-testid="train-cancel" disabled={!job || job.status === 'evaluating' || job.status === 'stopping'} onClick={cancelTraining}>Cancel</button>
       </div>
       {job && <TrainProgressBar job={job} />}

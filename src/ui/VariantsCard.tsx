@@ -1,23 +1,24 @@
-import { useStudio, type Variant } from '../state/store';
-import { comparable, downloadVariant, selectVariant } from '../state/variants';
-import { VariantsChart } from './VariantsChart';
-import { STRUCTURAL } from '../compress/prune';
+import { useState } from 'react';
+import { busyReason, useStudio } from '../state/store';
+import { evaluateVariant, select } from '../state/actions';
+import { copyRecipe, deleteVariants, deletionOf, downloadRecipe, downloadVariant, editStep, updateVariant } from '../state/variants';
+import { latencyAt, latestMeasurement, sameKey, type VariantRecord } from '../recipe/variant';
 import { fmtBytes, fmtMs, fmtPct } from './format';
-import { describe, weightsOf } from './variant-info';
+import { describe } from './variant-info';
 
-/** The loaded file and its compressed variants side by side: size, accuracy, latency, and downloads. */
+/** The project's variants, the selected one marked: select, evaluate, rename, edit and run again, download, recipe, delete. */
 export function VariantsCard() {
-  const variants = useStudio((s) => s.variants);
-  const current = useStudio((s) => s.currentVariant);
-  const busy = useStudio((s) => Boolean(s.job || s.quantizeJob || s.searchJob));
+  const records = useStudio((s) => s.records);
+  const selected = useStudio((s) => s.selectedId);
+  const busy = useStudio((s) => busyReason(s));
   const dynamicBatch = useStudio((s) => s.exportDynamicBatch);
-  const original = variants.find((v) => v.kind === 'original');
-  if (!original) return null;
-  const batching = original.summary.batching;
+  if (!records.length) return null;
+  const root = records.find((r) => r.id === selected) ? rootOf(records, selected!) : records.find((r) => !r.parentId)!;
+  const batching = root.details.batching as { mode: string; note: string; fileBatch: number | null } | undefined;
   const canFree = batching?.mode === 'rebatched';
   return (
     <div className="card" data-testid="variants-card">
-      <h3>Variants <span className="muted">· the loaded file and what was made from it</span></h3>
+      <h3>Variants <span className="muted">· the loaded file and what was made from it; the Dashboard compares them</span></h3>
       <table className="layers variants" data-testid="variants-table">
         <thead>
           <tr>
@@ -26,12 +27,10 @@ export function VariantsCard() {
           </tr>
         </thead>
         <tbody>
-          {variants.map((v) => (
-            <VariantRows key={v.name} v={v} original={original} current={v.name === current} busy={busy} />
-          ))}
+          {records.map((r) => <VariantRow key={r.id} r={r} root={rootOf(records, r.id)} records={records} current={r.id === selected} busy={busy} />)}
         </tbody>
       </table>
-      {variants.length === 1 && <p className="muted small">Quantize or binarize the model (sidebar), or build a mix below, to add a variant here.</p>}
+      {records.length === 1 && <p className="muted small">Quantize, prune, train or distil (the cards below and on the left) to add a variant here.</p>}
       {batching && batching.mode !== 'dynamic' && (
         <label className="small" data-testid="export-dynamic-batch" title={canFree ? undefined : `This model ${batching.note}`}>
           <input type="checkbox" checked={dynamicBatch && canFree} disabled={!canFree}
@@ -39,69 +38,81 @@ export function VariantsCard() {
           Downloads get a dynamic batch dim (the file fixes {batching.fileBatch ?? 'its batch'}; {canFree ? 'unchecked, downloads keep the file\'s own input signature' : 'it cannot be re-batched'})
         </label>
       )}
-      <VariantsChart />
     </div>
   );
 }
 
-const kernels = (v: Variant) => (v.kind === 'binary' ? 'XNOR' : v.kind === 'mixed' ? (v.studioFormat ? 'int8 and XNOR' : 'int8') : v.kind === 'student' ? 'fp32' : v.kind === 'pruned' ? (v.pruned && STRUCTURAL.includes(v.pruned.granularity) ? 'fp32, smaller' : 'fp32, dense zeros') : 'int8');
+function rootOf(records: VariantRecord[], id: string): VariantRecord {
+  let r = records.find((x) => x.id === id)!;
+  for (let i = 0; r.parentId && i < records.length; i++) r = records.find((x) => x.id === r.parentId) ?? r;
+  return r;
+}
 
-const median = (v: Variant, batch: number) => v.eval?.latency.find((l) => l.batch === batch)?.medianMs;
-
-function VariantRows({ v, original, current, busy }: { v: Variant; original: Variant; current: boolean; busy: boolean }) {
-  const ratio = weightsOf(original) / weightsOf(v);
-  const fileRatio = original.summary.sizeBytes / v.summary.sizeBytes;
-  const isOriginal = v === original;
-  const same = comparable(v.eval, original.eval);
-  const delta = !isOriginal && same ? 100 * (v.eval!.accuracy - original.eval!.accuracy) : null;
-  const skipped64 = v.eval?.latencySkipped?.find((s) => s.batch === 64);
-  const notFaster = !isOriginal && same ? [1, 64].filter((b) => (median(v, b) ?? 0) >= (median(original, b) ?? Infinity)) : [];
+function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; root: VariantRecord; records: VariantRecord[]; current: boolean; busy: string | null }) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(r.name);
+  const m = latestMeasurement(r);
+  const base = m ? latestMeasurement(root, m.key) : null;
+  const isRoot = r.id === root.id;
+  const delta = !isRoot && m && base && sameKey(m.key, base.key) ? 100 * (m.top1 - base.top1) : null;
+  const ratio = root.stats.weightBytes / r.stats.weightBytes;
+  const parent = records.find((x) => x.id === r.parentId);
+  const skipped64 = m?.latencySkipped.find((s) => s.batch === 64);
+  const remove = () => {
+    const ids = deletionOf(r.id);
+    const names = ids.map((id) => records.find((x) => x.id === id)?.name).join(', ');
+    if (window.confirm(ids.length > 1 ? `Delete ${r.name} and the ${ids.length - 1} variant(s) made from it (${names})?` : `Delete ${r.name}?`)) void deleteVariants(ids);
+  };
   return (
     <>
-      <tr data-testid="variant-row" data-variant={v.name} data-kind={v.kind} className={current ? 'current' : ''}>
+      <tr data-testid="variant-row" data-variant={r.name} data-id={r.id} data-kind={r.technique} className={current ? 'current' : ''}>
         <td>
-          <div className="mono vname" title={v.name}>{v.name}</div>
-          <span className={`op kind-${v.kind}`}>{describe(v)}</span>
-          {current && <span className="fused">current</span>}
-          {v.summary.lineage?.parent && (
-            <div className="muted small" data-testid="v-lineage" title={v.summary.lineage.steps.map((s, i) => `${i + 1}. ${s}`).join('\n')}>
-              from <span className="mono">{v.summary.lineage.parent}</span>{v.summary.lineage.steps.length > 1 ? ` · ${v.summary.lineage.steps.length} steps from the file` : ''}
-            </div>
+          {editing ? (
+            <form className="rename" onSubmit={(e) => { e.preventDefault(); void updateVariant(r.id, { name }).then((ok) => ok && setEditing(false)); }}>
+              <input value={name} autoFocus data-testid="v-name-input" onChange={(e) => setName(e.target.value)} />
+              <button type="submit" className="small-btn">Save</button>
+              <button type="button" className="small-btn" onClick={() => { setEditing(false); setName(r.name); }}>×</button>
+            </form>
+          ) : (
+            <div className="mono vname" title={`${r.name} · id ${r.id}`} onDoubleClick={() => setEditing(true)}>{r.name}</div>
           )}
+          <span className={`op kind-${r.technique}`}>{describe(r)}</span>
+          {current && <span className="fused">selected</span>}
+          {parent && <div className="muted small" data-testid="v-lineage">from <span className="mono">{parent.name}</span></div>}
         </td>
-        <td className="num" title={`layer weights (with int8 scales and zero points); all initializers incl. biases: ${fmtBytes(v.summary.sizeBytes)}${isOriginal ? '' : `, ${fileRatio.toFixed(2)}× smaller`}`}>
-          <div data-testid="v-weights">{fmtBytes(weightsOf(v))}</div>
-          <div className="muted small" data-testid="v-ratio" data-ratio={ratio.toFixed(3)}>{isOriginal ? 'baseline' : `${ratio.toFixed(2)}× smaller`}</div>
-          <div className="muted small">all {fmtBytes(v.summary.sizeBytes)}</div>
+        <td className="num" title={`layer weights (with int8 scales and zero points); file ${fmtBytes(r.stats.fileBytes)}`}>
+          <div data-testid="v-weights">{fmtBytes(r.stats.weightBytes)}</div>
+          <div className="muted small" data-testid="v-ratio" data-ratio={ratio.toFixed(3)}>{isRoot ? 'baseline' : `${ratio.toFixed(2)}× smaller`}</div>
         </td>
-        <td className="num" data-testid="v-accuracy" data-accuracy={v.eval ? (100 * v.eval.accuracy).toFixed(4) : ''}>
-          <div>{v.eval ? fmtPct(v.eval.accuracy) : '–'}</div>
-          {v.eval && <div className="muted small">{v.eval.samples.toLocaleString()} samples</div>}
+        <td className="num" data-testid="v-accuracy" data-accuracy={m ? (100 * m.top1).toFixed(4) : ''}>
+          <div>{m ? fmtPct(m.top1) : '–'}</div>
+          {m && <div className="muted small">{m.key.samples.toLocaleString()} samples</div>}
         </td>
-        <td className="num" data-testid="v-delta" title={!isOriginal && v.eval && !same ? 'evaluated on different samples or preprocessing than the original' : undefined}>
-          {isOriginal ? <span className="muted">—</span> : delta === null ? <span className="muted">–</span>
+        <td className="num" data-testid="v-delta" title={!isRoot && m && !base ? 'the loaded file has no result on the same items, preprocessing and adapter' : undefined}>
+          {isRoot ? <span className="muted">—</span> : delta === null ? <span className="muted">–</span>
             : <span className={delta < -1 ? 'bad' : ''}>{`${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pts`}</span>}
         </td>
-        <td className="num" data-testid="v-b1">{fmtMs(median(v, 1))}</td>
-        <td className="num" data-testid="v-b64" title={skipped64 ? `the model ${skipped64.reason}` : undefined}>{skipped64 ? 'n/a' : fmtMs(median(v, 64))}</td>
+        <td className="num" data-testid="v-b1">{fmtMs(latencyAt(m, 1)?.medianMs)}</td>
+        <td className="num" data-testid="v-b64" title={skipped64 ? `the model ${skipped64.reason}` : undefined}>{skipped64 ? 'n/a' : fmtMs(latencyAt(m, 64)?.medianMs)}</td>
         <td className="actions">
-          <button data-testid="v-select" disabled={current || busy} onClick={() => void selectVariant(v.name)}>{current ? 'Selected' : 'Select'}</button>
-          <button data-testid="v-download" data-format={v.studioFormat ? 'studio' : 'onnx'}
-            title={v.studioFormat ? `Download ${v.name} in the studio's binary ONNX format: onnxruntime cannot run it; the studio re-imports it` : `Download ${v.name}`}
-            onClick={() => void downloadVariant(v.name)}>⤓ .onnx{v.studioFormat ? ' (studio)' : ''}</button>
+          <button data-testid="v-select" disabled={current} onClick={() => void select(r.id)}>{current ? 'Selected' : 'Select'}</button>
+          <button data-testid="v-evaluate" disabled={Boolean(busy)} title={busy ?? 'Evaluate with the Evaluate card\'s settings, without selecting it'} onClick={() => void evaluateVariant(r.id)}>Evaluate</button>
+          <button data-testid="v-download" data-format={r.stats.studioFormat ? 'studio' : 'onnx'}
+            title={r.stats.studioFormat ? `Download ${r.name} in the studio's binary ONNX format: onnxruntime cannot run it; the studio re-imports it` : `Download ${r.name}`}
+            onClick={() => void downloadVariant(r.id)}>⤓ .onnx{r.stats.studioFormat ? ' (studio)' : ''}</button>
+          <details className="more">
+            <summary data-testid="v-more">⋯</summary>
+            <div className="menu">
+              <button data-testid="v-rename" onClick={() => setEditing(true)}>Rename</button>
+              {r.step && <button data-testid="v-edit" disabled={Boolean(busy)} onClick={() => void editStep(r.id)}>Duplicate and edit…</button>}
+              {r.step && <button data-testid="v-recipe-copy" onClick={() => void copyRecipe(r.id)}>Copy recipe</button>}
+              {r.step && <button data-testid="v-recipe-download" onClick={() => downloadRecipe(r.id)}>Download recipe</button>}
+              <button data-testid="v-delete" disabled={Boolean(busy)} onClick={remove}>Delete…</button>
+            </div>
+          </details>
         </td>
       </tr>
-      {notFaster.length > 0 && (
-        <tr className="note" data-testid="v-note">
-          <td colSpan={7}>
-            Not faster than fp32 at batch {notFaster.join(' and ')} on this device
-            {v.eval!.isFallback
-              ? `: it is a software adapter (the GPU is emulated on the CPU), so ${kernels(v)} kernels save memory here but not time.`
-              : `. The weights are ${ratio.toFixed(1)}× smaller; speed depends on the GPU's ${kernels(v)} support and on whether the model is memory- or compute-bound.`}
-          </td>
-        </tr>
-      )}
-      {v.studioFormat && (
+      {r.stats.studioFormat && (
         <tr className="note format" data-testid="v-format-note">
           <td colSpan={7}>
             Studio binary format (<span className="mono">ai.compression-studio</span> XnorConv/XnorGemm, docs/binary-format.md):

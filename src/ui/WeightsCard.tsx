@@ -9,10 +9,10 @@ const FILLS = ['#818cf8', '#0d9488'];
 
 /** Before/after weight histograms of one layer: the loaded file against the current variant. */
 export function WeightsCard() {
-  const layers = useStudio((s) => s.variants.find((v) => v.kind === 'original')?.summary.layers);
-  const current = useStudio((s) => s.currentVariant);
+  const layers = useStudio((s) => s.records.find((r) => !r.parentId && (r.id === s.selectedId || isRootOf(s.records, r.id, s.selectedId)))?.stats.layers);
+  const current = useStudio((s) => s.selectedId);
   const weights = useStudio((s) => s.weights);
-  const choices = (layers ?? []).filter((l) => WEIGHT_OPS.has(l.opType) && l.params > 0);
+  const choices = (layers ?? []).filter((l) => WEIGHT_OPS.has(l.op) && l.params > 0);
   const layer = weights && choices.some((l) => l.name === weights.layer) ? weights.layer : choices[0]?.name;
 
   useEffect(() => {
@@ -26,7 +26,7 @@ export function WeightsCard() {
       <h3>Weights <span className="muted">· distribution of one layer's weights, original against the current variant</span></h3>
       <label className="field inline">Layer
         <select value={layer} data-testid="weights-layer" onChange={(e) => chooseWeightsLayer(e.target.value)}>
-          {choices.map((l) => <option key={l.name} value={l.name}>{l.name} · {l.opType} · {l.params.toLocaleString()} params</option>)}
+          {choices.map((l) => <option key={l.name} value={l.name}>{l.name} · {l.op} · {l.params.toLocaleString()} params</option>)}
         </select>
       </label>
       {weights?.error && <p className="muted small">{weights.error}</p>}
@@ -34,6 +34,11 @@ export function WeightsCard() {
       {hist && hist.series.length === 1 && <p className="muted small">Quantize, or select a variant, to compare its weights with the original's.</p>}
     </div>
   );
+}
+
+function isRootOf(records: { id: string; parentId: string | null }[], root: string, id: string | null): boolean {
+  for (let r = records.find((x) => x.id === id), i = 0; r && i <= records.length; r = records.find((x) => x.id === r!.parentId), i++) if (r.id === root) return true;
+  return false;
 }
 
 function HistogramChart({ hist }: { hist: WeightHistogram }) {

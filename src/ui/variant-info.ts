@@ -1,59 +1,33 @@
-/** How variants are described and measured in the Variants card and chart. */
-import type { Variant } from '../state/store';
+/** How a variant is described in the tables and charts: a short technique line from its step. */
+import type { VariantRecord } from '../recipe/variant';
+import { describeStep } from '../recipe/describe';
+import { STRUCTURAL } from '../recipe/vocabulary';
+import type { PrunedInfo } from '../worker/types';
 
-/** Layer-weight bytes where the worker reported them, else the whole file's initializers. */
-export const weightsOf = (v: Variant) => v.summary.weightBytes ?? v.summary.sizeBytes;
-
-/** 'fp32 original', 'int8 · per-channel · minmax', 'binary · XNOR · first/last fp32', 'mixed · 3 int8 · 1 binary · 1 fp32', … */
-export function describe(v: Variant): string {
-  if (v.kind === 'original') return 'fp32 original';
-  if (v.trained) {
-    const t = v.trained;
-    const how = t.teacher ? `distilled · T ${t.temperature} · α ${t.alpha}` : 'hard labels';
-    const end = t.outcome === 'cancelled' ? ' · cancelled' : t.outcome === 'diverged' ? ' · diverged' : '';
-    return `${v.kind === 'student' ? 'student' : `${v.kind} QAT student`} · ${t.student} · ${how} · ${t.epochs} ep × ${t.samples.toLocaleString()}${end}`;
+/** 'fp32 original', 'int8 · per-channel · sym · minmax 256', 'pruned · filter 30 % · l1', … */
+export function describe(r: VariantRecord): string {
+  const s = r.step?.resolved;
+  if (!s) return `fp32 loaded file${r.source ? ` (${r.source.fileName})` : ''}`;
+  switch (s.kind) {
+    case 'int8': return `int8 · ${s.perChannel ? 'per-channel' : 'per-tensor'} · ${s.symmetricWeights ? 'sym' : 'asym'} · ${s.activations === 'dynamic' ? 'dynamic' : `${s.calibration === 'percentile' ? `p${s.percentile}` : s.calibration} ${s.samples}`}`;
+    case 'binary': return `binary · XNOR · ${s.keepFirstLast ? 'first/last fp32' : 'all layers'}${s.activationScale ? ' · β' : ''}`;
+    case 'mixed': {
+      const p = Object.values((r.details.precisions ?? {}) as Record<string, string>);
+      const n = (k: string) => p.filter((x) => x === k).length;
+      const parts = (['int8', 'binary', 'fp32'] as const).filter((k) => n(k)).map((k) => `${n(k)} ${k}`);
+      return `${s.auto ? `auto ≤ ${s.auto.budget} pts` : 'mixed'} · ${parts.join(' · ')}`;
+    }
+    case 'prune': {
+      const p = r.details.pruned as PrunedInfo | undefined;
+      const amount = s.granularity === '2:4' ? '2:4' : s.granularity === 'block' && p ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} blocks` : `${s.granularity} ${+(100 * s.sparsity).toFixed(1)} %`;
+      return `pruned · ${amount} · ${s.criterion}${s.scope === 'global' && !STRUCTURAL.includes(s.granularity) ? ' · global' : ''}${s.finetuneEpochs ? ` · ${s.finetuneEpochs} ep fine-tuned${s.distill ? ' (distilled)' : ''}` : ''}`;
+    }
+    case 'train': case 'distill': {
+      const t = r.details.trained as { student: string; outcome: string; samples: number } | undefined;
+      const how = s.kind === 'distill' ? `distilled · T ${s.temperature} · α ${s.alpha}` : 'hard labels';
+      const end = t?.outcome === 'cancelled' ? ' · cancelled' : t?.outcome === 'diverged' ? ' · diverged' : '';
+      return `${r.technique === 'student' ? 'student' : `${r.technique} QAT student`} · ${t?.student ?? s.student} · ${how} · ${s.epochs} ep${end}`;
+    }
+    default: return describeStep(s);
   }
-  if (v.kind === 'student') return 'student';
-  if (v.pruned) {
-    const p = v.pruned;
-    const amount = p.granularity === '2:4' ? '2:4'
-      : p.granularity === 'block' ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} blocks removed`
-        : `${p.granularity} ${(100 * p.sparsity).toFixed(1)} %`;
-    return `pruned · ${amount} · ${p.criterion} · ${p.schedule}${p.finetuneEpochs ? ` · ${p.finetuneEpochs} ep fine-tuned${p.distill ? ' (distilled)' : ''}` : ''}`;
-  }
-  if (v.kind === 'pruned') return 'pruned';
-  if (v.kind === 'binary') {
-    const b = v.binary;
-    return `binary · XNOR${b ? ` · ${b.keepFirstLast ? 'first/last fp32' : 'all layers'}${b.activationScale ? ' · β' : ''}` : ''}`;
-  }
-  if (v.kind === 'mixed') {
-    const p = Object.values(v.precisions ?? {});
-    const n = (k: string) => p.filter((x) => x === k).length;
-    const parts = [['int8', n('int8')], ['binary', n('binary')], ['fp32', n('fp32')]].filter(([, c]) => c).map(([k, c]) => `${c} ${k}`);
-    return `${v.auto ? `auto ≤ ${(100 * v.auto.budget).toFixed(2)} pts` : 'mixed'} · ${parts.join(' · ')}`;
-  }
-  const r = v.recipe;
-  if (!r) return v.kind;
-  const acts = r.activations === 'dynamic' ? 'dynamic' : `${r.calibration === 'percentile' ? `p${r.percentile}` : r.calibration} · ${r.samples} cal`;
-  return `int8 · ${r.perChannel ? 'per-channel' : 'per-tensor'} · ${r.symmetricWeights ? 'sym' : 'asym'} · ${acts}`;
-}
-
-/**
- * The float variant int8 and binary start from when `name` is current: itself when float (the
- * loaded file, a student), else the nearest float variant it was made from (the worker does the same).
- */
-export function floatSourceOf(variants: readonly Variant[], name: string | null): Variant | undefined {
-  for (let v = variants.find((x) => x.name === name); v; v = variants.find((x) => x.name === v!.summary.lineage?.parent)) {
-    if (v.kind === 'original' || v.kind === 'student' || v.kind === 'pruned') return v;
-  }
-  return variants.find((x) => x.kind === 'original');
-}
-
-/** 'lenet-mnist-int8-pc-minmax.onnx' → 'int8-pc-minmax'; likewise binary-…, mixed-…, auto-…, student-…. */
-export function shortLabel(name: string): string {
-  const m = name.replace(/\.onnx$/i, '').match(/(int8|binary|mixed|auto|student|pruned)-.*$/);
-  const label = m ? m[0] : name;
-  // Chained variants have long names, each step appended at the end; the chart's tooltip gives the whole name, the
-  // label keeps the end, which tells the steps apart.
-  return label.length > 26 ? `…${label.slice(-25)}` : label;
 }

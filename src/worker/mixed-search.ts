@@ -14,13 +14,18 @@ import { InferenceSession } from '../engine/session';
 import { evaluateAccuracy } from '../engine/evaluate';
 import { batchFor, checkFits, sliceDataset, type LabelledDataset, type Preprocess } from '../data/dataset';
 import type { AutoOptions, SearchProgress, SensitivityOptions, SensitivityResult, SensitivityRow } from './types';
+import type { DataRole } from '../recipe/vocabulary';
 
-/** What the search reads from the runtime: the loaded file, the loaded data and the device. */
+/** What the search reads from the runtime: the test set, the calibration items and the device. */
 export interface SearchHost {
-  base(): { model: Model; name: string };
   dataset(): LabelledDataset | null;
+  /** The items static int8 calibration reads for this recipe (refuses bad counts). */
+  calibration(recipe: Int8Recipe, role: DataRole): LabelledDataset;
   device(): Promise<GpuContext>;
 }
+
+/** The float model a search or a mix starts from, and its id (the cache key). */
+export interface SearchBase { model: Model; name: string }
 
 /** The budgeted choice: every layer's precision, the model and what it measured. */
 export interface AutoChoice { layers: Record<string, Precision>; model: Model; accuracy: number; drop: number; sensitivity: SensitivityResult }
@@ -40,12 +45,12 @@ export class MixedPrecisionRuns {
   }
 
   /** The loaded file with exactly these per-layer precisions: binary layers first, then int8 calibrated on that result. */
-  async buildMix(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
+  async buildMix(base: SearchBase, choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess, role: DataRole,
     onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<{ plan: MixedPlan; model: Model }> {
-    const plan = planMixed(this.host.base().model, choices, recipe, activationScale);
-    let model = applyMixedBinary(this.host.base().model, plan);
+    const plan = planMixed(base.model, choices, recipe, activationScale);
+    let model = applyMixedBinary(base.model, plan);
     if (plan.int8.length) {
-      const { ds, recipe: int8Recipe } = calibrationFor(this.host.dataset(), plan.int8Recipe);
+      const { ds, recipe: int8Recipe } = this.calibrationFor(plan.int8Recipe, role);
       const input = modelInput(model);
       checkFits(ds, input.shape, input.name);
       const ctx = await this.host.device();
@@ -59,11 +64,11 @@ export class MixedPrecisionRuns {
    * How much accuracy each layer costs alone: int8 (every candidate shares one calibration) and,
    * when asked, binary. Evaluated on the first `samples` items; the float baseline on the same.
    */
-  async sensitivity(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
-    const { model: base, name: baseName } = this.host.base();
+  async sensitivity(from: SearchBase, opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
+    const { model: base, name: baseName } = from;
     const ds = evaluationData(this.host.dataset(), opts.samples);
     const info = precisionLayers(base);
-    const { search, key } = await this.calibrated(opts, onProgress, signal);
+    const { search, key } = await this.calibrated(from, opts, onProgress, signal);
     const cacheKey = JSON.stringify([opts.samples, opts.binary, opts.activationScale]);
     const cached = this.cache?.key === key ? this.cache.sensitivity.get(cacheKey) : undefined;
     if (cached) return cached;
@@ -102,10 +107,10 @@ export class MixedPrecisionRuns {
    * before with the same settings), then, where binary sensitivities were measured, int8 layers
    * moved to binary while the mix still fits.
    */
-  async auto(opts: AutoOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<AutoChoice> {
-    const { model: base } = this.host.base();
-    const sensitivity = await this.sensitivity(opts, onProgress, signal);
-    const { search, ds } = await this.calibrated(opts, onProgress, signal);
+  async auto(from: SearchBase, opts: AutoOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<AutoChoice> {
+    const { model: base } = from;
+    const sensitivity = await this.sensitivity(from, opts, onProgress, signal);
+    const { search, ds } = await this.calibrated(from, opts, onProgress, signal);
     const evaluate = (m: Model) => this.accuracyOf(m, ds, opts.samples, opts.preprocess, signal);
     const scores = sensitivity.rows.flatMap((r) => (r.int8 ? [{ layer: r.layer, accuracy: r.int8.accuracy, drop: r.int8.drop }] : []));
     const int8Choice = await search.choose(sensitivity.baseline, opts.budget, scores, evaluate, {
@@ -113,7 +118,7 @@ export class MixedPrecisionRuns {
     });
     // Layers the int8 plan refused stay fp32; the table shows every layer.
     const layers: Record<string, Precision> = Object.fromEntries(precisionLayers(base).map((l) => [l.name, int8Choice.layers[l.name] ?? 'fp32']));
-    const choice = await this.upgradeToBinary(layers, { model: int8Choice.model, accuracy: int8Choice.accuracy }, sensitivity, opts, evaluate, onProgress, signal);
+    const choice = await this.upgradeToBinary(from, layers, { model: int8Choice.model, accuracy: int8Choice.accuracy }, sensitivity, opts, evaluate, onProgress, signal);
     return { ...choice, drop: sensitivity.baseline - choice.accuracy, sensitivity };
   }
 
@@ -122,7 +127,7 @@ export class MixedPrecisionRuns {
    * the whole mix (calibrated anew, since binary layers change what later layers see) stays within
    * the budget. Layers whose binary drop alone exceeds the budget are not tried.
    */
-  private async upgradeToBinary(layers: Record<string, Precision>, current: { model: Model; accuracy: number }, sensitivity: SensitivityResult,
+  private async upgradeToBinary(base: SearchBase, layers: Record<string, Precision>, current: { model: Model; accuracy: number }, sensitivity: SensitivityResult,
     opts: AutoOptions, evaluate: (m: Model) => Promise<number>, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal,
   ): Promise<{ layers: Record<string, Precision>; model: Model; accuracy: number }> {
     const candidates = sensitivity.rows
@@ -133,7 +138,7 @@ export class MixedPrecisionRuns {
       if (signal?.aborted) throw new CancelledError();
       onProgress?.({ phase: 'search', stage: 'binary', done: i, total: candidates.length, label: r.layer });
       const trial = { ...best.layers, [r.layer]: 'binary' as const };
-      const { model } = await this.buildMix(trial, opts.recipe, opts.activationScale, opts.preprocess, undefined, signal);
+      const { model } = await this.buildMix(base, trial, opts.recipe, opts.activationScale, opts.preprocess, opts.calibrationData ?? 'test', undefined, signal);
       const accuracy = await evaluate(model);
       if (sensitivity.baseline - accuracy <= opts.budget + 1e-9) best = { layers: trial, model, accuracy };
     }
@@ -141,10 +146,10 @@ export class MixedPrecisionRuns {
   }
 
   /** Every refusal a sensitivity run or search can make, without calibrating or evaluating anything. */
-  check(opts: SensitivityOptions): void {
-    const { model: base } = this.host.base();
+  check(from: SearchBase, opts: SensitivityOptions): void {
+    const { model: base } = from;
     const ds = evaluationData(this.host.dataset(), opts.samples);
-    const { ds: cal, recipe } = calibrationFor(this.host.dataset(), opts.recipe);
+    const { ds: cal, recipe } = this.calibrationFor(opts.recipe, opts.calibrationData ?? 'test');
     const search = new MixedPrecisionSearch(base, { ...recipe, layers: {}, defaultPrecision: 'int8' });
     if (!search.layers.length && !opts.binary) {
       const why = precisionLayers(base).map((l) => `'${l.name}': ${l.int8}`).join('; ');
@@ -156,13 +161,13 @@ export class MixedPrecisionRuns {
   }
 
   /** The search calibrated for these settings: the cached one when nothing it depends on changed. */
-  private async calibrated(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<{ search: MixedPrecisionSearch; key: string; ds: LabelledDataset }> {
-    const { model: base, name } = this.host.base();
+  private async calibrated(from: SearchBase, opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<{ search: MixedPrecisionSearch; key: string; ds: LabelledDataset }> {
+    const { model: base, name } = from;
     const ds = evaluationData(this.host.dataset(), opts.samples);
     const { layers: _l, defaultPrecision: _d, ...calibrationPart } = opts.recipe;
-    const key = JSON.stringify([name, this.generation, calibrationPart, opts.preprocess]);
+    const key = JSON.stringify([name, this.generation, calibrationPart, opts.preprocess, opts.calibrationData ?? 'test']);
     if (this.cache?.key === key) return { search: this.cache.search, key, ds };
-    const { ds: cal, recipe } = calibrationFor(this.host.dataset(), opts.recipe);
+    const { ds: cal, recipe } = this.calibrationFor(opts.recipe, opts.calibrationData ?? 'test');
     const search = new MixedPrecisionSearch(base, { ...recipe, layers: {}, defaultPrecision: 'int8' });
     if (!search.layers.length) {
       const why = precisionLayers(base).map((l) => `'${l.name}': ${l.int8}`).join('; ');
@@ -175,6 +180,20 @@ export class MixedPrecisionRuns {
       (done, total) => onProgress?.({ phase: 'search', stage: 'calibration', done, total }));
     this.cache = { key, search, sensitivity: new Map() };
     return { search, key, ds };
+  }
+
+  /**
+   * The items static int8 calibrates on (ProjectData.calibrationItems). A dynamic recipe reads none
+   * (compress/ skips calibration for it): its count is only clamped so no check trips on it.
+   */
+  calibrationFor(recipe: Int8Recipe, role: DataRole): { ds: LabelledDataset; recipe: Int8Recipe } {
+    if (recipe.activations === 'dynamic') {
+      const ds = this.host.dataset();
+      if (!ds) throw new DatasetError('No dataset is loaded: drop IDX image and label files first.');
+      const k = Math.min(Number.isInteger(recipe.samples) && recipe.samples > 0 ? recipe.samples : 1, ds.count);
+      return { ds: sliceDataset(ds, ds.count - k), recipe: { ...recipe, samples: k } };
+    }
+    return { ds: this.host.calibration(recipe, role), recipe };
   }
 
   /** Accuracy of a candidate model on the first `samples` items, in its own session (the current model is untouched). */
@@ -207,24 +226,6 @@ export function evaluationData(ds: LabelledDataset | null, samples: number): Lab
   return ds;
 }
 
-/**
- * The last `recipe.samples` items, which static int8 calibrates on. A dynamic recipe reads none
- * (compress/ skips calibration for it); its count is only clamped so no check trips on it.
- */
-export function calibrationFor(ds: LabelledDataset | null, recipe: Int8Recipe): { ds: LabelledDataset; recipe: Int8Recipe } {
-  if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
-  const n = recipe.samples;
-  if (recipe.activations === 'dynamic') {
-    const k = Math.min(Number.isInteger(n) && n > 0 ? n : 1, ds.count);
-    return { ds: sliceDataset(ds, ds.count - k), recipe: { ...recipe, samples: k } };
-  }
-  if (!Number.isInteger(n) || n < 1) {
-    throw new DatasetError(`static int8 calibration needs at least one sample, got ${n}: set the calibration samples to 1 or more (a few hundred is typical), or use dynamic activations, which need none`);
-  }
-  if (n > ds.count) throw new DatasetError(`calibration asks for ${n} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
-  return { ds: sliceDataset(ds, ds.count - n), recipe };
-}
-
 /** Refuses int8 quantization of `model` (nothing to quantize, data that does not fit, bad counts) before any slow work; `ds` is null for dynamic activations. */
 export function checkInt8Inputs(model: Model, recipe: Int8Recipe, ds: LabelledDataset | null): void {
   const plan = planInt8(model, recipe);
@@ -235,6 +236,4 @@ export function checkInt8Inputs(model: Model, recipe: Int8Recipe, ds: LabelledDa
   if (!ds) return;
   const input = model.graph.inputs[0]!;
   checkFits(ds, input.shape, input.name);
-  if (!Number.isInteger(recipe.samples) || recipe.samples < 1) throw new DatasetError(`static int8 calibration needs at least one sample, got ${recipe.samples}`);
-  if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}; use ${ds.count} or fewer`);
 }

@@ -1,57 +1,83 @@
-/** The typed message API between the page and the worker that owns the GPU device. */
+/**
+ * The typed message API between the page and the worker that owns the GPU device. Requests name a
+ * method, its argument, its result and (for long jobs) its progress events; the worker also pushes
+ * what changed on its own (a variant record, the running job, a notice), so the page never polls.
+ */
 import type { ErrorInfo } from '../core/errors';
-import type { Preprocess } from '../data/dataset';
-import type {
-  AutoOptions, AutoResult, BinarizeResult, BinaryRecipe, CalibrationProgress, DatasetSummary, DeviceSummary, EvalOptions, EvalProgress,
-  EvalResult, Int8Recipe, MixedResult, ModelSummary, Precision, PrecisionLayer, QuantizeResult, SearchProgress, SensitivityOptions,
-  SensitivityResult, TrainJobResult, TrainOptions, TrainProgress, WeightHistogram,
-  PruneJobResult, PruneLayer, PruneOptions, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult, SparsityPicture,
-} from './types';
+import type { DatasetRecord, Measurement, VariantRecord } from '../recipe/variant';
+import type { EvaluateStep } from '../recipe/steps';
+import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import type { PruneSpec } from '../compress/prune';
+import type { Histogram } from '../compress/histogram';
+import type { JobView } from './jobs';
+import type { ProjectInfo } from './runtime';
+import type { RecipeReport } from './recipe-run';
+import type { InterruptedJob, ProjectState, StorageSummary } from './project-db';
+import type {
+  DeviceSummary, ModelSummary, PrecisionLayer, PruneLayer, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult,
+  SearchProgress, SensitivityOptions, SensitivityResult, SparsityPicture, TrainProgress,
+} from './types';
+import type { LayerErrors } from './compare';
+
+type IdxFiles = { images: Uint8Array; labels: Uint8Array; name: string; imagesName: string; labelsName: string };
 
 /** Each request names its method, its argument, its result and (for long jobs) its progress events. */
 export interface Methods {
   device: { arg: null; result: DeviceSummary; progress: never };
-  loadModel: { arg: { bytes: Uint8Array; fileName: string }; result: ModelSummary; progress: never };
-  loadDataset: { arg: { images: Uint8Array; labels: Uint8Array; name: string; imagesName: string; labelsName: string }; result: DatasetSummary; progress: never };
-  evaluate: { arg: EvalOptions; result: EvalResult; progress: EvalProgress };
-  /** int8 post-training quantization of the loaded file; the new variant becomes the current model. */
-  quantize: { arg: { recipe: Int8Recipe; preprocess: Preprocess }; result: QuantizeResult; progress: CalibrationProgress };
-  /** XNOR binarization of the loaded file (no data needed); the new variant becomes the current model. */
-  binarize: { arg: { recipe: BinaryRecipe }; result: BinarizeResult; progress: never };
-  /** The loaded file's Conv/Gemm layers and the precisions each can take. */
-  precisionLayers: { arg: null; result: PrecisionLayer[]; progress: never };
-  /** A variant with exactly these per-layer precisions (binary first, then int8 calibrated on the result). */
-  quantizeMixed: {
-    arg: { layers: Record<string, Precision>; recipe: Int8Recipe; activationScale: boolean; preprocess: Preprocess };
-    result: MixedResult; progress: CalibrationProgress;
-  };
-  /** Accuracy with each layer alone compressed, on the first `samples` items; cancellable. */
-  sensitivity: { arg: SensitivityOptions; result: SensitivityResult; progress: SearchProgress };
-  /** The smallest fp32/int8/binary mix within an accuracy-drop budget, made a variant; cancellable. */
-  autoMixed: { arg: AutoOptions; result: AutoResult; progress: SearchProgress };
-  selectVariant: { arg: { name: string }; result: ModelSummary; progress: never };
-  /** The variant as an ONNX file; its buffer is transferred, not copied. */
-  exportVariant: { arg: { name: string; dynamicBatch?: boolean }; result: Uint8Array<ArrayBuffer>; progress: never };
-  weightHistogram: { arg: { layer: string }; result: WeightHistogram; progress: never };
-  loseDevice: { arg: null; result: null; progress: never };
-  /** A training set for Train & distil (IDX or IDX.gz pair); kept beside the loaded (test) dataset. */
-  loadTrainingData: { arg: { images: Uint8Array; labels: Uint8Array; name: string; imagesName: string; labelsName: string }; result: DatasetSummary; progress: never };
+  /** The stored projects and the one to open (the last used), with what a reload cut off. */
+  restore: { arg: { projectId?: string | null }; result: ProjectState | null; progress: never };
+  listProjects: { arg: null; result: ProjectInfo[]; progress: never };
+  deleteProject: { arg: { id: string }; result: null; progress: never };
+  renameProject: { arg: { id: string; name: string }; result: ProjectInfo; progress: never };
+  storage: { arg: null; result: StorageSummary; progress: never };
   /**
-   * Trains (or distils) a student; the result is the new variant, made current. Cancel (the generic
-   * 'cancel' message) keeps the weights so far; pause / resume hold the loop between steps.
+   * Files dropped or picked: models (the first starts a new project when asked) and IDX images +
+   * labels, paired across drops. A file that fails is reported by name; the others still load.
    */
-  train: { arg: TrainOptions; result: TrainJobResult; progress: TrainProgress };
-  pauseTraining: { arg: null; result: { paused: boolean }; progress: never };
-  /** The current variant's float model's prunable layers, with the filter groups kept whole and why. */
-  pruneLayers: { arg: null; result: PruneLayer[]; progress: never };
+  openFiles: {
+    arg: { files: { name: string; bytes: Uint8Array }[]; newProject: boolean };
+    result: { records: VariantRecord[]; dataset: DatasetRecord | null; pending: { kind: 'images' | 'labels'; name: string } | null; errors: { file: string; message: string }[] };
+    progress: never;
+  };
+  /** Adds a model file to the project (a new project when asked, or when none is open). */
+  loadModel: { arg: { bytes: Uint8Array; fileName: string; newProject: boolean }; result: VariantRecord; progress: never };
+  loadDataset: { arg: IdxFiles & { role: DataRole }; result: DatasetRecord; progress: never };
+  /** Applies a step (plain data, as a form built it) to a variant; optionally evaluates the result. */
+  runStep: {
+    arg: { step: unknown; inputId: string; preprocess: Preprocess; evaluate: EvaluateStep | null };
+    result: { record: VariantRecord; measured: VariantRecord[] }; progress: TrainProgress | PruneProgress;
+  };
+  /** A recipe (its JSON text) run on a loaded file. */
+  runRecipe: { arg: { recipe: string; rootId: string }; result: RecipeReport; progress: TrainProgress | PruneProgress };
+  evaluate: { arg: { id: string; step: EvaluateStep; preprocess: Preprocess }; result: Measurement; progress: never };
+  /** The variant as an ONNX file; its buffer is transferred, not copied. */
+  exportVariant: { arg: { id: string; dynamicBatch?: boolean }; result: Uint8Array<ArrayBuffer>; progress: never };
+  summary: { arg: { id: string }; result: ModelSummary; progress: never };
+  updateVariant: { arg: { id: string; name?: string; notes?: string; tags?: string[] }; result: VariantRecord; progress: never };
+  deleteVariants: { arg: { ids: string[] }; result: null; progress: never };
+  weightHistogram: { arg: { layer: string; ids: string[] }; result: Histogram; progress: never };
+  precisionLayers: { arg: { id: string }; result: PrecisionLayer[]; progress: never };
+  sensitivity: { arg: { id: string; opts: SensitivityOptions }; result: SensitivityResult; progress: SearchProgress };
+  pruneLayers: { arg: { id: string }; result: PruneLayer[]; progress: never };
   /** One layer's weights, with what `spec` would remove marked (null: its zeros as they are). */
-  sparsityPicture: { arg: { layer: string; spec: PruneSpec | null }; result: SparsityPicture; progress: never };
-  /** Prunes the current variant's float model (optionally fine-tuned); the result is the new variant, made current; cancellable. */
-  prune: { arg: PruneOptions; result: PruneJobResult; progress: PruneProgress };
-  /** Accuracy with each layer pruned alone at each level; cancellable. */
-  pruneSensitivity: { arg: PruneSensitivityOptions; result: PruneSensitivityResult; progress: PruneProgress };
-  resumeTraining: { arg: null; result: { paused: boolean }; progress: never };
+  sparsityPicture: { arg: { id: string; layer: string; spec: PruneSpec | null }; result: SparsityPicture; progress: never };
+  pruneSensitivity: { arg: { id: string; opts: PruneSensitivityOptions }; result: PruneSensitivityResult; progress: PruneProgress };
+  /** Each aligned layer's output error of the variants against a baseline, on one batch of test items. */
+  layerErrors: { arg: { ids: string[]; baselineId: string; preprocess: Preprocess }; result: LayerErrors; progress: never };
+  /** Test items as pixels, for the grid of items where variants disagree. */
+  testItems: { arg: { indices: number[] }; result: { itemShape: number[]; pixels: Uint8Array[] }; progress: never };
+  pause: { arg: null; result: JobView; progress: never };
+  /** Cancels the running job (only `jobId`, when it is still the one running). */
+  cancelJob: { arg: { jobId?: number }; result: null; progress: never };
+  resume: { arg: null; result: JobView | null; progress: never };
+  /** The open project as one file (records, recipes, model and dataset bytes). */
+  exportProject: { arg: null; result: Uint8Array<ArrayBuffer>; progress: never };
+  importProject: { arg: { bytes: Uint8Array; fileName: string }; result: ProjectState; progress: never };
+  /** Forgets an interrupted job (Restart runs its request again through the usual methods). */
+  dismissInterrupted: { arg: { key: string }; result: null; progress: never };
+  loseDevice: { arg: null; result: null; progress: never };
+  /** Test hook: the next saves fail as a full disk would. */
+  simulateQuota: { arg: { full: boolean }; result: null; progress: never };
 }
 
 export type Method = keyof Methods;
@@ -59,8 +85,20 @@ export type ProgressOf<M extends Method> = Methods[M]['progress'];
 
 export type Request = { [M in Method]: { id: number; method: M; arg: Methods[M]['arg'] } }[Method] | { id: number; method: 'cancel'; arg: { target: number } };
 
+/** What the worker says on its own. */
+export type Push =
+  | { type: 'deviceLost'; message: string }
+  | { type: 'job'; job: JobView | null }
+  | { type: 'record'; record: VariantRecord }
+  | { type: 'removed'; ids: string[] }
+  | { type: 'notice'; level: 'error' | 'warning' | 'info'; title: string; message: string }
+  /** Another tab changed the stored projects. */
+  | { type: 'storageChanged'; projectId: string | null };
+
 export type Response =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
-  | { type: 'progress'; id: number; progress: EvalProgress | CalibrationProgress | SearchProgress | TrainProgress | PruneProgress }
-  | { type: 'deviceLost'; message: string };
+  | { type: 'progress'; id: number; progress: TrainProgress | PruneProgress | SearchProgress }
+  | Push;
+
+export type { InterruptedJob };

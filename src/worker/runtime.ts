@@ -1,70 +1,112 @@
 /**
- * The studio's working core, shared by the Web Worker (page) and the CLI: owns the GPU context,
- * the loaded model and dataset, and runs evaluations. When the device is lost it makes a new one
- * and re-uploads the model, so nothing the user loaded is lost.
+ * The studio's working core, shared by the Web Worker (page) and the CLI: owns the GPU context, the
+ * open project (its variants by id and its datasets by role) and the one job runner. Every job the
+ * page or a command starts comes here: load a file, load data, apply a step to a variant (steps are
+ * data: recipe/steps.ts), run a recipe, evaluate any variant (sessions cached per variant), export.
+ * When the device is lost it makes a new one; models are host data, so nothing loaded is lost.
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { DatasetError, GpuError, ModelError } from '../core/errors';
-import { quantizeInt8, type Int8Result } from '../compress/int8';
-import type { Int8Recipe, Precision } from '../compress/quantize-plan';
-import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
-import { binaryLayerWeights, precisionLayers, precisionTag, usesStudioFormat, type PrecisionLayer } from '../compress/mixed-precision';
-import { calibrationFor, checkInt8Inputs, MixedPrecisionRuns } from './mixed-search';
-import { studentName, TrainingJobs } from './train-job';
-import { describeAdapter, summarise, summariseDataset } from './summaries';
-import { VariantStore, type MadeBy } from './variant-store';
+import { ModelError, RecipeError, describeError } from '../core/errors';
+import { sha256Hex } from '../core/hash';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
-import { histogram, layerWeights, type Histogram } from '../compress/histogram';
 import type { Model } from '../model/ir';
-import { dynamicBatching, withSignature, type Batching } from '../model/rebatch';
+import { withSignature } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
-import { InferenceSession } from '../engine/session';
-import { evaluateAccuracy, measureLatency, type AccuracyProgress, type LatencySkipped } from '../engine/evaluate';
-import { parseIdx, maybeGunzip } from '../data/idx';
-import { datasetFromIdx, batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
-import type {
-  AutoOptions, AutoResult, DatasetSummary, DeviceSummary, EvalOptions, EvalResult, MixedResult, ModelSummary,
-  SearchProgress, SensitivityOptions, SensitivityResult, TrainJobResult, TrainOptions, TrainProgress,
-  PruneJobResult, PruneLayer, PruneOptions, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult, SparsityPicture,
-} from './types';
-import { previewPicture, pruneLayerList, runPruneJob, runPruneSensitivity } from './pruning';
+import type { InferenceSession } from '../engine/session';
+import { checkFits, sliceDataset } from '../data/dataset';
+import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
+import { defaultName, settingsKey } from '../recipe/describe';
+import { latestMeasurement, sameKey, type DatasetRecord, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
+import type { DataRole, Preprocess } from '../recipe/vocabulary';
+import { JobRunner, type JobHandle, type JobView } from './jobs';
+import { VariantStore, type RootFeed } from './variant-store';
+import { SessionCache } from './session-cache';
+import { ProjectData, dataFromIdx } from './datasets';
+import { MixedPrecisionRuns } from './mixed-search';
+import { applyStep, checkStep, type StepHost } from './apply-step';
+import { describeAdapter, measure } from './measure';
+import { variantStats } from './variant-stats';
+import { summarise } from './summaries';
+import { histogram, layerWeights, type Histogram } from '../compress/histogram';
+import { binaryLayerWeights, precisionLayers, type PrecisionLayer } from '../compress/mixed-precision';
 import { weightPicture, type PruneSpec } from '../compress/prune';
+import { previewPicture, pruneLayerList, runPruneSensitivity } from './pruning';
+import type {
+  DeviceSummary, ModelSummary, PruneLayer, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult, SearchProgress, SensitivityOptions,
+  SensitivityResult, SparsityPicture, TrainProgress,
+} from './types';
 
-/** Each batch size's latency stops after this much measuring, so a large model answers in minutes on a software adapter. */
-export const DEFAULT_LATENCY_BUDGET_MS = 10_000;
+/** A project: the files loaded into it, the variants made from them and the datasets they were measured on. */
+export interface ProjectInfo { id: string; name: string; createdAt: number; updatedAt: number }
+
+/** A job written down when it starts, so a reload or a crash that cuts it off can list it as interrupted. */
+export interface JobRecord { key: string; projectId: string; kind: 'step' | 'recipe'; label: string; inputId: string; request: unknown; startedAt: number }
+
+/**
+ * Where a project is kept (the page: IndexedDB, worker/project-db.ts; the CLI: nowhere). A failed
+ * save (storage full) is reported; the variant stays in memory.
+ */
+export interface ProjectSink {
+  saveProject(p: ProjectInfo): Promise<void>;
+  saveRecord(r: VariantRecord): Promise<void>;
+  deleteRecords(projectId: string, ids: string[]): Promise<void>;
+  saveBlob(sha256: string, bytes: Uint8Array): Promise<void>;
+  loadBlob(sha256: string): Promise<Uint8Array | null>;
+  saveDataset(projectId: string, role: DataRole, record: DatasetRecord, files: { images: Uint8Array; labels: Uint8Array }): Promise<void>;
+  /** Holds the job as running until the returned function is called (it ended, however). */
+  jobStarted(job: JobRecord): Promise<() => Promise<void>>;
+}
+
+export interface RuntimeEvents {
+  record(r: VariantRecord): void;
+  removed(ids: string[]): void;
+  job(j: JobView | null): void;
+  notice(level: 'error' | 'warning' | 'info', title: string, message: string): void;
+  deviceLost(info: DeviceLostInfo): void;
+}
+
+export interface StepRunOptions {
+  preprocess: Preprocess;
+  /** Evaluate the new variant (and its parent and root where they lack a measurement on the same terms). */
+  evaluate?: EvaluateStep | null;
+  /** The step as the user wrote it (defaults to the resolved step's non-default settings). */
+  authored?: unknown;
+  onTrain?: (p: TrainProgress | PruneProgress) => void;
+}
 
 export class StudioRuntime {
   private ctx: GpuContext | null = null;
-  private model: Model | null = null;
-  /** The loaded file and the variants made from it, by name, with their lineage; `model` is one of them. */
-  private readonly variants = new VariantStore();
-  /** How the loaded file is fed (re-batched, or at its own batch), and its own input/output signature for export. */
-  private batching: Batching | null = null;
-  private fileSignature: Pick<Model['graph'], 'inputs' | 'outputs'> | null = null;
-  private modelSummary: ModelSummary | null = null;
-  private session: InferenceSession | null = null;
-  private dataset: LabelledDataset | null = null;
-  /** Mixed-precision builds and searches over the loaded file and data (worker/mixed-search.ts). */
-  private readonly mixed = new MixedPrecisionRuns({ base: () => this.baseModel(), dataset: () => this.dataset, device: () => this.device() });
-  /** Training runs (worker/train-job.ts); the students they make are variants of the loaded file. */
-  private readonly training = new TrainingJobs({
-    device: () => this.device(), dataset: () => this.dataset, variants: this.variants, batching: () => this.batching,
-  });
-  /** What the Prune card's jobs read (worker/pruning.ts). */
-  private readonly pruneSources = { device: () => this.device(), dataset: () => this.dataset, trainingData: () => this.training.trainingData };
-  onDeviceLost: (info: DeviceLostInfo) => void = () => {};
+  readonly jobs = new JobRunner();
+  readonly data = new ProjectData();
+  readonly variants: VariantStore;
+  private readonly sessions = new SessionCache();
+  /** A loaded file's own bytes (what its download is), by record id. */
+  private readonly rootBytes = new Map<string, Uint8Array>();
+  private project: ProjectInfo | null = null;
+  readonly mixed: MixedPrecisionRuns;
+  events: RuntimeEvents = { record: () => {}, removed: () => {}, job: () => {}, notice: () => {}, deviceLost: () => {} };
 
-  constructor(private readonly gpu?: GPU) {}
+  constructor(private readonly gpu?: GPU, private readonly sink: ProjectSink | null = null) {
+    this.variants = new VariantStore((r) => this.restoreModel(r));
+    this.mixed = new MixedPrecisionRuns({
+      dataset: () => this.data.get('test')?.ds ?? null,
+      calibration: (recipe, role) => this.data.calibrationItems(role, recipe.samples).ds,
+      device: () => this.device(),
+    });
+    this.jobs.onChange = (j) => this.events.job(j);
+  }
+
+  // ── device ──────────────────────────────────────────────────────────────────────────────────
 
   async device(): Promise<GpuContext> {
     if (this.ctx && !this.ctx.isLost) return this.ctx;
     const ctx = await createGpuContext(this.gpu ?? globalThis.navigator?.gpu);
     ctx.onLost((info) => {
-      // Forget the dead device; the next call makes a new one and re-uploads the model.
-      if (this.ctx === ctx) { this.ctx = null; this.session = null; }
-      this.onDeviceLost(info);
+      // Forget the dead device and every session on it; the next job makes a new one and re-uploads.
+      if (this.ctx === ctx) { this.ctx = null; this.sessions.clear(); }
+      this.events.deviceLost(info);
     });
     this.ctx = ctx;
     return ctx;
@@ -75,360 +117,420 @@ export class StudioRuntime {
     return { ...ctx.info, pipelineCompiles: ctx.pipelineCompiles };
   }
 
-  /** Parses and checks a model; on failure the previously loaded model stays. */
-  async loadModel(bytes: Uint8Array, fileName: string): Promise<ModelSummary> {
-    this.refuseWhileEvaluating(fileName);
-    const file = importOnnx(bytes, fileName);
-    // A fixed batch is made symbolic where that is shown safe; every job then works on the re-batched graph.
-    const { model, batching, session } = await chooseBatching(await this.device(), file);
-    const summary = await this.useModel(model, fileName, batching, session);
-    this.batching = batching;
-    this.fileSignature = { inputs: file.graph.inputs, outputs: file.graph.outputs };
-    this.variants.reset(fileName, model);
-    this.mixed.reset();
-    return { ...summary, lineage: this.variants.lineage(fileName) };
+  /** For tests of recovery: lose the device as a driver reset would. */
+  async loseDeviceForTest(): Promise<void> {
+    (await this.device()).device.destroy();
   }
 
-  /** Switches to a variant made earlier (the loaded file or a compressed copy of it). */
-  async selectVariant(name: string): Promise<ModelSummary> {
-    const model = this.variants.model(name);
-    if (!model) throw new ModelError(`there is no variant named '${name}'`);
-    return { ...await this.useModel(model, name, this.batchingOf(name, model)), lineage: this.variants.lineage(name) };
+  private get host(): StepHost {
+    return { device: () => this.device(), data: this.data, variants: this.variants, mixed: this.mixed };
+  }
+
+  // ── projects ────────────────────────────────────────────────────────────────────────────────
+
+  get currentProject(): ProjectInfo | null { return this.project; }
+
+  /** Starts a new, empty project (the datasets stay loaded and are kept with it). */
+  async newProject(name: string): Promise<ProjectInfo> {
+    this.jobs.refuseIfBusy('starting a new project');
+    return this.startProject(name);
+  }
+
+  /** A new project, from inside a running job (loading a file starts one). */
+  private async startProject(name: string): Promise<ProjectInfo> {
+    this.variants.clear();
+    this.rootBytes.clear();
+    this.sessions.clear();
+    this.mixed.reset();
+    const now = Date.now();
+    this.project = { id: `p${now.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`, name, createdAt: now, updatedAt: now };
+    await this.persist('the project', () => this.sink?.saveProject(this.project!));
+    for (const role of ['test', 'train', 'calibration'] as const) {
+      const d = this.data.get(role);
+      if (d) await this.persist(`the ${role} set`, () => this.sink?.saveDataset(this.project!.id, role, d.record, d.files));
+    }
+    return this.project;
+  }
+
+  /** Opens a stored project: its records now, their models when a job first needs them. */
+  openProject(project: ProjectInfo, records: VariantRecord[]): void {
+    this.jobs.refuseIfBusy('opening a project');
+    this.variants.clear();
+    this.rootBytes.clear();
+    this.sessions.clear();
+    this.mixed.reset();
+    this.project = project;
+    for (const r of records) this.variants.add(r, null);
+  }
+
+  /** Runs a save; a failure (storage full, storage gone) is said in words and nothing in memory is lost. */
+  private async persist(what: string, save: () => Promise<void> | undefined): Promise<boolean> {
+    try {
+      await save();
+      return true;
+    } catch (e) {
+      const full = e instanceof DOMException && e.name === 'QuotaExceededError';
+      this.events.notice('warning', full ? 'Storage is full' : 'Could not save',
+        `${what} is kept in this tab but was not saved${full ? ': the browser\'s storage for this site is full. Delete variants or projects in the Storage view to make room' : `: ${describeError(e).message}`}. It will be lost on reload unless saved.`);
+      return false;
+    }
+  }
+
+  /** Renames the open project in memory (its stored copy is the project database's). */
+  renameProject(name: string): void {
+    if (this.project) this.project = { ...this.project, name };
+  }
+
+  /** A stored model's bytes by sha256: from memory where the model is, else from storage. */
+  async blob(sha: string): Promise<Uint8Array | null> {
+    for (const r of this.variants.list()) {
+      if (!r.parentId && r.blobSha256 === sha && this.rootBytes.has(r.id)) return this.rootBytes.get(r.id)!;
+      const m = r.parentId && r.blobSha256 === sha ? this.variants.loaded(r.id) : undefined;
+      if (m) return exportOnnx(m);
+    }
+    return (await this.sink?.loadBlob(sha)) ?? null;
+  }
+
+  // ── loading ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Adds a model file to the project as a root variant (a new project when `newProject`), checked
+   * first: a bad file leaves everything as it was. A fixed batch is made symbolic where that is
+   * shown safe; every job then works on the re-batched graph.
+   */
+  async loadModel(bytes: Uint8Array, fileName: string, opts: { newProject?: boolean } = {}, signal?: AbortSignal): Promise<VariantRecord> {
+    return this.jobs.run({ kind: 'load', label: `Loading ${fileName}` }, async (job) => {
+      job.progress({ stage: 'parse', done: 0, total: 1 });
+      const file = importOnnx(bytes, fileName);
+      const ctx = await this.device();
+      const { model, batching, session } = await chooseBatching(ctx, file);
+      const blobSha = await sha256Hex(bytes);
+      const id = blobSha.slice(0, 16);
+      // Refuses unsupported ops and shape errors before anything changes.
+      const live = this.sessions.get(ctx, `probe:${id}`, model, session);
+      live.plan({ [live.input.name]: live.inputShapeFor(live.fixedBatch ?? 1) });
+      this.sessions.drop(`probe:${id}`);
+      if (opts.newProject || !this.project) await this.startProject(fileName.replace(/\.onnx$/i, ''));
+      const existing = this.variants.has(id) ? this.variants.record(id) : null;
+      if (existing) {
+        this.events.notice('info', 'Already in the project', `${fileName} is the same file as '${existing.name}', which the project already holds.`);
+        return existing;
+      }
+      const feed: RootFeed = { batching, signature: { inputs: file.graph.inputs, outputs: file.graph.outputs } };
+      const fresh = this.sessions.get(ctx, id, model);
+      const record: VariantRecord = {
+        id, projectId: this.project!.id, parentId: null, name: this.variants.freeName(fileName.replace(/\.onnx$/i, '')), notes: '', tags: [],
+        technique: 'original', step: null, source: { fileName }, createdAt: Date.now(), modelSha256: blobSha, blobSha256: blobSha,
+        ownSignature: false, stats: variantStats(model, fresh, bytes.length), details: { batching }, measurements: [],
+      };
+      void signal;
+      this.variants.add(record, model, feed);
+      this.rootBytes.set(id, bytes);
+      await this.persist(`'${record.name}'`, async () => { await this.sink?.saveBlob(blobSha, bytes); await this.sink?.saveRecord(record); });
+      this.events.record(record);
+      return record;
+    }, signal);
+  }
+
+  /** Loads an IDX (or .gz) images + labels pair as the project's test, training or calibration set. */
+  async loadDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels', opts: { checkFit?: boolean } = {}): Promise<DatasetRecord> {
+    return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async () => {
+      const d = await dataFromIdx(images, labels, name, imagesName, labelsName);
+      // A test set that cannot feed the project's first model is refused now, not at Evaluate; the old one stays.
+      const first = this.variants.list().find((r) => !r.parentId);
+      if (role === 'test' && first && opts.checkFit !== false) {
+        const model = await this.variants.model(first.id);
+        const input = model.graph.inputs[0]!;
+        checkFits(d.ds, input.shape, input.name);
+      }
+      this.data.set(role, d);
+      this.mixed.reset();
+      if (this.project) await this.persist(`the ${role} set`, () => this.sink?.saveDataset(this.project!.id, role, d.record, d.files));
+      return d.record;
+    });
+  }
+
+  /** A dataset from storage (a restored project), without the fit check or a job. */
+  async restoreDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, record: DatasetRecord): Promise<void> {
+    this.data.set(role, await dataFromIdx(images, labels, record.name, record.files[0], record.files[1]));
+  }
+
+  private async restoreModel(r: VariantRecord): Promise<{ model: Model; feed?: RootFeed }> {
+    const bytes = await this.sink?.loadBlob(r.blobSha256);
+    if (!bytes) throw new ModelError(`the stored model of '${r.name}' is missing from this browser's storage; delete the variant or import the project again`);
+    const file = importOnnx(bytes, r.source?.fileName ?? `${r.name}.onnx`);
+    if (r.parentId) return { model: file };
+    this.rootBytes.set(r.id, bytes);
+    const { model, batching, session } = await chooseBatching(await this.device(), file);
+    session?.destroy();
+    return { model, feed: { batching, signature: { inputs: file.graph.inputs, outputs: file.graph.outputs } } };
+  }
+
+  // ── steps ───────────────────────────────────────────────────────────────────────────────────
+
+  /** The id a step's result gets: its model's bytes, its parent and its settings (the name, the start and the goals left out). */
+  private async idFor(parentId: string, step: Step, context: Omit<StepContext, 'seconds' | 'adapter'>, blobSha: string): Promise<string> {
+    return (await sha256Hex(`${parentId}\n${settingsKey(step)}\n${canonicalJson(context)}\n${blobSha}`)).slice(0, 16);
+  }
+
+  /** What a step read, by role, for its record. */
+  private contextOf(preprocess: Preprocess, read: DataRole[], teacherId: string | null): Omit<StepContext, 'seconds' | 'adapter'> {
+    const data: StepContext['data'] = {};
+    for (const role of new Set(read)) {
+      const d = this.data.get(role);
+      if (d) data[role] = { name: d.record.name, sha256: d.record.sha256, count: d.record.count };
+    }
+    return { preprocess, data, teacherId };
+  }
+
+  /** Checks a step (plain data, as a form or a flag built it) against a variant: every refusal, no GPU work. */
+  async checkStep(raw: unknown, inputId: string, preprocess: Preprocess): Promise<Step> {
+    const step = parseStep(raw);
+    this.variants.record(inputId);
+    await checkStep(this.host, step, inputId, preprocess);
+    return step;
   }
 
   /**
-   * A variant as an ONNX file (int8 variants in the standard QDQ form), with the loaded file's own
-   * input signature unless `dynamicBatch` asks for the symbolic batch the studio ran it with.
+   * Applies a step to a variant: the result is a new variant (or, when the same step with the same
+   * settings was run on the same variant before and made the same bytes, that variant again).
    */
-  exportVariant(name: string, opts: { dynamicBatch?: boolean } = {}): Uint8Array {
-    const model = this.variants.model(name);
-    if (!model) throw new ModelError(`there is no variant named '${name}'`);
-    // A student was built with a symbolic batch; the loaded file's signature does not describe it.
-    if (this.variants.ownSignature(name)) return exportOnnx(model);
-    return this.exportModel(model, opts);
+  async runStep(raw: unknown, inputId: string, opts: StepRunOptions, signal?: AbortSignal): Promise<{ record: VariantRecord; measured: VariantRecord[] }> {
+    const step = parseStep(raw);
+    if (!MAKES_VARIANT[step.kind]) throw new RecipeError(`a ${step.kind} step makes no variant: use evaluate or export`);
+    const input = this.variants.record(inputId);
+    const label = `${step.kind === 'int8' ? 'Quantizing' : step.kind === 'binary' ? 'Binarizing' : step.kind === 'mixed' ? 'Mixing precisions of' : step.kind === 'prune' ? 'Pruning' : step.kind === 'distill' ? 'Distilling from' : 'Training'} ${input.name}`;
+    return this.jobs.run({ kind: 'step', label, variantId: inputId }, async (job) => {
+      await checkStep(this.host, step, inputId, opts.preprocess);
+      const done = await this.sink?.jobStarted({ key: `${Date.now()}`, projectId: this.project!.id, kind: 'step', label, inputId, request: { step: raw, preprocess: opts.preprocess, evaluate: opts.evaluate ?? null }, startedAt: Date.now() });
+      try {
+        const record = await this.makeVariant(step, raw ?? step, inputId, opts.preprocess, job, opts.onTrain);
+        const measured = opts.evaluate ? await this.evaluateFamily(record.id, opts.evaluate, opts.preprocess, job) : [];
+        return { record: this.variants.record(record.id), measured };
+      } finally {
+        await done?.();
+      }
+    }, signal);
   }
 
-  /** Any model made from the loaded file, as exportVariant writes it. */
-  exportModel(model: Model, opts: { dynamicBatch?: boolean } = {}): Uint8Array {
-    const b = this.batching;
+  /** Runs a step inside a job and keeps its result as a variant. */
+  async makeVariant(step: Step, authored: unknown, inputId: string, preprocess: Preprocess, job: JobHandle, onTrain?: StepRunOptions['onTrain']): Promise<VariantRecord> {
+    const t0 = performance.now();
+    const out = await applyStep(this.host, step, inputId, preprocess, job, onTrain);
+    job.progress({ stage: 'saving', done: 0, total: 1 });
+    const parent = this.variants.record(out.parentId);
+    const ownSignature = out.ownSignature ?? parent.ownSignature;
+    const root = this.variants.root(out.parentId);
+    const blob = exportOnnx(out.model);
+    const blobSha = await sha256Hex(blob);
+    const context = this.contextOf(preprocess, out.read, out.teacherId);
+    const id = await this.idFor(out.parentId, step, context, blobSha);
+    if (this.variants.has(id)) {
+      const same = this.variants.record(id);
+      this.events.notice('info', 'Made before', `The same step with the same settings, run on '${parent.name}', made '${same.name}' before: the same model, so it is kept once.`);
+      return same;
+    }
+    const feed = ownSignature ? null : await this.variants.feed(root.id);
+    const download = this.exportBytes(out.model, feed, { dynamicBatch: false });
+    const ctx = await this.device();
+    const session = this.sessions.get(ctx, id, out.model);
+    session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
+    const record: VariantRecord = {
+      id, projectId: this.project!.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, parent.name)), notes: '', tags: [],
+      technique: out.technique,
+      step: { authored: (authored ?? authoredOf(step)) as AuthoredStep, resolved: step, context: { ...context, adapter: describeAdapter(ctx), seconds: (performance.now() - t0) / 1000 } },
+      source: null, createdAt: Date.now(), modelSha256: await sha256Hex(download), blobSha256: blobSha, ownSignature,
+      stats: variantStats(out.model, session, download.length), details: out.details, measurements: [],
+    };
+    this.variants.add(record, out.model);
+    await this.persist(`'${record.name}'`, async () => { await this.sink?.saveBlob(blobSha, blob); await this.sink?.saveRecord(record); });
+    this.events.record(record);
+    return record;
+  }
+
+  // ── evaluation ──────────────────────────────────────────────────────────────────────────────
+
+  /** The session of any variant (cached: evaluating it again re-uploads and re-plans nothing). */
+  private async sessionOf(id: string): Promise<InferenceSession> {
+    const model = await this.variants.model(id);
+    return this.sessions.get(await this.device(), id, model);
+  }
+
+  /** Evaluates a variant (any one, not only the selected) and keeps the measurement in its history. */
+  async evaluate(id: string, step: EvaluateStep, preprocess: Preprocess, signal?: AbortSignal): Promise<Measurement> {
+    const r = this.variants.record(id);
+    return this.jobs.run({ kind: 'evaluate', label: `Evaluating ${r.name}`, variantId: id }, (job) => this.measureInJob(id, step, preprocess, job), signal);
+  }
+
+  /** Measures a variant inside the running job and keeps the result. */
+  async measureInJob(id: string, step: EvaluateStep, preprocess: Preprocess, job: JobHandle): Promise<Measurement> {
+    const test = this.data.need('test', 'Evaluation');
+    const session = await this.sessionOf(id);
+    const feed = await this.variants.feed(id);
+    const m = await measure(session, test, step, preprocess, feed.batching, job);
+    const r = this.variants.update(id, { measurements: [...this.variants.record(id).measurements, m] });
+    await this.persist(`the measurement of '${r.name}'`, () => this.sink?.saveRecord(r));
+    this.events.record(r);
+    return m;
+  }
+
+  /** Evaluates a new variant, then its parent and root where they have no measurement on the same terms (deltas and agreement need them). */
+  private async evaluateFamily(id: string, step: EvaluateStep, preprocess: Preprocess, job: JobHandle): Promise<VariantRecord[]> {
+    const m = await this.measureInJob(id, step, preprocess, job);
+    const out = [this.variants.record(id)];
+    const rec = this.variants.record(id);
+    for (const other of new Set([rec.parentId, this.variants.root(id).id])) {
+      if (!other || other === id) continue;
+      if (latestMeasurement(this.variants.record(other), m.key)) continue;
+      await this.measureInJob(other, step, preprocess, job);
+      out.push(this.variants.record(other));
+    }
+    return out;
+  }
+
+  /** Whether `id` has a measurement with the key these settings would give. */
+  async measuredAs(id: string, step: EvaluateStep, preprocess: Preprocess): Promise<boolean> {
+    const test = this.data.get('test');
+    if (!test) return false;
+    const key = { dataset: test.record.name, datasetSha256: test.record.sha256, preprocess, samples: Math.min(test.ds.count, step.samples ?? test.ds.count), adapter: describeAdapter(await this.device()) };
+    return this.variants.record(id).measurements.some((m) => sameKey(m.key, key));
+  }
+
+  // ── export ──────────────────────────────────────────────────────────────────────────────────
+
+  private exportBytes(model: Model, feed: RootFeed | null, opts: { dynamicBatch?: boolean }): Uint8Array {
+    const b = feed?.batching;
     if (opts.dynamicBatch && b?.mode === 'fixed') {
       throw new ModelError(`this model cannot take a dynamic batch (it ${b.note}); export it without the dynamic-batch option`);
     }
-    if (b?.mode === 'rebatched' && !opts.dynamicBatch && this.fileSignature) return exportOnnx(withSignature(model, this.fileSignature));
+    if (feed && b?.mode === 'rebatched' && !opts.dynamicBatch) return exportOnnx(withSignature(model, feed.signature));
     return exportOnnx(model);
   }
 
-  /** Histogram of one layer's weights in the loaded file and in the current variant. */
-  weightHistogram(layer: string): Histogram {
-    const baseName = this.variants.base;
-    const base = baseName ? this.variants.model(baseName) : null;
+  /**
+   * A variant as an ONNX file: a loaded file as its own bytes; variants (int8 ones in the standard QDQ
+   * form) with their file's input signature unless `dynamicBatch` asks for the symbolic batch the
+   * studio ran them with; students with their own.
+   */
+  async exportVariant(id: string, opts: { dynamicBatch?: boolean } = {}): Promise<Uint8Array> {
+    const r = this.variants.record(id);
+    const model = await this.variants.model(id);
+    if (!r.parentId && !opts.dynamicBatch) {
+      const own = this.rootBytes.get(id) ?? await this.sink?.loadBlob(r.blobSha256);
+      if (own) return own;
+    }
+    return this.exportBytes(model, r.ownSignature ? null : await this.variants.feed(id), opts);
+  }
+
+  // ── records ─────────────────────────────────────────────────────────────────────────────────
+
+  records(): VariantRecord[] { return this.variants.list(); }
+
+  /** Renames a variant, or edits its notes or tags. */
+  async updateVariant(id: string, patch: { name?: string; notes?: string; tags?: string[] }): Promise<VariantRecord> {
+    const clean: Partial<VariantRecord> = {};
+    if (patch.name !== undefined) {
+      const name = patch.name.trim();
+      if (!name) throw new ModelError('a variant needs a name');
+      if (this.variants.list().some((r) => r.id !== id && r.name === name)) throw new ModelError(`another variant is already called '${name}'`);
+      clean.name = name;
+    }
+    if (patch.notes !== undefined) clean.notes = patch.notes;
+    if (patch.tags !== undefined) clean.tags = [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))];
+    const r = this.variants.update(id, clean);
+    await this.persist(`'${r.name}'`, () => this.sink?.saveRecord(r));
+    this.events.record(r);
+    return r;
+  }
+
+  /** Deletes variants (the page offers their descendants along); a variant others were made from goes only with them. */
+  async deleteVariants(ids: string[]): Promise<void> {
+    this.jobs.refuseIfBusy('deleting variants');
+    const gone = new Set(ids);
+    for (const id of ids) this.variants.record(id);
+    const orphans = this.variants.list().filter((r) => !gone.has(r.id) && r.parentId && gone.has(r.parentId));
+    if (orphans.length) throw new ModelError(`${orphans.map((r) => `'${r.name}'`).join(', ')} ${orphans.length > 1 ? 'were' : 'was'} made from a variant being deleted: delete ${orphans.length > 1 ? 'them' : 'it'} too, or keep the variant`);
+    for (const id of ids) { this.variants.remove(id); this.sessions.drop(id); this.rootBytes.delete(id); }
+    if (this.project) await this.persist('the deletion', () => this.sink?.deleteRecords(this.project!.id, ids));
+    this.events.removed(ids);
+  }
+
+  // ── views of a variant ──────────────────────────────────────────────────────────────────────
+
+  /** The model view's summary of any variant. */
+  async summary(id: string): Promise<ModelSummary> {
+    const r = this.variants.record(id);
+    const session = await this.sessionOf(id);
+    const feed = await this.variants.feed(id);
+    return { ...summarise(await this.variants.model(id), `${r.name}.onnx`, session), batching: feed.batching, weightBytes: r.stats.weightBytes };
+  }
+
+  /** Histogram of one layer's weights in each of the variants (those that have it). */
+  async weightHistogram(layer: string, ids: string[]): Promise<Histogram> {
     const named: { name: string; values: Float32Array }[] = [];
-    for (const [name, model] of [[baseName, base], [this.modelSummary?.fileName, this.model]] as const) {
-      const values = model ? layerWeights(model, layer) ?? binaryLayerWeights(model, layer) : null;
-      if (values && name && !named.some((n) => n.name === name)) named.push({ name, values });
+    for (const id of ids) {
+      const model = await this.variants.model(id);
+      const values = layerWeights(model, layer) ?? binaryLayerWeights(model, layer);
+      const name = this.variants.record(id).name;
+      if (values && !named.some((n) => n.name === name)) named.push({ name, values });
     }
     if (!named.length) throw new ModelError(`layer '${layer}' has no weights to show`);
     return histogram(named);
   }
 
-  /**
-   * Quantizes the current variant's float model (the loaded file, or a trained student) to int8 and
-   * selects the new variant. Calibration uses the last `recipe.samples` items of the loaded dataset,
-   * so it overlaps the evaluation set only there.
-   */
-  async quantizeVariant(recipe: Int8Recipe, preprocess: Preprocess, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ModelSummary & { quantized: string[]; skipped: { node: string; reason: string }[] }> {
-    const source = this.source();
-    this.refuseWhileEvaluating('quantizing'); // before calibration, which would otherwise run beside a training job
-    const cal = calibrationFor(this.dataset, recipe); // refuses bad counts before anything changes
-    if (this.model !== source.model) await this.useModel(source.model, source.name, this.batchingOf(source.name, source.model));
-    const q = await this.quantizeInt8(cal.recipe, preprocess, cal.ds, onProgress, signal);
-    const how = `${recipe.perChannel ? 'pc' : 'pt'}-${recipe.activations === 'dynamic' ? 'dynamic' : recipe.calibration}`;
-    const summary = await this.keep(`${stem(source.name)}-int8-${how}.onnx`, q.model, 'int8', source.name, `int8 (${how})`);
-    return { ...summary, quantized: q.plan.layers.map((l) => l.node.name), skipped: q.plan.skipped };
+  /** The Conv/Gemm layers of a variant's float model and which precisions each can take (with the reason where not). */
+  async precisionLayers(id: string): Promise<PrecisionLayer[]> {
+    return precisionLayers(await this.variants.model(this.variants.floatSource(id).id));
   }
 
-  /** Binarizes (XNOR-Net) the current variant's float model's Conv/Gemm layers and selects the new variant; needs no data. */
-  async binarizeVariant(recipe: BinaryRecipe): Promise<ModelSummary & { binarized: string[]; kept: { node: string; reason: string }[] }> {
-    const source = this.source();
-    const plan = planBinary(source.model, recipe);
-    if (!plan.layers.length) throw new ModelError(`no layer of this model can be binarized (${plan.kept.map((k) => `'${k.node}': ${k.reason}`).join('; ') || 'it has no Conv or Gemm layers'})`);
-    const model = applyBinary(source.model, plan, recipe);
-    const how = `${recipe.keepFirstLast ? 'kfl' : 'all'}${recipe.activationScale ? '-beta' : ''}`;
-    const summary = await this.keep(`${stem(source.name)}-binary-${how}.onnx`, model, 'binary', source.name, `binary (${how})`);
-    return { ...summary, binarized: plan.layers.map((l) => l.node.name), kept: plan.kept };
+  /** The prunable layers of a variant's float model (and the filter groups kept whole, with why). */
+  async pruneLayers(id: string): Promise<PruneLayer[]> {
+    return pruneLayerList(await this.variants.model(this.variants.floatSource(id).id));
   }
-
-  /** The loaded file's Conv/Gemm layers and which precisions each can take (with the reason where not). */
-  precisionLayers(): PrecisionLayer[] {
-    return precisionLayers(this.baseModel().model);
-  }
-
-  /**
-   * A variant with exactly the given per-layer precisions: the binary layers are binarized first,
-   * then the int8 layers are calibrated (on the last `recipe.samples` items) and quantized on that
-   * result. Layers not named stay fp32. Any binary layer makes it the studio's own file format.
-   */
-  async mixedVariant(choices: Record<string, Precision>, recipe: Int8Recipe, activationScale: boolean, preprocess: Preprocess,
-    onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<MixedResult> {
-    const { name: baseName } = this.baseModel();
-    this.refuseWhileEvaluating('building a mix');
-    const { plan, model } = await this.mixed.buildMix(choices, recipe, activationScale, preprocess, onProgress, signal);
-    const tag = precisionTag(plan.layers);
-    const summary = await this.keep(`${stem(baseName)}-mixed-${tag}.onnx`, model, 'mixed', baseName, `mixed (${tag})`);
-    return { ...summary, precisions: plan.layers, studioFormat: usesStudioFormat(model) };
-  }
-
-  /**
-   * How much accuracy each layer costs alone: int8 (every candidate shares one calibration) and,
-   * when asked, binary. Evaluated on the first `samples` items; the float baseline on the same.
-   */
-  async sensitivity(opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
-    return this.searching('A sensitivity analysis', () => this.mixed.sensitivity(opts, onProgress, signal));
-  }
-
-  /**
-   * The smallest mix whose accuracy drop on the first `samples` items stays within `budget`:
-   * int8/fp32 by MixedPrecisionSearch.choose (reusing the calibration and sensitivities measured
-   * before with the same settings), then, where binary sensitivities were measured, int8 layers
-   * moved to binary while the mix still fits. The chosen model becomes a variant and the current model.
-   */
-  async autoVariant(opts: AutoOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<AutoResult> {
-    this.checkSearch(opts);
-    const { name: baseName } = this.baseModel();
-    const choice = await this.searching('An automatic mixed-precision search', () => this.mixed.auto(opts, onProgress, signal));
-    const { layers, sensitivity } = choice;
-    const tag = precisionTag(layers);
-    const summary = await this.keep(`${stem(baseName)}-auto-${tag}.onnx`, choice.model, 'mixed', baseName, `auto mixed (${tag}, budget ${+(opts.budget * 100).toFixed(2)} points)`);
-    return {
-      ...summary, precisions: layers, studioFormat: usesStudioFormat(choice.model), baseline: sensitivity.baseline, accuracy: choice.accuracy,
-      drop: choice.drop, budget: opts.budget, samples: opts.samples, sensitivity,
-    };
-  }
-
-  /** Keeps a training set (IDX or IDX.gz images + labels) for Train & distil; the loaded (test) dataset is untouched. */
-  async loadTrainingData(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<DatasetSummary> {
-    return summariseDataset(await this.training.loadTrainingData(images, labels, name, imagesName, labelsName));
-  }
-
-  /**
-   * Trains a built-in student on hard labels or distils it from a variant, scoring each epoch on the
-   * loaded dataset; loads and evaluations are refused meanwhile. The student (finished, or the
-   * weights so far when cancelled or diverged) becomes a variant and the current model.
-   */
-  async trainVariant(opts: TrainOptions, onProgress: (p: TrainProgress) => void = () => {}, signal?: AbortSignal): Promise<TrainJobResult> {
-    const { name: baseName } = this.baseModel();
-    const run = await this.searching('Training', () => this.training.run(opts, onProgress, signal));
-    const { result, deployed } = run;
-    const name = studentName(baseName, opts, result.outcome);
-    const summary = await this.keep(name, deployed, run.kind, run.parent, run.step, true);
-    return {
-      ...summary, studioFormat: usesStudioFormat(deployed), madeBy: run.kind, message: result.message, stepsDone: result.steps_done, totalSteps: run.totalSteps, parameters: result.parameters, seconds: run.seconds,
-      trained: {
-        student: opts.student, teacher: opts.teacher, temperature: opts.temperature, alpha: opts.alpha, epochs: opts.epochs,
-        samples: Math.min(opts.trainSamples, (opts.data === 'loaded' ? this.dataset : this.training.trainingData)?.count ?? opts.trainSamples),
-        outcome: result.outcome, testAccuracy: run.testAccuracy,
-      },
-    };
-  }
-
-  /** The current variant's float model's prunable layers (and filter groups kept whole, with why). */
-  pruneLayers(): PruneLayer[] { return pruneLayerList(this.source().model); }
 
   /** A layer's weights with the pattern the spec would remove (nothing changes). */
-  sparsityPicture(layer: string, spec: PruneSpec | null): SparsityPicture {
-    const { model } = this.source();
+  async sparsityPicture(id: string, layer: string, spec: PruneSpec | null): Promise<SparsityPicture> {
+    const model = await this.variants.model(this.variants.floatSource(id).id);
     return spec ? previewPicture(model, layer, spec) : weightPicture(model, layer);
   }
 
   /**
-   * Prunes the current variant's float model (fine-tuned on the training set when asked); the result
-   * becomes a variant and the current model. Cancel keeps what there was.
+   * How much accuracy each layer of a variant's float model costs alone: int8 (every candidate shares
+   * one calibration) and, when asked, binary; on the first `samples` items.
    */
-  async pruneVariant(opts: PruneOptions, onProgress: (p: PruneProgress) => void = () => {}, signal?: AbortSignal): Promise<PruneJobResult> {
-    const source = this.source();
-    const t0 = performance.now();
-    const { info, model } = await this.searching('Pruning', () => runPruneJob(this.pruneSources, source.model, opts, onProgress, signal));
-    const amount = opts.granularity === '2:4' ? '2of4' : `${Math.round(opts.sparsity * 1000) / 10}`;
-    const name = `${stem(source.name)}-pruned-${opts.granularity === '2:4' ? '' : `${opts.granularity}-`}${amount}-${opts.criterion}${opts.finetuneEpochs ? `-ft${opts.finetuneEpochs}${opts.distill ? 'd' : ''}` : ''}.onnx`;
-    const step = `pruned ${opts.granularity} ${opts.granularity === '2:4' ? '' : `${(100 * info.sparsity).toFixed(1)} % `}by ${opts.criterion}, ${opts.schedule}` +
-      `${opts.finetuneEpochs ? `, ${opts.finetuneEpochs} fine-tuning epoch${opts.finetuneEpochs > 1 ? 's' : ''}${opts.distill ? ' (distilled)' : ''}` : ''}`;
-    const summary = await this.keep(name, model, 'pruned', source.name, step);
-    return { ...summary, pruned: info, seconds: (performance.now() - t0) / 1000 };
+  async sensitivity(id: string, opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
+    const source = this.variants.floatSource(id);
+    const base = { model: await this.variants.model(source.id), name: source.id };
+    this.mixed.check(base, opts);
+    return this.jobs.run({ kind: 'sensitivity', label: `Measuring the sensitivity of ${source.name}`, variantId: source.id },
+      (job) => this.mixed.sensitivity(base, opts, (p) => { job.progress({ stage: p.stage, done: p.done, total: p.total, detail: p.label }); onProgress?.(p); }, job.signal), signal);
   }
 
-  /** Accuracy with each layer of the current float model pruned alone, at each level; cancellable. */
-  async pruneSensitivity(opts: PruneSensitivityOptions, onProgress: (p: PruneProgress) => void = () => {}, signal?: AbortSignal): Promise<PruneSensitivityResult> {
-    const source = this.source();
-    return this.searching('Sensitivity', () => runPruneSensitivity(this.pruneSources, source.name, source.model, opts, onProgress, signal));
+  /** Accuracy with each layer of a variant's float model pruned alone, at each level; cancellable. */
+  async pruneSensitivity(id: string, opts: PruneSensitivityOptions, onProgress: (p: PruneProgress) => void = () => {}, signal?: AbortSignal): Promise<PruneSensitivityResult> {
+    const source = this.variants.floatSource(id);
+    const model = await this.variants.model(source.id);
+    return this.jobs.run({ kind: 'prune-sensitivity', label: `Measuring the pruning sensitivity of ${source.name}`, variantId: source.id },
+      (job) => runPruneSensitivity(this.host, source.name, model, opts, (p) => {
+        if (p.phase === 'sensitivity') job.progress({ stage: 'sensitivity', done: p.done, total: p.total, detail: p.layer });
+        onProgress(p);
+      }, job.signal), signal);
   }
 
-  pauseTraining(): { paused: boolean } { return this.training.pause(); }
-  resumeTraining(): { paused: boolean } { return this.training.resume(); }
+  pause(): JobView { return this.jobs.pause(); }
+  resume(): JobView | null { return this.jobs.resume(); }
+  cancel(id?: number): void { this.jobs.cancel(id); }
 
-  /** Refuses a sensitivity run or an automatic search (bad counts, data that does not fit, nothing to quantize) before any slow work. */
-  checkSearch(opts: SensitivityOptions | AutoOptions): void {
-    if ('budget' in opts && (typeof opts.budget !== 'number' || !Number.isFinite(opts.budget) || opts.budget < 0)) {
-      throw new DatasetError(`the accuracy-drop budget must be a number of points ≥ 0 (e.g. 0.5), not ${typeof opts.budget === 'number' ? +(opts.budget * 100).toFixed(6) : String(opts.budget)}`);
-    }
-    this.mixed.check(opts);
-  }
-
-  /** Refuses int8 quantization (no data, bad counts, data that does not fit, nothing to quantize) before any slow work. */
-  checkQuantize(recipe: Int8Recipe, calibration?: LabelledDataset): void {
-    checkInt8Inputs(this.source().model, recipe, recipe.activations === 'dynamic' ? null : calibration ?? calibrationFor(this.dataset, recipe).ds);
-  }
-
-  /** Runs a search with loads and evaluations refused meanwhile (its sessions read the loaded model and data). */
-  private async searching<T>(what: string, run: () => Promise<T>): Promise<T> {
-    this.refuseWhileEvaluating(what.toLowerCase());
-    this.busy = what;
-    try {
-      return await run();
-    } finally {
-      this.busy = null;
-    }
-  }
-
-  private baseModel(): { model: Model; name: string } {
-    const name = this.variants.base;
-    const model = name ? this.variants.model(name) : null;
-    if (!model || !name) throw new ModelError('No model is loaded: drop an .onnx file first.');
-    return { model, name };
-  }
-
-  /** What int8 and binary start from: the current variant's float model (the loaded file, or a student). */
-  private source(): { model: Model; name: string } {
-    const base = this.baseModel();
-    const current = this.modelSummary?.fileName;
-    return current && this.variants.model(current) ? this.variants.floatSource(current) : base;
-  }
-
-  /** Variants with their own signature run at a dynamic batch; the rest as the loaded file is fed. */
-  private batchingOf(name: string, model: Model): Batching | null {
-    return this.variants.ownSignature(name) ? dynamicBatching(model) : this.batching;
-  }
-
-  /** Makes a new variant the current model (refused before it is kept) and records what made it. */
-  private async keep(name: string, model: Model, kind: MadeBy, parent: string, step: string, ownSignature = false): Promise<ModelSummary> {
-    const own = ownSignature || this.variants.ownSignature(parent);
-    const summary = await this.useModel(model, name, own ? dynamicBatching(model) : this.batching);
-    this.variants.add(name, model, kind, parent, step, own);
-    return { ...summary, lineage: this.variants.lineage(name) };
-  }
-
-  /** Makes an in-memory model (e.g. a quantized variant) the current one. */
-  async useModel(model: Model, fileName: string, batching = this.batching, ready?: InferenceSession): Promise<ModelSummary> {
-    this.refuseWhileEvaluating(fileName);
-    const ctx = await this.device();
-    // refuses unsupported ops before anything runs; `ready` is a session already made on this model (the re-batching probe's)
-    const session = ready && ready.ctx === ctx && ready.model === model ? ready : new InferenceSession(ctx, model);
-    if (ready && ready !== session) ready.destroy();
-    const summary = { ...summarise(model, fileName, session), batching };
-    session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
-    this.session?.destroy();
-    this.model = model;
-    this.session = session;
-    this.modelSummary = summary;
-    return summary;
-  }
-
-  async loadDataset(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<DatasetSummary> {
-    this.refuseWhileEvaluating(name);
-    const ds = datasetFromIdx(parseIdx(await maybeGunzip(images, imagesName), imagesName),
-      parseIdx(await maybeGunzip(labels, labelsName), labelsName), name);
-    // Refuse a dataset that cannot feed the loaded model now, not at Evaluate; the old one stays.
-    if (this.session) checkFits(ds, this.session.input.shape, this.session.input.name);
-    this.dataset = ds;
-    this.mixed.reset();
-    return summariseDataset(ds);
-  }
-
-  get currentModel(): Model | null { return this.model; }
-
-  /**
-   * int8 post-training quantization of the current model, calibrated on the first
-   * `recipe.samples` items of `calibration` (default: the loaded dataset). Returns the QDQ model;
-   * the current model stays as it was.
-   */
-  async quantizeInt8(recipe: Int8Recipe, preprocess: Preprocess, calibration?: LabelledDataset,
-    onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Int8Result> {
-    const session = await this.liveSession();
-    const ds = calibration ?? this.dataset;
-    if (!ds) throw new DatasetError('Calibration needs data: drop IDX image and label files first.');
-    const input = session.input;
-    checkFits(ds, input.shape, input.name);
-    if (recipe.samples > ds.count) throw new DatasetError(`calibration asks for ${recipe.samples} samples but the dataset has ${ds.count}`);
-    return quantizeInt8(session.ctx, this.model!, recipe, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name), onProgress, signal);
-  }
-
-  private async liveSession(): Promise<InferenceSession> {
-    if (!this.model) throw new ModelError('No model is loaded: drop an .onnx file first.');
-    const ctx = await this.device();
-    if (!this.session || this.session.ctx !== ctx) this.session = new InferenceSession(ctx, this.model);
-    return this.session;
-  }
-
-  /** The running evaluation holds the model's GPU buffers; swapping the model under it would corrupt them. */
-  private evaluating = false;
-  /** A sensitivity analysis or search reads the loaded model and dataset between its awaits. */
-  private busy: string | null = null;
-
-  private refuseWhileEvaluating(what: string): void {
-    if (this.evaluating) throw new ModelError(`An evaluation is running: cancel it or let it finish, then load ${what} again.`);
-    if (this.busy) throw new ModelError(`${this.busy} is running: cancel it or let it finish, then try ${what} again.`);
-  }
-
-  async evaluate(opts: EvalOptions, onProgress?: (p: AccuracyProgress & { phase: 'accuracy' | 'latency' }) => void, signal?: AbortSignal): Promise<EvalResult> {
-    this.refuseWhileEvaluating('another evaluation');
-    this.evaluating = true;
-    try {
-      return await this.evaluateNow(opts, onProgress, signal);
-    } finally {
-      this.evaluating = false;
-    }
-  }
-
-  private async evaluateNow(opts: EvalOptions, onProgress?: (p: AccuracyProgress & { phase: 'accuracy' | 'latency' }) => void, signal?: AbortSignal): Promise<EvalResult> {
-    const session = await this.liveSession();
-    const ds = this.dataset;
-    if (!ds) throw new ModelError('No dataset is loaded: drop IDX image and label files first.');
-    const input = session.input;
-    const layout = checkFits(ds, input.shape, input.name);
-    const total = Math.min(ds.count, opts.limit ?? ds.count);
-    try {
-      const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, opts.preprocess, input.shape, input.name),
-        total, layout.batch ?? opts.batchSize, (p) => onProgress?.({ ...p, phase: 'accuracy' }), signal);
-      const latency = [], latencySkipped: LatencySkipped[] = [];
-      // An input without a batch dim runs one item as the whole input; a fixed batch runs only at that batch.
-      const fixed = layout.unbatched ? 1 : session.fixedBatch;
-      const budget = { runs: opts.latencyRuns, budgetMs: opts.latencyBudgetMs ?? DEFAULT_LATENCY_BUDGET_MS, signal };
-      for (const b of fixed === null ? [1, 64] : [fixed]) {
-        onProgress?.({ done: total, total, correct: acc.correct, phase: 'latency' });
-        latency.push(await measureLatency(session, b, { ...budget, shape: layout.unbatched ? layout.itemDims : undefined }));
-      }
-      if (fixed !== null) {
-        const why = layout.unbatched ? `takes one item at a time: its input ${JSON.stringify(layout.itemDims)} has no batch dim`
-          : this.batching?.mode === 'fixed' ? this.batching.note : `fixes its batch to ${fixed}`;
-        for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
-      }
-      const ctx = session.ctx;
-      return {
-        modelFile: this.modelSummary!.fileName, dataset: ds.name, accuracy: acc.accuracy, correct: acc.correct,
-        samples: acc.samples, preprocess: opts.preprocess, evalMs: acc.ms, latency, latencySkipped,
-        batching: this.modelSummary!.batching?.note ?? null,
-        sizeBytes: this.modelSummary!.sizeBytes, params: this.modelSummary!.params,
-        device: describeAdapter(ctx), isFallback: ctx.info.isFallback, finishedAt: Date.now(),
-      };
-    } catch (e) {
-      if (session.ctx.isLost || !this.ctx) throw new GpuError('The GPU device was lost during evaluation. A new device has been created and the model re-uploaded; press Evaluate to run again.');
-      throw e;
-    }
-  }
-
-  /** For tests of recovery: lose the device as a driver reset would. */
-  async loseDeviceForTest(): Promise<void> {
-    (await this.device()).device.destroy();
+  /** The first `count` items of the test set as 0–255 pixels, for the pictures of disagreeing items. */
+  testItems(indices: number[]): { itemShape: number[]; pixels: Uint8Array[] } {
+    const test = this.data.need('test', 'Showing items');
+    const size = test.ds.itemShape.reduce((a, b) => a * b, 1);
+    return {
+      itemShape: test.ds.itemShape,
+      pixels: indices.map((i) => {
+        const one = sliceDataset(test.ds, i).images.subarray(0, size);
+        return one instanceof Uint8Array ? Uint8Array.from(one) : Uint8Array.from(one, (v) => Math.max(0, Math.min(255, Math.round(v))));
+      }),
+    };
   }
 }
-
-const stem = (fileName: string) => fileName.replace(/\.onnx$/i, '');

@@ -1,20 +1,22 @@
 /**
- * The Train & distil job in the worker: keeps the training set the page sent, builds the student,
- * runs the trainer with pause / resume / cancel, and reports steps and epochs as progress events.
- * The runtime turns the trained student into a variant (runtime.trainVariant).
+ * The train and distill steps on the runtime (page and CLI alike): resolves the student (a spec,
+ * the teacher at a smaller width, the teacher trained quantisation-aware, or a variant trained
+ * further) and the teacher, refuses what cannot run before any GPU work, runs the trainer with
+ * pause / resume / cancel through the job, and says what the new variant is made from.
  */
 import type { GpuContext } from '../gpu/context';
 import type { Model } from '../model/ir';
-import { CancelledError, DatasetError, ModelError } from '../core/errors';
-import { parseIdx, maybeGunzip } from '../data/idx';
-import { datasetFromIdx, type LabelledDataset } from '../data/dataset';
+import { CancelledError, ModelError } from '../core/errors';
 import { deployFor, resolveStudent, trainableStudent, type Student } from '../train/students';
-import type { VariantStore } from './variant-store';
 import { parseSchedule } from '../train/schedule';
-import { DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
+import { checkTrainingInputs, DEFAULT_TRAIN_CONFIG, trainModel, type TrainConfig, type TrainResult } from '../train/trainer';
 import { zeroMasks } from '../compress/prune';
-import type { Batching } from '../model/rebatch';
-import type { TrainOptions, TrainProgress } from './types';
+import type { DistillStep, TrainStep } from '../recipe/steps';
+import type { Preprocess, Technique } from '../recipe/vocabulary';
+import type { VariantStore } from './variant-store';
+import type { ProjectData } from './datasets';
+import type { JobHandle } from './jobs';
+import type { TrainProgress } from './types';
 
 /** About this many points per run on the live charts: each one costs a read-back that stalls the GPU queue. */
 const CHART_POINTS = 120;
@@ -25,173 +27,127 @@ export function reportEvery(totalSteps: number): number {
 
 export interface TrainSources {
   device(): Promise<GpuContext>;
-  /** The dataset loaded for evaluation: the test set, and the training set when `data` is 'loaded'. */
-  dataset(): LabelledDataset | null;
+  data: ProjectData;
   variants: VariantStore;
-  /** How the loaded file is fed: a teacher fixed to another batch cannot be run at the training batch. */
-  batching(): Batching | null;
 }
 
 export interface TrainRun {
   result: TrainResult;
   /** The trained model as it deploys (QAT students on the real int8 / XNOR layers). */
   deployed: Model;
-  /** What the new variant is, what it was made from (the teacher, or the variant trained further) and the step. */
-  kind: 'student' | 'int8' | 'binary';
-  parent: string;
-  step: string;
+  technique: Technique;
+  /** The variant it counts as made from (the variant trained further, or the teacher). */
+  parentId: string;
+  teacherId: string | null;
+  /** Students are written with the symbolic batch they were trained at, not the loaded file's signature. */
+  ownSignature: boolean;
+  studentName: string;
+  /** For width students: which channel groups got thinner, and which were kept whole and why. */
+  width: Student['width'] | null;
   totalSteps: number;
   seconds: number;
   testAccuracy: number | null;
+  trainSamples: number;
+  testSamples: number;
 }
 
-export class TrainingJobs {
-  private train: LabelledDataset | null = null;
-  private running = false;
-  private paused: { promise: Promise<void>; resolve: () => void } | null = null;
-
-  constructor(private readonly src: TrainSources) {}
-
-  /** Keeps a training set (IDX or IDX.gz pair) for later runs; the bundled MNIST one is sent once per page. */
-  async loadTrainingData(images: Uint8Array, labels: Uint8Array, name: string, imagesName: string, labelsName: string): Promise<LabelledDataset> {
-    const ds = datasetFromIdx(parseIdx(await maybeGunzip(images, imagesName), imagesName), parseIdx(await maybeGunzip(labels, labelsName), labelsName), name);
-    this.train = ds;
-    return ds;
-  }
-
-  get trainingData(): LabelledDataset | null { return this.train; }
-
-  /** Holds the loop before its next step; the page hears 'paused' once the loop is actually waiting. */
-  pause(): { paused: boolean } {
-    if (!this.running) throw new ModelError('no training is running to pause');
-    if (!this.paused) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => { resolve = r; });
-      this.paused = { promise, resolve };
-    }
-    return { paused: true };
-  }
-
-  resume(): { paused: boolean } {
-    this.paused?.resolve();
-    this.paused = null;
-    return { paused: false };
-  }
-
-  /** Checks and resolves everything the run needs (all refusals happen here, before GPU work). */
-  private inputs(opts: TrainOptions) {
-    const test = this.src.dataset();
-    if (!test) throw new DatasetError('Training needs a test set to score each epoch: drop IDX image and label files first (the bundled MNIST test set loads at start).');
-    const train = opts.data === 'loaded' ? test : this.train;
-    if (!train) throw new DatasetError('the MNIST training set is not loaded yet: start again to fetch it, or choose the loaded dataset as training data');
-    const whole = (v: number, what: string, min = 1) => {
-      if (!(Number.isInteger(v) && v >= min)) throw new DatasetError(`${what} must be a whole number ≥ ${min} (got ${v})`);
-    };
-    whole(opts.trainSamples, 'training samples');
-    whole(opts.testSamples, 'test samples');
-    whole(opts.seed, 'the seed', 0);
-    if (opts.teacher !== null) {
-      if (!(opts.temperature > 0) || !Number.isFinite(opts.temperature)) throw new DatasetError(`the temperature T must be > 0 (got ${opts.temperature})`);
-      if (!(opts.alpha >= 0 && opts.alpha <= 1)) throw new DatasetError(`α must be between 0 and 1 (got ${opts.alpha})`);
-    }
-    let schedule;
-    try { schedule = parseSchedule(opts.schedule); } catch (e) { throw new DatasetError(e instanceof Error ? e.message : String(e)); }
-    const store = this.src.variants;
-    const teacher = opts.teacher === null ? null : store.model(opts.teacher) ?? null;
-    if (opts.teacher !== null && !teacher) throw new ModelError(`there is no variant named '${opts.teacher}' to distil from`);
-    const b = this.src.batching();
-    if (teacher && b?.mode === 'fixed' && b.fileBatch !== opts.batch) {
-      throw new ModelError(`the teacher ${b.note}, so it cannot score batches of ${opts.batch}; set the batch to ${b.fileBatch} or train on hard labels only`);
-    }
-    const student = resolveStudent(opts.student, {
-      itemShape: train.itemShape, seed: opts.seed, teacher, namedWhat: 'variant in the Variants table',
-      named: (name) => studentVariant(store, name),
-    });
-    const cfg: TrainConfig = {
-      ...DEFAULT_TRAIN_CONFIG,
-      epochs: opts.epochs, batch: opts.batch, lr: opts.lr, optimizer: opts.optimizer, schedule, seed: opts.seed,
-      // SGD's usual momentum; Adam's β1 shares the field.
-      momentum: 0.9,
-      trainSamples: Math.min(opts.trainSamples, train.count), testSamples: Math.min(opts.testSamples, test.count),
-      preprocess: opts.preprocess,
-      loss: teacher ? { temperature: opts.temperature, alpha: opts.alpha } : { temperature: 1, alpha: 0 },
-    };
-    const totalSteps = Math.ceil(cfg.trainSamples! / cfg.batch) * cfg.epochs;
-    cfg.reportEvery = reportEvery(totalSteps);
-    return { train, test, teacher, student, cfg, totalSteps };
-  }
-
-  /**
-   * Trains the student; a cancel before the first step is a CancelledError (nothing worth keeping),
-   * a later one returns the weights so far, as does a diverged run (the last good ones).
-   */
-  async run(opts: TrainOptions, onProgress: (p: TrainProgress) => void, signal?: AbortSignal): Promise<TrainRun> {
-    if (this.running) throw new ModelError('a training run is already going: cancel it or let it finish first');
-    const { train, test, teacher, student, cfg, totalSteps } = this.inputs(opts);
-    const ctx = await this.src.device();
-    const deploy = deployFor(student);
-    this.running = true;
-    this.paused = null;
-    const abortWait = () => this.paused?.resolve();
-    signal?.addEventListener('abort', abortWait);
-    const t0 = performance.now();
-    let testAccuracy: number | null = null;
-    try {
-      onProgress({ phase: 'train', kind: 'status', status: 'preparing', totalSteps });
-      // QAT students calibrate first: GPU work, so inside the run (one at a time, cancellable by the same finally).
-      const trainable = await trainableStudent(ctx, student, train, cfg);
-      // A pruned variant (or a student of one, or its int8 QAT: 0 quantizes to 0) keeps its pruned
-      // weights at zero while it trains. XNOR has no zero weight to keep (a sign is ±1).
-      const holds = student.qat !== 'binary' && this.src.variants.model(opts.student) && this.src.variants.descendsFrom(opts.student, 'pruned');
-      const zeros = holds ? zeroMasks(student.model) : {};
-      const result = await trainModel(ctx, trainable, train, test, cfg, teacher, {
-        signal, deploy,
-        masks: Object.keys(zeros).length ? { at: [0], masksFor: () => zeros } : undefined,
-        onStep: (record, p) => onProgress({ phase: 'train', kind: 'step', record, ...p }),
-        onEpoch: (record) => { testAccuracy = record.testAccuracy; onProgress({ phase: 'train', kind: 'epoch', record }); },
-        waitIfPaused: async () => {
-          const p = this.paused;
-          if (!p || signal?.aborted) return;
-          onProgress({ phase: 'train', kind: 'status', status: 'paused', totalSteps });
-          await p.promise;
-          if (!signal?.aborted) onProgress({ phase: 'train', kind: 'status', status: 'running', totalSteps });
-        },
-      });
-      if (result.outcome === 'cancelled' && result.steps_done === 0) throw new CancelledError();
-      const from = this.src.variants.model(opts.student) ? opts.student : opts.teacher ?? this.src.variants.base!;
-      const how = opts.teacher ? `distilled from ${opts.teacher} (T ${opts.temperature}, α ${opts.alpha})` : 'trained on hard labels';
-      return {
-        result, deployed: deploy ? deploy(result.model) : result.model, kind: student.qat ?? 'student', parent: from,
-        step: `${student.name}, ${how}, ${cfg.epochs} epoch${cfg.epochs === 1 ? '' : 's'}${result.outcome === 'finished' ? '' : ` (${result.outcome})`}`,
-        totalSteps, seconds: (performance.now() - t0) / 1000, testAccuracy,
-      };
-    } finally {
-      signal?.removeEventListener('abort', abortWait);
-      this.running = false;
-      this.paused = null;
-    }
-  }
+/** Which variant id a step's teacher names, given the variant it starts from. */
+export function teacherIdOf(step: DistillStep, inputId: string, store: VariantStore): string {
+  if (step.teacher === 'input') return inputId;
+  if (step.teacher === 'original') return store.root(inputId).id;
+  if (step.teacher.startsWith('variant:')) return store.record(step.teacher.slice(8)).id;
+  throw new ModelError(`the teacher '${step.teacher}' names a step of a recipe; run it as part of that recipe`);
 }
 
-/** 'lenet-mnist' + mlp:784-32-10 distilled at T 4, α 0.9 → 'lenet-mnist-student-mlp-784-32-10-distil-T4-a0.9.onnx'. */
-export function studentName(base: string, opts: TrainOptions, outcome: TrainResult['outcome']): string {
-  const stem = base.replace(/\.onnx$/i, '');
-  // A variant trained further is named by what it adds to the loaded file's name.
-  const spec = (opts.student.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-(student-)?/, '') || 'self').replace(/[^a-z0-9.]+/gi, '-');
-  const from = opts.teacher && opts.teacher !== base ? `-from-${opts.teacher.replace(/\.onnx$/i, '').replace(stem, '').replace(/^-/, '')}` : '';
-  const how = opts.teacher ? `distil-T${opts.temperature}-a${opts.alpha}${from}` : 'hard';
-  const tail = outcome === 'cancelled' ? '-partial' : outcome === 'diverged' ? '-diverged' : '';
-  return `${stem}-student-${spec}-${how}${tail}.onnx`;
+/** Checks and resolves everything a run needs (all refusals happen here, before GPU work). */
+async function inputs(src: TrainSources, step: TrainStep | DistillStep, inputId: string, preprocess: Preprocess) {
+  const test = src.data.need('test', 'training (each epoch is scored on the test set)');
+  const train = step.data === 'test' ? test : src.data.need('train', 'training');
+  const store = src.variants;
+  const teacherId = step.kind === 'distill' ? teacherIdOf(step, inputId, store) : null;
+  const teacher = teacherId ? await store.model(teacherId) : null;
+  if (teacherId) {
+    const feed = await store.feed(teacherId);
+    if (feed.batching.mode === 'fixed' && feed.batching.fileBatch !== null && feed.batching.fileBatch !== step.batch) {
+      throw new ModelError(`the teacher ${feed.batching.note}, so it cannot score batches of ${step.batch}; set the batch to ${feed.batching.fileBatch} or train on hard labels only`);
+    }
+  }
+  const studentSpec = step.student === 'input' ? `variant:${inputId}` : step.student;
+  let student: Student;
+  let studentVariant: string | null = null;
+  if (studentSpec.startsWith('variant:')) {
+    // A variant as the student: a float one trains as it is; an int8 or binary one means its float parent trained quantisation-aware.
+    const rec = store.record(studentSpec.slice(8));
+    if (rec.technique === 'mixed') throw new ModelError(`'${rec.name}' mixes precisions per layer, which quantisation-aware training does not do yet: use its float parent, or an int8 or binary student`);
+    studentVariant = rec.id;
+    const float = store.floatSource(rec.id);
+    const qat = rec.technique === 'int8' || rec.technique === 'binary' ? rec.technique : undefined;
+    student = { model: await store.model(float.id), name: rec.name, ...(qat ? { qat } : {}) };
+  } else {
+    student = resolveStudent(studentSpec, { itemShape: train.ds.itemShape, seed: step.seed, teacher });
+  }
+  const schedule = parseSchedule(step.schedule);
+  const cfg: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    epochs: step.epochs, batch: step.batch, lr: step.lr, optimizer: step.optimizer, momentum: step.momentum, weightDecay: step.weightDecay,
+    schedule, seed: step.seed,
+    trainSamples: Math.min(step.trainSamples ?? train.ds.count, train.ds.count), testSamples: Math.min(step.testSamples ?? test.ds.count, test.ds.count),
+    preprocess,
+    loss: step.kind === 'distill' ? { temperature: step.temperature, alpha: step.alpha } : { temperature: 1, alpha: 0 },
+  };
+  checkTrainingInputs(student.model, train.ds, test.ds, teacher, cfg);
+  const totalSteps = Math.ceil(cfg.trainSamples! / cfg.batch) * cfg.epochs;
+  cfg.reportEvery = reportEvery(totalSteps);
+  return { train: train.ds, test: test.ds, teacher, teacherId, student, studentVariant, cfg, totalSteps };
+}
+
+/** Everything the step can refuse, without GPU work (the CLI and recipes check before their first slow step). */
+export async function checkTrainStep(src: TrainSources, step: TrainStep | DistillStep, inputId: string, preprocess: Preprocess): Promise<void> {
+  await inputs(src, step, inputId, preprocess);
 }
 
 /**
- * A variant named as the student: a float one (the loaded file, a student) trains as it is; an int8
- * or binary one means its float parent trained quantisation-aware in that scheme.
+ * Trains the student; a cancel before the first step is a CancelledError (nothing worth keeping),
+ * a later one returns the weights so far, as does a diverged run (the last good ones).
  */
-function studentVariant(store: VariantStore, name: string): { model: Model; qat?: Student['qat'] } | undefined {
-  const kind = store.kind(name);
-  if (!kind) return undefined;
-  if (kind === 'mixed') throw new ModelError(`'${name}' mixes precisions per layer, which quantisation-aware training does not do yet: use its float parent, or the int8 or binary student`);
-  const float = store.floatSource(name);
-  return kind === 'int8' || kind === 'binary' ? { model: float.model, qat: kind } : { model: float.model };
+export async function runTraining(src: TrainSources, step: TrainStep | DistillStep, inputId: string, preprocess: Preprocess,
+  job: JobHandle, onTrain: (p: TrainProgress) => void = () => {}): Promise<TrainRun> {
+  const { train, test, teacher, teacherId, student, studentVariant, cfg, totalSteps } = await inputs(src, step, inputId, preprocess);
+  const ctx = await src.device();
+  const deploy = deployFor(student);
+  const t0 = performance.now();
+  let testAccuracy: number | null = null;
+  const status = (s: 'preparing' | 'running' | 'paused') => {
+    onTrain({ phase: 'train', kind: 'status', status: s, totalSteps });
+    job.progress({ stage: s === 'paused' ? 'paused' : 'train', done: 0, total: totalSteps });
+  };
+  status('preparing');
+  // QAT students calibrate first: GPU work, so inside the run (cancellable by the same signal).
+  const trainable = await trainableStudent(ctx, student, train, cfg);
+  // A pruned variant (or a student of one, or its int8 QAT: 0 quantizes to 0) keeps its pruned
+  // weights at zero while it trains. XNOR has no zero weight to keep (a sign is ±1).
+  const holds = student.qat !== 'binary' && studentVariant !== null && src.variants.descendsFrom(studentVariant, 'pruned');
+  const zeros = holds ? zeroMasks(student.model) : {};
+  job.setPausable(true);
+  const result = await trainModel(ctx, trainable, train, test, cfg, teacher, {
+    signal: job.signal, deploy,
+    masks: Object.keys(zeros).length ? { at: [0], masksFor: () => zeros } : undefined,
+    onStep: (record, p) => { onTrain({ phase: 'train', kind: 'step', record, ...p }); job.progress({ stage: 'train', done: p.step, total: p.totalSteps }); },
+    onEpoch: (record) => { testAccuracy = record.testAccuracy; onTrain({ phase: 'train', kind: 'epoch', record }); },
+    waitIfPaused: async () => {
+      if (!job.pauseRequested || job.signal.aborted) return;
+      status('paused');
+      await job.waitIfPaused();
+      if (!job.signal.aborted) status('running');
+    },
+  });
+  job.setPausable(false);
+  if (result.outcome === 'cancelled' && result.steps_done === 0) throw new CancelledError();
+  const parentId = studentVariant ?? teacherId ?? inputId;
+  return {
+    result, deployed: deploy ? deploy(result.model) : result.model,
+    technique: student.qat ?? 'student', parentId, teacherId, ownSignature: true,
+    studentName: student.name, width: student.width ?? null, totalSteps, seconds: (performance.now() - t0) / 1000, testAccuracy,
+    trainSamples: cfg.trainSamples!, testSamples: cfg.testSamples!,
+  };
 }

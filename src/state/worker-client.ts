@@ -1,6 +1,9 @@
-/** The page's side of the worker protocol: typed calls that resolve with results or reject with StudioErrors. */
+/**
+ * The page's side of the worker protocol: typed calls that resolve with results or reject with
+ * StudioErrors, and the worker's own messages (records, the running job, notices) handed to `onPush`.
+ */
 import { StudioError, type ErrorInfo } from '../core/errors';
-import type { Method, Methods, ProgressOf, Request, Response } from './protocol';
+import type { Method, Methods, ProgressOf, Push, Request, Response } from '../worker/protocol';
 
 type Progress = ProgressOf<Method>;
 
@@ -15,12 +18,12 @@ export class WorkerError extends StudioError {
 export class StudioClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; progress?: (p: Progress) => void }>();
-  onDeviceLost: (message: string) => void = () => {};
+  onPush: (p: Push) => void = () => {};
 
   constructor(private readonly worker: Worker) {
     worker.onmessage = (ev: MessageEvent<Response>) => {
       const r = ev.data;
-      if (r.type === 'deviceLost') { this.onDeviceLost(r.message); return; }
+      if (r.type !== 'result' && r.type !== 'error' && r.type !== 'progress') { this.onPush(r); return; }
       const p = this.pending.get(r.id);
       if (!p) return;
       if (r.type === 'progress') { p.progress?.(r.progress); return; }
@@ -55,5 +58,5 @@ export class StudioClient {
 }
 
 export function createStudioClient(): StudioClient {
-  return new StudioClient(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'studio-engine' }));
+  return new StudioClient(new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'studio-engine' }));
 }

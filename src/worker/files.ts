@@ -1,4 +1,4 @@
-/** Sorting dropped files into a model, IDX images and IDX labels, by name and content. */
+/** Sorting dropped files into a model, IDX images and IDX labels, by name and content (in the worker: gunzipping a dataset is no work for the page's main thread). */
 import { maybeGunzip } from '../data/idx';
 
 export interface DroppedFile { name: string; bytes: Uint8Array }

@@ -1,0 +1,58 @@
+/**
+ * Evaluating a variant into a Measurement (recipe/variant.ts): top-1 (and top-5 where the model has
+ * more than five classes) with every item's prediction, then latency at batch 1 and 64 by the
+ * benchmark protocol within a time budget. Keyed by dataset, preprocessing, item count and adapter.
+ */
+import { GpuError } from '../core/errors';
+import type { GpuContext } from '../gpu/context';
+import type { InferenceSession } from '../engine/session';
+import { evaluateAccuracy, measureLatency, type LatencySkipped } from '../engine/evaluate';
+import { batchFor, checkFits } from '../data/dataset';
+import type { Batching } from '../model/rebatch';
+import type { EvaluateStep } from '../recipe/steps';
+import type { LatencyFigure, Measurement } from '../recipe/variant';
+import type { Preprocess } from '../recipe/vocabulary';
+import type { JobHandle } from './jobs';
+import type { LoadedData } from './datasets';
+
+export function describeAdapter(ctx: GpuContext): string {
+  const i = ctx.info;
+  const name = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unknown adapter';
+  return i.isFallback ? `${name} (software)` : name;
+}
+
+export async function measure(session: InferenceSession, test: LoadedData, step: EvaluateStep, preprocess: Preprocess, batching: Batching | null, job: JobHandle): Promise<Measurement> {
+  const ds = test.ds;
+  const input = session.input;
+  const layout = checkFits(ds, input.shape, input.name);
+  const total = Math.min(ds.count, step.samples ?? ds.count);
+  const at = Date.now();
+  try {
+    const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name),
+      total, layout.batch ?? step.batch, (p) => job.progress({ stage: 'accuracy', done: p.done, total: p.total }), job.signal);
+    const latency: LatencyFigure[] = [], latencySkipped: LatencySkipped[] = [];
+    if (step.latency) {
+      // An input without a batch dim runs one item as the whole input; a fixed batch runs only at that batch.
+      const fixed = layout.unbatched ? 1 : session.fixedBatch;
+      const sizes = fixed === null ? [1, 64] : [fixed];
+      for (const [i, b] of sizes.entries()) {
+        job.progress({ stage: 'latency', done: i, total: sizes.length, detail: `batch ${b}` });
+        const l = await measureLatency(session, b, { runs: step.runs, budgetMs: step.latencyBudgetMs, signal: job.signal, shape: layout.unbatched ? layout.itemDims : undefined });
+        latency.push({ batch: l.batch, runs: l.runs, requestedRuns: l.requestedRuns, medianMs: l.medianMs, p5Ms: l.p5Ms, p95Ms: l.p95Ms, minMs: l.minMs, maxMs: l.maxMs, gpuMedianMs: l.gpuMedianMs, timing: l.timing });
+      }
+      if (fixed !== null) {
+        const why = layout.unbatched ? `takes one item at a time: its input ${JSON.stringify(layout.itemDims)} has no batch dim`
+          : batching?.mode === 'fixed' ? batching.note : `fixes its batch to ${fixed}`;
+        for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
+      }
+    }
+    return {
+      key: { dataset: test.record.name, datasetSha256: test.record.sha256, preprocess, samples: acc.samples, adapter: describeAdapter(session.ctx) },
+      at, top1: acc.accuracy, top5: acc.top5Correct === null ? null : acc.top5Correct / Math.max(1, acc.samples), correct: acc.correct,
+      predictions: Array.from(acc.predictions), latency, latencySkipped, evalMs: acc.ms, batching: batching?.note ?? null,
+    };
+  } catch (e) {
+    if (session.ctx.isLost) throw new GpuError('The GPU device was lost during evaluation. A new device has been created and the model re-uploaded; evaluate again.');
+    throw e;
+  }
+}
