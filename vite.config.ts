@@ -60,6 +60,8 @@ function bundledData(): Plugin {
 export default defineConfig({
   plugins: [react(), bundledData()],
   worker: { format: 'es' },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  // The manifest lets e2e/bundle.spec.ts find the page's main chunk and what it loads at start.
+  build: { target: 'es2022', chunkSizeWarningLimit: 2000, manifest: true },
+  preview: { host: '127.0.0.1', port: 5173 },
   optimizeDeps: { include: ['onnx-proto', 'protobufjs/minimal'] },
 });

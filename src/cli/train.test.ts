@@ -81,19 +81,28 @@ describe('cli train and distill', () => {
     expect(Math.abs(await ortCorrect(out, 500, [1, 28, 28]) - Math.round(j.testAccuracy * 500))).toBeLessThanOrEqual(1);
   }, 600_000);
 
+  it('distills from a teacher that fixes its batch to 1 (re-batched by the runtime, as the page does)', () => {
+    const out = join(tmp, 'from-fixed.onnx');
+    const r = cli('distill', 'fixtures/lenet-fixed-batch.onnx', '--student', 'mlp:784-32-10', '--out', out, ...SMALL);
+    expect(r.errLines).toEqual([]);
+    expect(r.json).toMatchObject({ command: 'distill', teacher: 'lenet-fixed-batch.onnx', outcome: 'finished' });
+    expect(r.json.epochs[0].agreement).toBeGreaterThan(0.3);
+    expect(statSync(out).size).toBe(r.json.sizeBytes);
+  }, 600_000);
+
   const refusals: Refusal[] = [
     ['no --out', ['train', 'mlp:784-32-10'], 2, /--out <student.onnx> is required/],
     ['a bad spec', ['train', 'mlp:784-x-10', '--out', join(tmp, 'x.onnx')], 1, /not a student spec/],
     ['an MLP whose input width is not the items\'', ['train', 'mlp:100-10', '--out', join(tmp, 'x.onnx')], 1, /takes 100 inputs but the data's items have 784/],
     ['fewer outputs than classes', ['train', 'mlp:784-16-5', '--out', join(tmp, 'x.onnx')], 1, /labels hold 10 classes.*scores 5/],
     ['temperature without a teacher', ['train', 'mlp:784-16-10', '--temperature', '2', '--out', join(tmp, 'x.onnx')], 2, /--temperature and --alpha are for distill/],
-    ['an alpha outside [0, 1]', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-16-10', '--alpha', '1.5', '--out', join(tmp, 'x.onnx')], 2, /--alpha must be between 0 and 1/],
+    ['an alpha outside [0, 1]', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-16-10', '--alpha', '1.5', '--out', join(tmp, 'x.onnx')], 2, /--alpha must be in \[0, 1\] \(got 1.5\)/],
     ['a missing teacher file', ['distill', 'nope.onnx', '--student', 'mlp:784-16-10', '--out', join(tmp, 'x.onnx')], 2, /teacher model file not found/],
     ['a student of other classes', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'mlp:784-16-12', '--out', join(tmp, 'x.onnx')], 1, /teacher scores 10 classes but the student 12/],
     ['a binary student without a teacher', ['train', 'binary', '--out', join(tmp, 'x.onnx')], 2, /use it with distill/],
     ['a width student without a teacher', ['train', 'width:0.5', '--out', join(tmp, 'x.onnx')], 2, /'width:0.5' student is made from the teacher: use it with distill/],
     ['a width for a layer the teacher lacks', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'width:0.5,conv9=0.5', '--out', join(tmp, 'x.onnx')], 1, /no layer makes channels under the name 'conv9'/],
-    ['a student that is neither spec nor file', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'teacher-copy', '--out', join(tmp, 'x.onnx')], 1, /'teacher-copy' is not a student: use a spec/],
+    ['a student that is neither spec nor file', ['distill', 'fixtures/lenet-mnist.onnx', '--student', 'teacher-copy', '--out', join(tmp, 'x.onnx')], 2, /--student 'teacher-copy' is not a student spec: use mlp:784-64-10/],
     ['an unknown optimizer', ['train', 'mlp:784-16-10', '--optimizer', 'lion', '--out', join(tmp, 'x.onnx')], 2, /--optimizer must be sgd or adamw/],
   ];
   itRefuses(refusals, join(tmp, 'x.onnx'));

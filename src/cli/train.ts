@@ -11,7 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { exportOnnx } from '../model/onnx-export';
 import { buildArch } from '../train/architectures';
-import { madeFromTeacher } from '../recipe/student-spec';
+import { madeFromTeacher, parseArch } from '../recipe/student-spec';
 import { parseStep, type DistillStep, type TrainStep } from '../recipe/steps';
 import type { EpochRecord } from '../train/trainer';
 import {
@@ -64,6 +64,8 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   // The step from the flags first: a bad value is a usage error before any file is read.
   const raw = trainStepFrom(flags, command, studentFile ? 'input' : command === 'train' ? 'input' : studentArg);
   const pre = preprocessFrom(flags);
+  // A fresh student's spec is read before anything is loaded (it is built once the data says the item size).
+  if (!distilling && !studentFile) parseArch(studentArg);
   // Files next: a wrong path is reported before the GPU starts. No teacher named: the studio's default teacher (npm run train:demo).
   const teacherPath = distilling ? rest[0] ?? DEFAULT_TEACHER_FILE : null;
   const teacherBytes = teacherPath ? readInput(teacherPath, `teacher model${rest[0] ? '' : ' (the default teacher; make it with npm run train:demo)'}`) : null;

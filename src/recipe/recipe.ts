@@ -51,7 +51,7 @@ const HeaderSchema = z.strictObject({
 
 function migrate(raw: RawRecipe): RawRecipe {
   const v = raw.schemaVersion;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new RecipeError(`the recipe's schemaVersion must be a whole number from 1 (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new RecipeError(`the recipe's schemaVersion must be a whole number, ${RECIPE_SCHEMA_VERSION} for this studio (got ${JSON.stringify(v)})`);
   if (v > RECIPE_SCHEMA_VERSION) {
     throw new RecipeError(`this recipe was written for schema version ${v}, newer than this studio reads (${RECIPE_SCHEMA_VERSION}); update the studio, or write the recipe in version ${RECIPE_SCHEMA_VERSION}`);
   }

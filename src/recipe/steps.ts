@@ -66,8 +66,8 @@ const int8Fields = {
   calibration: oneOf(CALIBRATIONS).default('minmax'),
   // Keeps all but the rarest outliers.
   percentile: z.number().gt(50, { error: 'must be > 50' }).max(100, { error: 'must be ≤ 100' }).default(99.99),
-  // A few hundred items pin MNIST-size activation ranges.
-  samples: whole(1).default(256),
+  // A few hundred items pin MNIST-size activation ranges (dynamic activations read none: 0 is fine there).
+  samples: whole(0).default(256),
   // The test set's last items, as the page has always calibrated (the quantize card says if they overlap the evaluated ones).
   calibrationData: oneOf(DATA_ROLES).default('test'),
 };
@@ -97,7 +97,7 @@ const distillFields = {
 
 const studentText = z.string().min(1).superRefine((s, ctx) => {
   const problem = studentSpecProblem(s);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^'.*?' /, '') });
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^'.*?' /, `${JSON.stringify(s)} `).replace(/^"(.*)" /, "'$1' ") });
 });
 
 export const Int8StepSchema = z.strictObject({ kind: z.literal('int8'), ...targeted, ...int8Fields });
@@ -116,7 +116,7 @@ export const MixedStepSchema = z.strictObject({
   precisions: z.record(z.string(), oneOf(PRECISIONS)).optional(),
   /** …or the smallest mix within an accuracy-drop budget, measured on the first `samples` test items. */
   auto: z.strictObject({
-    budget: z.number().min(0, { error: 'must be ≥ 0 points' }),
+    budget: z.number({ error: 'must be a number of points' }).min(0, { error: 'must be ≥ 0 points' }),
     samples: whole(1).default(1000),
     binary: z.boolean().default(false),
   }).optional(),
@@ -239,6 +239,11 @@ function crossFieldProblems(step: Step): { path: string; message: string }[] {
   if (step.kind === 'mixed' && Boolean(step.precisions) === Boolean(step.auto)) {
     out.push({ path: 'precisions', message: 'give either per-layer precisions or an auto budget, not both and not neither' });
   }
+  // Static activations are calibrated: at least one item (a mix without int8 layers calibrates nothing).
+  const calibrates = step.kind === 'int8' ? step : step.kind === 'mixed' && (step.auto || Object.values(step.precisions ?? {}).includes('int8')) ? step.int8 : null;
+  if (calibrates && calibrates.activations === 'static' && calibrates.samples < 1) {
+    out.push({ path: step.kind === 'int8' ? 'samples' : 'int8.samples', message: 'static int8 calibration needs at least one sample: set 1 or more (a few hundred is typical), or use dynamic activations, which need none' });
+  }
   if (step.kind === 'train' && madeFromTeacher(step.student)) {
     out.push({ path: 'student', message: `the '${step.student}' student is made from a teacher: use a distill step` });
   }
@@ -255,8 +260,10 @@ function issueText(issue: z.core.$ZodIssue, raw: unknown): string {
     return `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   }
   const got = at(raw, issue.path);
-  const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
-  const message = issue.message.includes('(got ') ? issue.message : `${issue.message}${shown}`;
+  // An empty form field arrives as NaN: there is nothing to quote.
+  const shown = got === undefined || (typeof got === 'number' && Number.isNaN(got)) ? '' : ` (got ${JSON.stringify(got)})`;
+  const quoted = typeof got === 'string' && issue.message.includes(`'${got}'`);
+  const message = issue.message.includes('(got ') || quoted ? issue.message : `${issue.message}${shown}`;
   return path ? `${path} ${message}` : message;
 }
 
@@ -275,7 +282,9 @@ export function parseStep(raw: unknown, where = 'the step'): Step {
   const label = `${where} (${kind})`;
   if (!r.success) {
     const unknownKeys = r.error.issues.some((i) => i.code === 'unrecognized_keys');
-    const takes = unknownKeys ? `; ${kind} takes ${Object.keys(schema.shape).filter((k) => k !== 'kind').join(', ')}` : '';
+    const common = ['name', 'from', 'goals', 'preprocess', 'target'];
+    const own = Object.keys(schema.shape).filter((k) => k !== 'kind' && !common.includes(k));
+    const takes = unknownKeys ? `; ${kind} takes ${own.join(', ')} (and ${common.filter((k) => k in schema.shape).join(', ')})` : '';
     throw new RecipeError(`${label}: ${r.error.issues.map((i) => issueText(i, raw)).join('; ')}${takes}`);
   }
   const step = r.data as Step;
@@ -290,8 +299,13 @@ export function stepProblems(raw: unknown): Record<string, string> {
   const schema = kind && SCHEMAS[kind];
   if (!schema) return { kind: `unknown step '${String(kind)}'` };
   const r = schema.safeParse(raw);
-  if (!r.success) return Object.fromEntries(r.error.issues.map((i) => [i.path.map(String).join('.') || 'kind', issueText(i, raw)]));
-  return Object.fromEntries(crossFieldProblems(r.data as Step).map((p) => [p.path, p.message]));
+  if (r.success) return Object.fromEntries(crossFieldProblems(r.data as Step).map((p) => [p.path, p.message]));
+  const out: Record<string, string> = Object.fromEntries(r.error.issues.map((i) => [i.path.map(String).join('.') || 'kind', issueText(i, raw)]));
+  // The rules across fields too, with the bad fields at their defaults: a form shows every problem at once.
+  const bad = new Set(r.error.issues.map((i) => String(i.path[0] ?? '')));
+  const rest = schema.safeParse(Object.fromEntries(Object.entries(raw as object).filter(([k]) => !bad.has(k))));
+  if (rest.success) for (const p of crossFieldProblems(rest.data as Step)) if (!bad.has(p.path.split('.')[0]!)) out[p.path] ??= p.message;
+  return out;
 }
 
 /** The authored form of a resolved step: only the settings that differ from the defaults. */

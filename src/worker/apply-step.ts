@@ -8,11 +8,11 @@
 import type { GpuContext } from '../gpu/context';
 import type { Model } from '../model/ir';
 import { ModelError } from '../core/errors';
-import { batchFor } from '../data/dataset';
+import { batchFor, checkFits } from '../data/dataset';
 import { quantizeInt8 } from '../compress/int8';
 import { DEFAULT_INT8_RECIPE, type Int8Recipe } from '../compress/quantize-plan';
 import { applyBinary, planBinary, type BinaryRecipe } from '../compress/binarize';
-import { precisionLayers, usesStudioFormat } from '../compress/mixed-precision';
+import { planMixed, precisionLayers, usesStudioFormat } from '../compress/mixed-precision';
 import { selectLayers } from '../compress/targets';
 import type { BinaryStep, Int8Step, MixedStep, Step, StepOf } from '../recipe/steps';
 import type { DataRole, Preprocess, Technique } from '../recipe/vocabulary';
@@ -74,6 +74,17 @@ function binaryPlan(model: Model, s: BinaryStep) {
   return plan;
 }
 
+/**
+ * The items a static int8 step calibrates on: the set must fit the model (said first: a set of the
+ * wrong shape is the mistake to fix, not its size), then hold the samples asked.
+ */
+function calibrationSet(host: StepHost, model: Model, s: Omit<Int8Step, 'kind'>) {
+  if (s.activations === 'dynamic') return null;
+  const input = modelInput(model);
+  checkFits(host.data.need(s.calibrationData, 'static int8 calibration').ds, input.shape, input.name);
+  return host.data.calibrationItems(s.calibrationData, s.samples).ds;
+}
+
 /** Every refusal the step can make against this input and the loaded data, without GPU work. */
 export async function checkStep(host: StepHost, step: Step, inputId: string, preprocess: Preprocess): Promise<void> {
   const store = host.variants;
@@ -81,9 +92,7 @@ export async function checkStep(host: StepHost, step: Step, inputId: string, pre
   switch (step.kind) {
     case 'int8': {
       const model = await store.model(source.id);
-      const recipe = int8RecipeOf(model, step);
-      const cal = step.activations === 'dynamic' ? null : host.data.calibrationItems(step.calibrationData, step.samples).ds;
-      checkInt8Inputs(model, recipe, cal);
+      checkInt8Inputs(model, int8RecipeOf(model, step), calibrationSet(host, model, step));
       return;
     }
     case 'binary': binaryPlan(await store.model(source.id), step); return;
@@ -92,9 +101,8 @@ export async function checkStep(host: StepHost, step: Step, inputId: string, pre
       if (step.auto) {
         host.mixed.check(base, { recipe: int8RecipeOf(base.model, step.int8), preprocess, samples: step.auto.samples, binary: step.auto.binary, activationScale: step.activationScale, calibrationData: step.int8.calibrationData });
       } else {
-        const { planMixed } = await import('../compress/mixed-precision');
         const plan = planMixed(base.model, mixedChoices(base.model, step), int8RecipeOf(base.model, step.int8), step.activationScale);
-        if (plan.int8.length && step.int8.activations !== 'dynamic') host.data.calibrationItems(step.int8.calibrationData, step.int8.samples);
+        if (plan.int8.length) calibrationSet(host, base.model, step.int8);
       }
       return;
     }
@@ -103,7 +111,6 @@ export async function checkStep(host: StepHost, step: Step, inputId: string, pre
     case 'evaluate': {
       const test = host.data.need('test', 'Evaluation');
       const input = modelInput(await store.model(inputId));
-      const { checkFits } = await import('../data/dataset');
       checkFits(test.ds, input.shape, input.name);
       return;
     }
@@ -121,7 +128,7 @@ export async function applyStep(host: StepHost, step: Step, inputId: string, pre
     case 'int8': {
       const model = await store.model(source.id);
       const recipe = int8RecipeOf(model, step);
-      const cal = step.activations === 'dynamic' ? null : host.data.calibrationItems(step.calibrationData, step.samples).ds;
+      const cal = calibrationSet(host, model, step);
       checkInt8Inputs(model, recipe, cal);
       const input = modelInput(model);
       // Dynamic activations are measured per batch at run time: no data is read.

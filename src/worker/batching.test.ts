@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { nodeGpu } from '../cli/dawn';
 import { StudioRuntime } from './runtime';
+import { measureOf, evalStep } from './testing';
+import type { Batching } from '../model/rebatch';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
 import { GraphBuilder, int, tensor } from '../model/builder';
@@ -16,20 +18,20 @@ import { randomFloats } from '../core/rng';
 import { bakedReshape as bakedFrom, tiedBatch as tiedFrom } from '../model/fixed-batch-testing';
 import type { Model } from '../model/ir';
 import { MNIST_PREPROCESS, readMnistFile } from '../data/mnist-testing';
-import { DEFAULT_INT8_RECIPE } from '../compress/quantize-plan';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 const lenet = importOnnx(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')));
 const images = readMnistFile('t10k-images-idx3-ubyte'), labels = readMnistFile('t10k-labels-idx1-ubyte');
-const opts = { preprocess: MNIST_PREPROCESS, limit: 300, batchSize: 64, latencyRuns: 2 };
 const bakedReshape = () => bakedFrom(lenet);
 const tiedBatch = () => tiedFrom(lenet);
+/** With latency: batch 1 and 64 (or the model's own batch) are part of what is checked. */
+const measure = (rt: StudioRuntime, id: string, samples: number) => rt.evaluate(id, evalStep(samples, { batch: 64, runs: 2, latency: true }), MNIST_PREPROCESS);
 
 async function runtimeWith(model: Model, name: string) {
   const runtime = new StudioRuntime(await nodeGpu());
-  const summary = await runtime.loadModel(exportOnnx(model), name);
-  await runtime.loadDataset(images, labels, 'mnist');
-  return { runtime, summary };
+  const root = await runtime.loadModel(exportOnnx(model), name);
+  await runtime.loadDataset('test', images, labels, 'mnist');
+  return { runtime, root, batching: root.details.batching as Batching };
 }
 
 async function ortRows(bytes: Uint8Array, batch: number) {
@@ -41,35 +43,36 @@ async function ortRows(bytes: Uint8Array, batch: number) {
 
 let reference: number;
 beforeAll(async () => {
-  const { runtime } = await runtimeWith(lenet, 'lenet.onnx');
-  reference = (await runtime.evaluate(opts)).correct;
+  const { runtime, root } = await runtimeWith(lenet, 'lenet.onnx');
+  reference = (await measureOf(runtime, root.id, 300)).correct;
 }, 300_000);
 
 describe('a batch of 1 baked into Reshape(x, [1, 400])', () => {
   it('is re-batched, says so, evaluates like the dynamic file and measures batch 1 and 64', async () => {
-    const { runtime, summary } = await runtimeWith(bakedReshape(), 'baked.onnx');
-    expect(summary.batching?.mode).toBe('rebatched');
-    expect(summary.batching?.note).toContain("Reshape 'flatten_baked' [1,400] → [-1,400]");
-    const r = await runtime.evaluate(opts);
+    const { runtime, root, batching } = await runtimeWith(bakedReshape(), 'baked.onnx');
+    expect(batching.mode).toBe('rebatched');
+    expect(batching.note).toContain("Reshape 'flatten_baked' [1,400] → [-1,400]");
+    const r = await measure(runtime, root.id, 300);
     expect(r.correct).toBe(reference);
     expect(r.latency.map((l) => l.batch)).toEqual([1, 64]);
     expect(r.latencySkipped).toEqual([]);
 
-    const kept = importOnnx(runtime.exportVariant('baked.onnx'));
-    expect(kept.graph.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
-    expect((await ortRows(runtime.exportVariant('baked.onnx'), 1)).dims).toEqual([1, 10]);
-    const dynamic = runtime.exportVariant('baked.onnx', { dynamicBatch: true });
+    // The loaded file downloads as itself; a dynamic batch on request.
+    const own = await runtime.exportVariant(root.id);
+    expect(Buffer.from(own).equals(Buffer.from(exportOnnx(bakedReshape())))).toBe(true);
+    expect((await ortRows(own, 1)).dims).toEqual([1, 10]);
+    const dynamic = await runtime.exportVariant(root.id, { dynamicBatch: true });
     expect(importOnnx(dynamic).graph.inputs[0]!.shape[0]).toBe('batch');
     expect((await ortRows(dynamic, 3)).dims).toEqual([3, 10]);
   }, 600_000);
 
   it('quantizes to int8 (calibration in batches) and exports with the file signature', async () => {
-    const { runtime } = await runtimeWith(bakedReshape(), 'baked.onnx');
-    const q = await runtime.quantizeVariant({ ...DEFAULT_INT8_RECIPE, samples: 100 }, MNIST_PREPROCESS);
-    expect(q.quantized.length).toBeGreaterThan(0);
-    const r = await runtime.evaluate(opts);
+    const { runtime, root } = await runtimeWith(bakedReshape(), 'baked.onnx');
+    const { record: q } = await runtime.runStep({ kind: 'int8', samples: 100 }, root.id, { preprocess: MNIST_PREPROCESS });
+    expect((q.details.quantized as string[]).length).toBeGreaterThan(0);
+    const r = await measureOf(runtime, q.id, 300);
     expect(Math.abs(r.correct - reference)).toBeLessThanOrEqual(3);
-    const bytes = runtime.exportVariant(q.fileName);
+    const bytes = await runtime.exportVariant(q.id);
     expect(importOnnx(bytes).graph.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
     expect((await ortRows(bytes, 1)).dims).toEqual([1, 10]);
   }, 600_000);
@@ -88,11 +91,12 @@ describe('an input without a batch dim', () => {
 
   it('takes one whole item per run and scores it like the batched graph', async () => {
     const whole = await runtimeWith(flatModel(false), 'flat.onnx');
-    expect(whole.summary.batching?.mode).toBe('fixed');
-    expect(whole.summary.batching?.note).toMatch(/^runs its input \[28,28\] as declared/);
-    const one = await whole.runtime.evaluate({ ...opts, limit: 40 });
-    const batched = await (await runtimeWith(flatModel(true), 'flat-n.onnx')).runtime.evaluate({ ...opts, limit: 40 });
-    expect(one.samples).toBe(40);
+    expect(whole.batching.mode).toBe('fixed');
+    expect(whole.batching.note).toMatch(/^runs its input \[28,28\] as declared/);
+    const one = await measure(whole.runtime, whole.root.id, 40);
+    const n = await runtimeWith(flatModel(true), 'flat-n.onnx');
+    const batched = await measure(n.runtime, n.root.id, 40);
+    expect(one.key.samples).toBe(40);
     expect(one.correct).toBe(batched.correct);
     expect(one.latency.map((l) => l.batch)).toEqual([1]);
     expect(one.latencySkipped[0]?.reason).toMatch(/no batch dim/);
@@ -101,23 +105,22 @@ describe('an input without a batch dim', () => {
 
 describe('a batch tied by a constant', () => {
   it('runs one image at a time, names the node, and reports batch-64 latency as not applicable', async () => {
-    const { runtime, summary } = await runtimeWith(tiedBatch(), 'tied.onnx');
-    expect(summary.batching?.mode).toBe('fixed');
-    expect(summary.batching?.note).toMatch(/^runs 1 image at a time: .*tie_batch/);
-    const r = await runtime.evaluate({ ...opts, limit: 100 });
-    expect(r.samples).toBe(100);
+    const { runtime, root, batching } = await runtimeWith(tiedBatch(), 'tied.onnx');
+    expect(batching.mode).toBe('fixed');
+    expect(batching.note).toMatch(/^runs 1 image at a time: .*tie_batch/);
+    const r = await measure(runtime, root.id, 100);
+    expect(r.key.samples).toBe(100);
     expect(r.latency.map((l) => l.batch)).toEqual([1]);
-    expect(r.latencySkipped).toEqual([{ batch: 64, reason: summary.batching!.note }]);
-    expect(() => runtime.exportVariant('tied.onnx', { dynamicBatch: true })).toThrow(/cannot take a dynamic batch/);
+    expect(r.latencySkipped).toEqual([{ batch: 64, reason: batching.note }]);
+    await expect(runtime.exportVariant(root.id, { dynamicBatch: true })).rejects.toThrow(/cannot take a dynamic batch/);
   }, 600_000);
 
   it('calibrates and binarizes at its own batch', async () => {
-    const { runtime } = await runtimeWith(tiedBatch(), 'tied.onnx');
-    const q = await runtime.quantizeVariant({ ...DEFAULT_INT8_RECIPE, samples: 20 }, MNIST_PREPROCESS);
-    expect(q.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
-    const b = await runtime.binarizeVariant({ keepFirstLast: true, activationScale: false });
-    expect(b.binarized.length).toBeGreaterThan(0);
-    const r = await runtime.evaluate({ ...opts, limit: 50 });
-    expect(r.samples).toBe(50);
+    const { runtime, root } = await runtimeWith(tiedBatch(), 'tied.onnx');
+    const { record: q } = await runtime.runStep({ kind: 'int8', samples: 20 }, root.id, { preprocess: MNIST_PREPROCESS });
+    expect((await runtime.variants.model(q.id)).graph.inputs[0]!.shape).toEqual([1, 1, 28, 28]);
+    const { record: b } = await runtime.runStep({ kind: 'binary' }, root.id, { preprocess: MNIST_PREPROCESS });
+    expect((b.details.binarized as string[]).length).toBeGreaterThan(0);
+    expect((await measureOf(runtime, b.id, 50)).key.samples).toBe(50);
   }, 600_000);
 });

@@ -66,7 +66,7 @@ export class ProjectData {
     if (!Number.isInteger(samples) || samples < 1) {
       throw new DatasetError(`static int8 calibration needs at least one sample, got ${samples}: set the calibration samples to 1 or more (a few hundred is typical), or use dynamic activations, which need none`);
     }
-    if (samples > n) throw new DatasetError(`calibration asks for ${samples} samples but the ${role} set has ${n}; use ${n} or fewer`);
+    if (samples > n) throw new DatasetError(`calibration asks for ${samples} samples but the dataset has ${n} (the ${role} set); use ${n} or fewer`);
     return { ds: role === 'test' ? sliceDataset(data.ds, n - samples) : data.ds, data };
   }
 }
