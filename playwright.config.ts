@@ -17,10 +17,12 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath() ?? undefined, args: CHROMIUM_ARGS },
     viewport: { width: 1360, height: 900 },
   },
+  // The studio as users get it: the production build (npm start serves the same), built here so the
+  // tests never see a stale dist/ (e2e/bundle.spec.ts reads its manifest).
   webServer: {
-    command: `npx vite --port ${PORT} --strictPort --host localhost`,
+    command: `npx vite build --logLevel warn && npx vite preview --port ${PORT} --strictPort --host localhost`,
     url: `http://localhost:${PORT}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
+    reuseExistingServer: false,
+    timeout: 300_000,
   },
 });

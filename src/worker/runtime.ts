@@ -17,7 +17,7 @@ import { chooseBatching } from '../engine/rebatch-probe';
 import type { InferenceSession } from '../engine/session';
 import { checkFits, sliceDataset } from '../data/dataset';
 import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
-import { defaultName, settingsKey } from '../recipe/describe';
+import { defaultName, settingsKey, type NameParts } from '../recipe/describe';
 import { latestMeasurement, sameKey, type DatasetRecord, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { JobRunner, type JobHandle, type JobView } from './jobs';
@@ -336,7 +336,7 @@ export class StudioRuntime {
     const session = this.sessions.get(ctx, id, out.model);
     session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
     const record: VariantRecord = {
-      id, projectId: this.project!.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, parent.name)), notes: '', tags: [],
+      id, projectId: this.project!.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, this.variants.record(inputId).name, this.nameParts(step, inputId, out))), notes: '', tags: [],
       technique: out.technique,
       step: { authored: (authored ?? authoredOf(step)) as AuthoredStep, resolved: step, context: { ...context, adapter: describeAdapter(ctx), seconds: (performance.now() - t0) / 1000 } },
       source: null, createdAt: Date.now(), modelSha256: await sha256Hex(download), blobSha256: blobSha, ownSignature,
@@ -346,6 +346,15 @@ export class StudioRuntime {
     await this.persist(`'${record.name}'`, async () => { await this.sink?.saveBlob(blobSha, blob); await this.sink?.saveRecord(record); });
     this.events.record(record);
     return record;
+  }
+
+  /** The variants a training step's name is made of: the student trained further, a teacher other than the input, an early stop. */
+  private nameParts(step: Step, inputId: string, out: { teacherId: string | null; details: Record<string, unknown> }): NameParts {
+    if (step.kind !== 'train' && step.kind !== 'distill') return {};
+    const studentId = step.student === 'input' ? inputId : step.student.startsWith('variant:') ? step.student.slice(8) : null;
+    const outcome = (out.details.trained as { outcome?: NameParts['outcome'] } | undefined)?.outcome;
+    const teacher = out.teacherId && out.teacherId !== inputId ? this.variants.record(out.teacherId).name : undefined;
+    return { ...(studentId ? { student: this.variants.record(studentId).name } : {}), ...(teacher ? { teacher } : {}), ...(outcome ? { outcome } : {}) };
   }
 
   // ── evaluation ──────────────────────────────────────────────────────────────────────────────
