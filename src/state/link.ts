@@ -22,6 +22,9 @@ export function setStudioClient(c: StudioClient): void {
 /** The worker client, for the other action modules (null until WebGPU started). */
 export function studioClient(): StudioClient | null { return client; }
 
+/** An address the worker can fetch: absolute, since its own base is its script's. */
+export const absolute = (url: string) => new URL(url, location.href).href;
+
 export function report(title: string, e: unknown, cancelled = 'The job was stopped; everything made before is kept.'): void {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof StudioError && e.kind === 'cancelled') { pushNotice('info', 'Cancelled', cancelled); return; }

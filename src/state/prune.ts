@@ -13,6 +13,7 @@ import type { Criterion, Granularity, PruneSchedule } from '../recipe/vocabulary
 import type { PruneStep } from '../recipe/steps';
 import type { PruneSpec } from '../compress/prune';
 import type { PrunedInfo, PruneLayer, PruneProgress, PruneSensitivityResult, SparsityPicture } from '../worker/types';
+import { fmtInt } from '../core/format';
 
 export interface PruneInputs {
   granularity: Granularity;
@@ -111,7 +112,7 @@ export function pruneProblems(inputs: PruneInputs, opts: { layers: readonly Prun
   const most = (k: 'trainSamples' | 'testSamples' | 'sensitivitySamples', max: number | null) => {
     const v = n(inputs[k]);
     if (!out[k] && (!Number.isInteger(v) || v < 1)) out[k] = `${PRUNE_LABELS[k]} must be a whole number from 1 up (not '${inputs[k]}').`;
-    else if (!out[k] && max !== null && v > max) out[k] = `${PRUNE_LABELS[k]} must be at most ${max.toLocaleString()}, the items the set holds.`;
+    else if (!out[k] && max !== null && v > max) out[k] = `${PRUNE_LABELS[k]} must be at most ${fmtInt(max)}, the items the set holds.`;
   };
   most('trainSamples', opts.trainCount);
   most('testSamples', opts.testCount);
@@ -222,8 +223,8 @@ export async function startPruning(): Promise<void> {
     const pruned = made.details.pruned as PrunedInfo;
     usePrune.setState({ last: { variant: made.name, info: pruned, seconds: made.step?.context.seconds ?? 0 } });
     const acc = pruned.accuracy.after;
-    pushNotice('info', 'Pruned', `${made.name}: ${pruned.after.params.toLocaleString()} parameters (${pruned.before.params.toLocaleString()} before), ` +
-      `${(100 * pruned.after.flops / pruned.before.flops).toFixed(1)} % of the FLOPs${acc !== null ? `, ${(100 * acc).toFixed(2)} % on ${Number(inputs.testSamples).toLocaleString()} test samples` : ''}.`);
+    pushNotice('info', 'Pruned', `${made.name}: ${fmtInt(pruned.after.params)} parameters (${fmtInt(pruned.before.params)} before), ` +
+      `${(100 * pruned.after.flops / pruned.before.flops).toFixed(1)} % of the FLOPs${acc !== null ? `, ${(100 * acc).toFixed(2)} % on ${fmtInt(Number(inputs.testSamples))} test samples` : ''}.`);
     await loadPruneLayers();
   } finally {
     usePrune.setState({ job: null });

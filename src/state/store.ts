@@ -129,10 +129,8 @@ export function dismissNotice(id: number): void {
 
 /** Why a new job cannot start now (the running one, or page-side preparation), or null. */
 export function busyReason(s: Pick<StudioState, 'job' | 'preparing' | 'opening'> = useStudio.getState()): string | null {
-  if (s.job) {
-    const pct = s.job.total ? ` (${Math.round((100 * s.job.done) / s.job.total)} %)` : '';
-    return `${s.job.label}${pct} is running: wait for it, or cancel it in the bar at the top.`;
-  }
+  // No progress figures here: the text stays the same while the job runs, so what shows it renders once.
+  if (s.job) return `${s.job.label} is running: wait for it, or cancel it in the bar at the top.`;
   if (s.preparing) return `${s.preparing}: wait a moment.`;
   if (s.opening) return `Opening ${s.opening}: wait a moment.`;
   return null;

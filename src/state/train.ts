@@ -5,13 +5,14 @@
  */
 import { create } from 'zustand';
 import { busyReason, useStudio, pushNotice } from './store';
-import { applyStep, cancelJob, pauseJob, report, studioClient } from './link';
+import { absolute, applyStep, cancelJob, pauseJob, report, studioClient } from './link';
 import { madeFromTeacher, parseArch, parseWidth } from '../recipe/student-spec';
 import { formProblems, typed } from './form-problems';
 import type { DistillStep, TrainStep } from '../recipe/steps';
 import type { DatasetRecord, VariantRecord } from '../recipe/variant';
 import type { PruneProgress, TrainProgress } from '../worker/types';
 import type { EpochRecord, StepRecord } from '../train/trainer';
+import { fmtInt } from '../core/format';
 
 /** Where the training items come from: the bundled MNIST training set, or the dataset loaded for evaluation. */
 export type TrainData = 'mnist-train' | 'loaded';
@@ -162,7 +163,7 @@ export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | 
   const student = studentProblem(inputs.student, inputs.mode, opts.teacherClasses, opts.variants ?? []);
   if (student) out.student = student;
   const most = (k: 'trainSamples' | 'testSamples', max: number | null) => {
-    if (!out[k] && max !== null && typed(inputs[k]) > max) out[k] = `${TRAIN_LABELS[k]} must be at most ${max.toLocaleString()}, the items the set holds.`;
+    if (!out[k] && max !== null && typed(inputs[k]) > max) out[k] = `${TRAIN_LABELS[k]} must be at most ${fmtInt(max)}, the items the set holds.`;
   };
   most('trainSamples', opts.trainCount);
   most('testSamples', opts.testCount);
@@ -229,12 +230,6 @@ export function fillTrainForm(step: TrainStep | DistillStep, made: VariantRecord
   });
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`could not fetch ${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
 const setJob = (patch: Partial<TrainJob>) => useTrain.setState((s) => (s.job ? { job: { ...s.job, ...patch } } : {}));
 const setRun = (patch: Partial<TrainRun> | ((r: TrainRun) => Partial<TrainRun>)) =>
   useTrain.setState((s) => (s.run ? { run: { ...s.run, ...(typeof patch === 'function' ? patch(s.run) : patch) } } : {}));
@@ -245,10 +240,11 @@ export async function ensureTrainingData(): Promise<void> {
   if (!client || useStudio.getState().datasets.train) return;
   useStudio.setState({ preparing: 'Fetching the MNIST training set' });
   try {
-    const [images, labels] = await Promise.all([fetchBytes(MNIST_TRAIN.images.url), fetchBytes(MNIST_TRAIN.labels.url)]);
-    const train = await client.call('loadDataset', {
-      role: 'train', images, labels, name: MNIST_TRAIN.name, imagesName: MNIST_TRAIN.images.name, labelsName: MNIST_TRAIN.labels.name,
-    }, [images.buffer, labels.buffer]);
+    // The worker fetches it: 10 MB the page's main thread never holds.
+    const train = await client.call('loadDatasetUrl', {
+      role: 'train', images: absolute(MNIST_TRAIN.images.url), labels: absolute(MNIST_TRAIN.labels.url),
+      name: MNIST_TRAIN.name, imagesName: MNIST_TRAIN.images.name, labelsName: MNIST_TRAIN.labels.name,
+    });
     useStudio.setState((s) => ({ datasets: { ...s.datasets, train } }));
     useTrain.setState({ trainingData: train });
   } finally {
@@ -256,14 +252,29 @@ export async function ensureTrainingData(): Promise<void> {
   }
 }
 
+/** Steps reported since the charts last drew: they draw at most twice a second, whatever the pace of training. */
+let buffered: { steps: StepRecord[]; job: Partial<TrainJob> | null } = { steps: [], job: null };
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+function flushSteps(): void {
+  if (flushTimer) { clearTimeout(flushTimer); flushTimer = null; }
+  const { steps, job } = buffered;
+  buffered = { steps: [], job: null };
+  if (job) setJob(job);
+  if (steps.length) setRun((r) => ({ steps: [...r.steps, ...steps] }));
+}
+
 function onProgress(p: TrainProgress | PruneProgress): void {
   if (p.phase !== 'train') return;
+  if (p.kind === 'step') {
+    buffered.steps.push(p.record);
+    buffered.job = { step: p.step, totalSteps: p.totalSteps, elapsedMs: p.elapsedMs, status: 'running' };
+    flushTimer ??= setTimeout(flushSteps, 500);
+    return;
+  }
+  flushSteps();
   if (p.kind === 'status') {
     setJob({ totalSteps: p.totalSteps, status: p.status });
     setRun({ totalSteps: p.totalSteps });
-  } else if (p.kind === 'step') {
-    setJob({ step: p.step, totalSteps: p.totalSteps, elapsedMs: p.elapsedMs, status: 'running' });
-    setRun((r) => ({ steps: [...r.steps, p.record] }));
   } else {
     setRun((r) => ({ epochs: [...r.epochs, p.record], testAccuracy: p.record.testAccuracy }));
   }
@@ -301,6 +312,7 @@ export async function startTraining(mode: TrainMode = useTrain.getState().inputs
     }
     setJob({ status: 'preparing' });
     const made = await applyStep(built.step, built.inputId, 'training', onProgress, 'Training was cancelled before its first step; nothing was kept.');
+    flushSteps();
     if (!made) { setRun({ outcome: useTrain.getState().job?.cancelled ? 'cancelled' : 'failed' }); return; }
     const t = made.details.trained as { outcome: TrainRun['outcome']; message: string | null; testAccuracy: number | null; stepsDone: number; totalSteps: number; seconds: number };
     setRun({ outcome: t.outcome, variant: made.name, testAccuracy: t.testAccuracy });
@@ -308,8 +320,8 @@ export async function startTraining(mode: TrainMode = useTrain.getState().inputs
     if (t.outcome === 'diverged') pushNotice('error', 'Training diverged', t.message ?? 'the loss became NaN or infinite');
     else if (t.outcome === 'cancelled') pushNotice('info', 'Training cancelled', `${t.message ?? ''}\nThe student is listed as ${made.name}.`.trim());
     else {
-      pushNotice('info', 'Student trained', `${made.name}: ${made.stats.params.toLocaleString()} parameters, ${t.stepsDone} of ${t.totalSteps} steps in ${t.seconds.toFixed(0)} s` +
-        `${t.testAccuracy !== null ? `, test accuracy ${(100 * t.testAccuracy).toFixed(2)} % on ${Number(inputs.testSamples).toLocaleString()} samples` : ''}.`);
+      pushNotice('info', 'Student trained', `${made.name}: ${fmtInt(made.stats.params)} parameters, ${t.stepsDone} of ${t.totalSteps} steps in ${t.seconds.toFixed(0)} s` +
+        `${t.testAccuracy !== null ? `, test accuracy ${(100 * t.testAccuracy).toFixed(2)} % on ${fmtInt(Number(inputs.testSamples))} samples` : ''}.`);
     }
   } finally {
     useTrain.setState({ job: null });

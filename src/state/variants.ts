@@ -5,12 +5,9 @@
  */
 import { floatSource, pushNotice, recordOf, useStudio, type BinaryOptions, type CardName, type Scheme, type StudioState } from './store';
 import { applyStep, report, select, studioClient } from './link';
-import { recipeFor, recipeText } from '../recipe/recipe';
 import { descendantsOf } from '../recipe/variant';
 import type { AuthoredStep, Step } from '../recipe/steps';
 import type { Int8Recipe, Precision, PrecisionLayer } from '../worker/types';
-import { fillPruneForm } from './prune';
-import { fillTrainForm } from './train';
 
 export function setRecipe(patch: Partial<Int8Recipe>): void {
   useStudio.setState((s) => ({ recipe: { ...s.recipe, ...patch } }));
@@ -124,8 +121,8 @@ export async function editStep(id: string): Promise<void> {
       binaryRecipe: { ...st.binaryRecipe, activationScale: step.activationScale },
       mixedInputs: step.auto ? { samples: String(step.auto.samples), binary: step.auto.binary, budget: String(step.auto.budget) } : st.mixedInputs,
     }));
-  } else if (step.kind === 'prune') fillPruneForm(step);
-  else if (step.kind === 'train' || step.kind === 'distill') fillTrainForm(step, r);
+  } else if (step.kind === 'prune') (await import('./prune')).fillPruneForm(step);
+  else if (step.kind === 'train' || step.kind === 'distill') (await import('./train')).fillTrainForm(step, r);
 }
 
 function download(bytes: BlobPart, name: string, type = 'application/octet-stream'): void {
@@ -154,9 +151,10 @@ export async function downloadVariant(id: string): Promise<void> {
   }
 }
 
-/** The recipe that rebuilds a variant from its loaded file, as text. */
-export function recipeOf(id: string): string | null {
+/** The recipe that rebuilds a variant from its loaded file, as text (the recipe code loads when first asked). */
+export async function recipeOf(id: string): Promise<string | null> {
   try {
+    const { recipeFor, recipeText } = await import('../recipe/recipe');
     return recipeText(recipeFor(useStudio.getState().records, id));
   } catch (e) {
     report('No recipe for this variant', e);
@@ -164,14 +162,14 @@ export function recipeOf(id: string): string | null {
   }
 }
 
-export function downloadRecipe(id: string): void {
-  const text = recipeOf(id);
+export async function downloadRecipe(id: string): Promise<void> {
+  const text = await recipeOf(id);
   const r = recordOf(useStudio.getState(), id);
   if (text && r) download(text, `${r.name}.recipe.json`, 'application/json');
 }
 
 export async function copyRecipe(id: string): Promise<void> {
-  const text = recipeOf(id);
+  const text = await recipeOf(id);
   if (!text) return;
   try {
     await navigator.clipboard.writeText(text);

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useDeferredValue } from 'react';
 import { useStudio } from '../state/store';
 import { DeviceBadge } from './DeviceCard';
 import { Notices } from './Notices';
@@ -13,7 +13,8 @@ const StorageView = lazy(() => import('./StorageView'));
 
 export function App() {
   const webgpu = useStudio((s) => s.webgpu);
-  const view = useStudio((s) => s.view);
+  // A view switch renders in a transition (in slices), the tabs answering at once.
+  const view = useDeferredValue(useStudio((s) => s.view));
   return (
     <div className="app">
       <header className="topbar">

@@ -1,6 +1,7 @@
 import { useStudio } from '../state/store';
 import { cancelJob, pauseJob } from '../state/link';
 import { dismissInterrupted, restartInterrupted } from '../state/actions';
+import { fmtInt, fmtClock } from './format';
 
 /**
  * The studio's one busy state: the job the worker runs (whatever card started it), its progress,
@@ -19,7 +20,7 @@ export function JobBar() {
         <div className="job" data-testid="job" data-kind={job.kind} data-stage={job.stage}>
           <div className="job-text">
             <b>{job.label}</b>
-            <span className="muted"> · {job.paused ? 'paused' : job.stage}{job.total ? ` ${job.done.toLocaleString()} / ${job.total.toLocaleString()}` : ''}{pct !== null ? ` (${pct} %)` : ''}{job.detail ? ` · ${job.detail}` : ''}</span>
+            <span className="muted"> · {job.paused ? 'paused' : job.stage}{job.total ? ` ${fmtInt(job.done)} / ${fmtInt(job.total)}` : ''}{pct !== null ? ` (${pct} %)` : ''}{job.detail ? ` · ${job.detail}` : ''}</span>
           </div>
           <div className="bar"><div style={{ width: `${pct ?? 100}%` }} className={pct === null ? 'indeterminate' : ''} /></div>
           {job.pausable && (job.paused
@@ -32,7 +33,7 @@ export function JobBar() {
       ) : null}
       {interrupted.map((j) => (
         <div key={j.key} className="job interrupted" data-testid="interrupted">
-          <div className="job-text"><b>Interrupted:</b> {j.label} <span className="muted">(started {new Date(j.startedAt).toLocaleTimeString()}; the page was reloaded or closed while it ran)</span></div>
+          <div className="job-text"><b>Interrupted:</b> {j.label} <span className="muted">(started {fmtClock(j.startedAt)}; the page was reloaded or closed while it ran)</span></div>
           <button className="small-btn" data-testid="interrupted-restart" disabled={Boolean(job)} onClick={() => void restartInterrupted(j)}>Restart</button>
           <button className="small-btn" data-testid="interrupted-dismiss" onClick={() => void dismissInterrupted(j)}>Dismiss</button>
         </div>

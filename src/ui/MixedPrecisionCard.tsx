@@ -7,7 +7,8 @@ import { budgetInput, runAuto, runSensitivity, samplesInput, setAllLayers, setLa
 import type { JobView } from '../worker/jobs';
 import { useFocusCard } from './focus';
 import type { Precision, PrecisionLayer, SensitivityResult } from '../worker/types';
-import { fmtPct } from './format';
+import { fmtInt, fmtPct } from './format';
+import { Visible } from './Visible';
 
 const PRECISIONS: Precision[] = ['fp32', 'int8', 'binary'];
 const COLORS = { int8: '#0d9488', binary: '#d97706' } as const;
@@ -76,7 +77,7 @@ function LayerRow({ index, layer, value, busy, sens, budget }: {
       <td className="muted">{index + 1}</td>
       <td><div className="mono lname" title={layer.name}>{layer.name}</div></td>
       <td><span className="op">{layer.opType}</span>{layer.edge && <span className="muted small"> {layer.edge}</span>}</td>
-      <td className="num">{layer.params.toLocaleString()}</td>
+      <td className="num">{fmtInt(layer.params)}</td>
       <td>
         <select value={value} data-testid="precision-select" disabled={busy} aria-label={`precision of ${layer.name}`}
           onChange={(e) => setLayerPrecision(layer.name, e.target.value as Precision)}>
@@ -167,7 +168,7 @@ function SensitivityChart({ sens }: { sens: SensitivityResult }) {
     <div className="chart" data-testid="sensitivity-chart" data-layers={sens.rows.length} data-series={shown.join(',')}>
       <div className="chart-head">
         <span className="muted small">
-          Accuracy drop per layer, that layer alone compressed · {sens.samples.toLocaleString()} samples · float {fmtPct(sens.baseline)}
+          Accuracy drop per layer, that layer alone compressed · {fmtInt(sens.samples)} samples · float {fmtPct(sens.baseline)}
         </span>
         {sens.binary && (
           <select value={series} data-testid="sens-series" onChange={(e) => setSeries(e.target.value as Series)}>
@@ -177,7 +178,7 @@ function SensitivityChart({ sens }: { sens: SensitivityResult }) {
           </select>
         )}
       </div>
-      <ResponsiveContainer width="100%" height={230}>
+      <Visible height={230}><ResponsiveContainer width="100%" height={230}>
         <BarChart data={data} margin={{ top: 18, right: 84, bottom: 8, left: 0 }} barCategoryGap="24%">
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="name" tick={{ fontSize: 10.5 }} interval={0} />
@@ -194,7 +195,7 @@ function SensitivityChart({ sens }: { sens: SensitivityResult }) {
             </Bar>
           ))}
         </BarChart>
-      </ResponsiveContainer>
+      </ResponsiveContainer></Visible>
     </div>
   );
 }
@@ -209,7 +210,7 @@ function AutoSummary() {
   return (
     <p className="auto-result small" data-testid="auto-result" data-drop={(100 * a.drop).toFixed(4)} data-budget={(100 * a.budget).toFixed(4)} data-samples={a.samples}>
       Auto picked <b>{n('int8')} int8 · {n('fp32')} fp32</b> ({name}): accuracy {fmtPct(a.accuracy)} against float {fmtPct(a.baseline)},
-      a drop of <b>{(100 * a.drop).toFixed(2)} pts</b> on {a.samples.toLocaleString()} samples, within the {(100 * a.budget).toFixed(2)} pts budget
+      a drop of <b>{(100 * a.drop).toFixed(2)} pts</b> on {fmtInt(a.samples)} samples, within the {(100 * a.budget).toFixed(2)} pts budget
       {a.drop > a.budget + 1e-9 ? ' (not met even with every layer fp32)' : ''}.
     </p>
   );

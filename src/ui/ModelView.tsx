@@ -1,9 +1,12 @@
+import { useDeferredValue } from 'react';
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../state/store';
-import { fmtBytes, fmtCount, fmtShape } from './format';
+import { fmtInt, fmtBytes, fmtCount, fmtShape } from './format';
+import { Visible } from './Visible';
 
 export function ModelView() {
-  const model = useStudio((s) => s.summary);
+  // A new selection's layers render in a transition (a big model's table is long).
+  const model = useDeferredValue(useStudio((s) => s.summary));
   if (!model) {
     return <div className="card"><h3>Model</h3><p className="muted">No model loaded yet.</p></div>;
   }
@@ -29,14 +32,14 @@ export function ModelView() {
       )}
       {heavy.length > 0 && (
         <div className="chart" data-testid="flops-chart">
-          <ResponsiveContainer width="100%" height={160}>
+          <Visible height={160}><ResponsiveContainer width="100%" height={160}>
             <BarChart data={heavy.map((l) => ({ name: shortName(l.name), flops: l.flops }))} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
               <XAxis dataKey="name" tick={{ fontSize: 10 }} interval={0} angle={-20} height={46} textAnchor="end" />
               <YAxis tickFormatter={(v: number) => fmtCount(v)} tick={{ fontSize: 10 }} width={56} />
               <Tooltip formatter={(v) => [fmtCount(Number(v)), 'FLOPs per sample']} />
               <Bar dataKey="flops" fill="#0d9488" isAnimationActive={false} />
             </BarChart>
-          </ResponsiveContainer>
+          </ResponsiveContainer></Visible>
         </div>
       )}
       <table className="layers" data-testid="layer-table">
@@ -46,7 +49,7 @@ export function ModelView() {
             <tr key={l.name}>
               <td className="muted">{i + 1}</td><td className="mono">{l.name}</td>
               <td><span className="op" title={l.opType}>{opLabel(l.opType)}</span>{l.fusedInto && <span className="fused" title={`computed inside ${l.fusedInto}'s kernel`}>fused</span>}</td>
-              <td className="mono">{fmtShape(l.shape)}</td><td className="num">{l.params ? l.params.toLocaleString() : ''}</td>
+              <td className="mono">{fmtShape(l.shape)}</td><td className="num">{l.params ? fmtInt(l.params) : ''}</td>
               <td className="num">{l.flops ? fmtCount(l.flops) : ''}</td><td className="num">{l.bytes ? fmtBytes(l.bytes) : ''}</td>
             </tr>
           ))}

@@ -9,7 +9,8 @@ import {
 } from '../state/prune';
 import { CRITERIA, GRANULARITIES, PRUNE_SCHEDULES, STRUCTURAL } from '../recipe/vocabulary';
 import type { SparsityPicture } from '../worker/types';
-import { fmtPct } from './format';
+import { fmtInt, fmtPct } from './format';
+import { Visible } from './Visible';
 
 const grid = { display: 'grid', gridTemplateColumns: 'repeat(4, minmax(0, 1fr))', columnGap: 10 } as const;
 const GRANULARITY_HELP: Record<string, string> = {
@@ -123,7 +124,7 @@ export function PrunePanel() {
         <div style={{ flex: '1 1 300px', minWidth: 0 }}>
           <label className="field" style={{ maxWidth: 260 }}>Sparsity pattern of
             <select value={pictureLayer ?? ''} data-testid="prune-picture-layer" onChange={(e) => void choosePictureLayer(e.target.value)}>
-              {(layers ?? []).map((l) => <option key={l.node} value={l.node}>{l.node} ({l.opType}, {l.weights.toLocaleString()} weights)</option>)}
+              {(layers ?? []).map((l) => <option key={l.node} value={l.node}>{l.node} ({l.opType}, {fmtInt(l.weights)} weights)</option>)}
             </select>
           </label>
           {pictureError ? <p className="field-error small" data-testid="prune-picture-error">{pictureError}</p>
@@ -210,7 +211,7 @@ function SensitivityChart() {
   return (
     <div data-testid="prune-sensitivity" style={{ marginTop: 12 }}>
       <div className="muted small">Sensitivity of <span className="mono">{r.variant}</span> ({r.granularity}, {r.criterion}, {r.samples} test items): accuracy with {r.granularity === 'block' ? 'one block removed' : 'one layer pruned'} alone</div>
-      <ResponsiveContainer width="100%" height={220}>
+      <Visible height={220}><ResponsiveContainer width="100%" height={220}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="sparsity" type="number" domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(100 * v)} %`} />
@@ -220,7 +221,7 @@ function SensitivityChart() {
           <ReferenceLine y={100 * r.baseline - budget} stroke="#9ca3af" strokeDasharray="4 4" label={{ value: `−${budget} pt`, position: 'insideBottomLeft', fontSize: 11 }} />
           {r.curves.map((c, i) => <Line key={c.layer} dataKey={c.layer} stroke={COLORS[i % COLORS.length]} dot isAnimationActive={false} />)}
         </LineChart>
-      </ResponsiveContainer>
+      </ResponsiveContainer></Visible>
       <div className="row small" style={{ gap: 8, alignItems: 'center' }}>
         <span className="muted">Within 1 point per layer: <span className="mono">{Object.entries(chosen).map(([l, s]) => `${l}=${s}`).join(', ') || 'none'}</span></span>
         <button className="small-btn" data-testid="prune-use-sensitivity" disabled={!Object.keys(chosen).length}
@@ -248,13 +249,13 @@ function LastRun() {
           <thead><tr><th /><th>parent</th><th>pruned</th></tr></thead>
           <tbody>
             {row('accuracy', info.accuracy.before === null ? '–' : fmtPct(info.accuracy.before), info.accuracy.after === null ? '–' : fmtPct(info.accuracy.after))}
-            {row('parameters', info.before.params.toLocaleString(), info.after.params.toLocaleString())}
-            {row('FLOPs / item', info.before.flops.toLocaleString(), `${info.after.flops.toLocaleString()}${info.nonzeroFlops < info.after.flops ? ` · ${info.nonzeroFlops.toLocaleString()} without the zeros` : ''}`)}
-            {row('stored bytes', info.before.bytes.toLocaleString(), info.sparseBytes ? `${info.after.bytes.toLocaleString()} dense · ${info.sparseBytes.sparse.toLocaleString()} weights sparse` : info.after.bytes.toLocaleString())}
+            {row('parameters', fmtInt(info.before.params), fmtInt(info.after.params))}
+            {row('FLOPs / item', fmtInt(info.before.flops), `${fmtInt(info.after.flops)}${info.nonzeroFlops < info.after.flops ? ` · ${fmtInt(info.nonzeroFlops)} without the zeros` : ''}`)}
+            {row('stored bytes', fmtInt(info.before.bytes), info.sparseBytes ? `${fmtInt(info.after.bytes)} dense · ${fmtInt(info.sparseBytes.sparse)} weights sparse` : fmtInt(info.after.bytes))}
           </tbody>
         </table>
         <div style={{ flex: '1 1 260px', minWidth: 0 }} data-testid="prune-bars">
-          <ResponsiveContainer width="100%" height={150}>
+          <Visible height={150}><ResponsiveContainer width="100%" height={150}>
             <BarChart data={bars} margin={{ top: 4, right: 8, bottom: 4, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="layer" tick={{ fontSize: 11 }} />
@@ -262,7 +263,7 @@ function LastRun() {
               <Tooltip formatter={(v) => `${Number(v).toFixed(1)} % ${filters ? 'of filters removed' : blocks ? 'of the block removed' : 'zeros'}`} />
               <Bar dataKey="sparsity" fill="#16a34a" isAnimationActive={false} />
             </BarChart>
-          </ResponsiveContainer>
+          </ResponsiveContainer></Visible>
           <div className="muted small">{filters ? 'Filters removed per layer' : blocks ? `Blocks removed: ${info.blocks.filter((b) => b.removed).map((b) => `${b.join} (${b.layers.join(', ')})`).join('; ')}` : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
         </div>
       </div>

@@ -3,6 +3,7 @@ import { calibrationProblem, choicesOf, needsCalibration, quantize, setBinaryRec
 import { cancelJob } from '../state/link';
 import type { Scheme } from '../state/store';
 import type { Int8Recipe } from '../worker/types';
+import { fmtInt } from './format';
 
 export function QuantizePanel() {
   const recipe = useStudio((s) => s.recipe);
@@ -162,8 +163,8 @@ function CalibrationOverlap({ count, samples }: { count: number; samples: number
   const overlap = Math.max(0, evaluated - (count - samples));
   return overlap > 0
     ? <p className="field-error small" data-testid="q-overlap" data-overlap={overlap}>
-        Overlap: Evaluate reads items 0–{evaluated - 1}, so {overlap.toLocaleString()} calibration item{overlap === 1 ? ' is' : 's are'} also scored.
-        Set Evaluate's samples to {(count - samples).toLocaleString()} or fewer to keep them apart.
+        Overlap: Evaluate reads items 0–{evaluated - 1}, so {fmtInt(overlap)} calibration item{overlap === 1 ? ' is' : 's are'} also scored.
+        Set Evaluate's samples to {fmtInt((count - samples))} or fewer to keep them apart.
       </p>
-    : <p className="muted small" data-testid="q-overlap" data-overlap={0}>No overlap: Evaluate reads items 0–{evaluated - 1}, calibration the last {samples.toLocaleString()}.</p>;
+    : <p className="muted small" data-testid="q-overlap" data-overlap={0}>No overlap: Evaluate reads items 0–{evaluated - 1}, calibration the last {fmtInt(samples)}.</p>;
 }

@@ -1,7 +1,7 @@
 import { recordOf, useStudio } from '../state/store';
 import { latencyAt, latestMeasurement, type LatencyFigure } from '../recipe/variant';
 import { describePreprocess } from '../recipe/vocabulary';
-import { fmtBytes, fmtMs, fmtPct } from './format';
+import { fmtInt, fmtBytes, fmtMs, fmtPct } from './format';
 
 /** The selected variant's latest measurement; its whole history is in the dashboard. */
 export function ResultsCard() {
@@ -32,7 +32,7 @@ export function ResultsCard() {
         {latencyMetric(1, b1)}
         {own && <Metric label={`Latency, batch ${own.batch}`} value={fmtMs(own.medianMs)} sub={`the model's own batch · p95 ${fmtMs(own.p95Ms)}`} testid="latency-own" />}
         {latencyMetric(64, b64)}
-        <Metric label="Weights" value={fmtBytes(r.stats.weightBytes)} sub={`${r.stats.params.toLocaleString()} parameters · file ${fmtBytes(r.stats.fileBytes)}`} testid="size" />
+        <Metric label="Weights" value={fmtBytes(r.stats.weightBytes)} sub={`${fmtInt(r.stats.params)} parameters · file ${fmtBytes(r.stats.fileBytes)}`} testid="size" />
       </div>
       <p className="muted small">
         Latency: median of {runs?.runs ?? 0} runs after warm-up{runs && runs.runs < runs.requestedRuns ? ` (of ${runs.requestedRuns} asked: the time budget was reached)` : ''}, upload + run + readback; GPU = timestamp queries ({runs?.timing}).

@@ -1,5 +1,7 @@
+import { memo, useDeferredValue } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { TrainRun } from '../state/train';
+import { Visible } from './Visible';
 
 const C = { loss: '#4f46e5', epoch: '#db2777', train: '#0d9488', test: '#d97706', agree: '#2563eb', lr: '#6b7185' } as const;
 
@@ -21,8 +23,13 @@ const grid = { display: 'grid', gridTemplateColumns: 'repeat(3, minmax(0, 1fr))'
 const axisTick = { fontSize: 11 };
 const caption = { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' } as const;
 
-/** Live loss, accuracy / agreement and learning-rate curves of one run, on a step axis that spans the whole run. */
+/** Live loss, accuracy / agreement and learning-rate curves of one run; new points draw in a transition, between frames. */
 export function TrainCharts({ run }: { run: TrainRun }) {
+  return <Charts run={useDeferredValue(run)} />;
+}
+
+/** The curves on a step axis that spans the whole run. */
+const Charts = memo(function Charts({ run }: { run: TrainRun }) {
   const totalSteps = run.totalSteps;
   const data = points(run);
   const distilling = run.teacher !== null;
@@ -33,7 +40,7 @@ export function TrainCharts({ run }: { run: TrainRun }) {
     <div style={grid}>
       <figure className="chart" data-testid="train-chart-loss" data-points={data.length} style={{ margin: 0 }}>
         <figcaption className="muted small" style={caption}>Loss · {distilling ? 'α·T²·KL(teacher ‖ student) + (1−α)·CE' : 'cross-entropy on the labels'}</figcaption>
-        <ResponsiveContainer width="100%" height={190}>
+        <Visible height={190}><ResponsiveContainer width="100%" height={190}>
           <LineChart {...common}>
             <CartesianGrid strokeDasharray="3 3" />
             {x}
@@ -43,13 +50,13 @@ export function TrainCharts({ run }: { run: TrainRun }) {
             <Line name={distilling ? 'distillation loss' : 'train loss'} dataKey="loss" stroke={C.loss} dot={false} isAnimationActive={false} strokeWidth={1.5} />
             <Line name="epoch mean" dataKey="epochLoss" stroke={C.epoch} connectNulls dot={{ r: 3 }} isAnimationActive={false} strokeDasharray="4 3" />
           </LineChart>
-        </ResponsiveContainer>
+        </ResponsiveContainer></Visible>
       </figure>
       <figure className="chart" data-testid="train-chart-accuracy" data-points={data.length} style={{ margin: 0 }}>
         <figcaption className="muted small" style={caption} title={`train: each reported batch; test: the test samples after each epoch${distilling ? '; agreement: the share of the batch where student and teacher pick the same class' : ''}`}>
           Accuracy % · batch, test{distilling ? ', teacher agreement' : ''}
         </figcaption>
-        <ResponsiveContainer width="100%" height={190}>
+        <Visible height={190}><ResponsiveContainer width="100%" height={190}>
           <LineChart {...common}>
             <CartesianGrid strokeDasharray="3 3" />
             {x}
@@ -60,11 +67,11 @@ export function TrainCharts({ run }: { run: TrainRun }) {
             <Line name="test" dataKey="test" stroke={C.test} connectNulls dot={{ r: 3 }} isAnimationActive={false} strokeWidth={2} />
             {distilling && <Line name="agreement" dataKey="agree" stroke={C.agree} dot={false} isAnimationActive={false} strokeWidth={1.5} strokeDasharray="4 3" />}
           </LineChart>
-        </ResponsiveContainer>
+        </ResponsiveContainer></Visible>
       </figure>
       <figure className="chart" data-testid="train-chart-lr" data-points={data.length} style={{ margin: 0 }}>
         <figcaption className="muted small" style={caption}>Learning rate</figcaption>
-        <ResponsiveContainer width="100%" height={190}>
+        <Visible height={190}><ResponsiveContainer width="100%" height={190}>
           <LineChart {...common}>
             <CartesianGrid strokeDasharray="3 3" />
             {x}
@@ -73,8 +80,8 @@ export function TrainCharts({ run }: { run: TrainRun }) {
             <Legend verticalAlign="top" height={22} iconSize={9} wrapperStyle={{ fontSize: 11 }} itemSorter={null} />
             <Line name="lr" dataKey="lr" stroke={C.lr} dot={false} isAnimationActive={false} strokeWidth={1.5} />
           </LineChart>
-        </ResponsiveContainer>
+        </ResponsiveContainer></Visible>
       </figure>
     </div>
   );
-}
+});

@@ -3,7 +3,7 @@ import { busyReason, useStudio } from '../state/store';
 import { evaluateVariant, select } from '../state/actions';
 import { copyRecipe, deleteVariants, deletionOf, downloadRecipe, downloadVariant, editStep, updateVariant } from '../state/variants';
 import { latencyAt, latestMeasurement, sameKey, type VariantRecord } from '../recipe/variant';
-import { fmtBytes, fmtMs, fmtPct } from './format';
+import { fmtInt, fmtBytes, fmtMs, fmtPct } from './format';
 import { describe } from './variant-info';
 
 /** The project's variants, the selected one marked: select, evaluate, rename, edit and run again, download, recipe, delete. */
@@ -86,7 +86,7 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
         </td>
         <td className="num" data-testid="v-accuracy" data-accuracy={m ? (100 * m.top1).toFixed(4) : ''}>
           <div>{m ? fmtPct(m.top1) : '–'}</div>
-          {m && <div className="muted small">{m.key.samples.toLocaleString()} samples</div>}
+          {m && <div className="muted small">{fmtInt(m.key.samples)} samples</div>}
         </td>
         <td className="num" data-testid="v-delta" title={!isRoot && m && !base ? 'the loaded file has no result on the same items, preprocessing and adapter' : undefined}>
           {isRoot ? <span className="muted">—</span> : delta === null ? <span className="muted">–</span>
@@ -106,7 +106,7 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
               <button data-testid="v-rename" onClick={() => setEditing(true)}>Rename</button>
               {r.step && <button data-testid="v-edit" disabled={Boolean(busy)} onClick={() => void editStep(r.id)}>Duplicate and edit…</button>}
               {r.step && <button data-testid="v-recipe-copy" onClick={() => void copyRecipe(r.id)}>Copy recipe</button>}
-              {r.step && <button data-testid="v-recipe-download" onClick={() => downloadRecipe(r.id)}>Download recipe</button>}
+              {r.step && <button data-testid="v-recipe-download" onClick={() => void downloadRecipe(r.id)}>Download recipe</button>}
               <button data-testid="v-delete" disabled={Boolean(busy)} onClick={remove}>Delete…</button>
             </div>
           </details>

@@ -3,6 +3,8 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { useStudio } from '../state/store';
 import { chooseWeightsLayer, showWeights } from '../state/variants';
 import type { WeightHistogram } from '../worker/types';
+import { Visible } from './Visible';
+import { fmtInt } from './format';
 
 const WEIGHT_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 const FILLS = ['#818cf8', '#0d9488'];
@@ -26,7 +28,7 @@ export function WeightsCard() {
       <h3>Weights <span className="muted">· distribution of one layer's weights, original against the current variant</span></h3>
       <label className="field inline">Layer
         <select value={layer} data-testid="weights-layer" onChange={(e) => chooseWeightsLayer(e.target.value)}>
-          {choices.map((l) => <option key={l.name} value={l.name}>{l.name} · {l.op} · {l.params.toLocaleString()} params</option>)}
+          {choices.map((l) => <option key={l.name} value={l.name}>{l.name} · {l.op} · {fmtInt(l.params)} params</option>)}
         </select>
       </label>
       {weights?.error && <p className="muted small">{weights.error}</p>}
@@ -49,7 +51,7 @@ function HistogramChart({ hist }: { hist: WeightHistogram }) {
   });
   return (
     <div className="chart" data-testid="weights-chart" data-series={hist.series.length}>
-      <ResponsiveContainer width="100%" height={220}>
+      <Visible height={220}><ResponsiveContainer width="100%" height={220}>
         <BarChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }} barGap={0} barCategoryGap="12%">
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="bin" tick={{ fontSize: 10 }} interval={4} />
@@ -60,7 +62,7 @@ function HistogramChart({ hist }: { hist: WeightHistogram }) {
             <Bar key={s.name} dataKey={`s${j}`} name={`${s.name} (${j ? 'current variant' : 'original'})`} fill={FILLS[j % FILLS.length]} isAnimationActive={false} />
           ))}
         </BarChart>
-      </ResponsiveContainer>
+      </ResponsiveContainer></Visible>
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { QuantizePanel } from './QuantizePanel';
 import { DeviceCard } from './DeviceCard';
 import { ResultsCard } from './ResultsCard';
 import { VariantsCard } from './VariantsCard';
+import { Later } from './Later';
 
 // The cards with charts load just after the first paint: the page shows at once, and its main
 // chunk stays free of the charting library (e2e/bundle.spec.ts holds it to a budget).
@@ -27,13 +28,11 @@ export function Workbench() {
       <section className="content">
         <VariantsCard />
         <ResultsCard />
-        <Suspense fallback={<div className="card muted small">Loading the technique cards…</div>}>
-          <TrainPanel />
-          <PrunePanel />
-          <MixedPrecisionCard />
-          <WeightsCard />
-          <ModelView />
-        </Suspense>
+        {[TrainPanel, PrunePanel, MixedPrecisionCard, WeightsCard, ModelView].map((Card, i) => (
+          <Later key={i} order={i + 1}>
+            <Suspense fallback={null}><Card /></Suspense>
+          </Later>
+        ))}
       </section>
     </main>
   );

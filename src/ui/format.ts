@@ -21,3 +21,5 @@ export function fmtMs(ms: number | null | undefined): string {
 export function fmtPct(x: number): string { return `${(x * 100).toFixed(2)} %`; }
 
 export function fmtShape(dims: (number | string)[]): string { return `[${dims.join(', ')}]`; }
+
+export { fmtClock, fmtInt } from '../core/format';

@@ -6,6 +6,8 @@
  */
 import { ModelError } from '../core/errors';
 
+const PROGRESS_INTERVAL_MS = 100;
+
 export type JobKind = 'load' | 'dataset' | 'evaluate' | 'step' | 'recipe' | 'sensitivity' | 'prune-sensitivity' | 'compare' | 'restore' | 'import';
 
 export interface JobProgress {
@@ -67,12 +69,17 @@ export class JobRunner {
     };
     const entry: NonNullable<JobRunner['current']> = { view, abort, pause: null };
     this.current = entry;
-    const changed = () => { if (this.current === entry) this.onChange({ ...entry.view }); };
+    // Progress is said at most ten times a second (the page renders each one); a new stage, a pause and the end at once.
+    let last = 0, pending: ReturnType<typeof setTimeout> | null = null;
+    const emit = () => { pending = null; last = Date.now(); if (this.current === entry) this.onChange({ ...entry.view }); };
+    const changed = (urgent = true) => {
+      if (urgent || Date.now() - last >= PROGRESS_INTERVAL_MS) { if (pending) clearTimeout(pending); emit(); } else pending ??= setTimeout(emit, PROGRESS_INTERVAL_MS - (Date.now() - last));
+    };
     // Cancelling a paused job lets its loop go on to see the abort.
     abort.signal.addEventListener('abort', () => entry.pause?.resolve());
     const handle: JobHandle = {
       signal: abort.signal,
-      progress: (p) => { Object.assign(entry.view, p); changed(); },
+      progress: (p) => { const stage = entry.view.stage !== p.stage; Object.assign(entry.view, p); changed(stage); },
       setPausable: (pausable) => { entry.view.pausable = pausable; changed(); },
       waitIfPaused: async () => {
         const p = entry.pause;
@@ -90,6 +97,7 @@ export class JobRunner {
       return await work(handle);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      if (pending) clearTimeout(pending);
       if (this.current === entry) this.current = null;
       this.onChange(null);
     }

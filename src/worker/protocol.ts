@@ -42,6 +42,10 @@ export interface Methods {
   /** Adds a model file to the project (a new project when asked, or when none is open). */
   loadModel: { arg: { bytes: Uint8Array; fileName: string; newProject: boolean }; result: VariantRecord; progress: never };
   loadDataset: { arg: IdxFiles & { role: DataRole }; result: DatasetRecord; progress: never };
+  /** The same, fetched by the worker (the bundled sets: megabytes the page's main thread never holds). */
+  loadDatasetUrl: { arg: { role: DataRole; images: string; labels: string; name: string; imagesName: string; labelsName: string }; result: DatasetRecord; progress: never };
+  /** A model file fetched by the worker and opened as openFiles opens it. */
+  openUrl: { arg: { url: string; fileName: string; newProject: boolean }; result: Methods['openFiles']['result']; progress: never };
   /** Applies a step (plain data, as a form built it) to a variant; optionally evaluates the result. */
   runStep: {
     arg: { step: unknown; inputId: string; preprocess: Preprocess; evaluate: EvaluateStep | null };

@@ -336,7 +336,7 @@ export class StudioRuntime {
     const session = this.sessions.get(ctx, id, out.model);
     session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
     const record: VariantRecord = {
-      id, projectId: this.project!.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, this.variants.record(inputId).name, this.nameParts(step, inputId, out))), notes: '', tags: [],
+      id, projectId: this.project!.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, parent.name, this.nameParts(step, inputId, out))), notes: '', tags: [],
       technique: out.technique,
       step: { authored: (authored ?? authoredOf(step)) as AuthoredStep, resolved: step, context: { ...context, adapter: describeAdapter(ctx), seconds: (performance.now() - t0) / 1000 } },
       source: null, createdAt: Date.now(), modelSha256: await sha256Hex(download), blobSha256: blobSha, ownSignature,

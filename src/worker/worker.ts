@@ -159,6 +159,12 @@ async function openFiles(files: { name: string; bytes: Uint8Array }[], newProjec
   return { records, dataset, pending: pendingIdx ? { kind: pendingIdx.kind, name: pendingIdx.name } : null, errors };
 }
 
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const r = await fetch(url);
+  if (!r.ok) throw new StorageError(`could not fetch ${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
 const jobs = new Map<number, AbortController>();
 
 self.onmessage = async (ev: MessageEvent<Request>) => {
@@ -200,6 +206,13 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         break;
       }
       case 'openFiles': result = await openFiles(req.arg.files, req.arg.newProject); break;
+      case 'openUrl': result = await openFiles([{ name: req.arg.fileName, bytes: await fetchBytes(req.arg.url) }], req.arg.newProject); break;
+      case 'loadDatasetUrl': {
+        const a = req.arg;
+        const [images, labels] = await Promise.all([fetchBytes(a.images), fetchBytes(a.labels)]);
+        result = await runtime.loadDataset(a.role, images, labels, a.name, a.imagesName, a.labelsName);
+        break;
+      }
       case 'loadModel': result = await runtime.loadModel(req.arg.bytes, req.arg.fileName, { newProject: req.arg.newProject }, abort.signal); break;
       case 'loadDataset': {
         const a = req.arg;

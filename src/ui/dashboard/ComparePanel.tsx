@@ -10,7 +10,7 @@ import { loadItems, measureLayerErrors, useDashboard } from '../../state/dashboa
 import { agreement, latestMeasurement, type Measurement, type MeasurementKey, type VariantRecord } from '../../recipe/variant';
 import { confusionDelta, confusionMatrix, deltas, flips, metricsRow, perClassAccuracy, type NumericMetric } from '../../report/analysis';
 import { TECHNIQUE_COLOURS } from '../../report/svg-chart';
-import { fmtBytes, fmtCount, fmtMs, fmtPct } from '../format';
+import { fmtInt, fmtBytes, fmtCount, fmtMs, fmtPct } from '../format';
 
 const METRICS: [NumericMetric, string, (v: number) => string, 'smaller' | 'larger'][] = [
   ['params', 'Parameters', fmtCount, 'smaller'], ['flops', 'FLOPs / item', fmtCount, 'smaller'], ['nonzeroFlops', 'FLOPs without zeros', fmtCount, 'smaller'],
@@ -18,8 +18,7 @@ const METRICS: [NumericMetric, string, (v: number) => string, 'smaller' | 'large
   ['b1MedianMs', 'Latency, batch 1', fmtMs, 'smaller'], ['b64MedianMs', 'Latency, batch 64', fmtMs, 'smaller'],
 ];
 
-export function ComparePanel({ keyOn, baseline }: { keyOn: MeasurementKey | null; baseline: VariantRecord | null }) {
-  const records = useStudio((s) => s.records);
+export function ComparePanel({ records, keyOn, baseline }: { records: readonly VariantRecord[]; keyOn: MeasurementKey | null; baseline: VariantRecord | null }) {
   const ids = useDashboard((d) => d.compareIds);
   const chosen = ids.map((id) => records.find((r) => r.id === id)).filter((r): r is VariantRecord => Boolean(r));
   if (!baseline) return null;
@@ -160,7 +159,7 @@ function Predictions({ baseline, others, keyOn }: { baseline: VariantRecord; oth
   const baseConf = confusionMatrix(base, labels, classes);
   return (
     <div className="compare-section" data-testid="compare-predictions">
-      <b className="small">Predictions on the same {base.key.samples.toLocaleString()} test items</b>
+      <b className="small">Predictions on the same {fmtInt(base.key.samples)} test items</b>
       <table className="layers" data-testid="flips">
         <thead><tr><th>Variant</th><th className="num">correct → wrong</th><th className="num">wrong → correct</th><th className="num">disagree</th><th className="num">net</th></tr></thead>
         <tbody>

@@ -3,7 +3,7 @@
  * here, and how two to four of them differ, down to single layers and single test items. Every
  * figure is compared on one set of terms (dataset, items, preprocessing, adapter) chosen at the top.
  */
-import { useRef } from 'react';
+import { useDeferredValue, useRef } from 'react';
 import { useStudio } from '../../state/store';
 import {
   activeKey, baselineOf, downloadHtmlReport, downloadJson, downloadMeasurementsCsv, downloadVariantsCsv, exportProjectFile, importProjectFile,
@@ -16,7 +16,8 @@ import { FamilyTree } from './FamilyTree';
 import { RecipeRunner } from './RecipeRunner';
 
 export default function Dashboard() {
-  const records = useStudio((s) => s.records);
+  // New records (a job finishing) redraw the tables and charts in a transition, between frames.
+  const records = useDeferredValue(useStudio((s) => s.records));
   const selectedId = useStudio((s) => s.selectedId);
   const d = useDashboard();
   const importer = useRef<HTMLInputElement>(null);
@@ -59,11 +60,11 @@ export default function Dashboard() {
           Latency bars span the 5th to 95th percentile of the repeated runs; on a software adapter latency says nothing about a GPU.
         </p>
       </div>
-      <VariantsTable keyOn={key} baseline={baseline} />
-      <TradeoffCharts keyOn={key} />
-      <ComparePanel keyOn={key} baseline={baseline} />
+      <VariantsTable records={records} keyOn={key} baseline={baseline} />
+      <TradeoffCharts records={records} keyOn={key} />
+      <ComparePanel records={records} keyOn={key} baseline={baseline} />
       <div className="dash-row">
-        <FamilyTree keyOn={key} />
+        <FamilyTree records={records} keyOn={key} />
         <RecipeRunner />
       </div>
     </main>

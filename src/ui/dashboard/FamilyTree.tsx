@@ -6,7 +6,7 @@ import { stepText } from '../../report/analysis';
 import { TECHNIQUE_COLOURS } from '../../report/svg-chart';
 import { fmtBytes, fmtPct } from '../format';
 
-function Node({ r, records, keyOn, selected }: { r: VariantRecord; records: VariantRecord[]; keyOn: MeasurementKey | null; selected: string | null }) {
+function Node({ r, records, keyOn, selected }: { r: VariantRecord; records: readonly VariantRecord[]; keyOn: MeasurementKey | null; selected: string | null }) {
   const children = records.filter((c) => c.parentId === r.id);
   const m = keyOn ? latestMeasurement(r, keyOn) : null;
   return (
@@ -22,8 +22,7 @@ function Node({ r, records, keyOn, selected }: { r: VariantRecord; records: Vari
   );
 }
 
-export function FamilyTree({ keyOn }: { keyOn: MeasurementKey | null }) {
-  const records = useStudio((s) => s.records);
+export function FamilyTree({ records, keyOn }: { records: readonly VariantRecord[]; keyOn: MeasurementKey | null }) {
   const selected = useStudio((s) => s.selectedId);
   const ids = new Set(records.map((r) => r.id));
   // A variant whose parent was deleted would have no place in the tree: show it as a root.

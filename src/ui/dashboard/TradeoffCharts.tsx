@@ -16,6 +16,7 @@ import { TECHNIQUE_COLOURS } from '../../report/svg-chart';
 import { fmtBytes, fmtMs } from '../format';
 import { fmtBytesDecimal } from '../../report/format';
 import { saveChartPng, saveChartSvg } from './chart-export';
+import { Visible } from '../Visible';
 
 interface Point { id: string; name: string; technique: Technique; x: number; y: number; err?: [number, number]; frontier: boolean }
 
@@ -107,7 +108,7 @@ function Chart({ axis, records, keyOn }: { axis: Axis; records: readonly Variant
       </div>
       <div ref={box}>
         {points.length ? (
-          <ResponsiveContainer width="100%" height={250}>
+          <Visible height={250}><ResponsiveContainer width="100%" height={250}>
             <ScatterChart margin={{ top: 8, right: 16, bottom: 20, left: 4 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis type="number" dataKey="x" name={axis.title} scale={logX ? 'log' : 'linear'} domain={domain} allowDataOverflow
@@ -124,7 +125,7 @@ function Chart({ axis, records, keyOn }: { axis: Axis; records: readonly Variant
               ))}
               <Legend verticalAlign="top" height={22} iconSize={9} wrapperStyle={{ fontSize: 11 }} />
             </ScatterChart>
-          </ResponsiveContainer>
+          </ResponsiveContainer></Visible>
         ) : <div className="chart-placeholder muted small">No variant has this figure on the compared terms yet: evaluate one.</div>}
       </div>
       {unmeasured > 0 && points.length > 0 && <p className="muted small">{unmeasured} variant{unmeasured > 1 ? 's' : ''} not measured on these terms {unmeasured > 1 ? 'are' : 'is'} not shown.</p>}
@@ -132,8 +133,7 @@ function Chart({ axis, records, keyOn }: { axis: Axis; records: readonly Variant
   );
 }
 
-export function TradeoffCharts({ keyOn }: { keyOn: MeasurementKey | null }) {
-  const records = useStudio((s) => s.records);
+export function TradeoffCharts({ records, keyOn }: { records: readonly VariantRecord[]; keyOn: MeasurementKey | null }) {
   const logX = useDashboard((d) => d.logX);
   return (
     <section data-testid="tradeoff-charts">

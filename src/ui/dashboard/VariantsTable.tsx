@@ -4,7 +4,7 @@ import { select } from '../../state/link';
 import { COLUMN_TITLES, COLUMNS, toggleCompare, useDashboard, type Column } from '../../state/dashboard';
 import { agreement, latencyAt, latestMeasurement, type MeasurementKey, type VariantRecord } from '../../recipe/variant';
 import { stepText } from '../../report/analysis';
-import { fmtBytes, fmtCount, fmtMs, fmtPct } from '../format';
+import { fmtClock, fmtBytes, fmtCount, fmtMs, fmtPct } from '../format';
 
 type Cell = { sort: number | string | null; text: string; title?: string };
 
@@ -29,12 +29,11 @@ function cells(r: VariantRecord, key: MeasurementKey | null, baseline: VariantRe
     delta: { sort: delta, text: delta === null ? '–' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pts` },
     agreement: { sort: agree, text: agree === null ? '–' : fmtPct(agree), title: 'share of test items on which it predicts what the baseline predicts' },
     b1: lat(b1), b64: lat(b64),
-    created: { sort: r.createdAt, text: new Date(r.createdAt).toLocaleTimeString() },
+    created: { sort: r.createdAt, text: fmtClock(r.createdAt) },
   };
 }
 
-export function VariantsTable({ keyOn, baseline }: { keyOn: MeasurementKey | null; baseline: VariantRecord | null }) {
-  const records = useStudio((s) => s.records);
+export function VariantsTable({ records, keyOn, baseline }: { records: readonly VariantRecord[]; keyOn: MeasurementKey | null; baseline: VariantRecord | null }) {
   const selectedId = useStudio((s) => s.selectedId);
   const { columns, sort, filter, differencesOnly, compareIds } = useDashboard();
   const q = filter.trim().toLowerCase();
