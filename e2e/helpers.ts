@@ -63,10 +63,27 @@ export async function idle(page: Page, timeout = 240_000): Promise<void> {
  */
 export async function watchLongTasks(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+    type Frame = { start: number; end: number; layoutMs: number; scripts: { what: string; ms: number }[] };
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __frames: Frame[] };
     w.__longTasks = [];
+    w.__frames = [];
     new PerformanceObserver((list) => { for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
+    // Long animation frames say which scripts and how much style and layout a long task held, to name its cause.
+    type Script = { invoker: string; sourceFunctionName: string; sourceURL: string; duration: number };
+    type Loaf = PerformanceEntry & { styleAndLayoutStart: number; renderStart: number; scripts: Script[] };
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries() as Loaf[]) {
+          w.__frames.push({
+            start: e.startTime,
+            end: e.startTime + e.duration,
+            layoutMs: e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0,
+            scripts: e.scripts.map((s) => ({ what: `${s.invoker} ${s.sourceFunctionName || ''} ${s.sourceURL.split('/').pop() ?? ''}`.trim(), ms: s.duration })),
+          });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: true });
+    } catch { /* a browser without long-animation-frame: tasks are still timed, causes are not named */ }
   });
 }
 
@@ -74,10 +91,23 @@ export async function now(page: Page): Promise<number> {
   return page.evaluate(() => performance.now());
 }
 
-export async function longestTask(page: Page, from: number, to?: number): Promise<{ longestMs: number; count: number }> {
+export interface LongestTask { longestMs: number; count: number; cause: string }
+
+/** The longest main-thread task since `from` (ms on the page's clock), how many passed 50 ms, and what the longest held. */
+export async function longestTask(page: Page, from: number, to?: number): Promise<LongestTask> {
   return page.evaluate(([a, b]) => {
-    const tasks = (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks
-      .filter((t) => t.start >= a! && (b === null || t.start <= b!));
-    return { longestMs: Math.max(0, ...tasks.map((t) => t.duration)), count: tasks.length };
+    type Frame = { start: number; end: number; layoutMs: number; scripts: { what: string; ms: number }[] };
+    const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __frames: Frame[] };
+    const tasks = w.__longTasks.filter((t) => t.start >= a! && (b === null || t.start <= b!));
+    const longest = tasks.reduce<{ start: number; duration: number } | null>((m, t) => (m && m.duration >= t.duration ? m : t), null);
+    let cause = '';
+    if (longest) {
+      const frame = w.__frames.find((f) => f.start <= longest.start + 1 && f.end >= longest.start + longest.duration - 1);
+      if (frame) {
+        const scripts = [...frame.scripts].sort((x, y) => y.ms - x.ms).slice(0, 2).map((s) => `${s.what} ${s.ms.toFixed(0)} ms`);
+        cause = [...scripts, `style+layout ${frame.layoutMs.toFixed(0)} ms`].join('; ');
+      }
+    }
+    return { longestMs: longest?.duration ?? 0, count: tasks.length, cause };
   }, [from, to ?? null] as const);
 }

@@ -1,11 +1,16 @@
+// The entry evaluates React alone and paints a placeholder; the state (which starts the worker) and the
+// studio's components arrive by dynamic import, each evaluated in a task of its own, so no single task
+// on the main thread carries all of the page's code while it loads.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './ui/App';
-import { startStudio, loseDevice, simulateQuota } from './state/actions';
 import './ui/styles.css';
 
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
-void startStudio();
+const root = createRoot(document.getElementById('root')!);
+root.render(<p className="muted loading-view">Loading the studio…</p>);
 
-// Hooks for end-to-end tests (simulating a driver reset); harmless for users.
-(window as unknown as { __studio: unknown }).__studio = { loseDevice, simulateQuota };
+void import('./state/actions').then(({ startStudio, loseDevice, simulateQuota }) => {
+  void startStudio();
+  // Hooks for end-to-end tests (simulating a driver reset, a full disk); harmless for users.
+  (window as unknown as { __studio: unknown }).__studio = { loseDevice, simulateQuota };
+  return import('./ui/App');
+}).then(({ App }) => root.render(<StrictMode><App /></StrictMode>));

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { RecipeError } from '../core/errors';
-import { authoredOf, parseStep, PreprocessSchema, type AuthoredStep, type Step } from './steps';
+import { authoredOf, parseStep, preprocessSchema, type AuthoredStep, type Step } from './steps';
 import { MNIST_PREPROCESS, type Preprocess } from './vocabulary';
 import type { VariantRecord } from './variant';
 
@@ -38,13 +38,15 @@ type RawRecipe = Record<string, unknown>;
 /** Migrations by the version they read: each returns the recipe in the next version. */
 export const MIGRATIONS: Record<number, (r: RawRecipe) => RawRecipe> = {};
 
-const HeaderSchema = z.strictObject({
+// Built on first use, as the steps' schemas are.
+let headerSchema: ReturnType<typeof makeHeaderSchema> | undefined;
+const makeHeaderSchema = () => z.strictObject({
   format: z.literal(RECIPE_FORMAT, { error: `must be "${RECIPE_FORMAT}"` }),
   schemaVersion: z.number().int(),
   name: z.string().optional(),
   description: z.string().optional(),
   model: z.strictObject({ fileName: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 64 hex digits' }).optional() }).optional(),
-  preprocess: PreprocessSchema.default(MNIST_PREPROCESS),
+  preprocess: preprocessSchema().default(MNIST_PREPROCESS),
   seed: z.number().int().min(0).optional(),
   steps: z.array(z.unknown(), { error: 'must be a list of steps' }).min(1, { error: 'must hold at least one step' }),
 });
@@ -77,7 +79,7 @@ export function parseRecipe(input: string | unknown): ParsedRecipe {
     throw new RecipeError(`this is not a studio recipe: "format" must be "${RECIPE_FORMAT}" (got ${JSON.stringify((raw as RawRecipe).format)})`);
   }
   const migrated = migrate(raw as RawRecipe);
-  const h = HeaderSchema.safeParse(migrated);
+  const h = (headerSchema ??= makeHeaderSchema()).safeParse(migrated);
   if (!h.success) {
     throw new RecipeError(`the recipe ${h.error.issues.map((i) => (i.code === 'unrecognized_keys'
       ? `has unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`

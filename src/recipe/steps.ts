@@ -18,49 +18,52 @@ import { madeFromTeacher, parseArch, parseWidth } from './student-spec';
 // parse (tens of ms of a form's first keystroke, and refused under a strict content security policy).
 z.config({ jitless: true });
 
+/** Builds a schema on its first use: building them all costs tens of ms, which a page should not spend while it loads. */
+const once = <T>(make: () => T): (() => T) => { let made: T | undefined; return () => (made ??= make()); };
+
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (i) => `must be one of ${values.join(', ')} (got ${JSON.stringify(i.input)})` });
 const whole = (min: number) => z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(min, { error: `must be ≥ ${min}` });
-const positive = z.number({ error: 'must be a number' }).positive({ error: 'must be > 0' }).finite({ error: 'must be finite' });
+const positive = () => z.number({ error: 'must be a number' }).positive({ error: 'must be > 0' }).finite({ error: 'must be finite' });
 
-export const PreprocessSchema: z.ZodType<Preprocess> = z.discriminatedUnion('kind', [
+export const preprocessSchema = once((): z.ZodType<Preprocess> => z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('raw') }),
   z.strictObject({ kind: z.literal('unit') }),
-  z.strictObject({ kind: z.literal('normalize'), mean: z.number().finite(), std: positive }),
-], { error: 'must be {"kind": "raw"}, {"kind": "unit"} or {"kind": "normalize", "mean": M, "std": S}' });
+  z.strictObject({ kind: z.literal('normalize'), mean: z.number().finite(), std: positive() }),
+], { error: 'must be {"kind": "raw"}, {"kind": "unit"} or {"kind": "normalize", "mean": M, "std": S}' }));
 
 /** Which layers a step touches: by op type, node name or name pattern (a JS regular expression), less the excluded names. */
-export const TargetSchema = z.strictObject({
+const targetSchema = once(() => z.strictObject({
   ops: z.array(z.string()).optional(),
   nodes: z.array(z.string()).optional(),
   patterns: z.array(z.string().refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, { error: 'must be a valid regular expression' })).optional(),
   exclude: z.array(z.string()).optional(),
-});
-export type Target = z.infer<typeof TargetSchema>;
+}));
+export type Target = z.infer<ReturnType<typeof targetSchema>>;
 
 /** What the run reports the variant against: the largest accuracy drop from the original (points), the most bytes, the slowest latency. */
-export const GoalsSchema = z.strictObject({
+const goalsSchema = once(() => z.strictObject({
   maxAccuracyDrop: z.number().min(0, { error: 'must be ≥ 0 points' }).optional(),
   maxWeightBytes: whole(1).optional(),
   maxFileBytes: whole(1).optional(),
-  maxLatencyMs: z.strictObject({ batch: z.union([z.literal(1), z.literal(64)], { error: 'must be 1 or 64' }), ms: positive }).optional(),
-});
-export type Goals = z.infer<typeof GoalsSchema>;
+  maxLatencyMs: z.strictObject({ batch: z.union([z.literal(1), z.literal(64)], { error: 'must be 1 or 64' }), ms: positive() }).optional(),
+}));
+export type Goals = z.infer<ReturnType<typeof goalsSchema>>;
 
 /** Fields every step may carry in a recipe: a name for the variant, where it starts, which layers, goals. */
-const common = {
+const common = () => ({
   /** The variant's name; the step's default name when absent. */
   name: z.string().min(1).optional(),
   /** Where the step starts: the previous step's variant (default), the original, or the variant of step N (1-based). */
   from: z.union([z.literal('previous'), z.literal('original'), whole(1)]).optional(),
-  goals: GoalsSchema.optional(),
+  goals: goalsSchema().optional(),
   /** How items become inputs for this step, where it differs from the recipe's. */
-  preprocess: PreprocessSchema.optional(),
-};
-const targeted = { ...common, target: TargetSchema.optional() };
+  preprocess: preprocessSchema().optional(),
+});
+const targeted = () => ({ ...common(), target: targetSchema().optional() });
 
 /** int8 settings, shared by the int8 step and the mixed step's int8 layers. */
-const int8Fields = {
+const int8Fields = () => ({
   // Per output channel is the usual choice for Conv and Gemm weights (ONNX Runtime's default too).
   perChannel: z.boolean().default(true),
   // Symmetric weights (zero point 0) are what integer kernels prefer.
@@ -74,14 +77,14 @@ const int8Fields = {
   samples: whole(0).default(256),
   // The test set's last items, as the page has always calibrated (the quantize card says if they overlap the evaluated ones).
   calibrationData: oneOf(DATA_ROLES).default('test'),
-};
+});
 
 /** Training settings shared by train, distill and prune's fine-tuning. */
 const lrSchedule = (dflt: string) => z.string().refine((s) => { try { parseSchedule(s); return true; } catch { return false; } },
   { error: 'must be constant, cosine or step:EVERY:GAMMA, optionally +warmup:N' }).default(dflt);
 const trainingFields = (lr: number) => ({
   batch: whole(1).max(4096, { error: 'must be at most 4096' }).default(64),
-  lr: positive.default(lr),
+  lr: positive().default(lr),
   optimizer: oneOf(OPTIMIZERS).default('adamw'),
   // SGD's usual momentum; Adam's β1 shares the field.
   momentum: z.number().min(0).lt(1, { error: 'must be < 1' }).default(0.9),
@@ -93,29 +96,29 @@ const trainingFields = (lr: number) => ({
   data: oneOf(['train', 'test'] as const).default('train'),
 });
 
-const distillFields = {
+const distillFields = () => ({
   // Hinton et al.'s usual range; α weights the teacher's soft targets.
-  temperature: positive.default(4),
+  temperature: positive().default(4),
   alpha: z.number().min(0, { error: 'must be in [0, 1]' }).max(1, { error: 'must be in [0, 1]' }).default(0.9),
-};
+});
 
-const studentText = z.string().min(1).superRefine((s, ctx) => {
+const studentText = () => z.string().min(1).superRefine((s, ctx) => {
   const problem = studentSpecProblem(s);
   if (problem) ctx.addIssue({ code: 'custom', message: problem.replace(/^'.*?' /, `${JSON.stringify(s)} `).replace(/^"(.*)" /, "'$1' ") });
 });
 
-export const Int8StepSchema = z.strictObject({ kind: z.literal('int8'), ...targeted, ...int8Fields });
+const int8Schema = once(() => z.strictObject({ kind: z.literal('int8'), ...targeted(), ...int8Fields() }));
 
-export const BinaryStepSchema = z.strictObject({
-  kind: z.literal('binary'), ...targeted,
+const binarySchema = once(() => z.strictObject({
+  kind: z.literal('binary'), ...targeted(),
   // XNOR-Net's practice: the first and last layers hold few weights and cost the most accuracy.
   keepFirstLast: z.boolean().default(true),
   // β = mean|x| costs a pass over |x|; later work (Bi-Real Net) drops it.
   activationScale: z.boolean().default(false),
-});
+}));
 
-export const MixedStepSchema = z.strictObject({
-  kind: z.literal('mixed'), ...targeted,
+const mixedSchema = once(() => z.strictObject({
+  kind: z.literal('mixed'), ...targeted(),
   /** Exactly these precisions per Conv/Gemm layer (others fp32)… */
   precisions: z.record(z.string(), oneOf(PRECISIONS)).optional(),
   /** …or the smallest mix within an accuracy-drop budget, measured on the first `samples` test items. */
@@ -124,12 +127,12 @@ export const MixedStepSchema = z.strictObject({
     samples: whole(1).default(1000),
     binary: z.boolean().default(false),
   }).optional(),
-  int8: z.strictObject(int8Fields).prefault({}),
+  int8: z.strictObject(int8Fields()).prefault({}),
   activationScale: z.boolean().default(false),
-});
+}));
 
-export const PruneStepSchema = z.strictObject({
-  kind: z.literal('prune'), ...targeted,
+const pruneSchema = once(() => z.strictObject({
+  kind: z.literal('prune'), ...targeted(),
   granularity: oneOf(GRANULARITIES).default('fine'),
   criterion: oneOf(CRITERIA).default('l1'),
   sparsity: z.number({ error: 'must be a number' }).min(0, { error: 'must be in [0, 1)' }).lt(1, { error: 'must be in [0, 1)' }).default(0.5),
@@ -141,35 +144,35 @@ export const PruneStepSchema = z.strictObject({
   // 0 prunes only, which needs no data (unless the criterion is Taylor).
   finetuneEpochs: whole(0).max(1000, { error: 'must be at most 1000' }).default(0),
   distill: z.boolean().default(false),
-  ...distillFields,
+  ...distillFields(),
   // A smaller step than training from scratch, decaying to zero: the weights are already good.
   ...trainingFields(5e-4),
   lrSchedule: lrSchedule('cosine'),
-});
+}));
 
-export const TrainStepSchema = z.strictObject({
-  kind: z.literal('train'), ...common,
+const trainSchema = once(() => z.strictObject({
+  kind: z.literal('train'), ...common(),
   /** 'input' trains the variant further; a spec (mlp:784-64-10, cnn:8-16-10, convnet) trains a fresh model on hard labels. */
-  student: studentText.default('input'),
+  student: studentText().default('input'),
   epochs: whole(1).max(1000, { error: 'must be at most 1000' }).default(3),
   ...trainingFields(1e-3),
   schedule: lrSchedule('constant'),
-});
+}));
 
-export const DistillStepSchema = z.strictObject({
-  kind: z.literal('distill'), ...common,
+const distillSchema = once(() => z.strictObject({
+  kind: z.literal('distill'), ...common(),
   /** A spec, width:0.5, binary / int8 (the teacher trained quantisation-aware), or 'input' (the variant itself as the student). */
-  student: studentText,
+  student: studentText(),
   /** 'input' (the variant the step starts from), 'original', 'step:N' (the variant of step N of the recipe) or 'variant:<id>'. */
   teacher: z.string().regex(/^(input|original|step:[1-9][0-9]*|variant:[0-9a-f]+)$/, { error: "must be 'input', 'original', 'step:N' or 'variant:<id>'" }).default('input'),
-  ...distillFields,
+  ...distillFields(),
   epochs: whole(1).max(1000, { error: 'must be at most 1000' }).default(3),
   ...trainingFields(1e-3),
   schedule: lrSchedule('constant'),
-});
+}));
 
-export const EvaluateStepSchema = z.strictObject({
-  kind: z.literal('evaluate'), ...common,
+const evaluateSchema = once(() => z.strictObject({
+  kind: z.literal('evaluate'), ...common(),
   /** The first N test items (all when absent). */
   samples: whole(1).optional(),
   batch: whole(1).default(64),
@@ -178,35 +181,35 @@ export const EvaluateStepSchema = z.strictObject({
   latency: z.boolean().default(true),
   // Each batch size stops after this much measuring, so a large model answers in minutes on a software adapter.
   latencyBudgetMs: whole(1).default(10_000),
-});
+}));
 
-export const ExportStepSchema = z.strictObject({
-  kind: z.literal('export'), ...common,
+const exportSchema = once(() => z.strictObject({
+  kind: z.literal('export'), ...common(),
   // The user's other tools expect the signature they exported.
   dynamicBatch: z.boolean().default(false),
   fileName: z.string().regex(/^[^/\\]+\.onnx$/, { error: 'must be a file name ending in .onnx' }).optional(),
-});
+}));
 
 const SCHEMAS = {
-  int8: Int8StepSchema, binary: BinaryStepSchema, mixed: MixedStepSchema, prune: PruneStepSchema,
-  train: TrainStepSchema, distill: DistillStepSchema, evaluate: EvaluateStepSchema, export: ExportStepSchema,
+  int8: int8Schema, binary: binarySchema, mixed: mixedSchema, prune: pruneSchema,
+  train: trainSchema, distill: distillSchema, evaluate: evaluateSchema, export: exportSchema,
 } as const;
 
 export type StepKind = keyof typeof SCHEMAS;
 export const STEP_KINDS = Object.keys(SCHEMAS) as StepKind[];
 
-export type Int8Step = z.output<typeof Int8StepSchema>;
-export type BinaryStep = z.output<typeof BinaryStepSchema>;
-export type MixedStep = z.output<typeof MixedStepSchema>;
-export type PruneStep = z.output<typeof PruneStepSchema>;
-export type TrainStep = z.output<typeof TrainStepSchema>;
-export type DistillStep = z.output<typeof DistillStepSchema>;
-export type EvaluateStep = z.output<typeof EvaluateStepSchema>;
-export type ExportStep = z.output<typeof ExportStepSchema>;
+export type Int8Step = z.output<ReturnType<typeof int8Schema>>;
+export type BinaryStep = z.output<ReturnType<typeof binarySchema>>;
+export type MixedStep = z.output<ReturnType<typeof mixedSchema>>;
+export type PruneStep = z.output<ReturnType<typeof pruneSchema>>;
+export type TrainStep = z.output<ReturnType<typeof trainSchema>>;
+export type DistillStep = z.output<ReturnType<typeof distillSchema>>;
+export type EvaluateStep = z.output<ReturnType<typeof evaluateSchema>>;
+export type ExportStep = z.output<ReturnType<typeof exportSchema>>;
 /** A step with every default filled in: what the runtime applies. */
 export type Step = Int8Step | BinaryStep | MixedStep | PruneStep | TrainStep | DistillStep | EvaluateStep | ExportStep;
 /** A step as written: only `kind` is required. */
-export type AuthoredStep = { [K in StepKind]: z.input<(typeof SCHEMAS)[K]> }[StepKind];
+export type AuthoredStep = { [K in StepKind]: z.input<ReturnType<(typeof SCHEMAS)[K]>> }[StepKind];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;
 
 /** Steps that make a variant (evaluate measures one, export writes one). */
@@ -281,7 +284,7 @@ export function parseStep(raw: unknown, where = 'the step'): Step {
   if (typeof kind !== 'string' || !(kind in SCHEMAS)) {
     throw new RecipeError(`${where}: unknown step ${kind === undefined ? '(no "kind")' : `'${String(kind)}'`}; steps are ${STEP_KINDS.join(', ')}`);
   }
-  const schema = SCHEMAS[kind as StepKind];
+  const schema = SCHEMAS[kind as StepKind]();
   const r = schema.safeParse(raw);
   const label = `${where} (${kind})`;
   if (!r.success) {
@@ -300,7 +303,7 @@ export function parseStep(raw: unknown, where = 'the step'): Step {
 /** Each field's problem for a form: field path → message (empty when the step is fine). */
 export function stepProblems(raw: unknown): Record<string, string> {
   const kind = (raw as { kind?: StepKind }).kind;
-  const schema = kind && SCHEMAS[kind];
+  const schema = kind && SCHEMAS[kind]?.();
   if (!schema) return { kind: `unknown step '${String(kind)}'` };
   const r = schema.safeParse(raw);
   if (r.success) return Object.fromEntries(crossFieldProblems(r.data as Step).map((p) => [p.path, p.message]));
@@ -314,7 +317,7 @@ export function stepProblems(raw: unknown): Record<string, string> {
 
 /** The authored form of a resolved step: only the settings that differ from the defaults. */
 export function authoredOf(step: Step): AuthoredStep {
-  const defaults = SCHEMAS[step.kind].parse({ kind: step.kind, ...(step.kind === 'distill' ? { student: step.student } : {}), ...(step.kind === 'mixed' ? { auto: step.auto, precisions: step.precisions } : {}) }) as Record<string, unknown>;
+  const defaults = SCHEMAS[step.kind]().parse({ kind: step.kind, ...(step.kind === 'distill' ? { student: step.student } : {}), ...(step.kind === 'mixed' ? { auto: step.auto, precisions: step.precisions } : {}) }) as Record<string, unknown>;
   const out: Record<string, unknown> = { kind: step.kind };
   for (const [k, v] of Object.entries(step)) if (k !== 'kind' && JSON.stringify(v) !== JSON.stringify(defaults[k])) out[k] = v;
   if (step.kind === 'distill') out.student = step.student;

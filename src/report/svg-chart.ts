@@ -60,7 +60,7 @@ function niceStep(rough: number): number {
 }
 
 /** Nice ticks inside [lo, hi]; `extend` first widens the domain to the ticks around it. */
-function linearTicks(lo: number, hi: number, count: number, extend: boolean): { lo: number; hi: number; ticks: number[]; step: number } {
+export function linearTicks(lo: number, hi: number, count: number, extend: boolean): { lo: number; hi: number; ticks: number[]; step: number } {
   const step = niceStep((hi - lo) / count);
   const a = (extend ? Math.floor : Math.ceil)(lo / step - 1e-9), b = (extend ? Math.ceil : Math.floor)(hi / step + 1e-9);
   const ticks: number[] = [];

@@ -3,7 +3,8 @@
  * bundled example on a first visit), open dropped files, switch, rename, delete, export and import
  * projects, and restart jobs a reload cut off.
  */
-import { createStudioClient } from './worker-client';
+import { createStudioClient, type StudioClient } from './worker-client';
+import { warmStepSchemas } from './form-problems';
 import { pushNotice, rootRecord, useStudio, type View } from './store';
 import { DEFAULT_DATASET, DEFAULT_MODEL, DEFAULT_TEACHER } from './defaults';
 import { loadPrecisionLayers } from './mixed';
@@ -29,6 +30,12 @@ export async function startStudio(): Promise<void> {
   }
   // Ask the browser to keep the projects through storage pressure (it may say no; the Storage view shows which).
   void navigator.storage?.persist?.().catch(() => false);
+  await restoreOrDefaults(client);
+  warmStepSchemas();
+}
+
+/** The project open before the reload, or the bundled example where there is none. */
+async function restoreOrDefaults(client: StudioClient): Promise<void> {
   try {
     const restored = await client.call('restore', { projectId: lastProject() });
     if (restored) { await applyProject(restored); return; }

@@ -159,7 +159,8 @@ export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | 
     schedule: inputs.schedule.trim(), seed: typed(inputs.seed), trainSamples: typed(inputs.trainSamples), testSamples: typed(inputs.testSamples),
     ...(distil ? { temperature: typed(inputs.temperature), alpha: typed(inputs.alpha) } : {}),
   };
-  const out = formProblems(step, TRAIN_FIELDS, TRAIN_LABELS);
+  // Untouched fields hold the defaults, valid by construction (train.test.ts checks them): no schema built while the page loads.
+  const out = inputs === DEFAULT_TRAIN_INPUTS ? {} : formProblems(step, TRAIN_FIELDS, TRAIN_LABELS);
   const student = studentProblem(inputs.student, inputs.mode, opts.teacherClasses, opts.variants ?? []);
   if (student) out.student = student;
   const most = (k: 'trainSamples' | 'testSamples', max: number | null) => {

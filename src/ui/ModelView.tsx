@@ -1,8 +1,7 @@
 import { useDeferredValue } from 'react';
-import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../state/store';
 import { fmtInt, fmtBytes, fmtCount, fmtShape } from './format';
-import { Visible } from './Visible';
+import { BarSvg } from './charts/SvgCharts';
 
 export function ModelView() {
   // A new selection's layers render in a transition (a big model's table is long).
@@ -32,14 +31,8 @@ export function ModelView() {
       )}
       {heavy.length > 0 && (
         <div className="chart" data-testid="flops-chart">
-          <Visible height={160}><ResponsiveContainer width="100%" height={160}>
-            <BarChart data={heavy.map((l) => ({ name: shortName(l.name), flops: l.flops }))} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-              <XAxis dataKey="name" tick={{ fontSize: 10 }} interval={0} angle={-20} height={46} textAnchor="end" />
-              <YAxis tickFormatter={(v: number) => fmtCount(v)} tick={{ fontSize: 10 }} width={56} />
-              <Tooltip formatter={(v) => [fmtCount(Number(v)), 'FLOPs per sample']} />
-              <Bar dataKey="flops" fill="#0d9488" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer></Visible>
+          <BarSvg categories={heavy.map((l) => shortName(l.name))} series={[{ name: 'FLOPs per sample', colour: '#0d9488', values: heavy.map((l) => l.flops) }]}
+            height={170} yWidth={56} yTick={fmtCount} slantLabels title={(layer, _s, v) => `${layer}: ${fmtCount(v)} FLOPs per sample`} />
         </div>
       )}
       <table className="layers" data-testid="layer-table">

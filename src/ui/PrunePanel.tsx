@@ -1,5 +1,5 @@
 import { useEffect, useRef, type CSSProperties } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { busyReason, useStudio } from '../state/store';
 import { MNIST_TRAIN } from '../state/train';
 import { useFocusCard } from './focus';
@@ -11,6 +11,7 @@ import { CRITERIA, GRANULARITIES, PRUNE_SCHEDULES, STRUCTURAL } from '../recipe/
 import type { SparsityPicture } from '../worker/types';
 import { fmtInt, fmtPct } from './format';
 import { Visible } from './Visible';
+import { BarSvg } from './charts/SvgCharts';
 
 const grid = { display: 'grid', gridTemplateColumns: 'repeat(4, minmax(0, 1fr))', columnGap: 10 } as const;
 const GRANULARITY_HELP: Record<string, string> = {
@@ -255,15 +256,8 @@ function LastRun() {
           </tbody>
         </table>
         <div style={{ flex: '1 1 260px', minWidth: 0 }} data-testid="prune-bars">
-          <Visible height={150}><ResponsiveContainer width="100%" height={150}>
-            <BarChart data={bars} margin={{ top: 4, right: 8, bottom: 4, left: 0 }}>
-              <CartesianGrid strokeDasharray="3 3" />
-              <XAxis dataKey="layer" tick={{ fontSize: 11 }} />
-              <YAxis domain={[0, 100]} unit=" %" width={48} />
-              <Tooltip formatter={(v) => `${Number(v).toFixed(1)} % ${filters ? 'of filters removed' : blocks ? 'of the block removed' : 'zeros'}`} />
-              <Bar dataKey="sparsity" fill="#16a34a" isAnimationActive={false} />
-            </BarChart>
-          </ResponsiveContainer></Visible>
+          <BarSvg categories={bars.map((x) => x.layer)} series={[{ name: 'removed', colour: '#16a34a', values: bars.map((x) => x.sparsity) }]} height={150} max={100} yTick={(v) => `${v} %`}
+            title={(layer, _s, v) => `${layer}: ${v.toFixed(1)} % ${filters ? 'of filters removed' : blocks ? 'of the block removed' : 'zeros'}`} />
           <div className="muted small">{filters ? 'Filters removed per layer' : blocks ? `Blocks removed: ${info.blocks.filter((b) => b.removed).map((b) => `${b.join} (${b.layers.join(', ')})`).join('; ')}` : 'Zeros per layer, counted on the weights'}{info.filters.length ? `; filters: ${info.filters.map((f) => `${f.producers.join('+')} ${f.before}→${f.after}`).join(', ')}` : ''}</div>
         </div>
       </div>

@@ -1,9 +1,8 @@
 import { useEffect } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../state/store';
 import { chooseWeightsLayer, showWeights } from '../state/variants';
 import type { WeightHistogram } from '../worker/types';
-import { Visible } from './Visible';
+import { BarSvg } from './charts/SvgCharts';
 import { fmtInt } from './format';
 
 const WEIGHT_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
@@ -44,25 +43,12 @@ function isRootOf(records: { id: string; parentId: string | null }[], root: stri
 }
 
 function HistogramChart({ hist }: { hist: WeightHistogram }) {
-  const data = hist.series[0]!.counts.map((_, i) => {
-    const row: Record<string, number | string> = { bin: fmtEdge((hist.edges[i]! + hist.edges[i + 1]!) / 2) };
-    hist.series.forEach((s, j) => { row[`s${j}`] = s.counts[i]!; });
-    return row;
-  });
+  const bins = hist.series[0]!.counts.map((_, i) => fmtEdge((hist.edges[i]! + hist.edges[i + 1]!) / 2));
   return (
     <div className="chart" data-testid="weights-chart" data-series={hist.series.length}>
-      <Visible height={220}><ResponsiveContainer width="100%" height={220}>
-        <BarChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }} barGap={0} barCategoryGap="12%">
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="bin" tick={{ fontSize: 10 }} interval={4} />
-          <YAxis tick={{ fontSize: 10 }} width={48} />
-          <Tooltip />
-          <Legend verticalAlign="top" height={24} iconSize={10} itemSorter={null} />
-          {hist.series.map((s, j) => (
-            <Bar key={s.name} dataKey={`s${j}`} name={`${s.name} (${j ? 'current variant' : 'original'})`} fill={FILLS[j % FILLS.length]} isAnimationActive={false} />
-          ))}
-        </BarChart>
-      </ResponsiveContainer></Visible>
+      <BarSvg categories={bins} height={200} yWidth={48} legend
+        series={hist.series.map((s, j) => ({ name: `${s.name} (${j ? 'current variant' : 'original'})`, colour: FILLS[j % FILLS.length]!, values: s.counts }))}
+        title={(bin, name, v) => `${name}: ${fmtInt(v)} weights near ${bin}`} />
     </div>
   );
 }

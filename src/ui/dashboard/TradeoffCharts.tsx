@@ -17,6 +17,7 @@ import { fmtBytes, fmtMs } from '../format';
 import { fmtBytesDecimal } from '../../report/format';
 import { saveChartPng, saveChartSvg } from './chart-export';
 import { Visible } from '../Visible';
+import { Later } from '../Later';
 
 interface Point { id: string; name: string; technique: Technique; x: number; y: number; err?: [number, number]; frontier: boolean }
 
@@ -87,7 +88,8 @@ function Dot(props: { cx?: number; cy?: number; payload?: Point; fill?: string; 
   );
 }
 
-function Chart({ axis, records, keyOn }: { axis: Axis; records: readonly VariantRecord[]; keyOn: MeasurementKey | null }) {
+/** `order` staggers the charts' first draw: each mounts in a task of its own rather than all four in one. */
+function Chart({ axis, records, keyOn, order }: { axis: Axis; records: readonly VariantRecord[]; keyOn: MeasurementKey | null; order: number }) {
   const logX = useDashboard((d) => d.logX);
   const selected = useStudio((s) => s.selectedId);
   const box = useRef<HTMLDivElement>(null);
@@ -108,7 +110,7 @@ function Chart({ axis, records, keyOn }: { axis: Axis; records: readonly Variant
       </div>
       <div ref={box}>
         {points.length ? (
-          <Visible height={250}><ResponsiveContainer width="100%" height={250}>
+          <Visible height={250}><Later order={order}><ResponsiveContainer width="100%" height={250}>
             <ScatterChart margin={{ top: 8, right: 16, bottom: 20, left: 4 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis type="number" dataKey="x" name={axis.title} scale={logX ? 'log' : 'linear'} domain={domain} allowDataOverflow
@@ -125,7 +127,7 @@ function Chart({ axis, records, keyOn }: { axis: Axis; records: readonly Variant
               ))}
               <Legend verticalAlign="top" height={22} iconSize={9} wrapperStyle={{ fontSize: 11 }} />
             </ScatterChart>
-          </ResponsiveContainer></Visible>
+          </ResponsiveContainer></Later></Visible>
         ) : <div className="chart-placeholder muted small">No variant has this figure on the compared terms yet: evaluate one.</div>}
       </div>
       {unmeasured > 0 && points.length > 0 && <p className="muted small">{unmeasured} variant{unmeasured > 1 ? 's' : ''} not measured on these terms {unmeasured > 1 ? 'are' : 'is'} not shown.</p>}
@@ -143,7 +145,7 @@ export function TradeoffCharts({ records, keyOn }: { records: readonly VariantRe
         <span className="muted small">Colour: {TECHNIQUES.map((t) => <span key={t} className="legend-chip" style={{ background: TECHNIQUE_COLOURS[t] }}>{t}</span>)}</span>
       </div>
       <div className="chart-grid">
-        {AXES.map((a) => <Chart key={a.id} axis={a} records={records} keyOn={keyOn} />)}
+        {AXES.map((a, i) => <Chart key={a.id} axis={a} records={records} keyOn={keyOn} order={i} />)}
       </div>
     </section>
   );
