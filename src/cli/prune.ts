@@ -94,7 +94,7 @@ export async function sensitivityCommand(rest: string[], flags: Flags): Promise<
   await loadData(rt, 'test', test);
   const testSamples = Math.min(positiveInt(flags['test-samples'], 'test-samples', 1000)!, rt.data.need('test', 'Sensitivity').ds.count);
   const t0 = performance.now();
-  const r = await rt.pruneSensitivity(root.id, { granularity, criterion, levels, samples: testSamples, preprocess: pre });
+  const r = await rt.views.pruneSensitivity(root.id, { granularity, criterion, levels, samples: testSamples, preprocess: pre });
   const cfg = { ...DEFAULT_TRAIN_CONFIG, preprocess: pre, testSamples };
   const chosen = budget === null ? null : await chooseSparsities(await rt.device(), await rt.variants.model(root.id), { granularity, criterion },
     { baseline: r.baseline, curves: r.curves }, budget, rt.data.need('test', 'Sensitivity').ds, cfg);

@@ -146,7 +146,7 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
     const samples = 500;
     const events: SearchProgress[] = [];
     const opts = { recipe, preprocess: pre, samples, binary: true, activationScale: false };
-    const sens = await rt.sensitivity(root.id, opts, (p) => events.push(p));
+    const sens = await rt.views.sensitivity(root.id, opts, (p) => events.push(p));
     expect(sens.rows.map((r) => r.layer)).toEqual([L0, L1, L2]);
     expect(sens.samples).toBe(samples);
     for (const r of sens.rows) {
@@ -162,7 +162,7 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
     const calibrations = () => events.filter((e) => e.stage === 'calibration' && e.done === 0).length;
     expect(calibrations()).toBe(1);
     // The same settings again: the cached result, no new calibration or evaluation.
-    expect(await rt.sensitivity(root.id, opts, (p) => events.push(p))).toBe(sens);
+    expect(await rt.views.sensitivity(root.id, opts, (p) => events.push(p))).toBe(sens);
 
     const auto = (budget: number) => ({ kind: 'mixed', auto: { budget, samples, binary: true }, int8: { samples: 128 } });
     const picked = await applyTo(rt, auto(0.5), root.id, pre);
@@ -177,12 +177,12 @@ describe('mixed precision in the runtime (MLP, MNIST)', () => {
 
     await expect(applyTo(rt, auto(-1), root.id, pre)).rejects.toThrow(/auto.budget must be ≥ 0 points \(got -1\)/);
     await expect(applyTo(rt, auto(Number.NaN), root.id, pre)).rejects.toThrow(/auto.budget must be a number/);
-    await expect(rt.sensitivity(root.id, { ...opts, samples: 0 })).rejects.toThrow(/whole number from 1 to 10000/);
-    await expect(rt.sensitivity(root.id, { ...opts, samples: 20_000 })).rejects.toThrow(/whole number from 1 to 10000/);
+    await expect(rt.views.sensitivity(root.id, { ...opts, samples: 0 })).rejects.toThrow(/whole number from 1 to 10000/);
+    await expect(rt.views.sensitivity(root.id, { ...opts, samples: 20_000 })).rejects.toThrow(/whole number from 1 to 10000/);
 
     // Cancel mid-way (new settings, so it has to calibrate and evaluate again).
     const abort = new AbortController();
-    const run = rt.sensitivity(root.id, { ...opts, samples: 1000 }, (p) => { if (p.stage === 'int8') abort.abort(); }, abort.signal);
+    const run = rt.views.sensitivity(root.id, { ...opts, samples: 1000 }, (p) => { if (p.stage === 'int8') abort.abort(); }, abort.signal);
     await expect(run).rejects.toMatchObject({ kind: 'cancelled' });
     // Nothing is left busy: evaluation works.
     expect((await measureOf(rt, picked.id, 64, pre)).key.samples).toBe(64);

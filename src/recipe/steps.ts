@@ -217,6 +217,12 @@ export const MAKES_VARIANT: Record<StepKind, boolean> = {
   int8: true, binary: true, mixed: true, prune: true, train: true, distill: true, evaluate: false, export: false,
 };
 
+/** Whether a step (resolved, or as written with defaults left out) trains on the training set. */
+export function readsTrainingSet(step: { kind?: unknown; finetuneEpochs?: unknown; data?: unknown }): boolean {
+  const trains = step.kind === 'train' || step.kind === 'distill' || (step.kind === 'prune' && typeof step.finetuneEpochs === 'number' && step.finetuneEpochs > 0);
+  return trains && (step.data ?? 'train') === 'train';
+}
+
 /** Why a student spec cannot be read, or null. */
 export function studentSpecProblem(spec: string): string | null {
   const s = spec.trim();

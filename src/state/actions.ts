@@ -5,6 +5,7 @@
  */
 import { createStudioClient, type StudioClient } from './worker-client';
 import { warmStepSchemas } from './form-problems';
+import { readsTrainingSet } from '../recipe/steps';
 import { pushNotice, rootRecord, useStudio, type View } from './store';
 import { DEFAULT_DATASET, DEFAULT_MODEL, DEFAULT_TEACHER } from './defaults';
 import { loadPrecisionLayers } from './mixed';
@@ -180,8 +181,12 @@ export async function restartInterrupted(job: InterruptedJob): Promise<void> {
   const client = studioClient();
   if (!client) return;
   await dismissInterrupted(job);
-  const req = job.request as { step: unknown; preprocess: ReturnType<typeof useStudio.getState>['preprocess'] };
+  const req = job.request as { step: Record<string, unknown>; preprocess: ReturnType<typeof useStudio.getState>['preprocess'] };
   useStudio.setState({ preprocess: req.preprocess });
+  if (readsTrainingSet(req.step) && !useStudio.getState().datasets.train) {
+    const { ensureTrainingData } = await import('./train');
+    try { await ensureTrainingData(); } catch (e) { report('Could not fetch the training set', e); return; }
+  }
   await applyStep(req.step, job.inputId, job.label.toLowerCase());
 }
 

@@ -10,6 +10,7 @@ import { refreshDevice, report, studioClient, upsertRecord } from './link';
 import { saveFile } from './variants';
 import { sameKey, type MeasurementKey, type VariantRecord } from '../recipe/variant';
 import { describePreprocess } from '../recipe/vocabulary';
+import { readsTrainingSet } from '../recipe/steps';
 import { parseRecipe } from '../recipe/recipe';
 import { measurementsCsv, projectJson, variantsCsv } from '../report/csv';
 import { htmlReport } from '../report/html';
@@ -174,13 +175,14 @@ export async function runRecipeText(text: string): Promise<void> {
   for (let r = s.records.find((x) => x.id === s.selectedId), i = 0; r && i <= s.records.length; r = s.records.find((x) => x.id === r!.parentId), i++) rootId = r.id;
   rootId ??= s.records.find((r) => !r.parentId)?.id ?? null;
   if (!client || !rootId) return;
+  let steps: ReturnType<typeof parseRecipe>['steps'];
   try {
-    parseRecipe(text); // a bad recipe is refused here, in the same words as the CLI
+    steps = parseRecipe(text).steps; // a bad recipe is refused here, in the same words as the CLI
   } catch (e) {
     report('The recipe cannot run', e);
     return;
   }
-  if (/"(train|distill)"|"finetuneEpochs"\s*:\s*[1-9]/.test(text) && !s.datasets.train) {
+  if (steps.some(readsTrainingSet) && !s.datasets.train) {
     const { ensureTrainingData } = await import('./train');
     try { await ensureTrainingData(); } catch (e) { report('Could not fetch the training set', e); return; }
   }

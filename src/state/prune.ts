@@ -48,6 +48,8 @@ export interface PruneState {
   /** The layer whose pattern is drawn, and the picture (what the inputs would remove). */
   pictureLayer: string | null;
   picture: SparsityPicture | null;
+  /** The granularity the picture was drawn with (the inputs may have moved on while the next one is made). */
+  pictureGranularity: PruneInputs['granularity'] | null;
   pictureError: string | null;
   job: PruneJob | null;
   sensitivity: PruneSensitivityResult | null;
@@ -65,7 +67,7 @@ export const DEFAULT_PRUNE_INPUTS: PruneInputs = {
 };
 
 export const usePrune = create<PruneState>()(() => ({
-  inputs: DEFAULT_PRUNE_INPUTS, layers: null, pictureLayer: null, picture: null, pictureError: null, job: null, sensitivity: null, last: null, epochs: [],
+  inputs: DEFAULT_PRUNE_INPUTS, layers: null, pictureLayer: null, picture: null, pictureGranularity: null, pictureError: null, job: null, sensitivity: null, last: null, epochs: [],
 }));
 
 export type PruneField = keyof PruneInputs;
@@ -187,7 +189,7 @@ export async function refreshPicture(): Promise<void> {
   const seq = ++pictureSeq;
   try {
     const picture = await client.call('sparsityPicture', { id, layer: pictureLayer, spec: specOf(inputs) });
-    if (seq === pictureSeq) usePrune.setState({ picture, pictureError: null });
+    if (seq === pictureSeq) usePrune.setState({ picture, pictureGranularity: inputs.granularity, pictureError: null });
   } catch (e) {
     if (seq === pictureSeq) usePrune.setState({ picture: null, pictureError: e instanceof Error ? e.message : String(e) });
   }

@@ -11,7 +11,7 @@ import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { MNIST_PREPROCESS } from '../recipe/vocabulary';
 import type { DeviceSummary, Int8Recipe, ModelSummary, PrecisionLayer, SensitivityResult, WeightHistogram } from '../worker/types';
 import type { JobView } from '../worker/jobs';
-import type { ProjectInfo } from '../worker/runtime';
+import type { ProjectInfo } from '../worker/project-sink';
 import type { InterruptedJob, StorageSummary } from '../worker/project-db';
 
 export interface Notice { id: number; level: 'error' | 'warning' | 'info'; title: string; message: string }

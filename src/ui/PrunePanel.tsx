@@ -38,6 +38,7 @@ export function PrunePanel() {
   const sensitivity = usePrune((s) => s.sensitivity);
   const pictureLayer = usePrune((s) => s.pictureLayer);
   const picture = usePrune((s) => s.picture);
+  const pictureGranularity = usePrune((s) => s.pictureGranularity);
   const pictureError = usePrune((s) => s.pictureError);
   const epochs = usePrune((s) => s.epochs);
   const current = useStudio((s) => s.selectedId);
@@ -129,7 +130,7 @@ export function PrunePanel() {
             </select>
           </label>
           {pictureError ? <p className="field-error small" data-testid="prune-picture-error">{pictureError}</p>
-            : picture ? <PatternPicture picture={picture} granularity={inputs.granularity} /> : <p className="muted small">…</p>}
+            : picture ? <PatternPicture picture={picture} granularity={pictureGranularity ?? inputs.granularity} /> : <p className="muted small">…</p>}
         </div>
         {layers && <FilterGroups />}
         {layers && <Blocks />}
@@ -159,7 +160,7 @@ function PatternPicture({ picture, granularity }: { picture: SparsityPicture; gr
     g.putImageData(img, 0, 0);
   }, [picture, rows, cols]);
   return (
-    <div data-testid="prune-picture" data-zeros={picture.zeros}>
+    <div data-testid="prune-picture" data-zeros={picture.zeros} data-granularity={granularity}>
       <canvas ref={ref} width={cols} height={rows} style={{ width: cols * scale, height: rows * scale, maxWidth: '100%', imageRendering: 'pixelated', border: '1px solid var(--line)' }} />
       <div className="muted small">{picture.layout}: <b>{fmtPct(picture.zeros / (rows * cols))}</b> removed (red); kept weights darker for larger |w|.
         {granularity === 'filter' && ' Red rows are this layer\'s own filters; red columns are input channels that go with the previous layer\'s pruned filters.'}

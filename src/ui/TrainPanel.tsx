@@ -81,7 +81,7 @@ export function TrainPanel() {
               {variants.map((v) => <option key={v.id} value={v.name}>{v.name}</option>)}
             </select>
           </div>
-          {!variants.some((v) => v.name === DEFAULT_TEACHER.name) && (
+          {!variants.some((v) => v.source?.fileName === DEFAULT_TEACHER.name) && (
             <div className="muted small" style={{ marginBottom: 6 }}>
               <button className="small-btn" data-testid="train-load-teacher" disabled={locked} onClick={() => void loadDefaultTeacher()}
                 title="Opens it as a new project; this project and its variants stay in the project list">

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { busyReason, useStudio } from '../state/store';
 import { evaluateVariant, select } from '../state/actions';
 import { copyRecipe, deleteVariants, deletionOf, downloadRecipe, downloadVariant, editStep, updateVariant } from '../state/variants';
-import { latencyAt, latestMeasurement, sameKey, type VariantRecord } from '../recipe/variant';
+import { latencyAt, latestMeasurement, lineageOf, sameKey, type VariantRecord } from '../recipe/variant';
 import { fmtInt, fmtBytes, fmtMs, fmtPct } from './format';
 import { describe } from './variant-info';
 
@@ -57,6 +57,7 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
   const delta = !isRoot && m && base && sameKey(m.key, base.key) ? 100 * (m.top1 - base.top1) : null;
   const ratio = root.stats.weightBytes / r.stats.weightBytes;
   const parent = records.find((x) => x.id === r.parentId);
+  const steps = lineageOf(records, r.id).length - 1;
   const skipped64 = m?.latencySkipped.find((s) => s.batch === 64);
   const remove = () => {
     const ids = deletionOf(r.id);
@@ -78,7 +79,11 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
           )}
           <span className={`op kind-${r.technique}`}>{describe(r)}</span>
           {current && <span className="fused">selected</span>}
-          {parent && <div className="muted small" data-testid="v-lineage">from <span className="mono">{parent.name}</span></div>}
+          {parent && (
+            <div className="muted small" data-testid="v-lineage" data-steps={steps}>
+              from <span className="mono">{parent.name}</span>{steps > 1 ? ` · ${steps} steps from the file` : ''}
+            </div>
+          )}
         </td>
         <td className="num" title={`layer weights (with int8 scales and zero points); file ${fmtBytes(r.stats.fileBytes)}`}>
           <div data-testid="v-weights">{fmtBytes(r.stats.weightBytes)}</div>

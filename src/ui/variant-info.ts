@@ -19,7 +19,7 @@ export function describe(r: VariantRecord): string {
     }
     case 'prune': {
       const p = r.details.pruned as PrunedInfo | undefined;
-      const amount = s.granularity === '2:4' ? '2:4' : s.granularity === 'block' && p ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} blocks` : `${s.granularity} ${+(100 * s.sparsity).toFixed(1)} %`;
+      const amount = s.granularity === '2:4' ? '2:4' : s.granularity === 'block' && p ? `${p.blocks.filter((b) => b.removed).length} of ${p.blocks.length} blocks removed` : `${s.granularity} ${+(100 * s.sparsity).toFixed(1)} %`;
       return `pruned · ${amount} · ${s.criterion}${s.scope === 'global' && !STRUCTURAL.includes(s.granularity) ? ' · global' : ''}${s.finetuneEpochs ? ` · ${s.finetuneEpochs} ep fine-tuned${s.distill ? ' (distilled)' : ''}` : ''}`;
     }
     case 'train': case 'distill': {

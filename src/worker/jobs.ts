@@ -42,6 +42,11 @@ export interface JobHandle {
   waitIfPaused(): Promise<void>;
   /** Whether a pause was asked and is now held. */
   readonly pauseRequested: boolean;
+  /**
+   * The cancel ended a stage that keeps its work (training stops with the weights so far): the job
+   * goes on (saving, evaluating) under a fresh signal, and a second Cancel stops that.
+   */
+  keepAfterCancel(): void;
 }
 
 export class JobRunner {
@@ -59,15 +64,17 @@ export class JobRunner {
 
   async run<T>(spec: { kind: JobKind; label: string; variantId?: string | null; pausable?: boolean }, work: (job: JobHandle) => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.refuseIfBusy(spec.label.toLowerCase());
-    const abort = new AbortController();
-    const onAbort = () => abort.abort();
+    const onAbort = () => entry.abort.abort();
     signal?.addEventListener('abort', onAbort);
-    if (signal?.aborted) abort.abort();
     const view: JobView = {
       id: this.nextId++, kind: spec.kind, label: spec.label, variantId: spec.variantId ?? null, startedAt: Date.now(),
       pausable: Boolean(spec.pausable), paused: false, stage: 'starting', done: 0, total: 0,
     };
-    const entry: NonNullable<JobRunner['current']> = { view, abort, pause: null };
+    const entry: NonNullable<JobRunner['current']> = { view, abort: new AbortController(), pause: null };
+    // Cancelling a paused job lets its loop go on to see the abort.
+    const armed = () => { entry.abort.signal.addEventListener('abort', () => entry.pause?.resolve()); return entry.abort; };
+    armed();
+    if (signal?.aborted) entry.abort.abort();
     this.current = entry;
     // Progress is said at most ten times a second (the page renders each one); a new stage, a pause and the end at once.
     let last = 0, pending: ReturnType<typeof setTimeout> | null = null;
@@ -75,15 +82,13 @@ export class JobRunner {
     const changed = (urgent = true) => {
       if (urgent || Date.now() - last >= PROGRESS_INTERVAL_MS) { if (pending) clearTimeout(pending); emit(); } else pending ??= setTimeout(emit, PROGRESS_INTERVAL_MS - (Date.now() - last));
     };
-    // Cancelling a paused job lets its loop go on to see the abort.
-    abort.signal.addEventListener('abort', () => entry.pause?.resolve());
     const handle: JobHandle = {
-      signal: abort.signal,
+      get signal() { return entry.abort.signal; },
       progress: (p) => { const stage = entry.view.stage !== p.stage; Object.assign(entry.view, p); changed(stage); },
       setPausable: (pausable) => { entry.view.pausable = pausable; changed(); },
       waitIfPaused: async () => {
         const p = entry.pause;
-        if (!p || abort.signal.aborted) return;
+        if (!p || entry.abort.signal.aborted) return;
         entry.view.paused = true;
         changed();
         await p.promise;
@@ -91,6 +96,12 @@ export class JobRunner {
         changed();
       },
       get pauseRequested() { return Boolean(entry.pause); },
+      keepAfterCancel: () => {
+        if (!entry.abort.signal.aborted) return;
+        entry.abort = new AbortController();
+        armed();
+        if (signal?.aborted) entry.abort.abort(); // the caller's own signal still holds
+      },
     };
     changed();
     try {

@@ -11,7 +11,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { DatasetRecord, VariantRecord } from '../recipe/variant';
 import type { DataRole } from '../recipe/vocabulary';
-import type { JobRecord, ProjectInfo, ProjectSink } from './runtime';
+import type { JobRecord, ProjectInfo, ProjectSink } from './project-sink';
 import { blobsOf, type ProjectDataset } from './project-file';
 
 interface StudioDb extends DBSchema {

@@ -13,7 +13,7 @@ import { sha256Hex } from '../core/hash';
 import { recipeFor, type Recipe } from '../recipe/recipe';
 import type { DatasetRecord, VariantRecord } from '../recipe/variant';
 import { DATA_ROLES, type DataRole } from '../recipe/vocabulary';
-import type { ProjectInfo } from './runtime';
+import type { ProjectInfo } from './project-sink';
 
 export const PROJECT_FORMAT = 'compression-studio/project';
 export const PROJECT_VERSION = 1;

@@ -10,7 +10,7 @@ import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import type { PruneSpec } from '../compress/prune';
 import type { Histogram } from '../compress/histogram';
 import type { JobView } from './jobs';
-import type { ProjectInfo } from './runtime';
+import type { ProjectInfo } from './project-sink';
 import type { RecipeReport } from './recipe-run';
 import type { InterruptedJob, ProjectState, StorageSummary } from './project-db';
 import type {

@@ -15,7 +15,7 @@ import type { Model } from '../model/ir';
 import { withSignature } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
 import type { InferenceSession } from '../engine/session';
-import { checkFits, sliceDataset } from '../data/dataset';
+import { checkFits } from '../data/dataset';
 import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
 import { defaultName, settingsKey, type NameParts } from '../recipe/describe';
 import { latestMeasurement, sameKey, type DatasetRecord, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
@@ -28,36 +28,10 @@ import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
 import { describeAdapter, measure } from './measure';
 import { variantStats } from './variant-stats';
-import { summarise } from './summaries';
-import { histogram, layerWeights, type Histogram } from '../compress/histogram';
-import { binaryLayerWeights, precisionLayers, type PrecisionLayer } from '../compress/mixed-precision';
-import { weightPicture, type PruneSpec } from '../compress/prune';
-import { previewPicture, pruneLayerList, runPruneSensitivity } from './pruning';
-import type {
-  DeviceSummary, ModelSummary, PruneLayer, PruneProgress, PruneSensitivityOptions, PruneSensitivityResult, SearchProgress, SensitivityOptions,
-  SensitivityResult, SparsityPicture, TrainProgress,
-} from './types';
+import { VariantViews } from './variant-views';
+import type { DeviceSummary, PruneProgress, TrainProgress } from './types';
 
-/** A project: the files loaded into it, the variants made from them and the datasets they were measured on. */
-export interface ProjectInfo { id: string; name: string; createdAt: number; updatedAt: number }
-
-/** A job written down when it starts, so a reload or a crash that cuts it off can list it as interrupted. */
-export interface JobRecord { key: string; projectId: string; kind: 'step' | 'recipe'; label: string; inputId: string; request: unknown; startedAt: number }
-
-/**
- * Where a project is kept (the page: IndexedDB, worker/project-db.ts; the CLI: nowhere). A failed
- * save (storage full) is reported; the variant stays in memory.
- */
-export interface ProjectSink {
-  saveProject(p: ProjectInfo): Promise<void>;
-  saveRecord(r: VariantRecord): Promise<void>;
-  deleteRecords(projectId: string, ids: string[]): Promise<void>;
-  saveBlob(sha256: string, bytes: Uint8Array): Promise<void>;
-  loadBlob(sha256: string): Promise<Uint8Array | null>;
-  saveDataset(projectId: string, role: DataRole, record: DatasetRecord, files: { images: Uint8Array; labels: Uint8Array }): Promise<void>;
-  /** Holds the job as running until the returned function is called (it ended, however). */
-  jobStarted(job: JobRecord): Promise<() => Promise<void>>;
-}
+import type { ProjectInfo, ProjectSink } from './project-sink';
 
 export interface RuntimeEvents {
   record(r: VariantRecord): void;
@@ -86,6 +60,8 @@ export class StudioRuntime {
   private readonly rootBytes = new Map<string, Uint8Array>();
   private project: ProjectInfo | null = null;
   readonly mixed: MixedPrecisionRuns;
+  /** What the page shows of any variant: summaries, weights, layer lists, sensitivity sweeps. */
+  readonly views: VariantViews;
   events: RuntimeEvents = { record: () => {}, removed: () => {}, job: () => {}, notice: () => {}, deviceLost: () => {} };
 
   constructor(private readonly gpu?: GPU, private readonly sink: ProjectSink | null = null) {
@@ -96,6 +72,7 @@ export class StudioRuntime {
       device: () => this.device(),
     });
     this.jobs.onChange = (j) => this.events.job(j);
+    this.views = new VariantViews(this.host, this.jobs, (id) => this.sessionOf(id));
   }
 
   // ── device ──────────────────────────────────────────────────────────────────────────────────
@@ -464,82 +441,8 @@ export class StudioRuntime {
     this.events.removed(ids);
   }
 
-  // ── views of a variant ──────────────────────────────────────────────────────────────────────
-
-  /** The model view's summary of any variant. */
-  async summary(id: string): Promise<ModelSummary> {
-    const r = this.variants.record(id);
-    const session = await this.sessionOf(id);
-    const feed = await this.variants.feed(id);
-    return { ...summarise(await this.variants.model(id), `${r.name}.onnx`, session), batching: feed.batching, weightBytes: r.stats.weightBytes };
-  }
-
-  /** Histogram of one layer's weights in each of the variants (those that have it). */
-  async weightHistogram(layer: string, ids: string[]): Promise<Histogram> {
-    const named: { name: string; values: Float32Array }[] = [];
-    for (const id of ids) {
-      const model = await this.variants.model(id);
-      const values = layerWeights(model, layer) ?? binaryLayerWeights(model, layer);
-      const name = this.variants.record(id).name;
-      if (values && !named.some((n) => n.name === name)) named.push({ name, values });
-    }
-    if (!named.length) throw new ModelError(`layer '${layer}' has no weights to show`);
-    return histogram(named);
-  }
-
-  /** The Conv/Gemm layers of a variant's float model and which precisions each can take (with the reason where not). */
-  async precisionLayers(id: string): Promise<PrecisionLayer[]> {
-    return precisionLayers(await this.variants.model(this.variants.floatSource(id).id));
-  }
-
-  /** The prunable layers of a variant's float model (and the filter groups kept whole, with why). */
-  async pruneLayers(id: string): Promise<PruneLayer[]> {
-    return pruneLayerList(await this.variants.model(this.variants.floatSource(id).id));
-  }
-
-  /** A layer's weights with the pattern the spec would remove (nothing changes). */
-  async sparsityPicture(id: string, layer: string, spec: PruneSpec | null): Promise<SparsityPicture> {
-    const model = await this.variants.model(this.variants.floatSource(id).id);
-    return spec ? previewPicture(model, layer, spec) : weightPicture(model, layer);
-  }
-
-  /**
-   * How much accuracy each layer of a variant's float model costs alone: int8 (every candidate shares
-   * one calibration) and, when asked, binary; on the first `samples` items.
-   */
-  async sensitivity(id: string, opts: SensitivityOptions, onProgress?: (p: SearchProgress) => void, signal?: AbortSignal): Promise<SensitivityResult> {
-    const source = this.variants.floatSource(id);
-    const base = { model: await this.variants.model(source.id), name: source.id };
-    this.mixed.check(base, opts);
-    return this.jobs.run({ kind: 'sensitivity', label: `Measuring the sensitivity of ${source.name}`, variantId: source.id },
-      (job) => this.mixed.sensitivity(base, opts, (p) => { job.progress({ stage: p.stage, done: p.done, total: p.total, detail: p.label }); onProgress?.(p); }, job.signal), signal);
-  }
-
-  /** Accuracy with each layer of a variant's float model pruned alone, at each level; cancellable. */
-  async pruneSensitivity(id: string, opts: PruneSensitivityOptions, onProgress: (p: PruneProgress) => void = () => {}, signal?: AbortSignal): Promise<PruneSensitivityResult> {
-    const source = this.variants.floatSource(id);
-    const model = await this.variants.model(source.id);
-    return this.jobs.run({ kind: 'prune-sensitivity', label: `Measuring the pruning sensitivity of ${source.name}`, variantId: source.id },
-      (job) => runPruneSensitivity(this.host, source.name, model, opts, (p) => {
-        if (p.phase === 'sensitivity') job.progress({ stage: 'sensitivity', done: p.done, total: p.total, detail: p.layer });
-        onProgress(p);
-      }, job.signal), signal);
-  }
-
   pause(): JobView { return this.jobs.pause(); }
   resume(): JobView | null { return this.jobs.resume(); }
   cancel(id?: number): void { this.jobs.cancel(id); }
 
-  /** The first `count` items of the test set as 0–255 pixels, for the pictures of disagreeing items. */
-  testItems(indices: number[]): { itemShape: number[]; pixels: Uint8Array[] } {
-    const test = this.data.need('test', 'Showing items');
-    const size = test.ds.itemShape.reduce((a, b) => a * b, 1);
-    return {
-      itemShape: test.ds.itemShape,
-      pixels: indices.map((i) => {
-        const one = sliceDataset(test.ds, i).images.subarray(0, size);
-        return one instanceof Uint8Array ? Uint8Array.from(one) : Uint8Array.from(one, (v) => Math.max(0, Math.min(255, Math.round(v))));
-      }),
-    };
-  }
 }

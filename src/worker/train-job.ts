@@ -143,6 +143,8 @@ export async function runTraining(src: TrainSources, step: TrainStep | DistillSt
   });
   job.setPausable(false);
   if (result.outcome === 'cancelled' && result.steps_done === 0) throw new CancelledError();
+  // Cancel stopped training with the weights so far: they are kept, saved and evaluated like any variant.
+  if (result.outcome === 'cancelled') job.keepAfterCancel();
   const parentId = studentVariant ?? teacherId ?? inputId;
   return {
     result, deployed: deploy ? deploy(result.model) : result.model,

@@ -232,15 +232,15 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
       }
       case 'evaluate': result = await runtime.evaluate(req.arg.id, req.arg.step, req.arg.preprocess, abort.signal); break;
       case 'exportVariant': result = bytesResult(await runtime.exportVariant(req.arg.id, { dynamicBatch: req.arg.dynamicBatch })); break;
-      case 'summary': result = await runtime.summary(req.arg.id); break;
+      case 'summary': result = await runtime.views.summary(req.arg.id); break;
       case 'updateVariant': result = await runtime.updateVariant(req.arg.id, req.arg); break;
       case 'deleteVariants': await runtime.deleteVariants(req.arg.ids); result = null; break;
-      case 'weightHistogram': result = await runtime.weightHistogram(req.arg.layer, req.arg.ids); break;
-      case 'precisionLayers': result = await runtime.precisionLayers(req.arg.id); break;
-      case 'sensitivity': result = await runtime.sensitivity(req.arg.id, req.arg.opts, progress, abort.signal); break;
-      case 'pruneLayers': result = await runtime.pruneLayers(req.arg.id); break;
-      case 'sparsityPicture': result = await runtime.sparsityPicture(req.arg.id, req.arg.layer, req.arg.spec); break;
-      case 'pruneSensitivity': result = await runtime.pruneSensitivity(req.arg.id, req.arg.opts, progress, abort.signal); break;
+      case 'weightHistogram': result = await runtime.views.weightHistogram(req.arg.layer, req.arg.ids); break;
+      case 'precisionLayers': result = await runtime.views.precisionLayers(req.arg.id); break;
+      case 'sensitivity': result = await runtime.views.sensitivity(req.arg.id, req.arg.opts, progress, abort.signal); break;
+      case 'pruneLayers': result = await runtime.views.pruneLayers(req.arg.id); break;
+      case 'sparsityPicture': result = await runtime.views.sparsityPicture(req.arg.id, req.arg.layer, req.arg.spec); break;
+      case 'pruneSensitivity': result = await runtime.views.pruneSensitivity(req.arg.id, req.arg.opts, progress, abort.signal); break;
       case 'layerErrors': {
         const a = req.arg;
         const test = runtime.data.need('test', 'Comparing layers');
@@ -248,7 +248,7 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
           await Promise.all(a.ids.map(async (id) => ({ id, model: await runtime.variants.model(id) }))), a.baselineId, test.ds, a.preprocess), abort.signal);
         break;
       }
-      case 'testItems': result = runtime.testItems(req.arg.indices); break;
+      case 'testItems': result = runtime.views.testItems(req.arg.indices); break;
       case 'pause': result = runtime.pause(); break;
       case 'cancelJob': runtime.cancel(req.arg.jobId); result = null; break;
       case 'resume': result = runtime.resume(); break;

@@ -38,7 +38,7 @@ export function RecipeRunner() {
           <b className="small">{report.recipe ?? 'Recipe'}: {report.steps.length} steps in {report.seconds.toFixed(0)} s</b>
           <ol className="small">
             {report.steps.map((s) => (
-              <li key={s.index}>
+              <li key={s.index} data-testid="recipe-step" data-kind={s.kind} data-top1={s.measurement?.top1 ?? ''} data-samples={s.measurement?.key.samples ?? ''}>
                 {s.description}
                 {s.name && <> → <span className="mono">{records.find((r) => r.id === s.variantId)?.name ?? s.name}</span></>}
                 {s.measurement && <> · {fmtPct(s.measurement.top1)}</>}
