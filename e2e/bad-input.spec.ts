@@ -114,9 +114,11 @@ test('a reload in the middle of training: the job is listed as interrupted with 
   await expect(variantRow(page, SYM)).toHaveCount(1, { timeout: 240_000 });
   await idle(page);
   await page.getByTestId('train-card').scrollIntoViewIfNeeded();
-  for (const [k, v] of Object.entries({ student: 'mlp:784-32-10', epochs: '1', trainSamples: '640', testSamples: '200' })) await page.getByTestId(`train-${k}`).fill(v);
+  // 7500 steps (60 000 items at batch 8): far from done when the page reloads after the first points.
+  for (const [k, v] of Object.entries({ student: 'mlp:784-32-10', epochs: '1', trainSamples: '60000', batch: '8', testSamples: '200' })) await page.getByTestId(`train-${k}`).fill(v);
   await page.getByTestId('train-start').click();
   await expect.poll(async () => Number(await page.getByTestId('train-chart-loss').getAttribute('data-points') ?? 0), { timeout: 300_000 }).toBeGreaterThan(0);
+  expect(Number(await page.getByTestId('train-progress').getAttribute('data-step'))).toBeLessThan(7500);
   await page.reload();
   await waitForDefaults(page);
   // Everything finished before is there; the cut-off job is listed, with what to do.
@@ -127,7 +129,12 @@ test('a reload in the middle of training: the job is listed as interrupted with 
   await expect(cut).toContainText(`Distilling from ${ROOT}`);
   await cut.getByTestId('interrupted-restart').click();
   await expect(page.getByTestId('interrupted')).toHaveCount(0);
+  // The same request runs again (the same 7500 steps): a few steps, then Cancel keeps the weights so far as a variant.
+  await expect(page.getByTestId('job')).toContainText(`Distilling from ${ROOT}`, { timeout: 300_000 });
+  await expect(page.getByTestId('job')).toContainText(/train [1-9][\d,]* \/ 7,500/, { timeout: 300_000 }); // some steps done
+  await page.getByTestId('job-cancel').click();
   await expect(variantRows(page, 'student')).toHaveCount(1, { timeout: 400_000 });
+  await expect(variantRows(page, 'student')).toHaveAttribute('data-variant', `${ROOT}-student-mlp-784-32-10-distil-T4-a0.9-partial`);
   await idle(page);
   await page.reload();
   await waitForDefaults(page);
