@@ -73,6 +73,14 @@ test('drop, quantise twice, prune, distil, compare on the dashboard, reload, exp
   await idle(page);
   await expect(variantRows(page, 'int8')).toHaveCount(2);
   expect(await variantRow(page, SYM).getAttribute('data-id')).not.toBe(await variantRow(page, ASYM).getAttribute('data-id'));
+  // A note and tags on one of them, kept with its record.
+  await variantRow(page, SYM).getByTestId('v-more').click();
+  await variantRow(page, SYM).getByTestId('v-annotate').click();
+  await page.getByTestId('v-notes-input').fill('the one to ship if nothing smaller holds');
+  await page.getByTestId('v-tags-input').fill('candidate, int8');
+  await page.getByTestId('v-annotate-save').click();
+  await expect(variantRow(page, SYM).getByTestId('v-tag')).toHaveText(['candidate', 'int8']);
+  await expect(variantRow(page, SYM).getByTestId('v-notes')).toHaveText('the one to ship if nothing smaller holds');
 
   // Filters pruned from the loaded file, one short fine-tuning epoch.
   await selectVariant(page, ROOT);
@@ -91,7 +99,7 @@ test('drop, quantise twice, prune, distil, compare on the dashboard, reload, exp
   // A small student distilled from the loaded file.
   await selectVariant(page, ROOT);
   await page.getByTestId('train-card').scrollIntoViewIfNeeded();
-  for (const [k, v] of Object.entries({ student: 'mlp:784-32-10', epochs: '1', trainSamples: '640', testSamples: '500' })) await page.getByTestId(`train-${k}`).fill(v);
+  for (const [k, v] of Object.entries({ student: 'mlp:784-32-10', epochs: '1', trainSamples: '3200', testSamples: '500' })) await page.getByTestId(`train-${k}`).fill(v);
   await phase(page, phases, 'train', async () => {
     await page.getByTestId('train-start').click();
     await expect(variantRow(page, STUDENT)).toHaveCount(1, { timeout: 400_000 });
@@ -147,6 +155,7 @@ test('drop, quantise twice, prune, distil, compare on the dashboard, reload, exp
   expect(after).toEqual(before);
   await expect(variantRow(page, PRUNED)).toHaveClass(/current/);
   await expect(page.getByTestId('loaded-dataset')).toContainText('mnist-test-images.gz');
+  await expect(variantRow(page, SYM).getByTestId('v-tag')).toHaveText(['candidate', 'int8']);
 
   // Exports: the HTML report (self-contained), a variant, the project file.
   await page.getByTestId('view-dashboard').click();
@@ -181,6 +190,11 @@ test('drop, quantise twice, prune, distil, compare on the dashboard, reload, exp
   for (const chart of ['weights', 'file', 'b1', 'b64']) {
     await expect(fresh.getByTestId(`chart-${chart}`)).toHaveAttribute('data-frontier', (await page.getByTestId(`chart-${chart}`).getAttribute('data-frontier'))!);
   }
+  await fresh.getByTestId('dash-filter').fill('candidate'); // tags came along: the filter finds the tagged variant, the baseline stays pinned
+  await expect(fresh.getByTestId('dash-row')).toHaveCount(2);
+  await expect(fresh.locator(`[data-testid="dash-row"][data-name="${SYM}"]`)).toHaveCount(1);
+  await expect(fresh.getByTestId('dash-row').first()).toHaveAttribute('data-name', ROOT);
+  await fresh.getByTestId('dash-filter').fill('');
   await fresh.screenshot({ path: 'test-results/screens/34-imported-dashboard.png', fullPage: true });
   await other.close();
 

@@ -10,7 +10,9 @@ export interface FlagSpec {
   help: string;
 }
 export interface FlagGroup { title: string; flags: FlagSpec[] }
-export interface ParsedArgs { positional: string[]; flags: Record<string, string | true> }
+/** The flags of a command line by name: a value, or true for a switch. */
+export type Flags = Record<string, string | true>;
+export interface ParsedArgs { positional: string[]; flags: Flags }
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
@@ -188,7 +190,7 @@ export function helpText(command?: string): string {
   const one = command && COMMANDS[command];
   const names = one ? [command] : Object.keys(COMMANDS);
   const usage = names.map((n, i) => `${i ? '       ' : 'usage: '}npm run cli -- ${n} ${COMMANDS[n]!.args} [flags]`).join('\n');
-  const summaries = one ? one.summary : `commands:\n${names.map((n) => `  ${n.padEnd(10)}${COMMANDS[n]!.summary}`).join('\n')}`;
+  const summaries = one ? one.summary : `commands:\n${names.map((n) => `  ${n.padEnd(Math.max(...names.map((m) => m.length)) + 2)}${COMMANDS[n]!.summary}`).join('\n')}`;
   const groups = [...new Set(names.flatMap((n) => COMMANDS[n]!.groups))].filter((g) => g !== GLOBAL);
   return [usage, summaries, ...[...groups, GLOBAL].map(formatGroup),
     "Errors: one line on stderr starting 'error:'; exit code 1, or 2 for a mistake in the command line."].join('\n\n');

@@ -12,7 +12,7 @@ import { StudioRuntime } from '../worker/runtime';
 import { latencyAt, type Measurement, type VariantRecord } from '../recipe/variant';
 import { parseStep, type EvaluateStep } from '../recipe/steps';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
-import { UsageError } from './args';
+import { UsageError, type Flags } from './args';
 import { numberFlag, wholeFlag } from './steps-from-flags';
 import { progressPrinter } from './progress';
 
@@ -23,7 +23,7 @@ export const DEFAULT_TEACHER_FILE = join(ROOT, 'fixtures', 'cnn-studio-mnist.onn
 export const MNIST_TEST: IdxPair = { images: join(MNIST, 't10k-images-idx3-ubyte'), labels: join(MNIST, 't10k-labels-idx1-ubyte'), name: 'MNIST test set' };
 export const MNIST_TRAIN: IdxPair = { images: join(MNIST, 'train-images-idx3-ubyte'), labels: join(MNIST, 'train-labels-idx1-ubyte'), name: 'MNIST training set' };
 
-export type Flags = Record<string, string | true>;
+export type { Flags } from './args';
 export interface IdxPair { images: string; labels: string; name: string }
 
 export { UsageError };

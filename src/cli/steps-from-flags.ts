@@ -5,8 +5,7 @@
  */
 import { stepProblems, type AuthoredStep } from '../recipe/steps';
 import { parseLayerList } from '../recipe/layer-list';
-import { UsageError } from './args';
-import type { Flags } from './common';
+import { UsageError, type Flags } from './args';
 
 /** Which flag sets each step field, for messages. */
 const FLAG_OF: Record<string, string> = {

@@ -5,6 +5,7 @@
  */
 import { CancelledError } from '../core/errors';
 import type { InferenceSession } from './session';
+import type { LatencySummary } from '../core/latency';
 
 /** Whether `label` is among the five highest of the `classes` scores of row `r` (ties count against it). */
 export function inTop5(logits: Float32Array, r: number, classes: number, label: number): boolean {
@@ -78,24 +79,10 @@ export async function evaluateAccuracy(
   return { accuracy: total ? correct / total : 0, correct, top5Correct: top5, samples: total, predictions, ms: performance.now() - t0 };
 }
 
-export interface LatencyStats {
-  batch: number;
-  /** Runs measured; fewer than `requestedRuns` when the time budget ran out first. */
-  runs: number;
-  requestedRuns: number;
+export interface LatencyStats extends LatencySummary {
   /** Wall-clock budget for the measured runs (warm-up not counted); null when none. */
   budgetMs: number | null;
-  /** End to end: upload + run + readback, wall clock. */
-  medianMs: number;
-  /** The 5th and 95th percentiles: the bars the charts draw. */
-  p5Ms: number;
-  p95Ms: number;
-  minMs: number;
-  maxMs: number;
-  /** GPU time of the compute pass by timestamp queries; null where the adapter has none. */
-  gpuMedianMs: number | null;
   gpuP95Ms: number | null;
-  timing: 'gpu-timestamps' | 'wall-clock';
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -6,6 +6,7 @@
  */
 import type { AuthoredStep, Step } from './steps';
 import type { DataRole, Preprocess, Technique } from './vocabulary';
+import type { LatencySummary } from '../core/latency';
 
 /** One weighted layer as the side-by-side table aligns it (by node name). */
 export interface LayerInfo {
@@ -55,18 +56,8 @@ export interface MeasurementKey {
   adapter: string;
 }
 
-export interface LatencyFigure {
-  batch: number;
-  runs: number;
-  requestedRuns: number;
-  medianMs: number;
-  p5Ms: number;
-  p95Ms: number;
-  minMs: number;
-  maxMs: number;
-  gpuMedianMs: number | null;
-  timing: 'gpu-timestamps' | 'wall-clock';
-}
+/** One latency measurement at one batch size (the engine's figures, less its run budget). */
+export type LatencyFigure = LatencySummary;
 
 export interface Measurement {
   key: MeasurementKey;

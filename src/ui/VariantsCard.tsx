@@ -51,6 +51,7 @@ function rootOf(records: VariantRecord[], id: string): VariantRecord {
 function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; root: VariantRecord; records: VariantRecord[]; current: boolean; busy: string | null }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(r.name);
+  const [annotating, setAnnotating] = useState(false);
   const m = latestMeasurement(r);
   const base = m ? latestMeasurement(root, m.key) : null;
   const isRoot = r.id === root.id;
@@ -79,6 +80,8 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
           )}
           <span className={`op kind-${r.technique}`}>{describe(r)}</span>
           {current && <span className="fused">selected</span>}
+          {r.tags.map((t) => <span key={t} className="chip" data-testid="v-tag">{t}</span>)}
+          {r.notes && <div className="muted small v-notes" data-testid="v-notes" title={r.notes}>{r.notes}</div>}
           {parent && (
             <div className="muted small" data-testid="v-lineage" data-steps={steps}>
               from <span className="mono">{parent.name}</span>{steps > 1 ? ` · ${steps} steps from the file` : ''}
@@ -109,6 +112,7 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
             <summary data-testid="v-more">⋯</summary>
             <div className="menu">
               <button data-testid="v-rename" onClick={() => setEditing(true)}>Rename</button>
+              <button data-testid="v-annotate" onClick={() => setAnnotating(true)}>Notes and tags…</button>
               {r.step && <button data-testid="v-edit" disabled={Boolean(busy)} onClick={() => void editStep(r.id)}>Duplicate and edit…</button>}
               {r.step && <button data-testid="v-recipe-copy" onClick={() => void copyRecipe(r.id)}>Copy recipe</button>}
               {r.step && <button data-testid="v-recipe-download" onClick={() => void downloadRecipe(r.id)}>Download recipe</button>}
@@ -117,6 +121,7 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
           </details>
         </td>
       </tr>
+      {annotating && <Annotate r={r} done={() => setAnnotating(false)} />}
       {r.stats.studioFormat && (
         <tr className="note format" data-testid="v-format-note">
           <td colSpan={7}>
@@ -126,5 +131,24 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
         </tr>
       )}
     </>
+  );
+}
+
+/** A variant's notes and tags (comma-separated), kept in its record and searched by the dashboard's filter. */
+function Annotate({ r, done }: { r: VariantRecord; done: () => void }) {
+  const [notes, setNotes] = useState(r.notes);
+  const [tags, setTags] = useState(r.tags.join(', '));
+  const save = async () => { if (await updateVariant(r.id, { notes, tags: tags.split(',') })) done(); };
+  return (
+    <tr className="note annotate" data-testid="v-annotate-form">
+      <td colSpan={7}>
+        <form className="row" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+          <label className="field" style={{ flex: 2 }}>Notes<textarea rows={2} value={notes} data-testid="v-notes-input" onChange={(e) => setNotes(e.target.value)} /></label>
+          <label className="field" style={{ flex: 1 }}>Tags (comma-separated)<input value={tags} data-testid="v-tags-input" onChange={(e) => setTags(e.target.value)} /></label>
+          <button type="submit" className="small-btn" data-testid="v-annotate-save">Save</button>
+          <button type="button" className="small-btn" onClick={done}>Cancel</button>
+        </form>
+      </td>
+    </tr>
   );
 }

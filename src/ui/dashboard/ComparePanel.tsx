@@ -200,7 +200,7 @@ function Predictions({ baseline, others, keyOn }: { baseline: VariantRecord; oth
           return (
             <div key={r.id} className="confusion-pair">
               <Confusion title={r.name} m={c} />
-              <Confusion title={`${r.name} − baseline`} m={confusionDelta(baseConf, c)} diverging />
+              <Confusion title={`Δ ${r.name} − baseline`} m={confusionDelta(baseConf, c)} diverging />
             </div>
           );
         })}
@@ -214,7 +214,7 @@ function Confusion({ title, m, diverging }: { title: string; m: number[][]; dive
   const max = Math.max(1, ...m.flat().map(Math.abs));
   return (
     <div className="confusion" data-testid={diverging ? 'confusion-delta' : 'confusion'}>
-      <div className="small mono ellipsis" title={title}>{title}</div>
+      <div className="small mono ellipsis" title={title}>{diverging && m.every((row) => row.every((v) => v === 0)) ? 'no change · ' : ''}{title}</div>
       <table>
         <tbody>
           {m.map((row, t) => (

@@ -37,10 +37,11 @@ export function VariantsTable({ records, keyOn, baseline }: { records: readonly 
   const selectedId = useStudio((s) => s.selectedId);
   const { columns, sort, filter, differencesOnly, compareIds } = useDashboard();
   const q = filter.trim().toLowerCase();
-  const rows = records.map((r) => ({ r, c: cells(r, keyOn, baseline) }))
-    .filter(({ r, c }) => !q || [r.name, r.technique, c.step.text, ...r.tags, r.notes].some((t) => t.toLowerCase().includes(q)));
-  const base = rows.find((x) => x.r.id === baseline?.id);
-  const others = rows.filter((x) => x !== base).sort((a, b) => {
+  const all = records.map((r) => ({ r, c: cells(r, keyOn, baseline) }));
+  // The baseline stays pinned whatever the filter: the rows are read against it.
+  const base = all.find((x) => x.r.id === baseline?.id);
+  const rows = all.filter(({ r, c }) => !q || [r.name, r.technique, c.step.text, ...r.tags, r.notes].some((t) => t.toLowerCase().includes(q)));
+  const others = rows.filter((x) => x.r.id !== baseline?.id).sort((a, b) => {
     const va = sort.column === 'name' ? a.r.name : a.c[sort.column].sort, vb = sort.column === 'name' ? b.r.name : b.c[sort.column].sort;
     if (va === vb) return 0;
     if (va === null) return 1;
@@ -48,7 +49,8 @@ export function VariantsTable({ records, keyOn, baseline }: { records: readonly 
     return (va < vb ? -1 : 1) * (sort.descending ? -1 : 1);
   });
   // Differences only: the columns whose values are not all the same.
-  const shown = differencesOnly ? columns.filter((col) => new Set(rows.map((x) => x.c[col].text)).size > 1) : columns;
+  const listed = [...(base ? [base] : []), ...others];
+  const shown = differencesOnly ? columns.filter((col) => new Set(listed.map((x) => x.c[col].text)).size > 1) : columns;
   const header = (col: Column | 'name', title: string) => (
     <th key={col} className={col === 'name' || col === 'technique' || col === 'step' ? '' : 'num'}>
       <button className="sort" data-testid={`sort-${col}`} onClick={() => useDashboard.setState({ sort: { column: col, descending: sort.column === col ? !sort.descending : col !== 'name' && col !== 'technique' && col !== 'step' } })}>
@@ -86,7 +88,7 @@ export function VariantsTable({ records, keyOn, baseline }: { records: readonly 
             </tr>
           </thead>
           <tbody>
-            {[...(base ? [base] : []), ...others].map(({ r, c }) => (
+            {listed.map(({ r, c }) => (
               <tr key={r.id} data-testid="dash-row" data-id={r.id} data-name={r.name} data-kind={r.technique}
                 className={`${r.id === baseline?.id ? 'pinned' : ''} ${r.id === selectedId ? 'current' : ''}`}>
                 <td><input type="checkbox" checked={compareIds.includes(r.id)} data-testid="dash-compare" aria-label={`compare ${r.name}`} onChange={() => toggleCompare(r.id)} /></td>
