@@ -14,10 +14,11 @@ const MANIFEST = `${DIST}.vite/manifest.json`;
  * Raw (uncompressed) bytes of what loads before the studio shows (see mainChunks). How it was set:
  * the last build before the layering refactor had a 1,021 kB main chunk, WGSL included; with the
  * engine in the worker, the charts (recharts) and the dashboard loading lazily and the entry split
- * (main.tsx), it measured 281 kB (react + react-dom + zustand about 225 kB of it). The budget is
- * about 10 % above that; raise it only on purpose.
+ * (main.tsx), it measures 388 kB: react + react-dom 225 kB (the entry), zod and the page's state
+ * 128 kB (the step schemas check every card's settings), the app shell 35 kB. The budget is about
+ * 10 % above that; raise it only on purpose.
  */
-const MAIN_CHUNK_BUDGET_BYTES = 310_000;
+const MAIN_CHUNK_BUDGET_BYTES = 425_000;
 
 /** Text that only GPU code carries: WGSL shader source, and error messages of the engine and adapter. */
 const FORBIDDEN: { text: string; what: string }[] = [

@@ -3,9 +3,15 @@
  * document cannot drift from what page and CLI accept: `npm run docs:recipes` rewrites it, and a test
  * fails when it is stale.
  */
-import { STEP_KINDS, stepJsonSchema, type StepKind } from './steps';
+// z.toJSONSchema is ~100 kB: it stays here, out of the page's main chunk (e2e/bundle.spec.ts).
+import { z } from 'zod';
+import { STEP_KINDS, parseStep, stepSchema, type StepKind } from './steps';
 import { describeStep } from './describe';
-import { parseStep } from './steps';
+
+/** A step kind's settings as JSON Schema (as written: defaults shown, nothing required but `kind` and what has no default). */
+function stepJsonSchema(kind: StepKind): Record<string, unknown> {
+  return z.toJSONSchema(stepSchema(kind), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
 
 type Json = Record<string, unknown>;
 const COMMON = ['kind', 'name', 'from', 'goals', 'preprocess', 'target'];

@@ -333,7 +333,7 @@ export function authoredOf(step: Step): AuthoredStep {
 
 export { canonicalJson } from './canonical';
 
-/** A step kind's settings as JSON Schema (as written: defaults shown, nothing required but `kind` and what has no default). */
-export function stepJsonSchema(kind: StepKind): Record<string, unknown> {
-  return z.toJSONSchema(SCHEMAS[kind](), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+/** A step kind's zod schema (built on first use; the reference document turns it into JSON Schema). */
+export function stepSchema(kind: StepKind): z.ZodType {
+  return SCHEMAS[kind]();
 }

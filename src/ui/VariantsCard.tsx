@@ -110,7 +110,8 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
             onClick={() => void downloadVariant(r.id)}>⤓ .onnx{r.stats.studioFormat ? ' (studio)' : ''}</button>
           <details className="more">
             <summary data-testid="v-more">⋯</summary>
-            <div className="menu">
+            {/* A chosen item closes the menu, which would otherwise cover the form it opens. */}
+            <div className="menu" onClick={(e) => { if ((e.target as HTMLElement).closest('button')) (e.currentTarget.parentElement as HTMLDetailsElement).open = false; }}>
               <button data-testid="v-rename" onClick={() => setEditing(true)}>Rename</button>
               <button data-testid="v-annotate" onClick={() => setAnnotating(true)}>Notes and tags…</button>
               {r.step && <button data-testid="v-edit" disabled={Boolean(busy)} onClick={() => void editStep(r.id)}>Duplicate and edit…</button>}
