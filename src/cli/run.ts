@@ -5,6 +5,7 @@
  * files its export steps ask for, and report.json (every step, its variant's record with the
  * measurements, and how each stands against its goals).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseRecipe } from '../recipe/recipe';
@@ -64,14 +65,18 @@ export async function runCommand(rest: string[], flags: Flags): Promise<RunCliRe
   const steps: RunCliResult['steps'] = [];
   for (const s of report.steps) {
     let file: string | null = null, sha256: string | null = null;
+    // sha256 of the bytes written, so two runs (or page and CLI) can be compared file by file.
+    let bytes: Uint8Array | null = null;
     if (s.file) {
       file = join(out, fileSafe(s.file.name));
-      writeFileSync(file, s.file.bytes);
+      bytes = s.file.bytes;
     } else if (s.kind !== 'evaluate' && s.variantId) {
-      const r = rt.variants.record(s.variantId);
-      file = join(out, `${String(s.index).padStart(2, '0')}-${fileSafe(r.name)}.onnx`);
-      writeFileSync(file, await rt.exportVariant(s.variantId));
-      sha256 = r.modelSha256;
+      file = join(out, `${String(s.index).padStart(2, '0')}-${fileSafe(rt.variants.record(s.variantId).name)}.onnx`);
+      bytes = await rt.exportVariant(s.variantId);
+    }
+    if (file && bytes) {
+      writeFileSync(file, bytes);
+      sha256 = createHash('sha256').update(bytes).digest('hex');
     }
     const { file: _f, measurement, ...rest2 } = s;
     steps.push({ ...rest2, file, sha256, accuracy: measurement?.top1 ?? null });
