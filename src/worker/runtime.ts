@@ -7,7 +7,7 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { ModelError, RecipeError, describeError } from '../core/errors';
+import { ModelError, RecipeError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
@@ -30,8 +30,8 @@ import { describeAdapter, measure } from './measure';
 import { variantStats } from './variant-stats';
 import { VariantViews } from './variant-views';
 import type { DeviceSummary, PruneProgress, TrainProgress } from './types';
-
 import type { ProjectInfo, ProjectSink } from './project-sink';
+import { ProjectKeeper } from './project-keeper';
 
 export interface RuntimeEvents {
   record(r: VariantRecord): void;
@@ -58,13 +58,15 @@ export class StudioRuntime {
   private readonly sessions = new SessionCache();
   /** A loaded file's own bytes (what its download is), by record id. */
   private readonly rootBytes = new Map<string, Uint8Array>();
-  private project: ProjectInfo | null = null;
+  /** The open project and every save to storage. */
+  private readonly keeper: ProjectKeeper;
   readonly mixed: MixedPrecisionRuns;
   /** What the page shows of any variant: summaries, weights, layer lists, sensitivity sweeps. */
   readonly views: VariantViews;
   events: RuntimeEvents = { record: () => {}, removed: () => {}, job: () => {}, notice: () => {}, deviceLost: () => {} };
 
-  constructor(private readonly gpu?: GPU, private readonly sink: ProjectSink | null = null) {
+  constructor(private readonly gpu?: GPU, sink: ProjectSink | null = null) {
+    this.keeper = new ProjectKeeper(sink, (level, title, message) => this.events.notice(level, title, message));
     this.variants = new VariantStore((r) => this.restoreModel(r));
     this.mixed = new MixedPrecisionRuns({
       dataset: () => this.data.get('test')?.ds ?? null,
@@ -105,7 +107,7 @@ export class StudioRuntime {
 
   // ── projects ────────────────────────────────────────────────────────────────────────────────
 
-  get currentProject(): ProjectInfo | null { return this.project; }
+  get currentProject(): ProjectInfo | null { return this.keeper.current; }
 
   /** Starts a new, empty project (the datasets stay loaded and are kept with it). */
   async newProject(name: string): Promise<ProjectInfo> {
@@ -119,14 +121,10 @@ export class StudioRuntime {
     this.rootBytes.clear();
     this.sessions.clear();
     this.mixed.reset();
-    const now = Date.now();
-    this.project = { id: `p${now.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`, name, createdAt: now, updatedAt: now };
-    await this.persist('the project', () => this.sink?.saveProject(this.project!));
-    for (const role of ['test', 'train', 'calibration'] as const) {
+    return this.keeper.start(name, (['test', 'train', 'calibration'] as const).flatMap((role) => {
       const d = this.data.get(role);
-      if (d) await this.persist(`the ${role} set`, () => this.sink?.saveDataset(this.project!.id, role, d.record, d.files));
-    }
-    return this.project;
+      return d ? [[role, d] as [DataRole, typeof d]] : [];
+    }));
   }
 
   /** Opens a stored project: its records now, their models when a job first needs them. */
@@ -136,27 +134,12 @@ export class StudioRuntime {
     this.rootBytes.clear();
     this.sessions.clear();
     this.mixed.reset();
-    this.project = project;
+    this.keeper.open(project);
     for (const r of records) this.variants.add(r, null);
   }
 
-  /** Runs a save; a failure (storage full, storage gone) is said in words and nothing in memory is lost. */
-  private async persist(what: string, save: () => Promise<void> | undefined): Promise<boolean> {
-    try {
-      await save();
-      return true;
-    } catch (e) {
-      const full = e instanceof DOMException && e.name === 'QuotaExceededError';
-      this.events.notice('warning', full ? 'Storage is full' : 'Could not save',
-        `${what} is kept in this tab but was not saved${full ? ': the browser\'s storage for this site is full. Delete variants or projects in the Storage view to make room' : `: ${describeError(e).message}`}. It will be lost on reload unless saved.`);
-      return false;
-    }
-  }
-
   /** Renames the open project in memory (its stored copy is the project database's). */
-  renameProject(name: string): void {
-    if (this.project) this.project = { ...this.project, name };
-  }
+  renameProject(name: string): void { this.keeper.rename(name); }
 
   /** A stored model's bytes by sha256: from memory where the model is, else from storage. */
   async blob(sha: string): Promise<Uint8Array | null> {
@@ -165,7 +148,7 @@ export class StudioRuntime {
       const m = r.parentId && r.blobSha256 === sha ? this.variants.loaded(r.id) : undefined;
       if (m) return exportOnnx(m);
     }
-    return (await this.sink?.loadBlob(sha)) ?? null;
+    return this.keeper.loadBlob(sha);
   }
 
   // ── loading ─────────────────────────────────────────────────────────────────────────────────
@@ -187,7 +170,7 @@ export class StudioRuntime {
       const live = this.sessions.get(ctx, `probe:${id}`, model, session);
       live.plan({ [live.input.name]: live.inputShapeFor(live.fixedBatch ?? 1) });
       this.sessions.drop(`probe:${id}`);
-      if (opts.newProject || !this.project) await this.startProject(fileName.replace(/\.onnx$/i, ''));
+      if (opts.newProject || !this.keeper.current) await this.startProject(fileName.replace(/\.onnx$/i, ''));
       const existing = this.variants.has(id) ? this.variants.record(id) : null;
       if (existing) {
         this.events.notice('info', 'Already in the project', `${fileName} is the same file as '${existing.name}', which the project already holds.`);
@@ -196,14 +179,14 @@ export class StudioRuntime {
       const feed: RootFeed = { batching, signature: { inputs: file.graph.inputs, outputs: file.graph.outputs } };
       const fresh = this.sessions.get(ctx, id, model);
       const record: VariantRecord = {
-        id, projectId: this.project!.id, parentId: null, name: this.variants.freeName(fileName.replace(/\.onnx$/i, '')), notes: '', tags: [],
+        id, projectId: this.keeper.id, parentId: null, name: this.variants.freeName(fileName.replace(/\.onnx$/i, '')), notes: '', tags: [],
         technique: 'original', step: null, source: { fileName }, createdAt: Date.now(), modelSha256: blobSha, blobSha256: blobSha,
         ownSignature: false, stats: variantStats(model, fresh, bytes.length), details: { batching }, measurements: [],
       };
       void signal;
       this.variants.add(record, model, feed);
       this.rootBytes.set(id, bytes);
-      await this.persist(`'${record.name}'`, async () => { await this.sink?.saveBlob(blobSha, bytes); await this.sink?.saveRecord(record); });
+      await this.keeper.saveVariant(record, { sha256: blobSha, bytes });
       this.events.record(record);
       return record;
     }, signal);
@@ -222,7 +205,7 @@ export class StudioRuntime {
       }
       this.data.set(role, d);
       this.mixed.reset();
-      if (this.project) await this.persist(`the ${role} set`, () => this.sink?.saveDataset(this.project!.id, role, d.record, d.files));
+      await this.keeper.saveDataset(role, d);
       return d.record;
     });
   }
@@ -233,7 +216,7 @@ export class StudioRuntime {
   }
 
   private async restoreModel(r: VariantRecord): Promise<{ model: Model; feed?: RootFeed }> {
-    const bytes = await this.sink?.loadBlob(r.blobSha256);
+    const bytes = await this.keeper.loadBlob(r.blobSha256);
     if (!bytes) throw new ModelError(`the stored model of '${r.name}' is missing from this browser's storage; delete the variant or import the project again`);
     const file = importOnnx(bytes, r.source?.fileName ?? `${r.name}.onnx`);
     if (r.parentId) return { model: file };
@@ -279,7 +262,7 @@ export class StudioRuntime {
     const label = `${step.kind === 'int8' ? 'Quantizing' : step.kind === 'binary' ? 'Binarizing' : step.kind === 'mixed' ? 'Mixing precisions of' : step.kind === 'prune' ? 'Pruning' : step.kind === 'distill' ? 'Distilling from' : 'Training'} ${input.name}`;
     return this.jobs.run({ kind: 'step', label, variantId: inputId }, async (job) => {
       await checkStep(this.host, step, inputId, opts.preprocess);
-      const done = await this.sink?.jobStarted({ key: `${Date.now()}`, projectId: this.project!.id, kind: 'step', label, inputId, request: { step: raw, preprocess: opts.preprocess, evaluate: opts.evaluate ?? null }, startedAt: Date.now() });
+      const done = await this.keeper.jobStarted({ key: `${Date.now()}`, kind: 'step', label, inputId, request: { step: raw, preprocess: opts.preprocess, evaluate: opts.evaluate ?? null }, startedAt: Date.now() });
       try {
         const record = await this.makeVariant(step, raw ?? step, inputId, opts.preprocess, job, opts.onTrain);
         const measured = opts.evaluate ? await this.evaluateFamily(record.id, opts.evaluate, opts.preprocess, job) : [];
@@ -313,14 +296,14 @@ export class StudioRuntime {
     const session = this.sessions.get(ctx, id, out.model);
     session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
     const record: VariantRecord = {
-      id, projectId: this.project!.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, parent.name, this.nameParts(step, inputId, out))), notes: '', tags: [],
+      id, projectId: this.keeper.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, parent.name, this.nameParts(step, inputId, out))), notes: '', tags: [],
       technique: out.technique,
       step: { authored: (authored ?? authoredOf(step)) as AuthoredStep, resolved: step, context: { ...context, adapter: describeAdapter(ctx), seconds: (performance.now() - t0) / 1000 } },
       source: null, createdAt: Date.now(), modelSha256: await sha256Hex(download), blobSha256: blobSha, ownSignature,
       stats: variantStats(out.model, session, download.length), details: out.details, measurements: [],
     };
     this.variants.add(record, out.model);
-    await this.persist(`'${record.name}'`, async () => { await this.sink?.saveBlob(blobSha, blob); await this.sink?.saveRecord(record); });
+    await this.keeper.saveVariant(record, { sha256: blobSha, bytes: blob });
     this.events.record(record);
     return record;
   }
@@ -355,7 +338,7 @@ export class StudioRuntime {
     const feed = await this.variants.feed(id);
     const m = await measure(session, test, step, preprocess, feed.batching, job);
     const r = this.variants.update(id, { measurements: [...this.variants.record(id).measurements, m] });
-    await this.persist(`the measurement of '${r.name}'`, () => this.sink?.saveRecord(r));
+    await this.keeper.saveVariant(r, undefined, `the measurement of '${r.name}'`);
     this.events.record(r);
     return m;
   }
@@ -402,7 +385,7 @@ export class StudioRuntime {
     const r = this.variants.record(id);
     const model = await this.variants.model(id);
     if (!r.parentId && !opts.dynamicBatch) {
-      const own = this.rootBytes.get(id) ?? await this.sink?.loadBlob(r.blobSha256);
+      const own = this.rootBytes.get(id) ?? await this.keeper.loadBlob(r.blobSha256);
       if (own) return own;
     }
     return this.exportBytes(model, r.ownSignature ? null : await this.variants.feed(id), opts);
@@ -424,7 +407,7 @@ export class StudioRuntime {
     if (patch.notes !== undefined) clean.notes = patch.notes;
     if (patch.tags !== undefined) clean.tags = [...new Set(patch.tags.map((t) => t.trim()).filter(Boolean))];
     const r = this.variants.update(id, clean);
-    await this.persist(`'${r.name}'`, () => this.sink?.saveRecord(r));
+    await this.keeper.saveVariant(r);
     this.events.record(r);
     return r;
   }
@@ -437,7 +420,7 @@ export class StudioRuntime {
     const orphans = this.variants.list().filter((r) => !gone.has(r.id) && r.parentId && gone.has(r.parentId));
     if (orphans.length) throw new ModelError(`${orphans.map((r) => `'${r.name}'`).join(', ')} ${orphans.length > 1 ? 'were' : 'was'} made from a variant being deleted: delete ${orphans.length > 1 ? 'them' : 'it'} too, or keep the variant`);
     for (const id of ids) { this.variants.remove(id); this.sessions.drop(id); this.rootBytes.delete(id); }
-    if (this.project) await this.persist('the deletion', () => this.sink?.deleteRecords(this.project!.id, ids));
+    await this.keeper.deleteRecords(ids);
     this.events.removed(ids);
   }
 
