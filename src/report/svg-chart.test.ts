@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scatterSvg, TECHNIQUE_COLOURS, type ScatterPoint } from './svg-chart';
+import { linearTicks, scatterSvg, TECHNIQUE_COLOURS, type ScatterPoint } from './svg-chart';
 import { TECHNIQUES } from '../recipe/vocabulary';
 
 const count = (s: string, needle: string) => s.split(needle).length - 1;
@@ -115,5 +115,19 @@ describe('scatterSvg', () => {
     const inline = scatterSvg({ points, width: 300, height: 200, xTitle: 'x', yTitle: 'y', standalone: false });
     expect(inline.startsWith('<svg width="300"')).toBe(true);
     expect(inline).not.toContain('http');
+  });
+});
+
+describe('linearTicks', () => {
+  it('extends a domain to the ticks around it, and a bound on a tick stays on it (a bar chart from 0 has no tick below 0)', () => {
+    const t = linearTicks(0, 454_700, 4, true);
+    expect(t.ticks[0]).toBe(0);
+    expect(t.lo).toBe(0);
+    expect(t.hi).toBeGreaterThanOrEqual(454_700);
+    expect(t.ticks.at(-1)).toBe(t.hi);
+    const u = linearTicks(0.2, 1, 4, true); // both bounds on ticks of 0.2: no step added either side
+    expect(u.lo).toBeCloseTo(0.2, 12);
+    expect(u.hi).toBeCloseTo(1, 12);
+    expect(u.ticks).toHaveLength(5);
   });
 });

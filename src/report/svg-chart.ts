@@ -62,7 +62,9 @@ function niceStep(rough: number): number {
 /** Nice ticks inside [lo, hi]; `extend` first widens the domain to the ticks around it. */
 export function linearTicks(lo: number, hi: number, count: number, extend: boolean): { lo: number; hi: number; ticks: number[]; step: number } {
   const step = niceStep((hi - lo) / count);
-  const a = (extend ? Math.floor : Math.ceil)(lo / step - 1e-9), b = (extend ? Math.ceil : Math.floor)(hi / step + 1e-9);
+  // The epsilon forgives rounding towards the data: a bound on a tick stays on it (0 extends to 0, not −step).
+  const a = extend ? Math.floor(lo / step + 1e-9) : Math.ceil(lo / step - 1e-9);
+  const b = extend ? Math.ceil(hi / step - 1e-9) : Math.floor(hi / step + 1e-9);
   const ticks: number[] = [];
   for (let i = a; i <= b; i++) ticks.push(Number((i * step).toPrecision(12)));
   return extend ? { lo: a * step, hi: b * step, ticks, step } : { lo, hi, ticks, step };
