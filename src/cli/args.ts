@@ -25,15 +25,29 @@ const GLOBAL: FlagGroup = { title: 'global flags', flags: [
 
 /** How images become model inputs: shared by evaluation and training. */
 const PREPROCESS: FlagSpec[] = [
-  { name: 'preprocess', value: 'raw|unit|normalize', help: 'keep 0-255, scale to [0,1], or (x/255 - mean)/std (default normalize)' },
-  { name: 'mean', value: 'M', help: 'mean for --preprocess normalize (default 0.1307, MNIST\'s)' },
-  { name: 'std', value: 'S', help: 'standard deviation for --preprocess normalize (default 0.3081, MNIST\'s)' },
+  { name: 'preprocess', value: 'raw|unit|normalize', help: 'IDX data: keep 0-255, scale to [0,1], or (x/255 - mean)/std (default normalize)' },
+  { name: 'mean', value: 'M[,M,M]', help: 'mean on the 0-1 scale, one value or one per channel (default: IDX 0.1307, MNIST\'s; images: the preset\'s)' },
+  { name: 'std', value: 'S[,S,S]', help: 'standard deviation, one value or one per channel (default: IDX 0.3081; images: the preset\'s)' },
+  { name: 'preset', value: 'NAME', help: 'image preprocessing preset: mnist, cifar10, cifar10-alt, imagenet (torchvision), caffe (BGR, 0-255 less the mean), keras (-1..1), unit (default: the model\'s metadata, else a guess from its input shape)' },
+  { name: 'size', value: 'S|HxW', help: 'images: the model input\'s size (default the model\'s)' },
+  { name: 'crop-pct', value: 'P', help: 'images: resize the shorter side to size/P, then crop the centre (timm\'s crop_pct; 0.875 = Resize 256 + CenterCrop 224)' },
+  { name: 'squash', help: 'images: resize to the size directly, ignoring the aspect ratio (instead of shorter side + centre crop)' },
+  { name: 'interpolation', value: 'bilinear|bicubic|nearest', help: 'images: resampling filter, antialiased when shrinking as Pillow does (default bilinear)' },
+  { name: 'channel-order', value: 'RGB|BGR', help: 'images: colour channel order the model wants' },
+  { name: 'layout', value: 'NCHW|NHWC', help: 'images: where the channel dim sits (default the model input\'s)' },
+  { name: 'scale', value: '0-1|0-255|-1-1', help: 'images: value range instead of a mean and std' },
+  { name: 'classes', value: 'FILE', help: 'class names, one per line, in the model\'s output order (default: classes.txt beside the images, the model\'s metadata, else sorted folder names)' },
 ];
 
+/** One data source of any kind (see docs: a class folder, a zip of one, a CSV/TSV manifest, CIFAR batches, .npy/.npz). */
+const dataFlag = (name: string, what: string): FlagSpec => ({ name, value: 'PATH', help: `${what}: a folder of class folders, a .zip of one, a CSV/TSV manifest (file,label), CIFAR-10/100 .bin batches or their .tar.gz, or .npy/.npz arrays` });
+const DATA_LIMIT: FlagSpec = { name: 'data-limit', value: 'N', help: 'images: read only the first N items of each image source (default all)' };
+
 const EVAL: FlagGroup = { title: 'evaluation flags (eval, and quantize\'s before/after evaluation)', flags: [
+  dataFlag('data', 'the test images'),
   { name: 'images', value: 'FILE', help: 'IDX images (raw or .gz) to evaluate on; default: the MNIST test set' },
   { name: 'labels', value: 'FILE', help: 'IDX labels that go with --images' },
-  ...PREPROCESS,
+  ...PREPROCESS, DATA_LIMIT,
   { name: 'limit', value: 'N', help: 'evaluate the first N samples only (default all)' },
   { name: 'batch', value: 'B', help: 'batch size for accuracy and the second latency figure (default 64)' },
   { name: 'runs', value: 'R', help: 'timed runs per latency figure, after warm-up (default 20)' },
@@ -54,6 +68,7 @@ const INT8: FlagGroup = { title: 'quantize --int8 (and --auto) flags', flags: [
   { name: 'calibration', value: 'minmax|percentile|mse', help: 'how activation ranges are calibrated (default minmax)' },
   { name: 'percentile', value: 'P', help: 'percentile for --calibration percentile (default 99.99)' },
   { name: 'calibration-samples', value: 'N', help: 'calibration samples (default 256)' },
+  dataFlag('calibration-data', 'images to calibrate on'),
   { name: 'calibration-images', value: 'FILE', help: 'IDX images to calibrate on; default: the last --calibration-samples items of the evaluation set' },
   { name: 'calibration-labels', value: 'FILE', help: 'IDX labels that go with --calibration-images' },
 ] };
@@ -85,11 +100,14 @@ const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   { name: 'seed', value: 'S', help: 'seed of the student\'s initial weights and the shuffling (default 1)' },
   { name: 'train-samples', value: 'N', help: 'train on the first N training items (default all)' },
   { name: 'test-samples', value: 'N', help: 'evaluate on the first N test items after each epoch (default all)' },
+  dataFlag('data', 'the training images'),
+  dataFlag('test-data', 'the test images (default: --data with train -> test in its name)'),
   { name: 'images', value: 'FILE', help: 'IDX training images (raw or .gz); default: the MNIST training set' },
   { name: 'labels', value: 'FILE', help: 'IDX training labels that go with --images' },
   { name: 'test-images', value: 'FILE', help: 'IDX test images; default MNIST\'s, or --images with train -> t10k/test in its name' },
   { name: 'test-labels', value: 'FILE', help: 'IDX test labels that go with --test-images' },
-  ...PREPROCESS,
+  { name: 'augment', value: 'crop,flip', help: 'training augmentations: random crop with 4-pixel padding and/or horizontal flips (default none)' },
+  ...PREPROCESS, DATA_LIMIT,
 ] };
 
 const PRUNE: FlagGroup = { title: 'prune flags', flags: [
@@ -114,9 +132,10 @@ const SENSITIVITY: FlagGroup = { title: 'sensitivity flags', flags: [
   { name: 'levels', value: '0.1,0.2,...', help: 'sparsities measured per layer (default 0.1 to 0.9 in steps of 0.1)' },
   { name: 'budget', value: 'P', help: 'also choose per-layer sparsities removing the most FLOPs within this accuracy drop, in points' },
   { name: 'test-samples', value: 'N', help: 'test items each point is measured on (default 1000)' },
+  dataFlag('test-data', 'the test images'),
   { name: 'test-images', value: 'FILE', help: 'IDX test images; default: the MNIST test set' },
   { name: 'test-labels', value: 'FILE', help: 'IDX test labels that go with --test-images' },
-  ...PREPROCESS,
+  ...PREPROCESS, DATA_LIMIT,
 ] };
 
 const RUN: FlagGroup = { title: 'run flags', flags: [
@@ -128,6 +147,13 @@ const RUN: FlagGroup = { title: 'run flags', flags: [
   { name: 'train-labels', value: 'FILE', help: 'IDX training labels that go with --train-images' },
   { name: 'calibration-images', value: 'FILE', help: 'IDX images for steps that calibrate on a calibration set' },
   { name: 'calibration-labels', value: 'FILE', help: 'IDX labels that go with --calibration-images' },
+  dataFlag('data', 'the test images'), dataFlag('train-data', 'the training images'), dataFlag('calibration-data', 'the calibration images'),
+  ...PREPROCESS.filter((f) => f.name !== 'preprocess'), DATA_LIMIT,
+] };
+
+const PREDICT: FlagGroup = { title: 'predict flags', flags: [
+  { name: 'top', value: 'K', help: 'classes shown per image, best first (default 5)' },
+  ...PREPROCESS.filter((f) => f.name !== 'preprocess'),
 ] };
 
 export const COMMANDS: Record<string, { args: string; summary: string; groups: FlagGroup[] }> = {
@@ -138,6 +164,7 @@ export const COMMANDS: Record<string, { args: string; summary: string; groups: F
   distill: { args: '[teacher.onnx] --student <spec|file.onnx> --out <student.onnx>', summary: 'train a student on a teacher\'s softened outputs (Hinton 2015); the default teacher is the studio-trained CNN', groups: [TRAIN, GLOBAL] },
   prune: { args: '[model.onnx] --sparsity S --out <file.onnx>', summary: 'prune at one of five granularities, optionally fine-tuned; the default model is the studio-trained CNN', groups: [PRUNE, FINETUNE, GLOBAL] },
   sensitivity: { args: '[model.onnx]', summary: 'accuracy against sparsity with one layer pruned at a time (Li et al. 2017), and per-layer ratios within a budget', groups: [SENSITIVITY, GLOBAL] },
+  predict: { args: '<model.onnx> <image>...', summary: 'classify single images (JPEG, PNG, WebP, BMP): the top classes with their probabilities', groups: [PREDICT, GLOBAL] },
   run: { args: '<recipe.json> --out <DIR>', summary: 'run a recipe (examples/*.recipe.json): every step\'s variant, its measurements and its goals in DIR/report.json', groups: [RUN, GLOBAL] },
 };
 

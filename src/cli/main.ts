@@ -30,16 +30,16 @@ const fail = (message: string) => process.stderr.write(`error: ${message.split('
 async function runCommand(command: string, rest: string[], flags: ParsedArgs['flags']): Promise<void> {
   // Loaded here, not at the top: --help, usage errors and the parent process never load the engine.
   if (command === 'eval') {
-    const { evaluateStepFrom, evalJson, idxPair, loadData, MNIST_TEST, openStudio, preprocessFrom, printEval, readInput, readPair, UsageError } = await import('./common');
+    const { evaluateStepFrom, evalJson, MNIST_TEST, openStudio, preprocessFrom, printEval, readInput, UsageError } = await import('./common');
+    const { dataInput, loadInput } = await import('./data-input');
     const { basename } = await import('node:path');
     const step = evaluateStepFrom(flags);
-    const pre = preprocessFrom(flags);
     if (!rest[0]) throw new UsageError('a model file is needed');
     const bytes = readInput(rest[0], 'model');
-    const test = readPair(idxPair(flags, 'images', 'labels', MNIST_TEST)!);
+    const test = dataInput(flags, 'data', 'images', 'labels', MNIST_TEST)!;
     const rt = await openStudio();
     const root = await rt.loadModel(bytes, basename(rest[0]));
-    await loadData(rt, 'test', test);
+    const pre = (await loadInput(rt, 'test', test, flags)) ?? preprocessFrom(flags);
     const m = await rt.evaluate(root.id, step, pre);
     const r = rt.variants.record(root.id);
     if (flags.json) console.log(JSON.stringify(evalJson(r, m)));
@@ -62,6 +62,9 @@ async function runCommand(command: string, rest: string[], flags: ParsedArgs['fl
       const r = await sensitivityCommand(rest, flags);
       if (flags.json) console.log(JSON.stringify(r)); else printSensitivity(r);
     }
+  } else if (command === 'predict') {
+    const { predictCommand } = await import('./predict');
+    await predictCommand(rest, flags);
   } else if (command === 'run') {
     const { runCommand: run, printRun } = await import('./run');
     const r = await run(rest, flags);

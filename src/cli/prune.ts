@@ -15,7 +15,8 @@ import { pruneSpecOf } from '../worker/pruning';
 import type { PrunedInfo } from '../worker/types';
 import { chooseSparsities, type ChosenSparsities, type SensitivityCurve } from '../train/prune-sensitivity';
 import { DEFAULT_TRAIN_CONFIG } from '../train/trainer';
-import { DEFAULT_TEACHER_FILE, idxPair, loadData, MNIST_TEST, MNIST_TRAIN, openStudio, positiveInt, preprocessFrom, readInput, readPair, UsageError, type Flags } from './common';
+import { DEFAULT_TEACHER_FILE, MNIST_TEST, MNIST_TRAIN, openStudio, positiveInt, preprocessFrom, readInput, readPair, UsageError, type Flags } from './common';
+import { dataInput, loadInput, testImagesFor } from './data-input';
 import { numberFlag, pruneStepFrom } from './steps-from-flags';
 import { testPair } from './train';
 
@@ -37,18 +38,19 @@ export async function pruneCommand(rest: string[], flags: Flags) {
   oneOf(flags.criterion, 'criterion', CRITERIA, 'l1');
   const raw = pruneStepFrom(flags);
   const step = parseStep(raw) as PruneStep;
-  const pre = preprocessFrom(flags);
   // Files first: a wrong path is reported before the GPU starts.
   const model = readModel(rest[0], 'model');
   const needsTrain = step.finetuneEpochs > 0 || step.criterion === 'taylor';
-  const train = needsTrain && step.data === 'train' ? readPair(idxPair(flags, 'images', 'labels', MNIST_TRAIN)!) : null;
-  const test = readPair(needsTrain ? testPair(flags) : idxPair(flags, 'test-images', 'test-labels', MNIST_TEST)!);
+  const train = needsTrain && step.data === 'train' ? dataInput(flags, 'data', 'images', 'labels', MNIST_TRAIN) : null;
+  const test = (train?.kind === 'images' ? testImagesFor(flags, train) : null)
+    ?? dataInput(flags, 'test-data', 'test-images', 'test-labels', null)
+    ?? { kind: 'idx' as const, read: readPair(needsTrain ? testPair(flags) : MNIST_TEST) };
 
   const rt = await openStudio();
   const root = await rt.loadModel(model.bytes, model.name);
-  if (train) await loadData(rt, 'train', train);
+  let pre = train ? await loadInput(rt, 'train', train, flags) : null;
   // Without training, a test set that does not fit the model only means the accuracy goes unmeasured (the job says why).
-  await loadData(rt, 'test', test, needsTrain || flags['test-images'] !== undefined);
+  pre = (await loadInput(rt, 'test', test, flags, { checkFit: needsTrain || flags['test-images'] !== undefined })) ?? pre ?? preprocessFrom(flags);
   const { record } = await rt.runStep(raw, root.id, { preprocess: pre, authored: raw });
   const bytes = await rt.exportVariant(record.id);
   writeFileSync(out, bytes);
@@ -86,12 +88,11 @@ export async function sensitivityCommand(rest: string[], flags: Flags): Promise<
   if (!levels.length || levels.some((s) => !(s >= 0 && s < 1))) throw new UsageError('--levels must be sparsities in [0, 1), comma-separated');
   const budget = numberFlag(flags, 'budget') ?? null;
   if (budget !== null && !(budget >= 0)) throw new UsageError('--budget must be ≥ 0 (points of accuracy)');
-  const pre = preprocessFrom(flags);
   const model = readModel(rest[0], 'model');
-  const test = readPair(idxPair(flags, 'test-images', 'test-labels', MNIST_TEST)!);
+  const test = dataInput(flags, 'test-data', 'test-images', 'test-labels', MNIST_TEST)!;
   const rt = await openStudio();
   const root = await rt.loadModel(model.bytes, model.name);
-  await loadData(rt, 'test', test);
+  const pre = (await loadInput(rt, 'test', test, flags)) ?? preprocessFrom(flags);
   const testSamples = Math.min(positiveInt(flags['test-samples'], 'test-samples', 1000)!, rt.data.need('test', 'Sensitivity').ds.count);
   const t0 = performance.now();
   const r = await rt.views.pruneSensitivity(root.id, { granularity, criterion, levels, samples: testSamples, preprocess: pre });

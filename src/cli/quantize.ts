@@ -9,9 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Measurement, VariantRecord } from '../recipe/variant';
 import { parseStep } from '../recipe/steps';
-import {
-  evaluateStepFrom, idxPair, loadData, MNIST_TEST, openStudio, preprocessFrom, readInput, readPair, UsageError, type Flags,
-} from './common';
+import { evaluateStepFrom, MNIST_TEST, openStudio, preprocessFrom, readInput, UsageError, type Flags } from './common';
+import { dataInput, loadInput } from './data-input';
 import { autoStepFrom, binaryStepFrom, int8StepFrom, switchOn } from './steps-from-flags';
 
 const latencyOf = (m: Measurement) => {
@@ -27,21 +26,19 @@ export async function quantizeCommand(positional: string[], flags: Flags) {
   const raw = binary ? binaryStepFrom(flags) : auto ? autoStepFrom(flags) : int8StepFrom(flags);
   if (typeof flags.out !== 'string') throw new UsageError('--out <file.onnx> is needed');
   const out = flags.out;
-  const pre = preprocessFrom(flags);
   const evaluate = evaluateStepFrom(flags);
   const dynamicBatch = switchOn(flags, 'dynamic-batch');
   const modelPath = positional[0];
   if (!modelPath) throw new UsageError('a model file is needed');
   // Files first: a wrong path is reported before the GPU starts.
   const modelBytes = readInput(modelPath, 'model');
-  const test = readPair(idxPair(flags, 'images', 'labels', MNIST_TEST)!);
-  const calPair = idxPair(flags, 'calibration-images', 'calibration-labels', null);
-  const cal = calPair ? readPair(calPair) : null;
+  const test = dataInput(flags, 'data', 'images', 'labels', MNIST_TEST)!;
+  const cal = dataInput(flags, 'calibration-data', 'calibration-images', 'calibration-labels', null);
 
   const rt = await openStudio();
   const root = await rt.loadModel(modelBytes, basename(modelPath));
-  await loadData(rt, 'test', test);
-  if (cal) await loadData(rt, 'calibration', cal);
+  const pre = (await loadInput(rt, 'test', test, flags)) ?? preprocessFrom(flags);
+  if (cal) await loadInput(rt, 'calibration', cal, flags);
   const step = await rt.checkStep(raw, root.id, pre); // every refusal before the slow evaluations and calibration
   const before = await rt.evaluate(root.id, evaluate, pre);
   const { record } = await rt.runStep(raw, root.id, { preprocess: pre, authored: raw });

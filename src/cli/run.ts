@@ -12,7 +12,8 @@ import { parseRecipe } from '../recipe/recipe';
 import { runRecipe, type RecipeReport } from '../worker/recipe-run';
 import type { DataRole } from '../recipe/vocabulary';
 import type { VariantRecord } from '../recipe/variant';
-import { idxPair, loadData, MNIST_TEST, MNIST_TRAIN, openStudio, readInput, readPair, UsageError, type Flags } from './common';
+import { MNIST_TEST, MNIST_TRAIN, openStudio, readInput, UsageError, type Flags } from './common';
+import { dataInput, loadInput, type DataInput } from './data-input';
 
 export interface RunCliResult {
   recipe: string | null;
@@ -48,15 +49,15 @@ export async function runCommand(rest: string[], flags: Flags): Promise<RunCliRe
     if (s.kind === 'int8' && s.activations === 'static') roles.add(s.calibrationData);
     if (s.kind === 'mixed') roles.add(s.int8.calibrationData);
   }
-  const pairs: [DataRole, ReturnType<typeof readPair>][] = [['test', readPair(idxPair(flags, 'images', 'labels', MNIST_TEST)!)]];
-  if (roles.has('train')) pairs.push(['train', readPair(idxPair(flags, 'train-images', 'train-labels', MNIST_TRAIN)!)]);
-  const cal = idxPair(flags, 'calibration-images', 'calibration-labels', null);
-  if (roles.has('calibration') && !cal) throw new UsageError('the recipe calibrates on a calibration set: give --calibration-images and --calibration-labels');
-  if (cal) pairs.push(['calibration', readPair(cal)]);
+  const pairs: [DataRole, DataInput][] = [['test', dataInput(flags, 'data', 'images', 'labels', MNIST_TEST)!]];
+  if (roles.has('train')) pairs.push(['train', dataInput(flags, 'train-data', 'train-images', 'train-labels', MNIST_TRAIN)!]);
+  const cal = dataInput(flags, 'calibration-data', 'calibration-images', 'calibration-labels', null);
+  if (roles.has('calibration') && !cal) throw new UsageError('the recipe calibrates on a calibration set: give --calibration-data (or --calibration-images and --calibration-labels)');
+  if (cal) pairs.push(['calibration', cal]);
 
   const rt = await openStudio();
   const root = await rt.loadModel(model, basename(path));
-  for (const [role, pair] of pairs) await loadData(rt, role, pair);
+  for (const [role, input] of pairs) await loadInput(rt, role, input, flags);
   const out = flags.out;
   mkdirSync(out, { recursive: true });
   const report = await runRecipe(rt, parsed, root.id, {

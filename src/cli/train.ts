@@ -15,8 +15,9 @@ import { madeFromTeacher, parseArch } from '../recipe/student-spec';
 import { parseStep, type DistillStep, type TrainStep } from '../recipe/steps';
 import type { EpochRecord } from '../train/trainer';
 import {
-  DEFAULT_TEACHER_FILE, idxPair, loadData, MNIST_TEST, MNIST_TRAIN, openStudio, preprocessFrom, readInput, readPair, UsageError, type Flags, type IdxPair,
+  DEFAULT_TEACHER_FILE, idxPair, MNIST_TEST, MNIST_TRAIN, openStudio, preprocessFrom, readInput, readPair, UsageError, type Flags, type IdxPair,
 } from './common';
+import { dataInput, loadInput, testImagesFor } from './data-input';
 import { trainStepFrom } from './steps-from-flags';
 
 export interface TrainCliResult {
@@ -63,33 +64,35 @@ export async function trainCommand(command: 'train' | 'distill', rest: string[],
   const studentFile = studentArg.endsWith('.onnx') ? studentArg : null;
   // The step from the flags first: a bad value is a usage error before any file is read.
   const raw = trainStepFrom(flags, command, studentFile ? 'input' : command === 'train' ? 'input' : studentArg);
-  const pre = preprocessFrom(flags);
   // A fresh student's spec is read before anything is loaded (it is built once the data says the item size).
-  if (!distilling && !studentFile) parseArch(studentArg);
+  const arch = !distilling && !studentFile ? parseArch(studentArg) : null;
   // Files next: a wrong path is reported before the GPU starts. No teacher named: the studio's default teacher (npm run train:demo).
   const teacherPath = distilling ? rest[0] ?? DEFAULT_TEACHER_FILE : null;
   const teacherBytes = teacherPath ? readInput(teacherPath, `teacher model${rest[0] ? '' : ' (the default teacher; make it with npm run train:demo)'}`) : null;
   const studentBytes = studentFile ? readInput(studentFile, 'student model') : null;
-  const train = readPair(idxPair(flags, 'images', 'labels', MNIST_TRAIN)!);
-  const test = readPair(testPair(flags));
+  const train = dataInput(flags, 'data', 'images', 'labels', MNIST_TRAIN)!;
+  const test = testImagesFor(flags, train) ?? { kind: 'idx' as const, read: readPair(testPair(flags)) };
 
   const rt = await openStudio();
-  await loadData(rt, 'train', train);
-  await loadData(rt, 'test', test);
-  let inputId: string;
+  let inputId: string | null = null;
   let step = raw;
+  // Models first, so image data is decoded to the model's input (a fresh spec student: the shape it names).
   if (distilling) {
     inputId = (await rt.loadModel(teacherBytes!, basename(teacherPath!))).id;
     if (studentBytes) step = { ...raw, student: `variant:${(await rt.loadModel(studentBytes, basename(studentFile!))).id}` } as typeof raw;
   } else if (studentBytes) {
     inputId = (await rt.loadModel(studentBytes, basename(studentFile!))).id;
-  } else {
+  }
+  const inputShape = arch?.input ? ['N', ...arch.input] : undefined;
+  const pre = (await loadInput(rt, 'train', train, flags, { inputShape })) ?? preprocessFrom(flags);
+  await loadInput(rt, 'test', test, flags, { inputShape });
+  if (!inputId) {
     // A spec trains a fresh model: the architecture at its initial weights is the file the variant is made from.
     const resolved = parseStep(raw) as TrainStep;
     const fresh = buildArch(studentArg, rt.data.need('train', 'training').ds.itemShape, resolved.seed);
     inputId = (await rt.loadModel(exportOnnx(fresh), `${studentArg}.onnx`)).id;
   }
-  const { record } = await rt.runStep(step, inputId, { preprocess: pre, authored: raw });
+  const { record } = await rt.runStep(step, inputId!, { preprocess: pre, authored: raw });
   const bytes = await rt.exportVariant(record.id);
   writeFileSync(out, bytes);
   const t = record.details.trained as {

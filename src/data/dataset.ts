@@ -15,6 +15,9 @@ export interface LabelledDataset {
 }
 
 import type { Preprocess } from '../recipe/vocabulary';
+import { channelAffine, channelGeometry } from '../core/channels';
+
+export { channelAffine, channelGeometry, preprocessAffine } from '../core/channels';
 
 export type { Preprocess } from '../recipe/vocabulary';
 
@@ -65,20 +68,6 @@ export function datasetFromIdx(images: IdxArray, labels: IdxArray, name: string)
 
 export function itemSize(ds: LabelledDataset): number {
   return ds.itemShape.reduce((a, d) => a * d, 1);
-}
-
-/** Checks a preprocessing recipe, returning the affine map x ↦ x·scale + shift it applies. */
-export function preprocessAffine(pre: Preprocess): { scale: number; shift: number } {
-  switch (pre.kind) {
-    case 'raw': return { scale: 1, shift: 0 };
-    case 'unit': return { scale: 1 / 255, shift: 0 };
-    case 'normalize':
-      if (!(pre.std > 0) || !Number.isFinite(pre.std)) {
-        throw new DatasetError(`normalize needs a standard deviation > 0 (got ${pre.std}); MNIST's usual value is 0.3081`);
-      }
-      if (!Number.isFinite(pre.mean)) throw new DatasetError(`normalize needs a finite mean (got ${pre.mean})`);
-      return { scale: 1 / (255 * pre.std), shift: -pre.mean / pre.std };
-  }
 }
 
 const isFixed = (d: number | string): d is number => typeof d === 'number' && d > 0;
@@ -164,7 +153,8 @@ export function batchFor(
   ds: LabelledDataset, start: number, count: number, pre: Preprocess, inputShape: InputShape, inputName = 'input',
 ): Batch {
   const layout = checkFits(ds, inputShape, inputName);
-  preprocessAffine(pre); // validates the recipe
+  const geometry = channelGeometry(pre, itemSize(ds));
+  channelAffine(pre, geometry.channels); // validates the recipe
   if (!Number.isInteger(start) || start < 0 || start >= ds.count) {
     throw new RangeError(`batch start ${start} is outside the dataset's ${ds.count} items`);
   }
@@ -178,7 +168,14 @@ export function batchFor(
   // Same operation order as torchvision (x/255 - mean)/std, so values match torch's closely.
   if (pre.kind === 'raw') for (let i = 0; i < end; i++) input[i] = src[base + i]!;
   else if (pre.kind === 'unit') for (let i = 0; i < end; i++) input[i] = src[base + i]! / 255;
-  else for (let i = 0; i < end; i++) input[i] = (src[base + i]! / 255 - pre.mean) / pre.std;
+  else if (pre.kind === 'normalize') for (let i = 0; i < end; i++) input[i] = (src[base + i]! / 255 - pre.mean) / pre.std;
+  else {
+    const { channels, plane, nhwc } = geometry;
+    for (let i = 0; i < end; i++) {
+      const k = i % size, c = nhwc ? k % channels : Math.floor(k / plane);
+      input[i] = (src[base + i]! / 255 - pre.mean[c]!) / pre.std[c]!;
+    }
+  }
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[i] = ds.labels[start + i]!;
   return { input, shape: layout.unbatched ? layout.itemDims : [rows, ...layout.itemDims], labels, rows };

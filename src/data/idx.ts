@@ -128,3 +128,17 @@ export async function maybeGunzip(bytes: Uint8Array, fileName = 'the file'): Pro
   for (const c of chunks) { out.set(c, at); at += c.length; }
   return out;
 }
+
+/** Writes uint8 items or int32 labels as one IDX file (decoded image datasets are stored this way). */
+export function encodeIdx(data: Uint8Array | Int32Array, dims: number[]): Uint8Array {
+  const u8 = data instanceof Uint8Array;
+  const head = 4 + 4 * dims.length;
+  const out = new Uint8Array(head + data.length * (u8 ? 1 : 4));
+  const v = new DataView(out.buffer);
+  out[2] = u8 ? 0x08 : 0x0c;
+  out[3] = dims.length;
+  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false));
+  if (u8) out.set(data, head);
+  else data.forEach((x, i) => v.setInt32(head + 4 * i, x, false));
+  return out;
+}

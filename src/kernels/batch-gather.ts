@@ -1,6 +1,7 @@
 import code from '../shaders/batch_gather.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
-import type { Preprocess } from '../data/dataset';
+import { channelAffine, channelGeometry } from '../core/channels';
+import type { Preprocess } from '../recipe/vocabulary';
 import type { GpuTensor } from './common';
 
 const WG = 64;
@@ -28,9 +29,16 @@ export function batchGather(
     throw new Error(`${label}: x [${x.shape}] does not hold ${rows} items of ${items.itemSize} values`);
   }
   const kind = pre.kind === 'raw' ? 0 : pre.kind === 'unit' ? 1 : 2;
-  const [mean, std] = pre.kind === 'normalize' ? [pre.mean, pre.std] : [0, 1];
-  const params = ctx.uniform(`${label}:params`, new UniformWriter()
-    .u32(items.itemSize).u32(rows).u32(kind).u32(0).f32(mean).f32(std).f32(0).f32(0).finish());
+  const { channels, plane, nhwc } = channelGeometry(pre, items.itemSize);
+  if (channels > 4) throw new Error(`${label}: at most 4 colour channels, not ${channels}`);
+  channelAffine(pre, channels);
+  const mean = [0, 0, 0, 0], std = [1, 1, 1, 1];
+  if (pre.kind === 'normalize') { mean.fill(pre.mean); std.fill(pre.std); }
+  if (pre.kind === 'channels') pre.mean.forEach((m, c) => { mean[c] = m; std[c] = pre.std[c]!; });
+  const w = new UniformWriter().u32(items.itemSize).u32(rows).u32(kind).u32(channels).u32(plane).u32(nhwc ? 1 : 0).u32(0).u32(0);
+  for (const m of mean) w.f32(m);
+  for (const s of std) w.f32(s);
+  const params = ctx.uniform(`${label}:params`, w.finish());
   const pipeline = ctx.pipeline('batchGather', code, { U8: items.u8 ? 1 : 0, WG });
   return [{
     label, pipeline,

@@ -57,6 +57,8 @@ export interface Model {
   opset: number;
   producer: string;
   graph: Graph;
+  /** The file's metadata_props (e.g. a preprocessing spec or class names an exporter wrote), kept on export. */
+  metadata?: Record<string, string>;
 }
 
 export function attrInt(node: Node, name: string, dflt: number): number {

@@ -27,6 +27,7 @@ export function exportOnnx(model: Model): Uint8Array {
   const proto: onnx.IModelProto = {
     irVersion,
     producerName: model.producer,
+    ...(model.metadata ? { metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })) } : {}),
     opsetImport: [{ domain: '', version: model.opset }, ...domains.map((domain) => ({ domain, version: 1 }))],
     graph: {
       name: g.name,

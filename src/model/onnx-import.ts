@@ -52,6 +52,7 @@ export function importOnnx(bytes: Uint8Array, fileName = 'The file'): Model {
     opset: longToNumber(opsetEntry.version),
     producer: proto.producerName ?? '',
     graph: importGraph(g),
+    ...(proto.metadataProps?.length ? { metadata: Object.fromEntries(proto.metadataProps.map((p) => [p.key ?? '', p.value ?? ''])) } : {}),
   };
 }
 

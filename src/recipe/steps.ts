@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { RecipeError } from '../core/errors';
 import {
-  CALIBRATIONS, CRITERIA, DATA_ROLES, GRANULARITIES, OPTIMIZERS, PRECISIONS, PRUNE_SCHEDULES, STRUCTURAL,
+  CHANNEL_LAYOUTS, CALIBRATIONS, CRITERIA, DATA_ROLES, GRANULARITIES, OPTIMIZERS, PRECISIONS, PRUNE_SCHEDULES, STRUCTURAL,
   type Preprocess,
 } from './vocabulary';
 import { parseSchedule } from './lr-schedule';
@@ -30,7 +30,11 @@ export const preprocessSchema = once((): z.ZodType<Preprocess> => z.discriminate
   z.strictObject({ kind: z.literal('raw') }),
   z.strictObject({ kind: z.literal('unit') }),
   z.strictObject({ kind: z.literal('normalize'), mean: z.number().finite(), std: positive() }),
-], { error: 'must be {"kind": "raw"}, {"kind": "unit"} or {"kind": "normalize", "mean": M, "std": S}' }));
+  z.strictObject({
+    kind: z.literal('channels'), mean: z.array(z.number().finite()).min(1).max(4), std: z.array(positive()).min(1).max(4),
+    layout: oneOf(CHANNEL_LAYOUTS),
+  }).refine((p) => p.mean.length === p.std.length, { error: 'mean and std need one value per channel each' }),
+], { error: 'must be {"kind": "raw"}, {"kind": "unit"}, {"kind": "normalize", "mean": M, "std": S} or {"kind": "channels", "mean": [...], "std": [...], "layout": "NCHW"}' }));
 
 /** Which layers a step touches: by op type, node name or name pattern (a JS regular expression), less the excluded names. */
 const targetSchema = once(() => z.strictObject({

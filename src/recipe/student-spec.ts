@@ -12,6 +12,8 @@ export interface ArchSpec {
   kind: 'mlp' | 'cnn';
   layers: Layer[];
   classes: number;
+  /** The input item a cnn declares (`cnn:3x32x32:...`: channels × height × width); else the data's. */
+  input?: [number, number, number];
 }
 
 const JAX_CONVNET = 'cnn:24v-k3.32v-fc128-10';
@@ -19,8 +21,17 @@ const JAX_CONVNET = 'cnn:24v-k3.32v-fc128-10';
 /** Parses a spec; throws a message with the accepted forms. */
 export function parseArch(spec: string): ArchSpec {
   const text = spec === 'convnet' ? JAX_CONVNET : spec;
-  const [kind, body] = text.split(':');
-  const bad = () => new ModelError(`'${spec}' is not a student spec: use mlp:784-64-10 (widths), cnn:8-16-10 (conv channels, then classes; fc64 for a dense layer, k3.32 for a 3×3 conv) or convnet`);
+  const bad = () => new ModelError(`'${spec}' is not a student spec: use mlp:784-64-10 (widths), cnn:8-16-10 (conv channels, then classes; fc64 for a dense layer, k3.32 for a 3×3 conv; cnn:3x32x32:... names a colour input) or convnet`);
+  const fields = text.split(':');
+  const kind = fields[0];
+  let input: ArchSpec['input'];
+  if (kind === 'cnn' && fields.length === 3) {
+    const m = /^(\d+)x(\d+)x(\d+)$/.exec(fields[1]!);
+    if (!m) throw bad();
+    input = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (!input.every((d) => d >= 1)) throw bad();
+  } else if (fields.length !== 2) throw bad();
+  const body = fields[fields.length - 1];
   if ((kind !== 'mlp' && kind !== 'cnn') || !body) throw bad();
   const parts = body.split('-');
   const classes = Number(parts.pop());
@@ -40,7 +51,7 @@ export function parseArch(spec: string): ArchSpec {
     if (layers.length < 1) throw bad();
     layers.shift(); // the first width is the input size, checked against the data when built
   }
-  return { kind, layers, classes };
+  return { kind, layers, classes, ...(input ? { input } : {}) };
 }
 
 

@@ -4,6 +4,8 @@
  * figures of the model itself, and measurements kept as history keyed by what they were measured on.
  * Plain data only (no typed arrays, no class instances): it is stored, exported and sent as is.
  */
+import type { ImageSpec } from '../data/image-spec';
+import type { ImageLoadReport } from '../data/image-dataset';
 import type { AuthoredStep, Step } from './steps';
 import type { DataRole, Preprocess, Technique } from './vocabulary';
 import type { LatencySummary } from '../core/latency';
@@ -88,6 +90,12 @@ export interface DatasetRecord {
   labels: number[];
   /** The file names it came from. */
   files: string[];
+  /** Image datasets: the spec their images were decoded with (its mean/std are the preprocessing jobs use). */
+  spec?: ImageSpec;
+  /** Class names in label order, where the source gave them (folder names, a class list). */
+  classNames?: string[];
+  /** Image datasets: what was skipped or ignored while reading them. */
+  loadReport?: ImageLoadReport;
 }
 
 /** Where a step's data came from and with what preprocessing, so the step can be replayed exactly. */

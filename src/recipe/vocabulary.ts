@@ -33,14 +33,21 @@ export type DataRole = typeof DATA_ROLES[number];
 
 /**
  * raw: pixels as stored (0–255); unit: x/255; normalize: (x/255 - mean)/std, as torchvision's
- * ToTensor + Normalize (MNIST's usual mean 0.1307, std 0.3081).
+ * ToTensor + Normalize (MNIST's usual mean 0.1307, std 0.3081); channels: the same with one mean and
+ * std per colour channel, the channel being the item's first dim (NCHW) or its last (NHWC).
  */
-export type Preprocess = { kind: 'raw' } | { kind: 'unit' } | { kind: 'normalize'; mean: number; std: number };
+export type Preprocess =
+  | { kind: 'raw' } | { kind: 'unit' } | { kind: 'normalize'; mean: number; std: number }
+  | ChannelPreprocess;
+export interface ChannelPreprocess { kind: 'channels'; mean: number[]; std: number[]; layout: ChannelLayout }
+export const CHANNEL_LAYOUTS = ['NCHW', 'NHWC'] as const;
+export type ChannelLayout = typeof CHANNEL_LAYOUTS[number];
 
 /** MNIST's usual normalisation, which the bundled models were trained with. */
 export const MNIST_PREPROCESS: Preprocess = { kind: 'normalize', mean: 0.1307, std: 0.3081 };
 
 export function describePreprocess(p: Preprocess): string {
+  if (p.kind === 'channels') return `(x/255 − [${p.mean.join(', ')}]) / [${p.std.join(', ')}] per channel, ${p.layout}`;
   return p.kind === 'raw' ? 'raw 0–255' : p.kind === 'unit' ? 'x/255' : `(x/255 − ${p.mean}) / ${p.std}`;
 }
 

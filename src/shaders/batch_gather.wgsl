@@ -1,13 +1,15 @@
 // A training minibatch gathered on the GPU from a dataset that stays there: row b of x is item
-// indices[b] preprocessed as the CPU batcher does ((v/255 - mean)/std for normalize), and labels[b]
+// indices[b] preprocessed as the CPU batcher does ((v/255 - mean[c])/std[c] for normalize, c the
+// value's colour channel: ⌊k/plane⌋ in NCHW items, k mod channels in NHWC ones), and labels[b]
 // its class. An index of 0xffffffff marks a padding row: zeros and label -1 (the loss skips it).
 // Per step only the indices cross to the GPU.
 override U8: u32 = 1u; // 1: items are bytes packed four to a u32; 0: f32 bit patterns
 override WG: u32 = 64u;
 
 struct Params {
-  itemSize: u32, rows: u32, kind: u32, _pad: u32, // kind: 0 raw, 1 unit (v/255), 2 normalize
-  mu: f32, sigma: f32, _p0: f32, _p1: f32,
+  itemSize: u32, rows: u32, kind: u32, channels: u32, // kind: 0 raw, 1 unit (v/255), 2 normalize
+  plane: u32, nhwc: u32, _p0: u32, _p1: u32,
+  mu: vec4<f32>, sigma: vec4<f32>,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -36,6 +38,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (item == PAD) { x[i] = 0.0; return; }
   var v = item_value(item * params.itemSize + k);
   if (params.kind == 1u) { v = v / 255.0; }
-  if (params.kind == 2u) { v = (v / 255.0 - params.mu) / params.sigma; }
+  if (params.kind == 2u) {
+    let c = select(k / params.plane, k % params.channels, params.nhwc == 1u);
+    v = (v / 255.0 - params.mu[c]) / params.sigma[c];
+  }
   x[i] = v;
 }

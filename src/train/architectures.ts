@@ -50,6 +50,9 @@ export function buildArch(spec: string, itemShape: number[], seed = 1): Model {
   }
 
   const [C0, H0, W0] = itemShape.length === 3 ? itemShape as [number, number, number] : [1, itemShape[0] ?? 1, itemShape[1] ?? 1];
+  if (arch.input && arch.input.join('x') !== [C0, H0, W0].join('x')) {
+    throw new ModelError(`'${spec}' takes ${arch.input.join('×')} items but the data's are ${[C0, H0, W0].join('×')}; load data of that shape (a preset or --size) or change the spec`);
+  }
   let x = b.input('input', 'float32', ['N', C0, H0, W0]);
   let [c, h, w] = [C0, H0, W0];
   let flat = 0;

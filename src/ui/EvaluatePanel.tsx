@@ -11,14 +11,14 @@ export function EvaluatePanel() {
   const ready = useStudio((s) => Boolean(s.selectedId && s.datasets.test && s.webgpu === 'ready'));
   const count = useStudio((s) => s.datasets.test?.count ?? 0);
   const pct = job && job.total ? Math.round((100 * job.done) / job.total) : 0;
-  const setKind = (kind: Preprocess['kind']) =>
+  const setKind = (kind: Exclude<Preprocess['kind'], 'channels'>) =>
     setPreprocess(kind === 'normalize' ? { kind, mean: 0.1307, std: 0.3081 } : { kind });
   return (
     <div className="card" data-testid="evaluate-panel">
       <h3>Evaluate</h3>
       <p className="muted small hint">Top-1 (and top-5) accuracy of the selected variant on the first items of the test set, then latency at batch 1 and 64 on this device. Every new variant is evaluated with these settings; results are kept per variant, keyed by data, preprocessing, samples and adapter.</p>
       <label className="field">Preprocessing
-        <select value={pre.kind} data-testid="preprocess" onChange={(e) => setKind(e.target.value as Preprocess['kind'])} disabled={Boolean(busy)}>
+        <select value={pre.kind} data-testid="preprocess" onChange={(e) => setKind(e.target.value as Exclude<Preprocess['kind'], 'channels'>)} disabled={Boolean(busy)}>
           <option value="raw">Keep 0–255</option>
           <option value="unit">Scale to [0, 1]</option>
           <option value="normalize">Normalise (x/255 − mean) / std</option>

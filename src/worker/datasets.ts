@@ -6,7 +6,10 @@
  */
 import { sha256Hex } from '../core/hash';
 import { DatasetError } from '../core/errors';
-import { maybeGunzip, parseIdx } from '../data/idx';
+import { encodeIdx, maybeGunzip, parseIdx } from '../data/idx';
+import { imageDataset, type ImageLoadOptions } from '../data/image-dataset';
+import type { ImageSpec } from '../data/image-spec';
+import type { ItemSource } from '../data/sources';
 import { datasetFromIdx, sliceDataset, type LabelledDataset } from '../data/dataset';
 import type { DatasetRecord } from '../recipe/variant';
 import type { DataRole } from '../recipe/vocabulary';
@@ -19,7 +22,10 @@ export interface LoadedData {
 }
 
 /** An IDX (or IDX.gz) images + labels pair. */
-export async function dataFromIdx(images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels'): Promise<LoadedData> {
+export async function dataFromIdx(
+  images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels',
+  extra: Pick<DatasetRecord, 'spec' | 'classNames' | 'loadReport'> = {},
+): Promise<LoadedData> {
   const img = await maybeGunzip(images, imagesName), lab = await maybeGunzip(labels, labelsName);
   const ds = datasetFromIdx(parseIdx(img, imagesName), parseIdx(lab, labelsName), name);
   const joined = new Uint8Array(img.length + lab.length);
@@ -32,9 +38,21 @@ export async function dataFromIdx(images: Uint8Array, labels: Uint8Array, name: 
     ds, files: { images: img, labels: lab },
     record: {
       sha256: await sha256Hex(joined), name, count: ds.count, itemShape: ds.itemShape, classes: labelCounts.length, labelCounts,
-      labels: Array.from(ds.labels, Number), files: [imagesName, labelsName],
+      labels: Array.from(ds.labels, Number), files: [imagesName, labelsName], ...extra,
     },
   };
+}
+
+/**
+ * Labelled images decoded with `spec` (see data/image-dataset.ts), kept as an IDX pair of the
+ * decoded bytes: stored and restored like any IDX set, and named by their sha256, so the same
+ * images with the same spec are the same data in the page and the CLI.
+ */
+export async function dataFromImages(source: ItemSource, spec: ImageSpec, name: string, fileName: string, opts: ImageLoadOptions = {}): Promise<LoadedData> {
+  const { ds, report } = await imageDataset(source, spec, name, opts);
+  const images = encodeIdx(ds.images as Uint8Array, [ds.count, ...ds.itemShape]);
+  const labels = encodeIdx(ds.labels as Int32Array, [ds.count]);
+  return dataFromIdx(images, labels, name, fileName, `${fileName} labels`, { spec, classNames: source.classNames, loadReport: report });
 }
 
 const ROLE_WORDS: Record<DataRole, string> = { test: 'a test set', train: 'a training set', calibration: 'a calibration set' };

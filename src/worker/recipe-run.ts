@@ -6,6 +6,7 @@
  * no GPU work come before the first step: every step's data, and every step that starts from the
  * loaded file checked in full.
  */
+import { pixelPreprocess } from '../data/image-spec';
 import { RecipeError } from '../core/errors';
 import type { ParsedRecipe } from '../recipe/recipe';
 import { describeStep } from '../recipe/describe';
@@ -92,7 +93,10 @@ export async function runRecipe(rt: StudioRuntime, parsed: ParsedRecipe, rootId:
   if (recipe.model?.sha256 && recipe.model.sha256 !== root.modelSha256) {
     rt.events.notice('warning', 'Another file', `The recipe was written for ${recipe.model.fileName}; it runs on ${root.source?.fileName ?? root.name}, a different file.`);
   }
-  const preprocessOf = (s: Step) => s.preprocess ?? recipe.preprocess;
+  // Image data carries its own spec: its per-channel normalisation stands in for the header's scalar one.
+  const spec = rt.data.get('test')?.record.spec;
+  const header = spec && recipe.preprocess.kind !== 'channels' ? pixelPreprocess(spec) : recipe.preprocess;
+  const preprocessOf = (s: Step) => s.preprocess ?? header;
   // Data first, for every step: a missing set is refused before any work.
   for (const [i, s] of steps.entries()) for (const role of rolesOf(s)) rt.data.need(role, `step ${i + 1} (${s.kind})`);
   const t0 = performance.now();

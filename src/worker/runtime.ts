@@ -7,7 +7,7 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { ModelError, RecipeError } from '../core/errors';
+import { DatasetError, ModelError, RecipeError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
@@ -23,7 +23,11 @@ import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
-import { ProjectData, dataFromIdx } from './datasets';
+import { ProjectData, dataFromIdx, dataFromImages } from './datasets';
+import { classNamesFromMetadata, outputClasses, resolveSpec, type ImageSpec, type SpecOverrides } from '../data/image-spec';
+import { decodeImage } from '../data/decode';
+import { predictImages, type Prediction } from './predict';
+import { openSource, type SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
 import { describeAdapter, measure } from './measure';
@@ -210,9 +214,56 @@ export class StudioRuntime {
     });
   }
 
+  /**
+   * Labelled images (class folders, zips, a manifest, CIFAR batches, arrays) decoded to fit the
+   * project's first model (or `inputShape`): the spec is the user's fields over a preset, the
+   * model's metadata or a guess from its input (the record says which).
+   */
+  async loadImages(role: DataRole, files: SourceFile[], name: string, opts: { spec?: SpecOverrides; limit?: number; inputShape?: readonly (number | string)[]; classNames?: string[] } = {}): Promise<DatasetRecord> {
+    return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async (job) => {
+      const first = this.variants.list().find((r) => !r.parentId);
+      const model = first ? await this.variants.model(first.id) : null;
+      const shape = opts.inputShape ?? model?.graph.inputs[0]?.shape ?? null;
+      const spec = resolveSpec(opts.spec ?? {}, shape, model?.metadata);
+      const source = await openSource(files, { classNames: opts.classNames ?? classNamesFromMetadata(model?.metadata) });
+      const outputs = outputClasses(model?.graph.outputs[0]?.shape);
+      const tooHigh = outputs ? Array.from(source.labels).filter((l) => l >= outputs).length : 0;
+      if (tooHigh) {
+        throw new DatasetError(`${tooHigh.toLocaleString('en')} of ${source.count.toLocaleString('en')} items have a class the model cannot output (it has ${outputs} outputs, the data ${source.classNames.length} classes: ${source.classNames.slice(outputs!, outputs! + 3).join(', ')}…); give a class list in the model's output order, or data with ${outputs} classes`);
+      }
+      const fileName = files.length === 1 ? files[0]!.path : `${files.length} files`;
+      const d = await dataFromImages(source, spec, name, fileName, { limit: opts.limit, signal: job.signal, onProgress: (done, total) => job.progress({ done, total, stage: 'decoding' }) });
+      if (role === 'test' && model) {
+        const input = model.graph.inputs[0]!;
+        checkFits(d.ds, input.shape, input.name);
+      }
+      this.data.set(role, d);
+      this.mixed.reset();
+      await this.keeper.saveDataset(role, d);
+      return d.record;
+    });
+  }
+
+  /**
+   * The top `top` classes of each image file for a variant, its spec as loadImages would choose it
+   * (`spec` over the model's metadata or its input shape), class names from `classNames`, else the
+   * model's metadata, else the test set's.
+   */
+  async predict(id: string, files: { name: string; bytes: Uint8Array }[], opts: { spec?: SpecOverrides; top?: number; classNames?: string[] } = {}): Promise<{ spec: ImageSpec; predictions: Prediction[] }> {
+    return this.jobs.run({ kind: 'evaluate', label: `Classifying ${files.length} image${files.length === 1 ? '' : 's'}`, variantId: id }, async () => {
+      const model = await this.variants.model(this.variants.root(id).id);
+      const spec = resolveSpec(opts.spec ?? {}, model.graph.inputs[0]!.shape, model.metadata);
+      const images = [];
+      for (const f of files) images.push({ name: f.name, pixels: await decodeImage(f.bytes, f.name) });
+      const names = opts.classNames ?? classNamesFromMetadata(model.metadata) ?? this.data.get('test')?.record.classNames;
+      return { spec, predictions: await predictImages(await this.sessionOf(id), images, spec, opts.top ?? 5, names) };
+    });
+  }
+
   /** A dataset from storage (a restored project), without the fit check or a job. */
   async restoreDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, record: DatasetRecord): Promise<void> {
-    this.data.set(role, await dataFromIdx(images, labels, record.name, record.files[0], record.files[1]));
+    const { spec, classNames, loadReport } = record;
+    this.data.set(role, await dataFromIdx(images, labels, record.name, record.files[0], record.files[1], { spec, classNames, loadReport }));
   }
 
   private async restoreModel(r: VariantRecord): Promise<{ model: Model; feed?: RootFeed }> {

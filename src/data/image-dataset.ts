@@ -1,0 +1,90 @@
+/**
+ * An ItemSource decoded and fitted to a model's ImageSpec: one byte item per image in the model's
+ * layout (the spec's geometry and channel order applied once, here; its mean and std by the
+ * batchers). Unreadable images are skipped, counted and named; nothing else is lost.
+ */
+import { DatasetError } from '../core/errors';
+import type { LabelledDataset } from './dataset';
+import { checkSpec, itemShapeOf, type ImageSpec } from './image-spec';
+import { fitImage } from './resample';
+import type { ItemSource } from './sources';
+
+export interface ImageLoadReport {
+  /** Items kept. */
+  count: number;
+  classNames: string[];
+  /** Images that could not be decoded: their names and why. */
+  skipped: { name: string; reason: string }[];
+  /** Files that are not images (or not in the manifest): how many, and the first few names. */
+  ignored: { count: number; examples: string[] };
+  emptyClasses: string[];
+  /** Distinct source image sizes seen (width×height), at most 8 listed. */
+  sizes: string[];
+  decodedBytes: number;
+}
+
+/** Decoded bytes a dataset may hold in memory (images are kept at the model's input size). */
+export const DEFAULT_MEMORY_BUDGET = 1.5 * 2 ** 30;
+
+export interface ImageLoadOptions {
+  /** Take at most this many items (evenly over the set when `spread`, else the first). */
+  limit?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  memoryBudget?: number;
+}
+
+export async function imageDataset(source: ItemSource, spec: ImageSpec, name: string, opts: ImageLoadOptions = {}): Promise<{ ds: LabelledDataset; report: ImageLoadReport }> {
+  checkSpec(spec);
+  const shape = itemShapeOf(spec);
+  const per = shape.reduce((a, b) => a * b, 1);
+  const total = Math.min(source.count, opts.limit ?? Infinity);
+  const budget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  if (total * per > budget) {
+    const mb = (b: number) => `${Math.round(b / 2 ** 20).toLocaleString('en')} MB`;
+    throw new DatasetError(
+      `${total.toLocaleString('en')} images at ${shape.join('×')} need ${mb(total * per)} decoded, more than the ${mb(budget)} this tab keeps; ` +
+        `take a subset (the CLI's --limit N, the page's "items" field) of at most ${Math.floor(budget / per).toLocaleString('en')} images`,
+    );
+  }
+  const images = new Uint8Array(total * per);
+  const labels = new Int32Array(total);
+  const skipped: ImageLoadReport['skipped'] = [];
+  const sizes = new Set<string>();
+  let kept = 0;
+  for (let i = 0; i < total; i++) {
+    if (opts.signal?.aborted) throw new DOMException('loading the images was cancelled', 'AbortError');
+    try {
+      const px = await source.pixels(i);
+      if (sizes.size < 9) sizes.add(`${px.width}×${px.height}`);
+      images.set(fitImage(px, spec), kept * per);
+      labels[kept++] = source.labels[i]!;
+    } catch (e) {
+      if (!(e instanceof DatasetError)) throw e;
+      skipped.push({ name: source.name(i), reason: e.message });
+    }
+    if (opts.onProgress && (i % 250 === 249 || i === total - 1)) opts.onProgress(i + 1, total);
+  }
+  if (kept === 0) {
+    throw new DatasetError(`none of the ${total} images could be read: ${skipped.slice(0, 2).map((s) => s.reason).join('; ')}`);
+  }
+  const ds: LabelledDataset = { name, images: images.subarray(0, kept * per), count: kept, itemShape: shape, labels: labels.subarray(0, kept) };
+  return {
+    ds,
+    report: {
+      count: kept, classNames: source.classNames, skipped,
+      ignored: { count: source.ignored.length, examples: source.ignored.slice(0, 5) },
+      emptyClasses: source.emptyClasses, sizes: [...sizes].slice(0, 8), decodedBytes: kept * per,
+    },
+  };
+}
+
+/** One line on what was read and what was left out, for the page's notice and the CLI's log. */
+export function describeReport(r: ImageLoadReport): string {
+  const parts = [`${r.count.toLocaleString('en')} images in ${r.classNames.length} classes`];
+  if (r.skipped.length) parts.push(`${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped (${r.skipped.slice(0, 3).map((s) => s.name).join(', ')}${r.skipped.length > 3 ? ', …' : ''})`);
+  if (r.ignored.count) parts.push(`${r.ignored.count} other file${r.ignored.count === 1 ? '' : 's'} ignored (${r.ignored.examples.slice(0, 3).join(', ')}${r.ignored.count > 3 ? ', …' : ''})`);
+  if (r.emptyClasses.length) parts.push(`empty class folder${r.emptyClasses.length === 1 ? '' : 's'}: ${r.emptyClasses.join(', ')} (no items for ${r.emptyClasses.length === 1 ? 'it' : 'them'})`);
+  if (r.sizes.length > 1) parts.push(`image sizes vary (${r.sizes.slice(0, 4).join(', ')}${r.sizes.length > 4 ? ', …' : ''}); each was resized by the spec`);
+  return parts.join('; ');
+}
