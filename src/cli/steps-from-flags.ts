@@ -14,7 +14,7 @@ const FLAG_OF: Record<string, string> = {
   granularity: 'granularity', criterion: 'criterion', sparsity: 'sparsity', layers: 'layers', scope: 'scope', schedule: 'schedule', stages: 'stages',
   finetuneEpochs: 'finetune-epochs', distill: 'distill', temperature: 'temperature', alpha: 'alpha', batch: 'batch', lr: 'lr',
   optimizer: 'optimizer', momentum: 'momentum', weightDecay: 'weight-decay', lrSchedule: 'lr-schedule', seed: 'seed',
-  trainSamples: 'train-samples', testSamples: 'test-samples', epochs: 'epochs', student: 'student', teacher: 'teacher',
+  trainSamples: 'train-samples', testSamples: 'test-samples', epochs: 'epochs', augment: 'augment', 'augment.crop': 'augment', student: 'student', teacher: 'teacher',
   'auto.budget': 'budget', 'auto.samples': 'search-samples', 'auto.binary': 'with-binary',
 };
 
@@ -109,7 +109,21 @@ function trainingFields(flags: Flags, scheduleFlag: 'schedule' | 'lr-schedule') 
     momentum: numberFlag(flags, 'momentum'), weightDecay: numberFlag(flags, 'weight-decay'),
     [scheduleFlag === 'schedule' ? 'schedule' : 'lrSchedule']: stringFlag(flags, scheduleFlag),
     seed: wholeFlag(flags, 'seed', 0), trainSamples: wholeFlag(flags, 'train-samples'), testSamples: wholeFlag(flags, 'test-samples'),
+    augment: augmentFrom(stringFlag(flags, 'augment')),
   });
+}
+
+/** --augment crop,flip (crop pads 4 pixels; crop:N pads N). */
+function augmentFrom(text: string | undefined): { crop: number; flip: boolean } | undefined {
+  if (text === undefined) return undefined;
+  const out = { crop: 0, flip: false };
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^crop(?::(\d+))?$/.exec(part);
+    if (m) out.crop = m[1] ? Number(m[1]) : 4;
+    else if (part === 'flip') out.flip = true;
+    else throw new UsageError(`--augment takes crop, crop:N (padding in pixels) and flip, comma-separated; not '${part}'`);
+  }
+  return out;
 }
 
 export function trainStepFrom(flags: Flags, command: 'train' | 'distill', student: string): AuthoredStep {

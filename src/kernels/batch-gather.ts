@@ -17,12 +17,15 @@ export interface GpuItems {
   u8: boolean;
 }
 
+/** Random crop (of the image padded by `pad` zero pixels) and flip per row: `words` holds dx | dy << 8 | flip << 16 per row. */
+export interface GatherAugment { words: GPUBuffer; height: number; width: number; pad: number }
+
 /**
- * x (rows, ...item) and labels (rows) = the items `indices` names, preprocessed; `indices` is a
- * (rows) u32 buffer the caller rewrites each step.
+ * x (rows, ...item) and labels (rows) = the items `indices` names, preprocessed (and augmented when
+ * `augment` is given); `indices` (and the augment words) are (rows) u32 buffers the caller rewrites each step.
  */
 export function batchGather(
-  ctx: GpuContext, items: GpuItems, indices: GPUBuffer, x: GpuTensor, labels: GpuTensor, pre: Preprocess, label = 'batchGather',
+  ctx: GpuContext, items: GpuItems, indices: GPUBuffer, x: GpuTensor, labels: GpuTensor, pre: Preprocess, label = 'batchGather', augment?: GatherAugment,
 ): Dispatch[] {
   const rows = labels.shape[0]!;
   if (x.shape[0] !== rows || x.shape.slice(1).reduce((a, b) => a * b, 1) !== items.itemSize) {
@@ -35,14 +38,18 @@ export function batchGather(
   const mean = [0, 0, 0, 0], std = [1, 1, 1, 1];
   if (pre.kind === 'normalize') { mean.fill(pre.mean); std.fill(pre.std); }
   if (pre.kind === 'channels') pre.mean.forEach((m, c) => { mean[c] = m; std[c] = pre.std[c]!; });
-  const w = new UniformWriter().u32(items.itemSize).u32(rows).u32(kind).u32(channels).u32(plane).u32(nhwc ? 1 : 0).u32(0).u32(0);
+  if (augment && augment.height * augment.width !== plane) {
+    throw new Error(`${label}: a ${augment.height}×${augment.width} image does not have the ${plane} pixels per channel the items hold`);
+  }
+  const w = new UniformWriter().u32(items.itemSize).u32(rows).u32(kind).u32(channels).u32(plane).u32(nhwc ? 1 : 0)
+    .u32(augment?.height ?? 1).u32(augment?.width ?? plane).u32(augment ? 1 : 0).u32(augment?.pad ?? 0).u32(0).u32(0);
   for (const m of mean) w.f32(m);
   for (const s of std) w.f32(s);
   const params = ctx.uniform(`${label}:params`, w.finish());
   const pipeline = ctx.pipeline('batchGather', code, { U8: items.u8 ? 1 : 0, WG });
   return [{
     label, pipeline,
-    bindGroup: ctx.bindGroup(label, pipeline, [params, items.data, items.classes, indices, x.buffer, labels.buffer]),
+    bindGroup: ctx.bindGroup(label, pipeline, [params, items.data, items.classes, indices, x.buffer, labels.buffer, augment?.words ?? indices]),
     workgroups: gridFor(rows * items.itemSize, WG),
   }];
 }
@@ -63,4 +70,22 @@ export function uploadItems(ctx: GpuContext, images: Uint8Array | Float32Array, 
     classes: ctx.upload(`${label}:classes`, Int32Array.from(labels)),
     count, itemSize, u8,
   };
+}
+
+/** An item's image geometry (height, width) for augmentation, or null when its shape is not an image. */
+export function imageGeometry(itemShape: readonly number[], pre: Preprocess): { height: number; width: number } | null {
+  const nhwc = pre.kind === 'channels' && pre.layout === 'NHWC';
+  if (itemShape.length === 2) return { height: itemShape[0]!, width: itemShape[1]! };
+  if (itemShape.length === 3) return nhwc ? { height: itemShape[0]!, width: itemShape[1]! } : { height: itemShape[1]!, width: itemShape[2]! };
+  return null;
+}
+
+/** The augment words of one step: a random offset in [0, 2·pad] per axis and a coin flip per row. */
+export function augmentWords(rows: number, pad: number, flip: boolean, rng: () => number): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const dx = pad ? Math.floor(rng() * (2 * pad + 1)) : pad, dy = pad ? Math.floor(rng() * (2 * pad + 1)) : pad;
+    out[r] = dx | (dy << 8) | (flip && rng() < 0.5 ? 1 << 16 : 0);
+  }
+  return out;
 }

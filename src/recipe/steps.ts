@@ -98,6 +98,8 @@ const trainingFields = (lr: number) => ({
   trainSamples: whole(1).optional(),
   testSamples: whole(1).optional(),
   data: oneOf(['train', 'test'] as const).default('train'),
+  /** Training augmentations for images: a random crop of the image padded by `crop` zero pixels, horizontal flips. */
+  augment: z.strictObject({ crop: whole(0).max(64, { error: 'must be at most 64 pixels' }).default(0), flip: z.boolean().default(false) }).optional(),
 });
 
 const distillFields = () => ({

@@ -3,6 +3,9 @@
  * bundled example on a first visit), open dropped files, switch, rename, delete, export and import
  * projects, and restart jobs a reload cut off.
  */
+import { describeReport } from '../data/image-dataset';
+import { describeSpec, pixelPreprocess, type SpecOverrides } from '../data/image-spec';
+import { isImageDataPath, type DroppedFile } from './dropped';
 import { createStudioClient, type StudioClient } from './worker-client';
 import { warmStepSchemas } from './form-problems';
 import { readsTrainingSet } from '../recipe/steps';
@@ -51,7 +54,8 @@ export async function applyProject(p: ProjectState): Promise<void> {
   remember(p.project.id);
   const remembered = rememberedSelection(p.project.id);
   const selectedId = p.records.some((r) => r.id === remembered) ? remembered : p.records.find((r) => !r.parentId)?.id ?? null;
-  useStudio.setState({ project: p.project, projects: p.projects, records: p.records, datasets: p.datasets, interrupted: p.interrupted, selectedId, summary: null, sensitivity: null });
+  useStudio.setState({ project: p.project, projects: p.projects, records: p.records, datasets: p.datasets, interrupted: p.interrupted, selectedId, summary: null, sensitivity: null, presetTrial: null });
+  if (p.datasets.test?.spec) useStudio.setState({ preprocess: pixelPreprocess(p.datasets.test.spec) });
   if (p.interrupted.length) {
     pushNotice('warning', 'A job was cut off', `${p.interrupted.map((j) => j.label).join('; ')}: the page was reloaded or closed while it ran. Restart it from the list under the job bar, or dismiss it.`);
   }
@@ -94,10 +98,61 @@ export async function loadDefaultTeacher(): Promise<void> {
   }
 }
 
-/** Files dropped or picked: models (a new project, unless the toggle says join this one) and IDX images + labels (raw or .gz). */
-export async function openFiles(files: File[]): Promise<void> {
-  const read = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-  await openFileBytes(read, useStudio.getState().newProjectPerFile);
+/**
+ * Files dropped or picked (with their paths inside dropped folders): models (a new project, unless
+ * the toggle says join this one), IDX images + labels (raw or .gz), and image data (class folders,
+ * zips, manifests, CIFAR batches, arrays), which the worker decodes for the project's model.
+ */
+export async function openFiles(files: (File | DroppedFile)[]): Promise<void> {
+  const entries = files.map((f) => (f instanceof File ? { path: f.webkitRelativePath || f.name, file: f } : f));
+  const data = entries.filter((e) => isImageDataPath(e.path));
+  const rest = entries.filter((e) => !isImageDataPath(e.path));
+  if (rest.length) {
+    const read = await Promise.all(rest.map(async (e) => ({ name: e.file.name, bytes: new Uint8Array(await e.file.arrayBuffer()) })));
+    await openFileBytes(read, useStudio.getState().newProjectPerFile);
+  }
+  if (data.length) await loadImageData(data);
+}
+
+/** The image data last loaded, kept so a different spec can read it again. */
+let lastImageData: DroppedFile[] | null = null;
+
+/** Decodes dropped image data in the worker as the project's test set; `spec` overrides the model's own (a preset, say). */
+export async function loadImageData(files: DroppedFile[], spec?: SpecOverrides): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  const top = files[0]!.path.split('/')[0]!;
+  const name = files.length === 1 ? files[0]!.file.name : files.every((f) => f.path.startsWith(`${top}/`)) ? top : `${files.length} files`;
+  const t0 = performance.now();
+  useStudio.setState({ opening: name });
+  try {
+    const record = await client.call('loadImages', { role: 'test', files: files.map((f) => ({ path: f.path, file: f.file })), name, ...(spec ? { spec } : {}) });
+    lastImageData = files;
+    useStudio.setState((s) => ({ datasets: { ...s.datasets, test: record }, sensitivity: null, presetTrial: null, imageImportMs: performance.now() - t0,
+      ...(record.spec ? { preprocess: pixelPreprocess(record.spec) } : {}) }));
+    if (record.loadReport) pushNotice('info', `Loaded ${name}`, `${describeReport(record.loadReport)}. Preprocessing: ${describeSpec(record.spec!)} (${record.spec!.origin}).`);
+  } catch (e) {
+    report(`Could not load ${name}`, e);
+  } finally {
+    useStudio.setState({ opening: null });
+  }
+}
+
+/** Reads the last image data again with another preset (nothing else changes). */
+export async function reloadImagesWith(spec: SpecOverrides): Promise<void> {
+  if (lastImageData) await loadImageData(lastImageData, spec);
+  else pushNotice('warning', 'Drop the images again', 'The images were loaded before this page was opened; drop them again to read them with another preset.');
+}
+
+/** Every preset tried on 200 test images with the selected variant. */
+export async function tryPresets(id: string): Promise<void> {
+  const client = studioClient();
+  if (!client) return;
+  try {
+    useStudio.setState({ presetTrial: await client.call('tryPresets', { id, samples: 200 }) });
+  } catch (e) {
+    report('Could not try the presets', e);
+  }
 }
 
 /** Opens dropped files, or (`fetched`) a file the worker fetches itself. */

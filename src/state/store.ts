@@ -5,6 +5,7 @@
  * the worker behind the client (state/link.ts). Cards with fast-changing state (Train, Prune,
  * Dashboard) keep their own stores beside this one.
  */
+import type { ImageSpec } from '../data/image-spec';
 import { create } from 'zustand';
 import type { DatasetRecord, VariantRecord } from '../recipe/variant';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
@@ -68,6 +69,10 @@ export interface StudioState {
   /** Page-side work before a worker job (fetching the training set), in words. */
   preparing: string | null;
   preprocess: Preprocess;
+  /** The presets tried on the test images (Evaluate → Try presets), best first. */
+  presetTrial: { preset: string; spec: ImageSpec; accuracy: number; samples: number }[] | null;
+  /** How long the last image data took to load, in ms (shown beside the dataset). */
+  imageImportMs: number | null;
   limit: number | null;
   /** The int8 recipe; its `layers` hold the per-layer table's choices (used by the mixed scheme). */
   recipe: Int8Recipe;
@@ -98,7 +103,7 @@ export const initialState: StudioState = {
   project: null, projects: [], records: [], datasets: {}, selectedId: null, summary: null, interrupted: [],
   opening: null, pendingIdx: null, job: null, preparing: null,
   // MNIST's usual normalisation, which the bundled models were trained with.
-  preprocess: MNIST_PREPROCESS,
+  preprocess: MNIST_PREPROCESS, presetTrial: null, imageImportMs: null,
   limit: null,
   recipe: INT8_DEFAULTS,
   scheme: 'int8',

@@ -13,7 +13,7 @@ import { sizeOf } from '../core/shape';
 import { batchFor, checkFits, type LabelledDataset, type Preprocess } from '../data/dataset';
 import { InferenceSession } from '../engine/session';
 import { evaluateAccuracy } from '../engine/evaluate';
-import { batchGather, PAD_INDEX, uploadItems, type GpuItems } from '../kernels/batch-gather';
+import { augmentWords, batchGather, imageGeometry, PAD_INDEX, uploadItems, type GatherAugment, type GpuItems } from '../kernels/batch-gather';
 import { writeHyper } from '../kernels/optimizer';
 import { findParameters, ParamStore } from './params';
 import { STAT, trainableGraph, TrainingPlan, type LossSpec, type OptimizerKind } from './training-plan';
@@ -36,6 +36,8 @@ export interface TrainConfig {
   /** Test items evaluated after each epoch (all when undefined). */
   testSamples?: number;
   preprocess: Preprocess;
+  /** Image augmentations of the training items (each step's rows cropped and flipped at random; the teacher's scores stay those of the plain items). */
+  augment?: { crop: number; flip: boolean };
   /** Distillation T and α (α is ignored without a teacher). */
   loss: LossSpec;
   /** Read the loss back every this many steps (the live chart's resolution). */
@@ -178,6 +180,7 @@ async function runTraining(
   let teacherItems: GpuItems | null = null;
   let scratchLabels: GPUBuffer | null = null;
   let indexBuf: GPUBuffer | null = null;
+  let augBuf: GPUBuffer | null = null;
   const gatherUniforms: GPUBuffer[] = [];
   const masks = hooks.masks ? new MaskHolder(ctx, params) : null;
   const maskSteps = new Set(hooks.masks?.at ?? []);
@@ -200,8 +203,17 @@ async function runTraining(
     }
     const stepLabels = plan.labels;
     scratchLabels = teacherItems ? ctx.acquire('train:teacher-labels', B * 4) : null;
+    const augmenting = cfg.augment && (cfg.augment.crop > 0 || cfg.augment.flip) ? cfg.augment : null;
+    let augment: GatherAugment | undefined;
+    if (augmenting) {
+      const geometry = imageGeometry(train.itemShape, cfg.preprocess);
+      if (!geometry) throw new DatasetError(`crop and flip augmentations need image items; these are ${train.itemShape.join('×')}`);
+      augBuf = ctx.acquire('train:augment', B * 4);
+      augment = { words: augBuf, ...geometry, pad: augmenting.crop };
+    }
+    const augRng = makeRng(cfg.seed * 7919 + 17);
     const gather = ctx.owningUniforms(() => [
-      ...batchGather(ctx, items!, indexBuf!, plan!.x, stepLabels, cfg.preprocess, 'gather:student'),
+      ...batchGather(ctx, items!, indexBuf!, plan!.x, stepLabels, cfg.preprocess, 'gather:student', augment),
       ...(teacherItems ? batchGather(ctx, teacherItems, indexBuf!, plan!.teacher!, { buffer: scratchLabels!, shape: [B] }, { kind: 'raw' }, 'gather:teacher') : []),
     ]);
     gatherUniforms.push(...gather.uniforms);
@@ -240,6 +252,7 @@ async function runTraining(
           const idx = new Uint32Array(B).fill(PAD_INDEX);
           idx.set(order.subarray(s * B, Math.min(n, (s + 1) * B)));
           ctx.device.queue.writeBuffer(indexBuf, 0, idx);
+          if (augBuf) ctx.device.queue.writeBuffer(augBuf, 0, augmentWords(B, augmenting!.crop, augmenting!.flip, augRng));
           lr = learningRate(cfg.schedule, cfg.lr, step, totalSteps);
           const hyper = { lr, momentum: cfg.momentum, beta1: cfg.momentum, beta2: cfg.beta2, eps: 1e-8, step: step + 1, decoupled: cfg.optimizer === 'adamw' };
           writeHyper(ctx, plan.hyperDecay, { ...hyper, weightDecay: cfg.weightDecay });
@@ -284,6 +297,7 @@ async function runTraining(
     if (scratchLabels) ctx.release(scratchLabels);
     if (items) { ctx.destroyBuffer(items.data); ctx.destroyBuffer(items.classes); }
     if (indexBuf) ctx.release(indexBuf);
+    if (augBuf) ctx.release(augBuf);
     for (const u of gatherUniforms) ctx.destroyBuffer(u);
     params.destroy();
   }

@@ -3,6 +3,7 @@
  * method, its argument, its result and (for long jobs) its progress events; the worker also pushes
  * what changed on its own (a variant record, the running job, a notice), so the page never polls.
  */
+import type { ImageSpec, SpecOverrides } from '../data/image-spec';
 import type { ErrorInfo } from '../core/errors';
 import type { DatasetRecord, Measurement, VariantRecord } from '../recipe/variant';
 import type { EvaluateStep } from '../recipe/steps';
@@ -44,6 +45,13 @@ export interface Methods {
   loadDataset: { arg: IdxFiles & { role: DataRole }; result: DatasetRecord; progress: never };
   /** The same, fetched by the worker (the bundled sets: megabytes the page's main thread never holds). */
   loadDatasetUrl: { arg: { role: DataRole; images: string; labels: string; name: string; imagesName: string; labelsName: string }; result: DatasetRecord; progress: never };
+  /**
+   * Labelled images (a dropped folder's files with their paths, a zip, a manifest and its images,
+   * CIFAR batches, arrays) decoded in the worker to fit the project's first model.
+   */
+  loadImages: { arg: { role: DataRole; files: { path: string; file: Blob }[]; name: string; spec?: SpecOverrides; limit?: number; classNames?: string[] }; result: DatasetRecord; progress: never };
+  /** Each preset tried on the first items of the loaded test images: accuracy per preset, best first. */
+  tryPresets: { arg: { id: string; samples?: number }; result: { preset: string; spec: ImageSpec; accuracy: number; samples: number }[]; progress: never };
   /** A model file fetched by the worker and opened as openFiles opens it. */
   openUrl: { arg: { url: string; fileName: string; newProject: boolean }; result: Methods['openFiles']['result']; progress: never };
   /** Applies a step (plain data, as a form built it) to a variant; optionally evaluates the result. */

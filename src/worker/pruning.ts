@@ -75,6 +75,7 @@ function trainConfigOf(step: PruneStep, trainCount: number, testCount: number, p
     ...DEFAULT_TRAIN_CONFIG, epochs: Math.max(1, step.finetuneEpochs), batch: step.batch, lr: step.lr, optimizer: step.optimizer,
     momentum: step.momentum, weightDecay: step.weightDecay, schedule: parseSchedule(step.lrSchedule), seed: step.seed,
     trainSamples: Math.min(step.trainSamples ?? trainCount, trainCount), testSamples: Math.min(step.testSamples ?? testCount, testCount), preprocess,
+    ...(step.augment ? { augment: step.augment } : {}),
     loss: { temperature: step.temperature, alpha: step.alpha },
   };
 }

@@ -15,7 +15,7 @@ import type { Model } from '../model/ir';
 import { withSignature } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
 import type { InferenceSession } from '../engine/session';
-import { checkFits } from '../data/dataset';
+import { batchFor, checkFits } from '../data/dataset';
 import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
 import { defaultName, settingsKey, type NameParts } from '../recipe/describe';
 import { latestMeasurement, sameKey, type DatasetRecord, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
@@ -24,8 +24,13 @@ import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
 import { ProjectData, dataFromIdx, dataFromImages } from './datasets';
-import { classNamesFromMetadata, outputClasses, resolveSpec, type ImageSpec, type SpecOverrides } from '../data/image-spec';
+import { classNamesFromMetadata, outputClasses, pixelPreprocess, presetFor, PRESET_NAMES, resolveSpec, type ImageSpec, type SpecOverrides } from '../data/image-spec';
+import { preprocessingDoubt } from './doubt';
 import { decodeImage } from '../data/decode';
+import { widenHalf } from '../model/half';
+import { imageDataset } from '../data/image-dataset';
+import { evaluateAccuracy } from '../engine/evaluate';
+import type { ItemSource } from '../data/sources';
 import { predictImages, type Prediction } from './predict';
 import { openSource, type SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
@@ -62,6 +67,8 @@ export class StudioRuntime {
   private readonly sessions = new SessionCache();
   /** A loaded file's own bytes (what its download is), by record id. */
   private readonly rootBytes = new Map<string, Uint8Array>();
+  /** The image sources loaded this session, by role: presets are tried by decoding them again. */
+  private readonly sources = new Map<DataRole, { source: ItemSource; limit?: number }>();
   /** The open project and every save to storage. */
   private readonly keeper: ProjectKeeper;
   readonly mixed: MixedPrecisionRuns;
@@ -165,7 +172,9 @@ export class StudioRuntime {
   async loadModel(bytes: Uint8Array, fileName: string, opts: { newProject?: boolean } = {}, signal?: AbortSignal): Promise<VariantRecord> {
     return this.jobs.run({ kind: 'load', label: `Loading ${fileName}` }, async (job) => {
       job.progress({ stage: 'parse', done: 0, total: 1 });
-      const file = importOnnx(bytes, fileName);
+      const imported = importOnnx(bytes, fileName);
+      const file = widenHalf(imported);
+      if (file !== imported) this.events.notice('info', 'A float16 model', `${fileName} holds float16 values; the studio computes it in float32 (the adapter has no shader-f16) and takes and returns float32 at its boundary. Its exports are float32 files.`);
       const ctx = await this.device();
       const { model, batching, session } = await chooseBatching(ctx, file);
       const blobSha = await sha256Hex(bytes);
@@ -233,6 +242,7 @@ export class StudioRuntime {
       }
       const fileName = files.length === 1 ? files[0]!.path : `${files.length} files`;
       const d = await dataFromImages(source, spec, name, fileName, { limit: opts.limit, signal: job.signal, onProgress: (done, total) => job.progress({ done, total, stage: 'decoding' }) });
+      this.sources.set(role, { source, limit: opts.limit });
       if (role === 'test' && model) {
         const input = model.graph.inputs[0]!;
         checkFits(d.ds, input.shape, input.name);
@@ -241,6 +251,32 @@ export class StudioRuntime {
       this.mixed.reset();
       await this.keeper.saveDataset(role, d);
       return d.record;
+    });
+  }
+
+  /**
+   * Every preset (fitted to the variant's input) tried on the first `samples` items of the test
+   * images as they came (decoded again from the source): accuracy per preset, best first, so a user
+   * whose spec gives garbage sees which convention fits.
+   */
+  async tryPresets(id: string, samples = 200): Promise<{ preset: string; spec: ImageSpec; accuracy: number; samples: number }[]> {
+    const kept = this.sources.get('test');
+    if (!kept) throw new DatasetError('trying the presets needs image data loaded in this session (a folder, zip, manifest, CIFAR batches or arrays)');
+    return this.jobs.run({ kind: 'evaluate', label: 'Trying the preprocessing presets', variantId: id }, async (job) => {
+      const model = await this.variants.model(this.variants.root(id).id);
+      const input = model.graph.inputs[0]!;
+      const session = await this.sessionOf(id);
+      const n = Math.min(samples, kept.source.count);
+      const out = [];
+      for (const [i, preset] of PRESET_NAMES.entries()) {
+        job.progress({ stage: 'presets', done: i, total: PRESET_NAMES.length, detail: preset });
+        const spec = presetFor(preset, input.shape);
+        const { ds } = await imageDataset(kept.source, spec, preset, { limit: n, signal: job.signal });
+        const layout = checkFits(ds, input.shape, input.name);
+        const r = await evaluateAccuracy(session, (s0, k) => batchFor(ds, s0, k, pixelPreprocess(spec), input.shape, input.name), ds.count, layout.batch ?? 64, undefined, job.signal);
+        out.push({ preset, spec, accuracy: r.accuracy, samples: r.samples });
+      }
+      return out.sort((a, b) => b.accuracy - a.accuracy);
     });
   }
 
@@ -269,7 +305,7 @@ export class StudioRuntime {
   private async restoreModel(r: VariantRecord): Promise<{ model: Model; feed?: RootFeed }> {
     const bytes = await this.keeper.loadBlob(r.blobSha256);
     if (!bytes) throw new ModelError(`the stored model of '${r.name}' is missing from this browser's storage; delete the variant or import the project again`);
-    const file = importOnnx(bytes, r.source?.fileName ?? `${r.name}.onnx`);
+    const file = widenHalf(importOnnx(bytes, r.source?.fileName ?? `${r.name}.onnx`));
     if (r.parentId) return { model: file };
     this.rootBytes.set(r.id, bytes);
     const { model, batching, session } = await chooseBatching(await this.device(), file);
@@ -388,6 +424,8 @@ export class StudioRuntime {
     const session = await this.sessionOf(id);
     const feed = await this.variants.feed(id);
     const m = await measure(session, test, step, preprocess, feed.batching, job);
+    const doubt = preprocessingDoubt(m, test.record);
+    if (doubt) this.events.notice('warning', 'The preprocessing may be wrong', doubt);
     const r = this.variants.update(id, { measurements: [...this.variants.record(id).measurements, m] });
     await this.keeper.saveVariant(r, undefined, `the measurement of '${r.name}'`);
     this.events.record(r);

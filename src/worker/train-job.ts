@@ -92,7 +92,7 @@ async function inputs(src: TrainSources, step: TrainStep | DistillStep, inputId:
     epochs: step.epochs, batch: step.batch, lr: step.lr, optimizer: step.optimizer, momentum: step.momentum, weightDecay: step.weightDecay,
     schedule, seed: step.seed,
     trainSamples: Math.min(step.trainSamples ?? train.ds.count, train.ds.count), testSamples: Math.min(step.testSamples ?? test.ds.count, test.ds.count),
-    preprocess,
+    preprocess, ...(step.augment ? { augment: step.augment } : {}),
     loss: step.kind === 'distill' ? { temperature: step.temperature, alpha: step.alpha } : { temperature: 1, alpha: 0 },
   };
   checkTrainingInputs(student.model, train.ds, test.ds, teacher, cfg);

@@ -13,6 +13,11 @@ import { readProjectFile, writeProjectFile, blobsOf, type ProjectDataset } from 
 import { layerErrors } from './compare';
 import { classifyDrop } from './files';
 import type { Push, Request, Response } from './protocol';
+import { setWebpLoader } from '../data/decode';
+import webpWasmUrl from '@jsquash/webp/codec/dec/webp_dec.wasm?url';
+
+// The WebP decoder's WebAssembly, fetched once on the first WebP image (Node reads the same file).
+setWebpLoader(async () => WebAssembly.compileStreaming(fetch(webpWasmUrl)));
 
 const post = (r: Response, transfer: Transferable[] = []) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(r, transfer);
 const push = (p: Push) => post(p);
@@ -213,6 +218,13 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         result = await runtime.loadDataset(a.role, images, labels, a.name, a.imagesName, a.labelsName);
         break;
       }
+      case 'loadImages': {
+        const a = req.arg;
+        const files = a.files.map(({ path, file }) => ({ path, size: file.size, read: async () => new Uint8Array(await file.arrayBuffer()) }));
+        result = await runtime.loadImages(a.role, files, a.name, { spec: a.spec, limit: a.limit, classNames: a.classNames });
+        break;
+      }
+      case 'tryPresets': result = await runtime.tryPresets(req.arg.id, req.arg.samples); break;
       case 'loadModel': result = await runtime.loadModel(req.arg.bytes, req.arg.fileName, { newProject: req.arg.newProject }, abort.signal); break;
       case 'loadDataset': {
         const a = req.arg;

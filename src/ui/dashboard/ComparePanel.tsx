@@ -4,6 +4,7 @@
  * predictions on the same test items: flips, a grid of the items where they disagree with each
  * variant's answer, confusion matrices and their difference, per-class accuracy deltas.
  */
+import type { ImageSpec } from '../../data/image-spec';
 import { useEffect, useRef } from 'react';
 import { busyReason, useStudio } from '../../state/store';
 import { loadItems, measureLayerErrors, useDashboard } from '../../state/dashboard';
@@ -127,19 +128,24 @@ function LayerTable({ baseline, others }: { baseline: VariantRecord; others: Var
   );
 }
 
-function ItemPicture({ pixels, shape }: { pixels: Uint8Array; shape: number[] }) {
+/** A test item as the model sees it: grey, or colour in either layout (BGR shown as RGB). */
+function ItemPicture({ pixels, shape, spec }: { pixels: Uint8Array; shape: number[]; spec?: ImageSpec }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const [c, h, w] = shape.length === 3 ? shape : [1, shape[0]!, shape[1] ?? 1];
+  const nhwc = spec?.layout === 'NHWC' || (shape.length === 3 && shape[2] === 3 && shape[0] !== 3);
+  const [c, h, w] = shape.length === 3 ? (nhwc ? [shape[2]!, shape[0]!, shape[1]!] : shape) : [1, shape[0]!, shape[1] ?? 1];
+  const bgr = spec?.channel_order === 'BGR';
   useEffect(() => {
     const g = ref.current?.getContext('2d');
     if (!g) return;
     const img = g.createImageData(w!, h!);
-    for (let i = 0; i < h! * w!; i++) {
-      const rgb = c === 3 ? [pixels[i]!, pixels[h! * w! + i]!, pixels[2 * h! * w! + i]!] : [pixels[i]!, pixels[i]!, pixels[i]!];
+    const plane = h! * w!;
+    for (let i = 0; i < plane; i++) {
+      const at = (k: number) => pixels[nhwc ? 3 * i + k : k * plane + i]!;
+      const rgb = c === 3 ? (bgr ? [at(2), at(1), at(0)] : [at(0), at(1), at(2)]) : [pixels[i]!, pixels[i]!, pixels[i]!];
       img.data.set([...rgb, 255], 4 * i);
     }
     g.putImageData(img, 0, 0);
-  }, [pixels, c, h, w]);
+  }, [pixels, c, h, w, nhwc, bgr]);
   return <canvas ref={ref} width={w} height={h} className="item-pic" />;
 }
 
@@ -156,6 +162,8 @@ function Predictions({ baseline, others, keyOn }: { baseline: VariantRecord; oth
     return <p className="muted small" data-testid="compare-predictions-missing">Predictions compare when the baseline and the others are measured on the same terms, with that test set loaded: evaluate them with the same settings.</p>;
   }
   const classes = Math.max(dataset!.classes, baseline.stats.classes ?? 0);
+  const names = dataset!.classNames;
+  const nameOf = (c: number) => names?.[c] ?? String(c);
   const baseConf = confusionMatrix(base, labels, classes);
   return (
     <div className="compare-section" data-testid="compare-predictions">
@@ -181,11 +189,11 @@ function Predictions({ baseline, others, keyOn }: { baseline: VariantRecord; oth
           <div className="item-grid" data-testid="disagreement-grid">
             {grid.map((i) => (
               <div key={i} className="item" data-testid="disagreement-item" data-index={i}>
-                {items[i] && shape ? <ItemPicture pixels={items[i]!} shape={shape} /> : <div className="item-pic placeholder" />}
-                <div className="small">#{i} · label <b>{labels[i]}</b></div>
+                {items[i] && shape ? <ItemPicture pixels={items[i]!} shape={shape} spec={dataset!.spec} /> : <div className="item-pic placeholder" />}
+                <div className="small">#{i} · label <b>{nameOf(labels[i]!)}</b></div>
                 {[{ r: baseline, m: base }, ...measured].map(({ r, m }) => (
                   <div key={r.id} className={`small answer ${m.predictions[i] === labels[i] ? 'good' : 'bad'}`} title={r.name}>
-                    <span className="swatch" style={{ background: TECHNIQUE_COLOURS[r.technique] }} />{m.predictions[i]}
+                    <span className="swatch" style={{ background: TECHNIQUE_COLOURS[r.technique] }} />{nameOf(m.predictions[i]!)}
                   </div>
                 ))}
               </div>
@@ -194,23 +202,23 @@ function Predictions({ baseline, others, keyOn }: { baseline: VariantRecord; oth
         </>
       )}
       <div className="confusions" data-testid="confusions">
-        <Confusion title={`${baseline.name} (baseline)`} m={baseConf} />
+        <Confusion title={`${baseline.name} (baseline)`} m={baseConf} names={names} />
         {measured.map(({ r, m }) => {
           const c = confusionMatrix(m, labels, classes);
           return (
             <div key={r.id} className="confusion-pair">
-              <Confusion title={r.name} m={c} />
-              <Confusion title={`Δ ${r.name} − baseline`} m={confusionDelta(baseConf, c)} diverging />
+              <Confusion title={r.name} m={c} names={names} />
+              <Confusion title={`Δ ${r.name} − baseline`} m={confusionDelta(baseConf, c)} diverging names={names} />
             </div>
           );
         })}
       </div>
-      <PerClass baseline={baseline} base={base} measured={measured} labels={labels} classes={classes} />
+      <PerClass baseline={baseline} base={base} measured={measured} labels={labels} classes={classes} names={names} />
     </div>
   );
 }
 
-function Confusion({ title, m, diverging }: { title: string; m: number[][]; diverging?: boolean }) {
+function Confusion({ title, m, diverging, names }: { title: string; m: number[][]; diverging?: boolean; names?: string[] }) {
   const max = Math.max(1, ...m.flat().map(Math.abs));
   return (
     <div className="confusion" data-testid={diverging ? 'confusion-delta' : 'confusion'}>
@@ -224,7 +232,7 @@ function Confusion({ title, m, diverging }: { title: string; m: number[][]; dive
                 const bg = diverging ? (v > 0 ? `rgba(220,38,38,${a})` : v < 0 ? `rgba(13,148,136,${a})` : 'transparent') : `rgba(79,70,229,${t === p ? a : Math.min(1, 3 * a)})`;
                 // On the diagonal of a difference, more is better: flip the colours there.
                 const diag = diverging && t === p ? (v > 0 ? `rgba(13,148,136,${a})` : v < 0 ? `rgba(220,38,38,${a})` : 'transparent') : bg;
-                return <td key={p} style={{ background: diag }} title={`true ${t}, predicted ${p}: ${v}`}>{v !== 0 ? v : ''}</td>;
+                return <td key={p} style={{ background: diag }} title={`true ${names?.[t] ?? t}, predicted ${names?.[p] ?? p}: ${v}`}>{v !== 0 ? v : ''}</td>;
               })}
             </tr>
           ))}
@@ -234,7 +242,7 @@ function Confusion({ title, m, diverging }: { title: string; m: number[][]; dive
   );
 }
 
-function PerClass({ baseline, base, measured, labels, classes }: { baseline: VariantRecord; base: Measurement; measured: { r: VariantRecord; m: Measurement }[]; labels: number[]; classes: number }) {
+function PerClass({ baseline, base, measured, labels, classes, names }: { baseline: VariantRecord; base: Measurement; measured: { r: VariantRecord; m: Measurement }[]; labels: number[]; classes: number; names?: string[] }) {
   const b = perClassAccuracy(base, labels, classes);
   return (
     <table className="layers per-class" data-testid="per-class">
@@ -242,7 +250,7 @@ function PerClass({ baseline, base, measured, labels, classes }: { baseline: Var
       <tbody>
         {b.map((acc, c) => (
           <tr key={c}>
-            <td>{c}</td>
+            <td>{names?.[c] !== undefined ? `${c} ${names[c]}` : c}</td>
             <td className="num">{acc === null ? '–' : fmtPct(acc)}</td>
             {measured.map(({ r, m }) => {
               const o = perClassAccuracy(m, labels, classes)[c];
