@@ -11,7 +11,7 @@ import { filesAt } from '../src/cli/data-input';
 import { useNodeWebp } from '../src/cli/webp-node';
 import { openSource } from '../src/data/sources';
 import { imageDataset } from '../src/data/image-dataset';
-import { pixelPreprocess, resolveSpec } from '../src/data/image-spec';
+import { pixelPreprocess, resolveSpec } from '../src/recipe/image-spec';
 import { batchFor } from '../src/data/dataset';
 import { importOnnx } from '../src/model/onnx-import';
 import { widenHalf } from '../src/model/half';

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { SourceFile } from '../data/sources';
-import { pixelPreprocess, type SpecOverrides } from '../data/image-spec';
+import { describeReport, describeSpec, pixelPreprocess, type SpecOverrides } from '../recipe/image-spec';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import type { StudioRuntime } from '../worker/runtime';
 import { UsageError, type Flags } from './args';
@@ -131,6 +131,6 @@ export async function loadInput(
     spec: specOverridesFrom(flags), limit: wholeFlag(flags, 'data-limit'), inputShape: opts.inputShape, classNames: classesFrom(flags),
   });
   const r = record.loadReport;
-  if (r) process.stderr.write(`${input.name}: ${(await import('../data/image-dataset')).describeReport(r)}; spec: ${(await import('../data/image-spec')).describeSpec(record.spec!)} (${record.spec!.origin})\n`);
+  if (r) process.stderr.write(`${input.name}: ${describeReport(r)}; spec: ${describeSpec(record.spec!)} (${record.spec!.origin})\n`);
   return pixelPreprocess(record.spec!);
 }

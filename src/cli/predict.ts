@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { openStudio, readInput, UsageError, type Flags } from './common';
 import { classesFrom, specOverridesFrom } from './data-input';
 import { wholeFlag } from './steps-from-flags';
-import { describeSpec } from '../data/image-spec';
+import { describeSpec } from '../recipe/image-spec';
 
 export async function predictCommand(rest: string[], flags: Flags): Promise<void> {
   const [modelPath, ...imagePaths] = rest;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from './decode';
 import { centerCrop, fitImage, resize, roundHalfEven, shorterSideSize, toChannels, type Pixels } from './resample';
-import { presetFor, type ImageSpec } from './image-spec';
+import { presetFor, type ImageSpec } from '../recipe/image-spec';
 
 const DIR = join(process.cwd(), 'fixtures/preprocess');
 const png = (name: string) => decodeImage(new Uint8Array(readFileSync(join(DIR, name))), name);

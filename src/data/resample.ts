@@ -6,7 +6,7 @@
  * (Python's round, half to even), and Pillow's RGB → grey weights.
  */
 import { DatasetError } from '../core/errors';
-import { resizeTarget, type ImageSpec, type Interpolation } from './image-spec';
+import { resizeTarget, type ImageSpec, type Interpolation } from '../recipe/image-spec';
 
 /** Pixels row-major, `channels` interleaved bytes per pixel (1 grey, 3 RGB, 4 RGBA). */
 export interface Pixels { width: number; height: number; channels: number; data: Uint8Array }

@@ -6,7 +6,7 @@ import { DatasetError } from '../core/errors';
 import { openSource, parseNpy, readTar, type SourceFile } from './sources';
 import { describeReport, imageDataset } from './image-dataset';
 import { decodeBmp, decodeImage } from './decode';
-import { presetFor } from './image-spec';
+import { presetFor } from '../recipe/image-spec';
 
 const file = (path: string, bytes: Uint8Array): SourceFile => ({ path, size: bytes.length, read: async () => bytes });
 const rgba = (w: number, h: number, v: (x: number, y: number) => [number, number, number]) => {

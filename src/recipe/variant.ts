@@ -4,8 +4,7 @@
  * figures of the model itself, and measurements kept as history keyed by what they were measured on.
  * Plain data only (no typed arrays, no class instances): it is stored, exported and sent as is.
  */
-import type { ImageSpec } from '../data/image-spec';
-import type { ImageLoadReport } from '../data/image-dataset';
+import type { ImageLoadReport, ImageSpec } from './image-spec';
 import type { AuthoredStep, Step } from './steps';
 import type { DataRole, Preprocess, Technique } from './vocabulary';
 import type { LatencySummary } from '../core/latency';

@@ -3,8 +3,7 @@
  * bundled example on a first visit), open dropped files, switch, rename, delete, export and import
  * projects, and restart jobs a reload cut off.
  */
-import { describeReport } from '../data/image-dataset';
-import { describeSpec, pixelPreprocess, type SpecOverrides } from '../data/image-spec';
+import { describeReport, describeSpec, pixelPreprocess, type SpecOverrides } from '../recipe/image-spec';
 import { isImageDataPath, type DroppedFile } from './dropped';
 import { createStudioClient, type StudioClient } from './worker-client';
 import { warmStepSchemas } from './form-problems';

@@ -5,7 +5,7 @@
  * the worker behind the client (state/link.ts). Cards with fast-changing state (Train, Prune,
  * Dashboard) keep their own stores beside this one.
  */
-import type { ImageSpec } from '../data/image-spec';
+import type { ImageSpec } from '../recipe/image-spec';
 import { create } from 'zustand';
 import type { DatasetRecord, VariantRecord } from '../recipe/variant';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';

@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { busyReason, recordOf, useStudio } from '../state/store';
 import { openFiles, reloadImagesWith } from '../state/actions';
 import { droppedFiles } from '../state/dropped';
-import { describeSpec, PRESET_NAMES } from '../data/image-spec';
+import { describeSpec, PRESET_NAMES } from '../recipe/image-spec';
 import { fmtShape } from './format';
 
 export function DropZone() {

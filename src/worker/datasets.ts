@@ -8,7 +8,7 @@ import { sha256Hex } from '../core/hash';
 import { DatasetError } from '../core/errors';
 import { encodeIdx, maybeGunzip, parseIdx } from '../data/idx';
 import { imageDataset, type ImageLoadOptions } from '../data/image-dataset';
-import type { ImageSpec } from '../data/image-spec';
+import type { ImageSpec } from '../recipe/image-spec';
 import type { ItemSource } from '../data/sources';
 import { datasetFromIdx, sliceDataset, type LabelledDataset } from '../data/dataset';
 import type { DatasetRecord } from '../recipe/variant';

@@ -4,7 +4,7 @@
  */
 import type { InferenceSession } from '../engine/session';
 import { batchFor, type LabelledDataset } from '../data/dataset';
-import { pixelPreprocess, itemShapeOf, type ImageSpec } from '../data/image-spec';
+import { pixelPreprocess, itemShapeOf, type ImageSpec } from '../recipe/image-spec';
 import { fitImage, type Pixels } from '../data/resample';
 
 export interface Prediction { file: string; top: { index: number; score: number; label: string | null }[] }

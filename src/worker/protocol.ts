@@ -3,7 +3,7 @@
  * method, its argument, its result and (for long jobs) its progress events; the worker also pushes
  * what changed on its own (a variant record, the running job, a notice), so the page never polls.
  */
-import type { ImageSpec, SpecOverrides } from '../data/image-spec';
+import type { ImageSpec, SpecOverrides } from '../recipe/image-spec';
 import type { ErrorInfo } from '../core/errors';
 import type { DatasetRecord, Measurement, VariantRecord } from '../recipe/variant';
 import type { EvaluateStep } from '../recipe/steps';

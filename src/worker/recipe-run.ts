@@ -6,7 +6,7 @@
  * no GPU work come before the first step: every step's data, and every step that starts from the
  * loaded file checked in full.
  */
-import { pixelPreprocess } from '../data/image-spec';
+import { pixelPreprocess } from '../recipe/image-spec';
 import { RecipeError } from '../core/errors';
 import type { ParsedRecipe } from '../recipe/recipe';
 import { describeStep } from '../recipe/describe';

@@ -24,7 +24,7 @@ import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
 import { ProjectData, dataFromIdx, dataFromImages } from './datasets';
-import { classNamesFromMetadata, outputClasses, pixelPreprocess, presetFor, PRESET_NAMES, resolveSpec, type ImageSpec, type SpecOverrides } from '../data/image-spec';
+import { classNamesFromMetadata, outputClasses, pixelPreprocess, presetFor, PRESET_NAMES, resolveSpec, type ImageSpec, type SpecOverrides } from '../recipe/image-spec';
 import { preprocessingDoubt } from './doubt';
 import { decodeImage } from '../data/decode';
 import { widenHalf } from '../model/half';

@@ -4,7 +4,7 @@
  * predictions on the same test items: flips, a grid of the items where they disagree with each
  * variant's answer, confusion matrices and their difference, per-class accuracy deltas.
  */
-import type { ImageSpec } from '../../data/image-spec';
+import type { ImageSpec } from '../../recipe/image-spec';
 import { useEffect, useRef } from 'react';
 import { busyReason, useStudio } from '../../state/store';
 import { loadItems, measureLayerErrors, useDashboard } from '../../state/dashboard';

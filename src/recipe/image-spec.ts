@@ -241,3 +241,28 @@ export function outputClasses(shape: readonly (number | string)[] | undefined): 
   const last = shape?.[shape.length - 1];
   return typeof last === 'number' && last > 0 ? last : null;
 }
+
+/** What reading an image dataset kept, skipped and ignored (kept with the dataset's record). */
+export interface ImageLoadReport {
+  /** Items kept. */
+  count: number;
+  classNames: string[];
+  /** Images that could not be decoded: their names and why. */
+  skipped: { name: string; reason: string }[];
+  /** Files that are not images (or not in the manifest): how many, and the first few names. */
+  ignored: { count: number; examples: string[] };
+  emptyClasses: string[];
+  /** Distinct source image sizes seen (width×height), at most 8 listed. */
+  sizes: string[];
+  decodedBytes: number;
+}
+
+/** One line on what was read and what was left out, for the page's notice and the CLI's log. */
+export function describeReport(r: ImageLoadReport): string {
+  const parts = [`${r.count.toLocaleString('en')} images in ${r.classNames.length} classes`];
+  if (r.skipped.length) parts.push(`${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped (${r.skipped.slice(0, 3).map((s) => s.name).join(', ')}${r.skipped.length > 3 ? ', …' : ''})`);
+  if (r.ignored.count) parts.push(`${r.ignored.count} other file${r.ignored.count === 1 ? '' : 's'} ignored (${r.ignored.examples.slice(0, 3).join(', ')}${r.ignored.count > 3 ? ', …' : ''})`);
+  if (r.emptyClasses.length) parts.push(`empty class folder${r.emptyClasses.length === 1 ? '' : 's'}: ${r.emptyClasses.join(', ')} (no items for ${r.emptyClasses.length === 1 ? 'it' : 'them'})`);
+  if (r.sizes.length > 1) parts.push(`image sizes vary (${r.sizes.slice(0, 4).join(', ')}${r.sizes.length > 4 ? ', …' : ''}); each was resized by the spec`);
+  return parts.join('; ');
+}
