@@ -87,7 +87,7 @@ const AUTO: FlagGroup = { title: 'quantize --auto flags', flags: [
 
 const TRAIN: FlagGroup = { title: 'train and distill flags', flags: [
   { name: 'out', value: 'FILE', help: 'where to write the trained student (.onnx); required' },
-  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10, convnet, width:0.5 (the teacher at half width), an ONNX file, or binary / int8 (the teacher trained quantisation-aware)' },
+  { name: 'student', value: 'SPEC|FILE', help: 'distill: the student, mlp:784-32-10, cnn:8-16-10 (cnn:3x32x32:k3.16-k3.32-10 for colour images), resnet:20-10 (a CIFAR ResNet; resnet:8w8-10 narrower), convnet, width:0.5 (the teacher at half width), an ONNX file, or binary / int8 (the teacher trained quantisation-aware)' },
   { name: 'temperature', value: 'T', help: 'distill: softmax temperature of the soft targets (default 4)' },
   { name: 'alpha', value: 'A', help: 'distill: weight of the teacher\'s soft targets, 1 - A goes to the labels (default 0.9)' },
   { name: 'epochs', value: 'E', help: 'passes over the training items (default 3)' },

@@ -9,9 +9,11 @@ import { ModelError } from '../core/errors';
 export type Layer = { kind: 'conv'; channels: number; kernel: number; valid?: boolean } | { kind: 'fc'; units: number };
 
 export interface ArchSpec {
-  kind: 'mlp' | 'cnn';
+  kind: 'mlp' | 'cnn' | 'resnet';
   layers: Layer[];
   classes: number;
+  /** resnet: depth 6n+2 (n basic blocks per stage, three stages) and the first stage's width (then ×2, ×4). */
+  resnet?: { depth: number; width: number };
   /** The input item a cnn declares (`cnn:3x32x32:...`: channels × height × width); else the data's. */
   input?: [number, number, number];
 }
@@ -21,10 +23,23 @@ const JAX_CONVNET = 'cnn:24v-k3.32v-fc128-10';
 /** Parses a spec; throws a message with the accepted forms. */
 export function parseArch(spec: string): ArchSpec {
   const text = spec === 'convnet' ? JAX_CONVNET : spec;
-  const bad = () => new ModelError(`'${spec}' is not a student spec: use mlp:784-64-10 (widths), cnn:8-16-10 (conv channels, then classes; fc64 for a dense layer, k3.32 for a 3×3 conv; cnn:3x32x32:... names a colour input) or convnet`);
+  const bad = () => new ModelError(`'${spec}' is not a student spec: use mlp:784-64-10 (widths), cnn:8-16-10 (conv channels, then classes; fc64 for a dense layer, k3.32 for a 3×3 conv; cnn:3x32x32:... names a colour input), resnet:20-10 (CIFAR ResNet of depth 6n+2; resnet:8w8-10 at width 8) or convnet`);
   const fields = text.split(':');
   const kind = fields[0];
   let input: ArchSpec['input'];
+  if (kind === 'resnet') {
+    const m = /^(\d+)(?:w(\d+))?-(\d+)$/.exec(fields[fields.length - 1] ?? '');
+    if (!m || fields.length > 3) throw bad();
+    const depth = Number(m[1]), width = m[2] ? Number(m[2]) : 16, classes = Number(m[3]);
+    if (depth < 8 || (depth - 2) % 6 !== 0) throw new ModelError(`'${spec}': a CIFAR ResNet's depth is 6n+2 (8, 14, 20, 32, 44, 56), not ${depth}`);
+    if (!(width >= 1) || !(classes >= 2)) throw bad();
+    if (fields.length === 3) {
+      const s3 = /^(\d+)x(\d+)x(\d+)$/.exec(fields[1]!);
+      if (!s3) throw bad();
+      input = [Number(s3[1]), Number(s3[2]), Number(s3[3])];
+    }
+    return { kind: 'resnet', layers: [], classes, resnet: { depth, width }, ...(input ? { input } : {}) };
+  }
   if (kind === 'cnn' && fields.length === 3) {
     const m = /^(\d+)x(\d+)x(\d+)$/.exec(fields[1]!);
     if (!m) throw bad();
