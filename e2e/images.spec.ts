@@ -12,7 +12,7 @@ import { expect, test } from '@playwright/test';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { idle, variantRow, variantRows, waitForDefaults } from './helpers';
-import { ortOnImages } from '../scripts/ort-images';
+import { execFileSync } from 'node:child_process';
 
 test.describe.configure({ mode: 'serial' });
 const ZIP = '../shared/data/cifar10/cifar10-test-jpeg.zip';
@@ -28,7 +28,7 @@ test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int
   await waitForDefaults(page);
   const t0 = Date.now();
   await page.getByTestId('file-input').setInputFiles([TEACHER, ZIP]);
-  await expect(page.getByTestId('loaded-dataset')).toContainText('cifar10-test-jpeg.zip: 10000 × 3×32×32, 10 classes', { timeout: 300_000 });
+  await expect(page.getByTestId('loaded-dataset')).toContainText('cifar10-test-jpeg.zip: 10000 × [3, 32, 32], 10 classes', { timeout: 300_000 });
   const importMs = Date.now() - t0;
   await expect(page.getByTestId('image-spec')).toContainText("the model's metadata");
   await expect(page.getByTestId('class-names')).toContainText('0 airplane');
@@ -41,7 +41,9 @@ test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int
   await expect(page.getByTestId('accuracy')).toContainText('/ 500 correct', { timeout: 300_000 });
   await idle(page);
   const correct = Number((await page.getByTestId('accuracy').textContent())!.match(/(\d+) \/ 500 correct/)![1]);
-  const ref = await ortOnImages(TEACHER, ZIP, { limit: 500 });
+  // onnxruntime-node on the same pixels (the studio's decoders, run by scripts/image-parity.ts in Node).
+  const out = execFileSync('npx', ['vite-node', 'scripts/image-parity.ts', '--', TEACHER, ZIP, '--limit', '500', '--json'], { encoding: 'utf8' });
+  const ref = JSON.parse(out.trim().split('\n').at(-1)!) as { accuracy: number };
   expect(Math.abs(correct - Math.round(ref.accuracy * 500))).toBeLessThanOrEqual(1);
   writeFileSync('test-results/images.json', JSON.stringify({ importMs, shown, correct, onnxruntime: Math.round(ref.accuracy * 500), samples: 500 }, null, 2));
 
@@ -87,7 +89,7 @@ test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, 
   await page.getByTestId('file-input').setInputFiles([TEACHER]);
   await expect(page.getByTestId('loaded-model')).toHaveText('cifar10-teacher.onnx', { timeout: 120_000 });
   await page.getByTestId('folder-input').setInputFiles(dir);
-  await expect(page.getByTestId('loaded-dataset')).toContainText('13 × 3×32×32', { timeout: 120_000 });
+  await expect(page.getByTestId('loaded-dataset')).toContainText('13 × [3, 32, 32]', { timeout: 120_000 });
   const notice = page.getByTestId('notice-info').filter({ hasText: 'Loaded colours' });
   await expect(notice).toContainText('1 unreadable image skipped (colours/dog/broken.jpg)');
   await expect(notice).toContainText('2 other files ignored');
@@ -97,5 +99,5 @@ test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, 
   writeFileSync('test-results/images-folder/bad.zip', readFileSync(`${dir}/cat/0.jpg`).subarray(0, 40));
   await page.getByTestId('file-input').setInputFiles(['test-results/images-folder/bad.zip']);
   await expect(page.getByTestId('notice-error').filter({ hasText: 'bad.zip' })).toContainText('not a readable zip');
-  await expect(page.getByTestId('loaded-dataset')).toContainText('13 × 3×32×32');
+  await expect(page.getByTestId('loaded-dataset')).toContainText('13 × [3, 32, 32]');
 });

@@ -2,12 +2,13 @@
  * The oracle for image data: decodes a dataset exactly as the studio does (data/sources.ts +
  * data/image-dataset.ts, the spec resolved as the CLI resolves it) and scores a model on those
  * pixels with onnxruntime-node, so a studio figure can be checked against it item for item
- * (scripts/image-parity.ts prints it; the CLI tests compare with it).
+ * (scripts/image-parity.ts prints it; the CLI and e2e tests compare with it). It imports no engine code,
+ * so Playwright's loader (no .wgsl) can run it too.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { filesAt } from '../src/cli/data-input';
+import { filesAt } from '../src/cli/data-files';
 import { useNodeWebp } from '../src/cli/webp-node';
 import { openSource } from '../src/data/sources';
 import { imageDataset } from '../src/data/image-dataset';
@@ -15,7 +16,6 @@ import { pixelPreprocess, resolveSpec } from '../src/recipe/image-spec';
 import { batchFor } from '../src/data/dataset';
 import { importOnnx } from '../src/model/onnx-import';
 import { widenHalf } from '../src/model/half';
-import { argmaxRows, inTop5 } from '../src/engine/evaluate';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
@@ -42,8 +42,15 @@ export async function ortOnImages(modelPath: string, dataPath: string, opts: { p
     const t = out[session.outputNames[0]!]!;
     const logits = t.type === 'float16' ? Float32Array.from(t.data as Uint16Array, halfToFloat) : (t.data as Float32Array);
     const rows = b.labels.length, classes = logits.length / b.rows;
-    argmaxRows(logits, rows).forEach((p, i) => { predictions.push(p); if (p === b.labels[i]) correct++; });
-    for (let r = 0; r < rows; r++) if (inTop5(logits, r, classes, b.labels[r]!)) top5++;
+    for (let r = 0; r < rows; r++) {
+      // Ties go to the lower index, as the studio's argmax; top-5: fewer than five scores above the label's.
+      const row = logits.subarray(r * classes, (r + 1) * classes);
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (row[k]! > row[best]!) best = k;
+      predictions.push(best);
+      if (best === b.labels[r]) correct++;
+      if (row.filter((v) => v > row[b.labels[r]!]!).length < 5) top5++;
+    }
   }
   return {
     accuracy: correct / ds.count, top5: top5 / ds.count, samples: ds.count, decodeMs, spec,
