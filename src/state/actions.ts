@@ -125,11 +125,16 @@ export async function loadImageData(files: DroppedFile[], spec?: SpecOverrides):
   const t0 = performance.now();
   useStudio.setState({ opening: name });
   try {
-    const record = await client.call('loadImages', { role: 'test', files: files.map((f) => ({ path: f.path, file: f.file })), name, ...(spec ? { spec } : {}) });
-    lastImageData = files;
-    useStudio.setState((s) => ({ datasets: { ...s.datasets, test: record }, sensitivity: null, presetTrial: null, imageImportMs: performance.now() - t0,
-      ...(record.spec ? { preprocess: pixelPreprocess(record.spec) } : {}) }));
-    if (record.loadReport) pushNotice('info', `Loaded ${name}`, `${describeReport(record.loadReport)}. Preprocessing: ${describeSpec(record.spec!)} (${record.spec!.origin}).`);
+    const role = useStudio.getState().dropRole;
+    const record = await client.call('loadImages', { role, files: files.map((f) => ({ path: f.path, file: f.file })), name, ...(spec ? { spec } : {}) });
+    if (role === 'test') {
+      lastImageData = files;
+      useStudio.setState((s) => ({ datasets: { ...s.datasets, test: record }, sensitivity: null, presetTrial: null, imageImportMs: performance.now() - t0,
+        ...(record.spec ? { preprocess: pixelPreprocess(record.spec) } : {}) }));
+    } else {
+      useStudio.setState((s) => ({ datasets: { ...s.datasets, train: record } }));
+    }
+    if (record.loadReport) pushNotice('info', `Loaded ${name} as the ${role === 'test' ? 'test' : 'training'} set`, `${describeReport(record.loadReport)}. Preprocessing: ${describeSpec(record.spec!)} (${record.spec!.origin}).`);
   } catch (e) {
     report(`Could not load ${name}`, e);
   } finally {

@@ -71,6 +71,8 @@ export interface StudioState {
   preprocess: Preprocess;
   /** The presets tried on the test images (Evaluate → Try presets), best first. */
   presetTrial: { preset: string; spec: ImageSpec; accuracy: number; samples: number }[] | null;
+  /** Which set dropped image data becomes: the test set (evaluation, calibration) or the training set (training, fine-tuning). */
+  dropRole: 'test' | 'train';
   /** How long the last image data took to load, in ms (shown beside the dataset). */
   imageImportMs: number | null;
   limit: number | null;
@@ -103,7 +105,7 @@ export const initialState: StudioState = {
   project: null, projects: [], records: [], datasets: {}, selectedId: null, summary: null, interrupted: [],
   opening: null, pendingIdx: null, job: null, preparing: null,
   // MNIST's usual normalisation, which the bundled models were trained with.
-  preprocess: MNIST_PREPROCESS, presetTrial: null, imageImportMs: null,
+  preprocess: MNIST_PREPROCESS, presetTrial: null, imageImportMs: null, dropRole: 'test',
   limit: null,
   recipe: INT8_DEFAULTS,
   scheme: 'int8',

@@ -29,6 +29,8 @@ export const MNIST_TRAIN = {
 
 /** Built-in students, the teacher at half width, and the teacher trained quantisation-aware (train/students.ts). */
 export const STUDENT_PRESETS = ['mlp:784-32-10', 'mlp:784-64-10', 'cnn:8-16-10', 'width:0.5', 'binary', 'int8'] as const;
+/** The same for colour images (a test set with three channels). */
+export const COLOUR_STUDENT_PRESETS = ['cnn:3x32x32:k3.16-k3.32-k3.64-10', 'resnet:8w8-10', 'resnet:20-10', 'width:0.5', 'binary', 'int8'] as const;
 
 export type TrainMode = 'distil' | 'hard';
 

@@ -10,6 +10,8 @@ export function DropZone() {
   const input = useRef<HTMLInputElement>(null);
   const folder = useRef<HTMLInputElement>(null);
   const importMs = useStudio((s) => s.imageImportMs);
+  const dropRole = useStudio((s) => s.dropRole);
+  const train = useStudio((s) => s.datasets.train);
   const selected = useStudio((s) => recordOf(s, s.selectedId));
   const opening = useStudio((s) => s.opening);
   const dataset = useStudio((s) => s.datasets.test);
@@ -37,6 +39,12 @@ export function DropZone() {
         <input ref={folder} type="file" hidden data-testid="folder-input" {...{ webkitdirectory: '' }}
           onChange={(e) => { void openFiles([...(e.target.files ?? [])]); e.target.value = ''; }} />
       </div>
+      <label className="field inline small">Dropped images are the
+        <select value={dropRole} data-testid="drop-role" onChange={(e) => useStudio.setState({ dropRole: e.target.value as 'test' | 'train' })}>
+          <option value="test">test set (evaluation, calibration)</option>
+          <option value="train">training set (training, fine-tuning)</option>
+        </select>
+      </label>
       <label className="check small" title="Off: a dropped model joins the open project (a student file to distil into, say)">
         <input type="checkbox" checked={fresh} data-testid="new-project-per-file" onChange={(e) => useStudio.setState({ newProjectPerFile: e.target.checked })} />
         A dropped model starts a new project (the others stay in the project list)
@@ -47,6 +55,10 @@ export function DropZone() {
         <dt>Dataset</dt>
         <dd data-testid="loaded-dataset">{dataset ? `${dataset.name}: ${dataset.count} × ${fmtShape(dataset.itemShape)}, ${dataset.classes} classes` : '—'}
           {dataset?.spec && importMs !== null && <span className="muted small" data-testid="import-time"> · read in {(importMs / 1000).toFixed(1)} s</span>}</dd>
+        {train?.spec && <>
+          <dt>Training</dt>
+          <dd data-testid="loaded-train">{`${train.name}: ${train.count} × ${fmtShape(train.itemShape)}, ${train.classes} classes`}</dd>
+        </>}
         {dataset?.spec && <>
           <dt>Images</dt>
           <dd data-testid="image-spec">{describeSpec(dataset.spec)} <span className="muted small">({dataset.spec.origin})</span>

@@ -46,6 +46,7 @@ export function PrunePanel() {
   const reason = useStudio((s) => busyReason(s));
   const otherJob = Boolean(reason) && !job;
   const dataset = useStudio((s) => s.datasets.test);
+  const trainSet = useStudio((s) => s.datasets.train);
   const ready = useStudio((s) => Boolean(s.selectedId && s.datasets.test && s.webgpu === 'ready'));
   const focus = useFocusCard('prune');
   const problems = currentPruneProblems(inputs);
@@ -100,7 +101,7 @@ export function PrunePanel() {
         </label>
         <label className="field">Training data
           <select value={inputs.data} data-testid="prune-data" disabled={locked || !finetune} onChange={(e) => setPruneInputs({ data: e.target.value as PruneInputs['data'] })}>
-            <option value="mnist-train">{MNIST_TRAIN.name}</option>
+            <option value="mnist-train">{trainSet?.spec ? `the training set (${trainSet.name})` : MNIST_TRAIN.name}</option>
             <option value="loaded" disabled={!dataset}>the loaded dataset</option>
           </select>
         </label>

@@ -2,7 +2,7 @@ import type { CSSProperties } from 'react';
 import { busyReason, useStudio } from '../state/store';
 import { useFocusCard } from './focus';
 import {
-  cancelTraining, currentProblems, eta, MNIST_TRAIN, pauseTraining, resumeTraining, setTrainInputs, startTraining, STUDENT_PRESETS,
+  cancelTraining, currentProblems, eta, MNIST_TRAIN, pauseTraining, resumeTraining, setTrainInputs, startTraining, STUDENT_PRESETS, COLOUR_STUDENT_PRESETS,
   teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
 } from '../state/train';
 import { TrainCharts } from './TrainCharts';
@@ -27,6 +27,8 @@ export function TrainPanel() {
   const otherJob = Boolean(reason) && !job;
   const variants = useStudio((s) => s.records);
   const dataset = useStudio((s) => s.datasets.test);
+  const trainSet = useStudio((s) => s.datasets.train);
+  const presets = (dataset?.spec?.input_size[0] ?? 1) === 3 ? COLOUR_STUDENT_PRESETS : STUDENT_PRESETS;
   const ready = useStudio((s) => Boolean(s.selectedId && s.datasets.test && s.webgpu === 'ready'));
   const focus = useFocusCard('train');
   // Reads the store's variants (teacher classes) and dataset (counts), which this card subscribes to above.
@@ -56,13 +58,13 @@ export function TrainPanel() {
             <input type="text" list="train-presets" value={inputs.student} data-testid="train-student" disabled={locked}
               aria-invalid={Boolean(problems.student)} onChange={set('student')} spellCheck={false} />
             <datalist id="train-presets">
-              {STUDENT_PRESETS.map((p) => <option key={p} value={p} />)}
+              {presets.map((p) => <option key={p} value={p} />)}
               {variants.filter((v) => v.technique !== 'mixed').map((v) => <option key={v.id} value={v.name}>variant: train it further</option>)}
             </datalist>
           </label>
           <div className="toolbar" style={{ marginTop: -4, flexWrap: 'wrap' }}>
             <span className="muted small">Presets:</span>
-            {STUDENT_PRESETS.map((p) => (
+            {presets.map((p) => (
               <button key={p} className="small-btn mono" data-testid="train-preset" disabled={locked} aria-pressed={inputs.student === p}
                 onClick={() => setTrainInputs({ student: p })}>{p}</button>
             ))}
@@ -115,7 +117,7 @@ export function TrainPanel() {
         {text('seed', 'Seed')}
         <label className="field">Training data
           <select value={inputs.data} data-testid="train-data" disabled={locked} onChange={(e) => setTrainInputs({ data: e.target.value as TrainInputs['data'] })}>
-            <option value="mnist-train">{MNIST_TRAIN.name}</option>
+            <option value="mnist-train">{trainSet?.spec ? `the training set (${trainSet.name})` : MNIST_TRAIN.name}</option>
             <option value="loaded" disabled={!dataset}>the loaded dataset{dataset ? ` (${dataset.name})` : ''}</option>
           </select>
         </label>
