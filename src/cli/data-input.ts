@@ -93,7 +93,8 @@ export function classesFrom(flags: Flags): string[] | undefined {
  * (the spec's per-channel mean and std), or null for IDX data (the --preprocess flags apply).
  */
 export async function loadInput(
-  rt: StudioRuntime, role: DataRole, input: DataInput, flags: Flags, opts: { checkFit?: boolean; inputShape?: readonly (number | string)[] } = {},
+  rt: StudioRuntime, role: DataRole, input: DataInput, flags: Flags,
+  opts: { checkFit?: boolean; inputShape?: readonly (number | string)[]; base?: SpecOverrides } = {},
 ): Promise<Preprocess | null> {
   if (input.kind === 'idx') {
     const { read } = input;
@@ -101,7 +102,7 @@ export async function loadInput(
     return null;
   }
   const record = await rt.loadImages(role, input.files, input.name, {
-    spec: specOverridesFrom(flags), limit: wholeFlag(flags, 'data-limit'), inputShape: opts.inputShape, classNames: classesFrom(flags),
+    spec: { ...(flags.preset === undefined ? opts.base : {}), ...specOverridesFrom(flags) }, limit: wholeFlag(flags, 'data-limit'), inputShape: opts.inputShape, classNames: classesFrom(flags),
   });
   const r = record.loadReport;
   if (r) process.stderr.write(`${input.name}: ${describeReport(r)}; spec: ${describeSpec(record.spec!)} (${record.spec!.origin})\n`);

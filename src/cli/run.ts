@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseRecipe } from '../recipe/recipe';
+import { overridesOf } from '../recipe/image-spec';
 import { runRecipe, type RecipeReport } from '../worker/recipe-run';
 import type { DataRole } from '../recipe/vocabulary';
 import type { VariantRecord } from '../recipe/variant';
@@ -57,7 +58,9 @@ export async function runCommand(rest: string[], flags: Flags): Promise<RunCliRe
 
   const rt = await openStudio();
   const root = await rt.loadModel(model, basename(path));
-  for (const [role, input] of pairs) await loadInput(rt, role, input, flags);
+  // A recipe written from image data says how its images were read; the flags go over it.
+  const base = parsed.recipe.images ? overridesOf(parsed.recipe.images) : undefined;
+  for (const [role, input] of pairs) await loadInput(rt, role, input, flags, { base });
   const out = flags.out;
   mkdirSync(out, { recursive: true });
   const report = await runRecipe(rt, parsed, root.id, {

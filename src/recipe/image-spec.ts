@@ -266,3 +266,12 @@ export function describeReport(r: ImageLoadReport): string {
   if (r.sizes.length > 1) parts.push(`image sizes vary (${r.sizes.slice(0, 4).join(', ')}${r.sizes.length > 4 ? ', …' : ''}); each was resized by the spec`);
   return parts.join('; ');
 }
+
+/** A whole spec as overrides (what a recipe carries), so the user's flags can still go over it. */
+export function overridesOf(spec: ImageSpec): SpecOverrides {
+  const [, h, w] = spec.input_size;
+  return {
+    size: [h, w], crop_pct: spec.crop_pct, crop_mode: spec.crop_mode, interpolation: spec.interpolation,
+    channel_order: spec.channel_order, layout: spec.layout, mean: [...spec.mean], std: [...spec.std],
+  };
+}

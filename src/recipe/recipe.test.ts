@@ -1,5 +1,6 @@
 /** Steps and recipes as data: one schema's defaults and refusals, names and descriptions, versions, and the recipe a variant's lineage writes. */
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { authoredOf, canonicalJson, parseStep, stepProblems, type Step } from './steps';
 import { defaultName, describeStep, settingsKey, techniqueOf } from './describe';
 import { MIGRATIONS, parseRecipe, recipeFor, RECIPE_FORMAT, RECIPE_SCHEMA_VERSION } from './recipe';
@@ -145,5 +146,22 @@ describe('recipes', () => {
     expect(r.steps[3]!.from).toBeUndefined(); // the step before: no need to say
     const back = parseRecipe(JSON.stringify(r));
     expect(back.steps.map((s) => settingsKey(s))).toEqual([records[1], records[2], records[3], records[4]].map((x) => settingsKey({ ...x!.step!.resolved, ...(x!.id === 'student' ? { teacher: 'step:2' } : {}) } as Step)));
+  });
+});
+
+describe('image specs in recipes and the examples', () => {
+  it('reads every example recipe; the CIFAR-10 one carries its images\' spec and per-channel preprocessing', () => {
+    for (const f of readdirSync('examples').filter((n) => n.endsWith('.recipe.json'))) {
+      const { recipe } = parseRecipe(readFileSync(`examples/${f}`, 'utf8'));
+      expect(recipe.steps.length, f).toBeGreaterThan(0);
+    }
+    const { recipe } = parseRecipe(readFileSync('examples/cifar10-int8.recipe.json', 'utf8'));
+    expect(recipe.images?.input_size).toEqual([3, 32, 32]);
+    expect(recipe.preprocess).toEqual({ kind: 'channels', mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616], layout: 'NCHW' });
+  });
+  it('refuses a spec with a mean per channel missing, and per-channel preprocessing whose mean and std differ in length', () => {
+    const base = JSON.parse(readFileSync('examples/cifar10-int8.recipe.json', 'utf8'));
+    expect(() => parseRecipe(JSON.stringify({ ...base, images: { ...base.images, mean: [0.5] } }))).toThrow(/mean and std need 3 values each/);
+    expect(() => parseRecipe(JSON.stringify({ ...base, preprocess: { ...base.preprocess, std: [0.2] } }))).toThrow(/one value per channel/);
   });
 });

@@ -8,6 +8,7 @@
  * (MIGRATIONS: version n → n + 1, for instance filling a default that later changed); a newer one
  * is refused, since its steps may mean something this studio does not know.
  */
+import { checkSpec, type ImageSpec } from './image-spec';
 import { z } from 'zod';
 import { RecipeError } from '../core/errors';
 import { authoredOf, parseStep, preprocessSchema, type AuthoredStep, type Step } from './steps';
@@ -25,6 +26,8 @@ export interface Recipe {
   /** The file the steps start from (its sha256 lets a run say when another file is given). */
   model?: { fileName: string; sha256?: string };
   preprocess: Preprocess;
+  /** Image data: how its images are decoded (size, crop, interpolation, channels, layout, mean/std); a run reads them so. */
+  images?: ImageSpec;
   /** Default seed of every step that has one and does not set it. */
   seed?: number;
   /** The steps as written (only what differs from the defaults)… */
@@ -47,6 +50,9 @@ const makeHeaderSchema = () => z.strictObject({
   description: z.string().optional(),
   model: z.strictObject({ fileName: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 64 hex digits' }).optional() }).optional(),
   preprocess: preprocessSchema().default(MNIST_PREPROCESS),
+  images: z.record(z.string(), z.unknown()).superRefine((v, ctx) => {
+    try { checkSpec(v as unknown as ImageSpec); } catch (e) { ctx.addIssue({ code: 'custom', message: (e as Error).message }); }
+  }).optional(),
   seed: z.number().int().min(0).optional(),
   steps: z.array(z.unknown(), { error: 'must be a list of steps' }).min(1, { error: 'must hold at least one step' }),
 });
@@ -104,7 +110,8 @@ export function parseRecipe(input: string | unknown): ParsedRecipe {
   const recipe: Recipe = {
     format: RECIPE_FORMAT, schemaVersion: RECIPE_SCHEMA_VERSION, preprocess: header.preprocess,
     ...(header.name !== undefined ? { name: header.name } : {}), ...(header.description !== undefined ? { description: header.description } : {}),
-    ...(header.model ? { model: header.model } : {}), ...(header.seed !== undefined ? { seed: header.seed } : {}),
+    ...(header.model ? { model: header.model } : {}), ...(header.images ? { images: header.images as unknown as ImageSpec } : {}),
+    ...(header.seed !== undefined ? { seed: header.seed } : {}),
     steps: header.steps as AuthoredStep[],
   };
   return { recipe, steps };
@@ -166,6 +173,6 @@ export function recipeFor(records: readonly VariantRecord[], id: string): Recipe
   return {
     format: RECIPE_FORMAT, schemaVersion: RECIPE_SCHEMA_VERSION, name: target.name,
     model: { fileName: root.source?.fileName ?? root.name, sha256: root.modelSha256 },
-    preprocess, steps,
+    preprocess, ...(made[0]?.step?.context.imageSpec ? { images: made[0].step.context.imageSpec } : {}), steps,
   };
 }

@@ -104,6 +104,8 @@ export interface StepContext {
   data: Partial<Record<DataRole, { name: string; sha256: string; count: number }>>;
   /** The teacher's id (distillation), where there was one. */
   teacherId?: string | null;
+  /** Image data: the spec its images were decoded with. */
+  imageSpec?: ImageSpec;
   adapter: string;
   seconds: number;
 }

@@ -327,7 +327,9 @@ export class StudioRuntime {
       const d = this.data.get(role);
       if (d) data[role] = { name: d.record.name, sha256: d.record.sha256, count: d.record.count };
     }
-    return { preprocess, data, teacherId };
+    // Image data: the spec its images were decoded with, so a recipe written from the variant reads them the same way.
+    const imageSpec = read.map((r) => this.data.get(r)?.record.spec).find(Boolean);
+    return { preprocess, data, teacherId, ...(imageSpec ? { imageSpec } : {}) };
   }
 
   /** Checks a step (plain data, as a form or a flag built it) against a variant: every refusal, no GPU work. */
