@@ -20,7 +20,7 @@ export async function predictCommand(rest: string[], flags: Flags): Promise<void
   const files = imagePaths.map((p) => ({ name: p, bytes: readInput(p, 'image') }));
   const rt = await openStudio();
   const root = await rt.loadModel(model, basename(modelPath));
-  const r = await rt.predict(root.id, files, { spec, top, classNames });
+  const r = await rt.images.predict(root.id, files, { spec, top, classNames });
   if (!flags.json) console.log(`spec       ${describeSpec(r.spec)} (${r.spec.origin})`);
   for (const p of r.predictions) {
     if (flags.json) { console.log(JSON.stringify(p)); continue; }

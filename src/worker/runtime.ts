@@ -15,7 +15,7 @@ import type { Model } from '../model/ir';
 import { withSignature } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
 import type { InferenceSession } from '../engine/session';
-import { batchFor, checkFits } from '../data/dataset';
+import { checkFits } from '../data/dataset';
 import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
 import { defaultName, settingsKey, type NameParts } from '../recipe/describe';
 import { latestMeasurement, sameKey, type DatasetRecord, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
@@ -23,15 +23,11 @@ import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
-import { ProjectData, dataFromIdx, dataFromImages } from './datasets';
-import { classNamesFromMetadata, outputClasses, pixelPreprocess, presetFor, PRESET_NAMES, resolveSpec, type ImageSpec, type SpecOverrides } from '../recipe/image-spec';
+import { ProjectData, dataFromIdx, dataFromImages, type LoadedData } from './datasets';
+import { classNamesFromMetadata, outputClasses, resolveSpec, type SpecOverrides } from '../recipe/image-spec';
 import { preprocessingDoubt } from './doubt';
-import { decodeImage } from '../data/decode';
 import { widenHalf } from '../model/half';
-import { imageDataset } from '../data/image-dataset';
-import { evaluateAccuracy } from '../engine/evaluate';
-import type { ItemSource } from '../data/sources';
-import { predictImages, type Prediction } from './predict';
+import { ImageJobs } from './image-jobs';
 import { openSource, type SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
@@ -67,13 +63,13 @@ export class StudioRuntime {
   private readonly sessions = new SessionCache();
   /** A loaded file's own bytes (what its download is), by record id. */
   private readonly rootBytes = new Map<string, Uint8Array>();
-  /** The image sources loaded this session, by role: presets are tried by decoding them again. */
-  private readonly sources = new Map<DataRole, { source: ItemSource; limit?: number }>();
   /** The open project and every save to storage. */
   private readonly keeper: ProjectKeeper;
   readonly mixed: MixedPrecisionRuns;
   /** What the page shows of any variant: summaries, weights, layer lists, sensitivity sweeps. */
   readonly views: VariantViews;
+  /** Jobs on the image data loaded this session: presets tried, single images classified. */
+  readonly images: ImageJobs;
   events: RuntimeEvents = { record: () => {}, removed: () => {}, job: () => {}, notice: () => {}, deviceLost: () => {} };
 
   constructor(private readonly gpu?: GPU, sink: ProjectSink | null = null) {
@@ -86,6 +82,7 @@ export class StudioRuntime {
     });
     this.jobs.onChange = (j) => this.events.job(j);
     this.views = new VariantViews(this.host, this.jobs, (id) => this.sessionOf(id));
+    this.images = new ImageJobs(this.host, this.jobs, (id) => this.sessionOf(id));
   }
 
   // ── device ──────────────────────────────────────────────────────────────────────────────────
@@ -209,18 +206,21 @@ export class StudioRuntime {
   async loadDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels', opts: { checkFit?: boolean } = {}): Promise<DatasetRecord> {
     return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async () => {
       const d = await dataFromIdx(images, labels, name, imagesName, labelsName);
-      // A test set that cannot feed the project's first model is refused now, not at Evaluate; the old one stays.
       const first = this.variants.list().find((r) => !r.parentId);
-      if (role === 'test' && first && opts.checkFit !== false) {
-        const model = await this.variants.model(first.id);
-        const input = model.graph.inputs[0]!;
-        checkFits(d.ds, input.shape, input.name);
-      }
-      this.data.set(role, d);
-      this.mixed.reset();
-      await this.keeper.saveDataset(role, d);
-      return d.record;
+      return this.adoptDataset(role, d, first && opts.checkFit !== false ? await this.variants.model(first.id) : null);
     });
+  }
+
+  /** Makes `d` the project's set of `role` and stores it; a test set that cannot feed `model` is refused now, not at Evaluate, and the old one stays. */
+  private async adoptDataset(role: DataRole, d: LoadedData, model: Model | null): Promise<DatasetRecord> {
+    if (role === 'test' && model) {
+      const input = model.graph.inputs[0]!;
+      checkFits(d.ds, input.shape, input.name);
+    }
+    this.data.set(role, d);
+    this.mixed.reset();
+    await this.keeper.saveDataset(role, d);
+    return d.record;
   }
 
   /**
@@ -242,57 +242,9 @@ export class StudioRuntime {
       }
       const fileName = files.length === 1 ? files[0]!.path : `${files.length} files`;
       const d = await dataFromImages(source, spec, name, fileName, { limit: opts.limit, signal: job.signal, onProgress: (done, total) => job.progress({ done, total, stage: 'decoding' }) });
-      this.sources.set(role, { source, limit: opts.limit });
-      if (role === 'test' && model) {
-        const input = model.graph.inputs[0]!;
-        checkFits(d.ds, input.shape, input.name);
-      }
-      this.data.set(role, d);
-      this.mixed.reset();
-      await this.keeper.saveDataset(role, d);
-      return d.record;
-    });
-  }
-
-  /**
-   * Every preset (fitted to the variant's input) tried on the first `samples` items of the test
-   * images as they came (decoded again from the source): accuracy per preset, best first, so a user
-   * whose spec gives garbage sees which convention fits.
-   */
-  async tryPresets(id: string, samples = 200): Promise<{ preset: string; spec: ImageSpec; accuracy: number; samples: number }[]> {
-    const kept = this.sources.get('test');
-    if (!kept) throw new DatasetError('trying the presets needs image data loaded in this session (a folder, zip, manifest, CIFAR batches or arrays)');
-    return this.jobs.run({ kind: 'evaluate', label: 'Trying the preprocessing presets', variantId: id }, async (job) => {
-      const model = await this.variants.model(this.variants.root(id).id);
-      const input = model.graph.inputs[0]!;
-      const session = await this.sessionOf(id);
-      const n = Math.min(samples, kept.source.count);
-      const out = [];
-      for (const [i, preset] of PRESET_NAMES.entries()) {
-        job.progress({ stage: 'presets', done: i, total: PRESET_NAMES.length, detail: preset });
-        const spec = presetFor(preset, input.shape);
-        const { ds } = await imageDataset(kept.source, spec, preset, { limit: n, signal: job.signal });
-        const layout = checkFits(ds, input.shape, input.name);
-        const r = await evaluateAccuracy(session, (s0, k) => batchFor(ds, s0, k, pixelPreprocess(spec), input.shape, input.name), ds.count, layout.batch ?? 64, undefined, job.signal);
-        out.push({ preset, spec, accuracy: r.accuracy, samples: r.samples });
-      }
-      return out.sort((a, b) => b.accuracy - a.accuracy);
-    });
-  }
-
-  /**
-   * The top `top` classes of each image file for a variant, its spec as loadImages would choose it
-   * (`spec` over the model's metadata or its input shape), class names from `classNames`, else the
-   * model's metadata, else the test set's.
-   */
-  async predict(id: string, files: { name: string; bytes: Uint8Array }[], opts: { spec?: SpecOverrides; top?: number; classNames?: string[] } = {}): Promise<{ spec: ImageSpec; predictions: Prediction[] }> {
-    return this.jobs.run({ kind: 'evaluate', label: `Classifying ${files.length} image${files.length === 1 ? '' : 's'}`, variantId: id }, async () => {
-      const model = await this.variants.model(this.variants.root(id).id);
-      const spec = resolveSpec(opts.spec ?? {}, model.graph.inputs[0]!.shape, model.metadata);
-      const images = [];
-      for (const f of files) images.push({ name: f.name, pixels: await decodeImage(f.bytes, f.name) });
-      const names = opts.classNames ?? classNamesFromMetadata(model.metadata) ?? this.data.get('test')?.record.classNames;
-      return { spec, predictions: await predictImages(await this.sessionOf(id), images, spec, opts.top ?? 5, names) };
+      const record = await this.adoptDataset(role, d, model);
+      this.images.remember(role, source);
+      return record;
     });
   }
 

@@ -224,7 +224,7 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         result = await runtime.loadImages(a.role, files, a.name, { spec: a.spec, limit: a.limit, classNames: a.classNames });
         break;
       }
-      case 'tryPresets': result = await runtime.tryPresets(req.arg.id, req.arg.samples); break;
+      case 'tryPresets': result = await runtime.images.tryPresets(req.arg.id, req.arg.samples); break;
       case 'loadModel': result = await runtime.loadModel(req.arg.bytes, req.arg.fileName, { newProject: req.arg.newProject }, abort.signal); break;
       case 'loadDataset': {
         const a = req.arg;
