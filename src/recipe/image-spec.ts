@@ -259,7 +259,7 @@ export interface ImageLoadReport {
 
 /** One line on what was read and what was left out, for the page's notice and the CLI's log. */
 export function describeReport(r: ImageLoadReport): string {
-  const parts = [`${r.count.toLocaleString('en')} images in ${r.classNames.length} classes`];
+  const parts = [`${r.count.toLocaleString('en')} images in ${r.classNames.length} classes (${(r.decodedBytes / 2 ** 20).toFixed(1)} MiB decoded)`];
   if (r.skipped.length) parts.push(`${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'} skipped (${r.skipped.slice(0, 3).map((s) => s.name).join(', ')}${r.skipped.length > 3 ? ', …' : ''})`);
   if (r.ignored.count) parts.push(`${r.ignored.count} other file${r.ignored.count === 1 ? '' : 's'} ignored (${r.ignored.examples.slice(0, 3).join(', ')}${r.ignored.count > 3 ? ', …' : ''})`);
   if (r.emptyClasses.length) parts.push(`empty class folder${r.emptyClasses.length === 1 ? '' : 's'}: ${r.emptyClasses.join(', ')} (no items for ${r.emptyClasses.length === 1 ? 'it' : 'them'})`);
