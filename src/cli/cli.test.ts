@@ -76,10 +76,12 @@ describe('cli --help', () => {
       expect(r.code).toBe(0);
       const all = command ? acceptedFlags(command) : Object.keys(COMMANDS).flatMap((c) => acceptedFlags(c));
       // A floor that catches an empty flag table; eval and sensitivity take fewer flags than the training commands.
-      expect(all.length).toBeGreaterThan(command === 'run' ? 8 : command === 'eval' || command === 'sensitivity' ? 10 : 20);
+      expect(all.length).toBeGreaterThan(command === 'run' || command === 'predict' ? 8 : command === 'eval' || command === 'sensitivity' ? 10 : 20);
       for (const f of all) expect(r.stdout).toMatch(new RegExp(`^  --${f.name}(?![\\w-])`, 'm'));
       // A recipe says its own preprocessing.
-      if (command !== 'eval' && command !== 'run') for (const f of ['--preprocess', '--mean', '--std', '--verbose']) expect(r.stdout).toContain(f);
+      if (command !== 'eval' && command !== 'run' && command !== 'predict') for (const f of ['--preprocess', '--mean', '--std', '--verbose']) expect(r.stdout).toContain(f);
+      // predict reads single images: the image spec's flags, no IDX preprocessing.
+      if (command === 'predict') for (const f of ['--top', '--preset', '--mean', '--std', '--classes']) expect(r.stdout).toContain(f);
       if (command === 'run') for (const f of ['--out', '--model', '--images', '--verbose']) expect(r.stdout).toContain(f);
       if (command === 'quantize' || command === undefined) expect(r.stdout).toContain('--dynamic-batch');
       if (command === 'train' || command === 'distill') for (const f of ['--epochs', '--lr', '--optimizer', '--seed', '--out']) expect(r.stdout).toContain(f);
