@@ -70,7 +70,7 @@ export class ProjectData {
   /** The dataset of a role, or a DatasetError saying how to give one. */
   need(role: DataRole, forWhat: string): LoadedData {
     const d = this.get(role);
-    if (!d) throw new DatasetError(`${forWhat} needs ${ROLE_WORDS[role]}, and none is loaded: ${role === 'test' ? 'drop IDX image and label files first' : role === 'train' ? 'load a training set (the page fetches MNIST\'s; the CLI reads --images/--labels or MNIST\'s)' : 'give --calibration-images/--calibration-labels, or calibrate on the test or training set'}`);
+    if (!d) throw new DatasetError(`${forWhat} needs ${ROLE_WORDS[role]}, and none is loaded: ${role === 'test' ? 'drop the images first (a folder or zip of class folders, a manifest, CIFAR batches, arrays, or IDX images + labels; the CLI\'s --data)' : role === 'train' ? 'load a training set (the page fetches MNIST\'s, or takes dropped images as the training set; the CLI reads --data, --images/--labels or MNIST\'s)' : 'give --calibration-data (or --calibration-images/--calibration-labels), or calibrate on the test or training set'}`);
     return d;
   }
 

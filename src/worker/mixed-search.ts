@@ -189,7 +189,7 @@ export class MixedPrecisionRuns {
   calibrationFor(recipe: Int8Recipe, role: DataRole): { ds: LabelledDataset; recipe: Int8Recipe } {
     if (recipe.activations === 'dynamic') {
       const ds = this.host.dataset();
-      if (!ds) throw new DatasetError('No dataset is loaded: drop IDX image and label files first.');
+      if (!ds) throw new DatasetError('No dataset is loaded: drop the images first (a folder or zip of class folders, a manifest, CIFAR batches, arrays, or IDX images + labels).');
       const k = Math.min(Number.isInteger(recipe.samples) && recipe.samples > 0 ? recipe.samples : 1, ds.count);
       return { ds: sliceDataset(ds, ds.count - k), recipe: { ...recipe, samples: k } };
     }
@@ -219,7 +219,7 @@ export function modelInput(model: Model): { name: string; shape: readonly (numbe
 
 /** The first `samples` items, for evaluating candidates; refuses a count the dataset cannot give. */
 export function evaluationData(ds: LabelledDataset | null, samples: number): LabelledDataset {
-  if (!ds) throw new DatasetError('No dataset is loaded: drop IDX image and label files first.');
+  if (!ds) throw new DatasetError('No dataset is loaded: drop the images first (a folder or zip of class folders, a manifest, CIFAR batches, arrays, or IDX images + labels).');
   if (!Number.isInteger(samples) || samples < 1 || samples > ds.count) {
     throw new DatasetError(`evaluation samples must be a whole number from 1 to ${ds.count} (the dataset's size), not ${samples}`);
   }
