@@ -16,7 +16,7 @@ import type { ItemSource } from './sources';
 export const DEFAULT_MEMORY_BUDGET = 1.5 * 2 ** 30;
 
 export interface ImageLoadOptions {
-  /** Take at most this many items (evenly over the set when `spread`, else the first). */
+  /** Take at most the first this many items (class folders are interleaved by class, so they cover every class). */
   limit?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;

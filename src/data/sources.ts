@@ -187,7 +187,7 @@ const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog',
 
 /** CIFAR-10 (label byte + 3,072 CHW bytes) or CIFAR-100 (coarse, fine + 3,072) binary batches; the fine label is used. */
 async function openCifar(batches: SourceFile[], all: SourceFile[]): Promise<ItemSource> {
-  // The test batch alone when present with training batches would mix splits: take the ones named.
+  // Every batch named is read, in name order (data_batch_1..5 together make CIFAR-10's training set).
   const hundred = batches.some((b) => /(^|\/)(train|test)\.bin$/.test(lower(b.path)));
   const rec = hundred ? 3074 : 3073;
   const parts: Uint8Array[] = [];
