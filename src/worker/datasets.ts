@@ -8,8 +8,9 @@ import { sha256Hex } from '../core/hash';
 import { DatasetError } from '../core/errors';
 import { encodeIdx, maybeGunzip, parseIdx } from '../data/idx';
 import { imageDataset, type ImageLoadOptions } from '../data/image-dataset';
-import type { ImageSpec } from '../recipe/image-spec';
-import type { ItemSource } from '../data/sources';
+import { classNamesFromMetadata, outputClasses, resolveSpec, type ImageSpec, type SpecOverrides } from '../recipe/image-spec';
+import { openSource, type ItemSource, type SourceFile } from '../data/sources';
+import type { Model } from '../model/ir';
 import { datasetFromIdx, sliceDataset, type LabelledDataset } from '../data/dataset';
 import type { DatasetRecord } from '../recipe/variant';
 import type { DataRole } from '../recipe/vocabulary';
@@ -41,6 +42,27 @@ export async function dataFromIdx(
       labels: Array.from(ds.labels, Number), files: [imagesName, labelsName], ...extra,
     },
   };
+}
+
+/**
+ * Image files as a project's dataset for `model` (or `inputShape` when there is none yet): the spec
+ * is the user's fields over a preset, the model's metadata or a guess from its input; class names
+ * from the caller, else the model's metadata; labels the model cannot output are refused with their count.
+ */
+export async function dataFromImageFiles(
+  files: SourceFile[], name: string, model: Model | null,
+  opts: ImageLoadOptions & { spec?: SpecOverrides; inputShape?: readonly (number | string)[]; classNames?: string[] } = {},
+): Promise<{ d: LoadedData; source: ItemSource }> {
+  const shape = opts.inputShape ?? model?.graph.inputs[0]?.shape ?? null;
+  const spec = resolveSpec(opts.spec ?? {}, shape, model?.metadata);
+  const source = await openSource(files, { classNames: opts.classNames ?? classNamesFromMetadata(model?.metadata) });
+  const outputs = outputClasses(model?.graph.outputs[0]?.shape);
+  const tooHigh = outputs ? Array.from(source.labels).filter((l) => l >= outputs).length : 0;
+  if (tooHigh) {
+    throw new DatasetError(`${tooHigh.toLocaleString('en')} of ${source.count.toLocaleString('en')} items have a class the model cannot output (it has ${outputs} outputs, the data ${source.classNames.length} classes: ${source.classNames.slice(outputs!, outputs! + 3).join(', ')}…); give a class list in the model's output order, or data with ${outputs} classes`);
+  }
+  const fileName = files.length === 1 ? files[0]!.path : `${files.length} files`;
+  return { d: await dataFromImages(source, spec, name, fileName, opts), source };
 }
 
 /**

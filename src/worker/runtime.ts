@@ -7,7 +7,7 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { DatasetError, ModelError, RecipeError } from '../core/errors';
+import { ModelError, RecipeError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
@@ -23,12 +23,12 @@ import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
-import { ProjectData, dataFromIdx, dataFromImages, type LoadedData } from './datasets';
-import { classNamesFromMetadata, outputClasses, resolveSpec, type SpecOverrides } from '../recipe/image-spec';
+import { ProjectData, dataFromIdx, dataFromImageFiles, type LoadedData } from './datasets';
+import type { SpecOverrides } from '../recipe/image-spec';
 import { preprocessingDoubt } from './doubt';
 import { widenHalf } from '../model/half';
 import { ImageJobs } from './image-jobs';
-import { openSource, type SourceFile } from '../data/sources';
+import type { SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
 import { describeAdapter, measure } from './measure';
@@ -206,9 +206,14 @@ export class StudioRuntime {
   async loadDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels', opts: { checkFit?: boolean } = {}): Promise<DatasetRecord> {
     return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async () => {
       const d = await dataFromIdx(images, labels, name, imagesName, labelsName);
-      const first = this.variants.list().find((r) => !r.parentId);
-      return this.adoptDataset(role, d, first && opts.checkFit !== false ? await this.variants.model(first.id) : null);
+      return this.adoptDataset(role, d, opts.checkFit !== false ? await this.firstModel() : null);
     });
+  }
+
+  /** The project's first loaded file, which its datasets are fitted to (null before any). */
+  private async firstModel(): Promise<Model | null> {
+    const first = this.variants.list().find((r) => !r.parentId);
+    return first ? this.variants.model(first.id) : null;
   }
 
   /** Makes `d` the project's set of `role` and stores it; a test set that cannot feed `model` is refused now, not at Evaluate, and the old one stays. */
@@ -230,18 +235,8 @@ export class StudioRuntime {
    */
   async loadImages(role: DataRole, files: SourceFile[], name: string, opts: { spec?: SpecOverrides; limit?: number; inputShape?: readonly (number | string)[]; classNames?: string[] } = {}): Promise<DatasetRecord> {
     return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async (job) => {
-      const first = this.variants.list().find((r) => !r.parentId);
-      const model = first ? await this.variants.model(first.id) : null;
-      const shape = opts.inputShape ?? model?.graph.inputs[0]?.shape ?? null;
-      const spec = resolveSpec(opts.spec ?? {}, shape, model?.metadata);
-      const source = await openSource(files, { classNames: opts.classNames ?? classNamesFromMetadata(model?.metadata) });
-      const outputs = outputClasses(model?.graph.outputs[0]?.shape);
-      const tooHigh = outputs ? Array.from(source.labels).filter((l) => l >= outputs).length : 0;
-      if (tooHigh) {
-        throw new DatasetError(`${tooHigh.toLocaleString('en')} of ${source.count.toLocaleString('en')} items have a class the model cannot output (it has ${outputs} outputs, the data ${source.classNames.length} classes: ${source.classNames.slice(outputs!, outputs! + 3).join(', ')}…); give a class list in the model's output order, or data with ${outputs} classes`);
-      }
-      const fileName = files.length === 1 ? files[0]!.path : `${files.length} files`;
-      const d = await dataFromImages(source, spec, name, fileName, { limit: opts.limit, signal: job.signal, onProgress: (done, total) => job.progress({ done, total, stage: 'decoding' }) });
+      const model = await this.firstModel();
+      const { d, source } = await dataFromImageFiles(files, name, model, { ...opts, signal: job.signal, onProgress: (done, total) => job.progress({ done, total, stage: 'decoding' }) });
       const record = await this.adoptDataset(role, d, model);
       this.images.remember(role, source);
       return record;
