@@ -2,8 +2,7 @@
  * The oracle for image data: decodes a dataset exactly as the studio does (data/sources.ts +
  * data/image-dataset.ts, the spec resolved as the CLI resolves it) and scores a model on those
  * pixels with onnxruntime-node, so a studio figure can be checked against it item for item
- * (scripts/image-parity.ts prints it; the CLI and e2e tests compare with it). It imports no engine code,
- * so Playwright's loader (no .wgsl) can run it too.
+ * (scripts/image-parity.ts prints it; the CLI and e2e tests compare with it).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,6 +15,7 @@ import { pixelPreprocess, resolveSpec } from '../src/recipe/image-spec';
 import { batchFor } from '../src/data/dataset';
 import { importOnnx } from '../src/model/onnx-import';
 import { widenHalf } from '../src/model/half';
+import { floatToHalf, halfToFloat } from '../src/model/tensor-proto';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
@@ -37,7 +37,7 @@ export async function ortOnImages(modelPath: string, dataPath: string, opts: { p
   let correct = 0, top5 = 0;
   for (let s = 0; s < ds.count; s += step) {
     const b = batchFor(ds, s, step, pixelPreprocess(spec), input.shape, input.name);
-    const feed = half ? new ort.Tensor('float16', toHalf(b.input), b.shape) : new ort.Tensor('float32', b.input, b.shape);
+    const feed = half ? new ort.Tensor('float16', Uint16Array.from(b.input, floatToHalf), b.shape) : new ort.Tensor('float32', b.input, b.shape);
     const out = await session.run({ [input.name]: feed });
     const t = out[session.outputNames[0]!]!;
     const logits = t.type === 'float16' ? Float32Array.from(t.data as Uint16Array, halfToFloat) : (t.data as Float32Array);
@@ -57,26 +57,3 @@ export async function ortOnImages(modelPath: string, dataPath: string, opts: { p
     predictionsSha256: createHash('sha256').update(predictions.join(',')).digest('hex'), predictions,
   };
 }
-
-function toHalf(f: Float32Array): Uint16Array {
-  const out = new Uint16Array(f.length), buf = new DataView(new ArrayBuffer(4));
-  for (let i = 0; i < f.length; i++) {
-    buf.setFloat32(0, f[i]!);
-    const x = buf.getUint32(0), sign = (x >>> 16) & 0x8000, exp = ((x >>> 23) & 0xff) - 127 + 15, mant = x & 0x7fffff;
-    if (exp <= 0) { out[i] = sign; continue; }
-    if (exp >= 31) { out[i] = sign | 0x7c00; continue; }
-    let h = sign | (exp << 10) | (mant >>> 13);
-    const rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-    out[i] = h;
-  }
-  return out;
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-

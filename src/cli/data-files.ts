@@ -14,7 +14,8 @@ export function filesAt(path: string): SourceFile[] {
   const manifest = /\.(csv|tsv)$/i.test(path);
   if (!statSync(path).isDirectory() && !manifest) return [file(path, basename(path))];
   const out: SourceFile[] = [];
-  const top = manifest ? dirname(dirname(path) === '.' ? path : dirname(path)) : dirname(path);
+  // A manifest's paths start at its own folder, so the walk starts one above it (as a folder's does).
+  const top = manifest ? dirname(dirname(path)) : dirname(path);
   const walk = (d: string) => {
     const entries = readdirSync(d, { withFileTypes: true });
     if (!entries.length) out.push({ path: `${relative(top, d)}/`, size: 0, read: async () => new Uint8Array() });
