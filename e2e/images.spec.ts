@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { idle, variantRow, variantRows, waitForDefaults } from './helpers';
 import { execFileSync } from 'node:child_process';
+import { zipSync } from 'fflate';
 
 test.describe.configure({ mode: 'serial' });
 const ZIP = '../shared/data/cifar10/cifar10-test-jpeg.zip';
@@ -20,6 +21,12 @@ const TEACHER = 'fixtures/cifar10-teacher.onnx';
 const ROOT = 'cifar10-teacher', INT8 = `${ROOT}-int8-pc-sym-minmax128`;
 
 test.skip(!existsSync(ZIP), 'needs ../shared/data/cifar10');
+
+/** A w×h JPEG of one colour. */
+function jpeg(rgb: number[], w = 16, h = 16): Uint8Array {
+  const data = new Uint8Array(w * h * 4).map((_, k) => (k % 4 === 3 ? 255 : rgb[k % 4]!));
+  return new Uint8Array(encodeJpeg({ width: w, height: h, data }, 90).data);
+}
 
 test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int8, dashboard in classes', async ({ page }) => {
   test.setTimeout(900_000);
@@ -74,10 +81,6 @@ test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int
 test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, the rest loaded; a broken zip after it loses nothing', async ({ page }) => {
   test.setTimeout(300_000);
   const dir = 'test-results/images-folder/colours';
-  const jpeg = (rgb: number[], w = 16, h = 16) => {
-    const data = new Uint8Array(w * h * 4).map((_, k) => (k % 4 === 3 ? 255 : rgb[k % 4]!));
-    return new Uint8Array(encodeJpeg({ width: w, height: h, data }, 90).data);
-  };
   for (const c of ['cat', 'dog', 'empty']) mkdirSync(`${dir}/${c}`, { recursive: true });
   for (let i = 0; i < 6; i++) { writeFileSync(`${dir}/cat/${i}.jpg`, jpeg([200, 120, 60])); writeFileSync(`${dir}/dog/${i}.jpg`, jpeg([60, 60, 200])); }
   writeFileSync(`${dir}/cat/wide.jpg`, jpeg([210, 130, 70], 40, 24));
@@ -100,4 +103,27 @@ test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, 
   await page.getByTestId('file-input').setInputFiles(['test-results/images-folder/bad.zip']);
   await expect(page.getByTestId('notice-error').filter({ hasText: 'bad.zip' })).toContainText('not a readable zip');
   await expect(page.getByTestId('loaded-dataset')).toContainText('13 × [3, 32, 32]');
+});
+
+test('a zip dropped while the model before it is still opening waits for the model\'s new project, and stays there after a reload', async ({ page }) => {
+  test.setTimeout(300_000);
+  mkdirSync('test-results/images-folder', { recursive: true });
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 5; i++) { files[`quick/cat/${i}.jpg`] = jpeg([200, 120, 60]); files[`quick/dog/${i}.jpg`] = jpeg([60, 60, 200]); }
+  writeFileSync('test-results/images-folder/quick.zip', zipSync(files));
+  await page.goto('/');
+  await waitForDefaults(page);
+  const before = await page.getByTestId('project-select').inputValue();
+  // Two drops, the second before the first has finished (no wait between them).
+  await page.getByTestId('file-input').setInputFiles([TEACHER]);
+  await page.getByTestId('file-input').setInputFiles(['test-results/images-folder/quick.zip']);
+  await expect(page.getByTestId('loaded-dataset')).toContainText('quick.zip: 10 × [3, 32, 32]', { timeout: 120_000 });
+  await expect(page.getByTestId('loaded-model')).toHaveText('cifar10-teacher.onnx');
+  await idle(page);
+  // The images went to the teacher's new project, not the one open when they were dropped; nothing was refused.
+  expect(await page.getByTestId('project-select').inputValue()).not.toBe(before);
+  await expect(page.getByTestId('notice-error')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByTestId('loaded-model')).toHaveText('cifar10-teacher.onnx', { timeout: 120_000 });
+  await expect(page.getByTestId('loaded-dataset')).toContainText('quick.zip: 10 × [3, 32, 32]', { timeout: 60_000 });
 });

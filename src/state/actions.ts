@@ -20,6 +20,20 @@ const LAST_PROJECT_KEY = 'compression-studio:project';
 const remember = (projectId: string) => { try { localStorage.setItem(LAST_PROJECT_KEY, projectId); } catch { /* storage off */ } };
 const lastProject = () => { try { return localStorage.getItem(LAST_PROJECT_KEY); } catch { return null; } };
 
+/**
+ * Opening things (files, images, projects, the bundled example) happens one at a time, in the order
+ * the user asked: a zip dropped while a model is still opening waits for the model's new project
+ * rather than landing in the old one or being refused by the busy worker.
+ */
+let openingQueue: Promise<unknown> = Promise.resolve();
+/** Image loads asked for and not yet finished: while any waits, a new project does not fetch the bundled MNIST set. */
+let imageLoadsWaiting = 0;
+function inTurn<T>(work: () => Promise<T>): Promise<T> {
+  const turn = openingQueue.then(work, work);
+  openingQueue = turn.catch(() => undefined);
+  return turn;
+}
+
 export async function startStudio(): Promise<void> {
   if (!('gpu' in navigator) || !navigator.gpu) { useStudio.setState({ webgpu: 'missing' }); return; }
   const client = createStudioClient();
@@ -33,7 +47,7 @@ export async function startStudio(): Promise<void> {
   }
   // Ask the browser to keep the projects through storage pressure (it may say no; the Storage view shows which).
   void navigator.storage?.persist?.().catch(() => false);
-  await restoreOrDefaults(client);
+  await inTurn(() => restoreOrDefaults(client));
   warmStepSchemas();
 }
 
@@ -45,7 +59,7 @@ async function restoreOrDefaults(client: StudioClient): Promise<void> {
   } catch (e) {
     report('The saved projects could not be opened', e);
   }
-  await loadDefaults();
+  await loadDefaultsNow();
 }
 
 /** Shows a project the worker opened: its records, datasets, what a reload cut off, and the variant selected before. */
@@ -61,7 +75,7 @@ export async function applyProject(p: ProjectState): Promise<void> {
   if (selectedId) await select(selectedId);
   // The Prune card's state loads with the card (its own chunk): its layers come when it needs them.
   await Promise.all([loadPrecisionLayers(), import('./prune').then((m) => m.loadPruneLayers())]);
-  if (!p.datasets.test) await loadBundledTestSet();
+  if (!p.datasets.test && imageLoadsWaiting === 0) await loadBundledTestSet();
 }
 
 async function loadBundledTestSet(): Promise<void> {
@@ -79,7 +93,9 @@ async function loadBundledTestSet(): Promise<void> {
 }
 
 /** The bundled LeNet and the MNIST test set, so a newcomer sees the studio work at once. */
-export async function loadDefaults(): Promise<void> {
+export function loadDefaults(): Promise<void> { return inTurn(loadDefaultsNow); }
+
+async function loadDefaultsNow(): Promise<void> {
   try {
     // Opening it applies the new project, which loads the bundled test set when the project has none.
     await openFileBytes([], true, { url: absolute(DEFAULT_MODEL.url), fileName: DEFAULT_MODEL.name });
@@ -89,12 +105,14 @@ export async function loadDefaults(): Promise<void> {
 }
 
 /** Loads the studio's own trained CNN as a new project (and so the teacher). */
-export async function loadDefaultTeacher(): Promise<void> {
-  try {
-    await openFileBytes([], true, { url: absolute(DEFAULT_TEACHER.url), fileName: DEFAULT_TEACHER.name });
-  } catch (e) {
-    report(`Could not load ${DEFAULT_TEACHER.name}`, e);
-  }
+export function loadDefaultTeacher(): Promise<void> {
+  return inTurn(async () => {
+    try {
+      await openFileBytes([], true, { url: absolute(DEFAULT_TEACHER.url), fileName: DEFAULT_TEACHER.name });
+    } catch (e) {
+      report(`Could not load ${DEFAULT_TEACHER.name}`, e);
+    }
+  });
 }
 
 /**
@@ -102,22 +120,37 @@ export async function loadDefaultTeacher(): Promise<void> {
  * the toggle says join this one), IDX images + labels (raw or .gz), and image data (class folders,
  * zips, manifests, CIFAR batches, arrays), which the worker decodes for the project's model.
  */
-export async function openFiles(files: (File | DroppedFile)[]): Promise<void> {
+export function openFiles(files: (File | DroppedFile)[]): Promise<void> {
   const entries = files.map((f) => (f instanceof File ? { path: f.webkitRelativePath || f.name, file: f } : f));
   const data = entries.filter((e) => isImageDataPath(e.path));
   const rest = entries.filter((e) => !isImageDataPath(e.path));
-  if (rest.length) {
-    const read = await Promise.all(rest.map(async (e) => ({ name: e.file.name, bytes: new Uint8Array(await e.file.arrayBuffer()) })));
-    await openFileBytes(read, useStudio.getState().newProjectPerFile);
-  }
-  if (data.length) await loadImageData(data);
+  // The toggles as they were when the user dropped, not when the turn comes.
+  const { newProjectPerFile, dropRole } = useStudio.getState();
+  if (data.length) imageLoadsWaiting++;
+  return inTurn(async () => {
+    try {
+      if (rest.length) {
+        const read = await Promise.all(rest.map(async (e) => ({ name: e.file.name, bytes: new Uint8Array(await e.file.arrayBuffer()) })));
+        await openFileBytes(read, newProjectPerFile);
+      }
+      if (data.length) await loadImageDataNow(data, dropRole);
+    } finally {
+      if (data.length) imageLoadsWaiting--;
+    }
+  });
 }
 
 /** The image data last loaded, kept so a different spec can read it again. */
 let lastImageData: DroppedFile[] | null = null;
 
-/** Decodes dropped image data in the worker as the project's test set; `spec` overrides the model's own (a preset, say). */
-export async function loadImageData(files: DroppedFile[], spec?: SpecOverrides): Promise<void> {
+/** Decodes dropped image data in the worker as the project's test (or training) set; `spec` overrides the model's own (a preset, say). */
+export function loadImageData(files: DroppedFile[], spec?: SpecOverrides): Promise<void> {
+  const role = useStudio.getState().dropRole;
+  imageLoadsWaiting++;
+  return inTurn(() => loadImageDataNow(files, role, spec)).finally(() => { imageLoadsWaiting--; });
+}
+
+async function loadImageDataNow(files: DroppedFile[], role: 'test' | 'train', spec?: SpecOverrides): Promise<void> {
   const client = studioClient();
   if (!client) return;
   const top = files[0]!.path.split('/')[0]!;
@@ -125,7 +158,6 @@ export async function loadImageData(files: DroppedFile[], spec?: SpecOverrides):
   const t0 = performance.now();
   useStudio.setState({ opening: name });
   try {
-    const role = useStudio.getState().dropRole;
     const record = await client.call('loadImages', { role, files: files.map((f) => ({ path: f.path, file: f.file })), name, ...(spec ? { spec } : {}) });
     if (role === 'test') {
       lastImageData = files;
@@ -164,6 +196,7 @@ async function openFileBytes(files: { name: string; bytes: Uint8Array<ArrayBuffe
   const client = studioClient();
   if (!client || (!files.length && !fetched)) return;
   const before = useStudio.getState().project?.id ?? null;
+  const earlierNotices = new Set(useStudio.getState().notices.map((n) => n.id));
   useStudio.setState({ opening: fetched ? fetched.fileName : files.map((f) => f.name).join(', ') });
   try {
     const r = fetched ? await client.call('openUrl', { ...fetched, newProject })
@@ -177,7 +210,8 @@ async function openFileBytes(files: { name: string; bytes: Uint8Array<ArrayBuffe
         // A new file's project keeps the test set the page had (the worker stored it with the project).
         await applyProject(state);
         await select(r.records[0]!.id);
-        if (state.project.id !== before) useStudio.setState((s) => ({ notices: s.notices.filter((n) => n.level === 'info') }));
+        // The old project's warnings go with it; what this opening said stays.
+        if (state.project.id !== before) useStudio.setState((s) => ({ notices: s.notices.filter((n) => n.level === 'info' || !earlierNotices.has(n.id)) }));
       }
     }
     void refreshDevice(); // loading compiled the model's pipelines
@@ -193,7 +227,9 @@ export function setLimit(limit: number | null): void { useStudio.setState({ limi
 export function setView(view: View): void { useStudio.setState({ view }); }
 
 /** Opens another stored project. */
-export async function openProject(id: string): Promise<void> {
+export function openProject(id: string): Promise<void> { return inTurn(() => openProjectNow(id)); }
+
+async function openProjectNow(id: string): Promise<void> {
   const client = studioClient();
   if (!client) return;
   try {
