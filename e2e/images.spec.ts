@@ -20,7 +20,6 @@ const ZIP = '../shared/data/cifar10/cifar10-test-jpeg.zip';
 const TEACHER = 'fixtures/cifar10-teacher.onnx';
 const ROOT = 'cifar10-teacher', INT8 = `${ROOT}-int8-pc-sym-minmax128`;
 
-test.skip(!existsSync(ZIP), 'needs ../shared/data/cifar10');
 
 /** A w×h JPEG of one colour. */
 function jpeg(rgb: number[], w = 16, h = 16): Uint8Array {
@@ -29,6 +28,7 @@ function jpeg(rgb: number[], w = 16, h = 16): Uint8Array {
 }
 
 test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int8, dashboard in classes', async ({ page }) => {
+  test.skip(!existsSync(ZIP), 'needs ../shared/data/cifar10');
   test.setTimeout(900_000);
   mkdirSync('test-results/screens', { recursive: true });
   await page.goto('/');
