@@ -1,5 +1,5 @@
 /** Median/min/max as the studio reports latency (same percentile rule as src/engine/evaluate.ts). */
-import { percentile } from '../src/engine/evaluate';
+import { percentile } from '../src/engine/latency';
 import type { Stats } from './types';
 
 export function stats(samples: number[]): Stats | null {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeGpu } from './dawn';
 import { StudioRuntime } from '../worker/runtime';
 import { latencyAt, type Measurement, type VariantRecord } from '../recipe/variant';
+import { describeRuns } from '../core/latency';
 import { parseStep, type EvaluateStep } from '../recipe/steps';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { UsageError, type Flags } from './args';
@@ -99,10 +100,10 @@ export function printEval(r: VariantRecord, m: Measurement): void {
   console.log(`model      ${j.model}\ndataset    ${j.dataset} (${j.samples} samples)\naccuracy   ${(j.accuracy * 100).toFixed(2)} %${j.top5 !== null ? ` (top-5 ${(100 * j.top5).toFixed(2)} %)` : ''}`);
   if (m.batching) console.log(`batch      ${m.batching}`);
   for (const l of m.latency) {
-    const runs = l.runs < l.requestedRuns ? ` (${l.runs} of ${l.requestedRuns} runs: time budget reached)` : ` (${l.runs} runs)`;
-    console.log(`latency    batch ${l.batch}: median ${l.medianMs.toFixed(3)} ms, p5–p95 ${l.p5Ms.toFixed(3)}–${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''}${runs}`);
+    const first = l.firstRunMs !== undefined ? `; first run ${l.firstRunMs.toFixed(0)} ms` : '';
+    console.log(`latency    batch ${l.batch}: ${l.scaledFrom ? '≈ ' : ''}median ${l.medianMs.toFixed(3)} ms, p5–p95 ${l.p5Ms.toFixed(3)}–${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''} (${describeRuns(l)}${first})`);
   }
-  for (const s of m.latencySkipped) console.log(`latency    batch ${s.batch}: not applicable, the model ${s.reason}`);
+  for (const s of m.latencySkipped) console.log(`latency    batch ${s.batch}: not measured: the model ${s.reason}`);
   console.log(`size       ${j.sizeBytes} bytes, ${j.params} params\ndevice     ${j.device}`);
 }
 

@@ -1,11 +1,9 @@
 /**
- * Evaluation shared by the studio's worker and the CLI: top-1 accuracy over a labelled set in
- * batches (with progress and cancel), and latency by the benchmark protocol (warm-up, then median
- * and p95 over repeated runs; GPU timestamps where the adapter has them).
+ * Evaluation shared by the studio's worker and the CLI: top-1 (and top-5) accuracy over a labelled
+ * set in batches, with progress and cancel. Latency is ./latency.ts.
  */
 import { CancelledError } from '../core/errors';
 import type { InferenceSession } from './session';
-import type { LatencySummary } from '../core/latency';
 
 /** Whether `label` is among the five highest of the `classes` scores of row `r` (ties count against it). */
 export function inTop5(logits: Float32Array, r: number, classes: number, label: number): boolean {
@@ -77,61 +75,4 @@ export async function evaluateAccuracy(
     onProgress?.({ done: start, total, correct });
   }
   return { accuracy: total ? correct / total : 0, correct, top5Correct: top5, samples: total, predictions, ms: performance.now() - t0 };
-}
-
-export interface LatencyStats extends LatencySummary {
-  /** Wall-clock budget for the measured runs (warm-up not counted); null when none. */
-  budgetMs: number | null;
-  gpuP95Ms: number | null;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-/** A batch size that could not be measured, and why (e.g. the model fixes its batch to 1). */
-export interface LatencySkipped { batch: number; reason: string }
-
-export interface LatencyOptions {
-  runs?: number;
-  warmup?: number;
-  /** Stop measuring after this many ms of runs (at least one run is made), so big models answer in minutes. */
-  budgetMs?: number | null;
-  signal?: AbortSignal;
-  /** The input shape to time, where it is not [batch, ...] (an input without a batch dim). */
-  shape?: number[];
-}
-
-/** N runs or the time budget, whichever comes first, after warm-up; median, p95, min and max. */
-export async function measureLatency(session: InferenceSession, batch: number, opts: LatencyOptions = {}): Promise<LatencyStats> {
-  const { runs = 20, warmup = 3, budgetMs = null, signal } = opts;
-  const shape = opts.shape ?? session.inputShapeFor(batch);
-  const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
-  const warmStart = performance.now();
-  for (let i = 0; i < warmup; i++) {
-    if (signal?.aborted) throw new CancelledError();
-    await session.runBatch(input, shape);
-    if (budgetMs !== null && performance.now() - warmStart > budgetMs) break; // one warm-up is enough for a slow model
-  }
-  const wall: number[] = [], gpu: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) {
-    if (signal?.aborted) throw new CancelledError();
-    if (i > 0 && budgetMs !== null && performance.now() - start >= budgetMs) break;
-    const t = performance.now();
-    const { gpuMs } = await session.runBatch(input, shape, true);
-    wall.push(performance.now() - t);
-    if (gpuMs !== null) gpu.push(gpuMs);
-  }
-  wall.sort((a, b) => a - b);
-  gpu.sort((a, b) => a - b);
-  const hasGpu = gpu.length === wall.length;
-  return {
-    batch, runs: wall.length, requestedRuns: runs, budgetMs,
-    medianMs: percentile(wall, 50), p5Ms: percentile(wall, 5), p95Ms: percentile(wall, 95), minMs: wall[0]!, maxMs: wall.at(-1)!,
-    gpuMedianMs: hasGpu ? percentile(gpu, 50) : null, gpuP95Ms: hasGpu ? percentile(gpu, 95) : null,
-    timing: hasGpu ? 'gpu-timestamps' : 'wall-clock',
-  };
 }

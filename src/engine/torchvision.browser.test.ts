@@ -15,7 +15,7 @@ import { modelSize } from '../model/stats';
 import { maxAbsDiff } from '../core/allclose';
 import { testContext } from '../kernels/testing';
 import { InferenceSession } from './session';
-import { measureLatency } from './evaluate';
+import { measureLatency } from './latency';
 
 const MODELS = ['resnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'squeezenet1_1', 'shufflenet_v2_x0_5',
   'efficientnet_b0', 'regnet_x_400mf'];

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { RecipeError } from '../core/errors';
+import { LATENCY_BUDGET_MS } from '../core/latency';
 import {
   CHANNEL_LAYOUTS, CALIBRATIONS, CRITERIA, DATA_ROLES, GRANULARITIES, OPTIMIZERS, PRECISIONS, PRUNE_SCHEDULES, STRUCTURAL,
   type Preprocess,
@@ -185,8 +186,8 @@ const evaluateSchema = once(() => z.strictObject({
   // The benchmark protocol: at least 10 runs after warm-up; 20 for a steadier p95.
   runs: whole(1).default(20),
   latency: z.boolean().default(true),
-  // Each batch size stops after this much measuring, so a large model answers in minutes on a software adapter.
-  latencyBudgetMs: whole(1).default(10_000),
+  // Each batch size's warm-up and runs stop after this long (larger batches scale from smaller ones), so a large model answers in seconds.
+  latencyBudgetMs: whole(1).default(LATENCY_BUDGET_MS),
 }));
 
 const exportSchema = once(() => z.strictObject({

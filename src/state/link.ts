@@ -5,6 +5,7 @@
  * never each other.
  */
 import { StudioError } from '../core/errors';
+import { LATENCY_BUDGET_MS } from '../core/latency';
 import type { Push } from '../worker/protocol';
 import type { EvaluateStep } from '../recipe/steps';
 import type { Measurement, VariantRecord } from '../recipe/variant';
@@ -70,7 +71,7 @@ export async function refreshDevice(): Promise<void> {
 /** The Evaluate card's settings as a step. */
 export function evaluateStep(): EvaluateStep {
   const { limit } = useStudio.getState();
-  return { kind: 'evaluate', ...(limit ? { samples: limit } : {}), batch: 64, runs: 20, latency: true, latencyBudgetMs: 10_000 };
+  return { kind: 'evaluate', ...(limit ? { samples: limit } : {}), batch: 64, runs: 20, latency: true, latencyBudgetMs: LATENCY_BUDGET_MS };
 }
 
 /** Refuses a new job while one runs, with the reason; true when it may start. */

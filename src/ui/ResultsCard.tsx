@@ -2,6 +2,7 @@ import { recordOf, useStudio } from '../state/store';
 import { latencyAt, latestMeasurement, type LatencyFigure } from '../recipe/variant';
 import { describePreprocess } from '../recipe/vocabulary';
 import { fmtInt, fmtBytes, fmtMs, fmtPct } from './format';
+import { describeRuns, LATENCY_BUDGET_MS } from '../core/latency';
 
 /** The selected variant's latest measurement; its whole history is in the dashboard. */
 export function ResultsCard() {
@@ -21,7 +22,8 @@ export function ResultsCard() {
   const latencyMetric = (b: number, l: LatencyFigure | null) => {
     const s = skipped(b);
     if (s) return <Metric label={`Latency, batch ${b}`} value="n/a" sub={`the model ${s.reason}`} testid={`latency-b${b}`} />;
-    return <Metric label={`Latency, batch ${b}`} value={fmtMs(l?.medianMs)} sub={`p5–p95 ${fmtMs(l?.p5Ms)}–${fmtMs(l?.p95Ms)} · GPU ${fmtMs(l?.gpuMedianMs)}`} testid={`latency-b${b}`} />;
+    const scaled = l?.scaledFrom ? ` · run at batch ${l.scaledFrom} and scaled: the time budget` : '';
+    return <Metric label={`Latency, batch ${b}`} value={`${l?.scaledFrom ? '≈ ' : ''}${fmtMs(l?.medianMs)}`} sub={`p5–p95 ${fmtMs(l?.p5Ms)}–${fmtMs(l?.p95Ms)} · GPU ${fmtMs(l?.gpuMedianMs)}${scaled}`} testid={`latency-b${b}`} />;
   };
   const runs = b1 ?? own ?? b64;
   return (
@@ -35,7 +37,7 @@ export function ResultsCard() {
         <Metric label="Weights" value={fmtBytes(r.stats.weightBytes)} sub={`${fmtInt(r.stats.params)} parameters · file ${fmtBytes(r.stats.fileBytes)}`} testid="size" />
       </div>
       <p className="muted small">
-        Latency: median of {runs?.runs ?? 0} runs after warm-up{runs && runs.runs < runs.requestedRuns ? ` (of ${runs.requestedRuns} asked: the time budget was reached)` : ''}, upload + run + readback; GPU = timestamp queries ({runs?.timing}).
+        Latency: median of {runs ? describeRuns(runs) : '0 runs'} after warm-up{runs?.firstRunMs !== undefined ? ` (the first run, which compiles, took ${fmtMs(runs.firstRunMs)})` : ''}, upload + run + readback, each batch size within a {LATENCY_BUDGET_MS / 1000} s budget; GPU = timestamp queries ({runs?.timing}).
         {/\(software\)$/.test(last.key.adapter) && ' This adapter is a software fallback: its timings say nothing about a real GPU.'}
         {r.measurements.length > 1 && <span data-testid="history-count"> {r.measurements.length} measurements of this variant are kept; the Dashboard shows them all.</span>}
       </p>

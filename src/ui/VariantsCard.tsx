@@ -101,7 +101,7 @@ function VariantRow({ r, root, records, current, busy }: { r: VariantRecord; roo
             : <span className={delta < -1 ? 'bad' : ''}>{`${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pts`}</span>}
         </td>
         <td className="num" data-testid="v-b1">{fmtMs(latencyAt(m, 1)?.medianMs)}</td>
-        <td className="num" data-testid="v-b64" title={skipped64 ? `the model ${skipped64.reason}` : undefined}>{skipped64 ? 'n/a' : fmtMs(latencyAt(m, 64)?.medianMs)}</td>
+        <td className="num" data-testid="v-b64" title={skipped64 ? `the model ${skipped64.reason}` : latencyAt(m, 64)?.scaledFrom ? `run at batch ${latencyAt(m, 64)!.scaledFrom} and scaled to 64 to fit the time budget` : undefined}>{skipped64 ? 'n/a' : `${latencyAt(m, 64)?.scaledFrom ? '≈ ' : ''}${fmtMs(latencyAt(m, 64)?.medianMs)}`}</td>
         <td className="actions">
           <button data-testid="v-select" disabled={current} onClick={() => void select(r.id)}>{current ? 'Selected' : 'Select'}</button>
           <button data-testid="v-evaluate" disabled={Boolean(busy)} title={busy ?? 'Evaluate with the Evaluate card\'s settings, without selecting it'} onClick={() => void evaluateVariant(r.id)}>Evaluate</button>

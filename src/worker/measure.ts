@@ -6,7 +6,8 @@
 import { GpuError } from '../core/errors';
 import type { GpuContext } from '../gpu/context';
 import type { InferenceSession } from '../engine/session';
-import { evaluateAccuracy, measureLatency, type LatencySkipped } from '../engine/evaluate';
+import { evaluateAccuracy } from '../engine/evaluate';
+import { measureLatencies, type LatencySkipped } from '../engine/latency';
 import { batchFor, checkFits } from '../data/dataset';
 import type { Batching } from '../model/rebatch';
 import type { EvaluateStep } from '../recipe/steps';
@@ -35,11 +36,16 @@ export async function measure(session: InferenceSession, test: LoadedData, step:
       // An input without a batch dim runs one item as the whole input; a fixed batch runs only at that batch.
       const fixed = layout.unbatched ? 1 : session.fixedBatch;
       const sizes = fixed === null ? [1, 64] : [fixed];
-      for (const [i, b] of sizes.entries()) {
-        job.progress({ stage: 'latency', done: i, total: sizes.length, detail: `batch ${b}` });
-        const l = await measureLatency(session, b, { runs: step.runs, budgetMs: step.latencyBudgetMs, signal: job.signal, shape: layout.unbatched ? layout.itemDims : undefined });
-        latency.push({ batch: l.batch, runs: l.runs, requestedRuns: l.requestedRuns, medianMs: l.medianMs, p5Ms: l.p5Ms, p95Ms: l.p95Ms, minMs: l.minMs, maxMs: l.maxMs, gpuMedianMs: l.gpuMedianMs, timing: l.timing });
+      job.progress({ stage: 'latency', done: 0, total: 0, detail: `batch ${sizes[0]}` });
+      const measured = await measureLatencies(session, sizes, {
+        runs: step.runs, budgetMs: step.latencyBudgetMs, signal: job.signal, shape: layout.unbatched ? layout.itemDims : undefined,
+        onRun: (p) => job.progress({ stage: 'latency', done: p.runs, total: p.most, detail: `batch ${p.batch}${sizes.includes(p.batch) ? '' : ` (to scale to ${sizes.at(-1)})`}` }),
+      });
+      for (const l of measured.latency) {
+        latency.push({ batch: l.batch, runs: l.runs, requestedRuns: l.requestedRuns, medianMs: l.medianMs, p5Ms: l.p5Ms, p95Ms: l.p95Ms, minMs: l.minMs, maxMs: l.maxMs,
+          gpuMedianMs: l.gpuMedianMs, timing: l.timing, ...(l.scaledFrom ? { scaledFrom: l.scaledFrom } : {}), ...(l.firstRunMs !== undefined ? { firstRunMs: l.firstRunMs } : {}) });
       }
+      latencySkipped.push(...measured.skipped);
       if (fixed !== null) {
         const why = layout.unbatched ? `takes one item at a time: its input ${JSON.stringify(layout.itemDims)} has no batch dim`
           : batching?.mode === 'fixed' ? batching.note : `fixes its batch to ${fixed}`;
