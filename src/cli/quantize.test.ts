@@ -46,6 +46,28 @@ describe('cli quantize --int8', () => {
     expect(Math.abs(Math.round(j.accuracy.after * 500) - await ortCorrect(out, 500, [784]))).toBeLessThanOrEqual(2);
   });
 
+  it('--dynamic quantizes a model that no data at hand fits: accuracy not measured (and why), latency measured, the file runs in onnxruntime', async () => {
+    const out = join(tmp, 'cifar-dyn.onnx');
+    const r = cli('quantize', 'fixtures/cifar10-teacher.onnx', '--int8', '--dynamic', '--out', out, '--runs', '2', '--json');
+    expect(r.errLines).toEqual([]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.last);
+    expect(j.accuracy).toEqual({ before: null, after: null, drop: null });
+    expect(j.accuracyNote).toMatch(/expects \[N,3,32,32\].*give --data with labelled images the model takes to measure it/);
+    expect(j.latencyMs.before.median).toBeGreaterThan(0);
+    expect(j.latencyMs.after.median).toBeGreaterThan(0);
+    expect(j.weightBytes.ratio).toBeGreaterThan(3.5);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(readFileSync(out));
+    const x = new ort.Tensor('float32', new Float32Array(3 * 32 * 32).fill(0.1), [1, 3, 32, 32]);
+    const y = (await session.run({ [session.inputNames[0]!]: x }))[session.outputNames[0]!]!;
+    expect(y.dims).toEqual([1, 10]);
+    // Static int8 calibrates on data: refused, saying what to give.
+    const refused = cli('quantize', 'fixtures/cifar10-teacher.onnx', '--int8', '--out', join(tmp, 'never.onnx'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.errLines.join('\n')).toMatch(/static int8 calibration needs a test set.*--data/);
+  });
+
   it('--auto measures each layer and writes the smallest mix within the budget', async () => {
     const out = join(tmp, 'mlp-auto.onnx');
     const r = cli('quantize', 'fixtures/mlp-mnist.onnx', '--auto', '--budget', '0.5', '--search-samples', '300', '--calibration-samples', '128',

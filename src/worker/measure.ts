@@ -31,27 +31,9 @@ export async function measure(session: InferenceSession, test: LoadedData, step:
   try {
     const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name),
       total, layout.batch ?? step.batch, (p) => job.progress({ stage: 'accuracy', done: p.done, total: p.total }), job.signal);
-    const latency: LatencyFigure[] = [], latencySkipped: LatencySkipped[] = [];
-    if (step.latency) {
-      // An input without a batch dim runs one item as the whole input; a fixed batch runs only at that batch.
-      const fixed = layout.unbatched ? 1 : session.fixedBatch;
-      const sizes = fixed === null ? [1, 64] : [fixed];
-      job.progress({ stage: 'latency', done: 0, total: 0, detail: `batch ${sizes[0]}` });
-      const measured = await measureLatencies(session, sizes, {
-        runs: step.runs, budgetMs: step.latencyBudgetMs, signal: job.signal, shape: layout.unbatched ? layout.itemDims : undefined,
-        onRun: (p) => job.progress({ stage: 'latency', done: p.runs, total: p.most, detail: `batch ${p.batch}${sizes.includes(p.batch) ? '' : ` (to scale to ${sizes.at(-1)})`}` }),
-      });
-      for (const l of measured.latency) {
-        latency.push({ batch: l.batch, runs: l.runs, requestedRuns: l.requestedRuns, medianMs: l.medianMs, p5Ms: l.p5Ms, p95Ms: l.p95Ms, minMs: l.minMs, maxMs: l.maxMs,
-          gpuMedianMs: l.gpuMedianMs, timing: l.timing, ...(l.scaledFrom ? { scaledFrom: l.scaledFrom } : {}), ...(l.firstRunMs !== undefined ? { firstRunMs: l.firstRunMs } : {}) });
-      }
-      latencySkipped.push(...measured.skipped);
-      if (fixed !== null) {
-        const why = layout.unbatched ? `takes one item at a time: its input ${JSON.stringify(layout.itemDims)} has no batch dim`
-          : batching?.mode === 'fixed' ? batching.note : `fixes its batch to ${fixed}`;
-        for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
-      }
-    }
+    const { latency, latencySkipped } = step.latency
+      ? await latencyFigures(session, step, batching, job, layout.unbatched ? layout.itemDims : null)
+      : { latency: [], latencySkipped: [] };
     return {
       key: { dataset: test.record.name, datasetSha256: test.record.sha256, preprocess, samples: acc.samples, adapter: describeAdapter(session.ctx) },
       at, top1: acc.accuracy, top5: acc.top5Correct === null ? null : acc.top5Correct / Math.max(1, acc.samples), correct: acc.correct,
@@ -61,4 +43,30 @@ export async function measure(session: InferenceSession, test: LoadedData, step:
     if (session.ctx.isLost) throw new GpuError('The GPU device was lost during evaluation. A new device has been created and the model re-uploaded; evaluate again.');
     throw e;
   }
+}
+
+/**
+ * Latency at batch 1 and 64 (or the model's own fixed batch) within the step's time budget, no
+ * dataset needed (the input is filled with 0.5). `unbatchedDims`: the input has no batch dim and runs
+ * one item of these dims as the whole input.
+ */
+export async function latencyFigures(session: InferenceSession, step: EvaluateStep, batching: Batching | null, job: JobHandle, unbatchedDims: number[] | null = null): Promise<{ latency: LatencyFigure[]; latencySkipped: LatencySkipped[] }> {
+  const fixed = unbatchedDims ? 1 : session.fixedBatch;
+  const sizes = fixed === null ? [1, 64] : [fixed];
+  job.progress({ stage: 'latency', done: 0, total: 0, detail: `batch ${sizes[0]}` });
+  const measured = await measureLatencies(session, sizes, {
+    runs: step.runs, budgetMs: step.latencyBudgetMs, signal: job.signal, shape: unbatchedDims ?? undefined,
+    onRun: (p) => job.progress({ stage: 'latency', done: p.runs, total: p.most, detail: `batch ${p.batch}${sizes.includes(p.batch) ? '' : ` (to scale to ${sizes.at(-1)})`}` }),
+  });
+  const latency: LatencyFigure[] = measured.latency.map((l) => ({
+    batch: l.batch, runs: l.runs, requestedRuns: l.requestedRuns, medianMs: l.medianMs, p5Ms: l.p5Ms, p95Ms: l.p95Ms, minMs: l.minMs, maxMs: l.maxMs,
+    gpuMedianMs: l.gpuMedianMs, timing: l.timing, ...(l.scaledFrom ? { scaledFrom: l.scaledFrom } : {}), ...(l.firstRunMs !== undefined ? { firstRunMs: l.firstRunMs } : {}),
+  }));
+  const latencySkipped = [...measured.skipped];
+  if (fixed !== null) {
+    const why = unbatchedDims ? `takes one item at a time: its input ${JSON.stringify(unbatchedDims)} has no batch dim`
+      : batching?.mode === 'fixed' ? batching.note : `fixes its batch to ${fixed}`;
+    for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
+  }
+  return { latency, latencySkipped };
 }

@@ -31,7 +31,7 @@ import { ImageJobs } from './image-jobs';
 import type { SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
-import { describeAdapter, measure } from './measure';
+import { describeAdapter, latencyFigures, measure } from './measure';
 import { variantStats } from './variant-stats';
 import { VariantViews } from './variant-views';
 import type { DeviceSummary, PruneProgress, TrainProgress } from './types';
@@ -365,6 +365,15 @@ export class StudioRuntime {
   async evaluate(id: string, step: EvaluateStep, preprocess: Preprocess, signal?: AbortSignal): Promise<Measurement> {
     const r = this.variants.record(id);
     return this.jobs.run({ kind: 'evaluate', label: `Evaluating ${r.name}`, variantId: id }, (job) => this.measureInJob(id, step, preprocess, job), signal);
+  }
+
+  /** Latency alone (no dataset; not kept as a measurement, which is keyed by one): for a model no loaded data fits. */
+  async timeLatency(id: string, step: EvaluateStep, signal?: AbortSignal): Promise<Pick<Measurement, 'latency' | 'latencySkipped'>> {
+    const r = this.variants.record(id);
+    return this.jobs.run({ kind: 'evaluate', label: `Timing ${r.name}`, variantId: id }, async (job) => {
+      const feed = await this.variants.feed(id);
+      return latencyFigures(await this.sessionOf(id), step, feed.batching, job);
+    }, signal);
   }
 
   /** Measures a variant inside the running job and keeps the result. */
