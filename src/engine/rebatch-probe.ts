@@ -1,8 +1,8 @@
 /**
  * Decides how the engine feeds a model: a symbolic batch runs as is; a fixed batch is re-batched
- * (model/rebatch.ts) and the result is used only when, on a probe batch of 2·B seeded inputs, its
- * first B rows equal the file's outputs on those B items (a graph that mixed items across the batch
- * would change them). Otherwise the model runs at its own batch. The probe's session on the chosen
+ * (model/rebatch.ts) and the result is used when its ops show that items never meet (batchMixer), or
+ * else when, on a probe batch of 2·B seeded inputs, its first B rows equal the file's outputs on those
+ * B items (a graph that mixed items across the batch would change them). Otherwise the model runs at its own batch. The probe's session on the chosen
  * graph is handed back, so its uploaded weights and compiled pipelines serve the runtime at once.
  */
 import type { GpuContext } from '../gpu/context';
@@ -11,7 +11,7 @@ import { describeError } from '../core/errors';
 import { randomFloats } from '../core/rng';
 import { sizeOf } from '../core/shape';
 import {
-  dynamicBatching, fixedBatchOf, fixedBatching, rebatchModel, rebatchedBatching, type Batching,
+  batchMixer, dynamicBatching, fixedBatchOf, fixedBatching, rebatchModel, rebatchedBatching, type Batching,
 } from '../model/rebatch';
 import { InferenceSession } from './session';
 
@@ -39,6 +39,8 @@ export async function chooseBatching(ctx: GpuContext, model: Model): Promise<Bat
     }
     return { model, batching: fixedBatching(B, why) };
   }
+  // Where the ops show that items never meet, the numeric probe (three items through the network) is not needed.
+  if (batchMixer(candidate.model) === null) return { model: candidate.model, batching: rebatchedBatching(candidate) };
   const session = new InferenceSession(ctx, candidate.model);
   const mismatch = await probe(session, model, B);
   if (mismatch) {

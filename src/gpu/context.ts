@@ -29,7 +29,12 @@ export class GpuContext {
   /** How many compute pipelines this context has compiled; a test holds this to one per kernel variant. */
   pipelineCompiles = 0;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly modules = new Map<string, GPUShaderModule>();
+  /**
+   * Shader modules by their code: two kernels of one name with different code (another prelude, say)
+   * get two modules and pipelines. `variant` counts the name's earlier codes (0 for its first).
+   */
+  private readonly modules = new Map<string, { module: GPUShaderModule; variant: number }>();
+  private readonly codesPerName = new Map<string, number>();
   private readonly pool = new Map<string, GPUBuffer[]>();
   private lostHandlers: ((info: DeviceLostInfo) => void)[] = [];
   /** Open `owningUniforms` scopes: each collects the uniform buffers made while it runs. */
@@ -56,17 +61,21 @@ export class GpuContext {
 
   get isLost(): boolean { return this.destroyed; }
 
-  /** A compute pipeline for `name` specialised by `constants`, compiled at most once per context. */
+  /** A compute pipeline for `name`'s `code` specialised by `constants`, compiled at most once per context. */
   pipeline(name: string, code: string, constants: Record<string, number> = {}): GPUComputePipeline {
+    let m = this.modules.get(code);
+    if (!m) {
+      const variant = this.codesPerName.get(name) ?? 0;
+      this.codesPerName.set(name, variant + 1);
+      m = { module: this.device.createShaderModule({ label: name, code }), variant };
+      this.modules.set(code, m);
+    }
     const keys = Object.keys(constants).sort();
-    const key = `${name}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}`;
+    // The name first: tests and the device panel read kernel names off the keys.
+    const key = `${name}|${keys.map((k) => `${k}=${constants[k]}`).join(',')}${m.variant ? `#${m.variant}` : ''}`;
     let p = this.pipelines.get(key);
     if (p) return p;
-    let module = this.modules.get(name);
-    if (!module) {
-      module = this.device.createShaderModule({ label: name, code });
-      this.modules.set(name, module);
-    }
+    const module = m.module;
     p = this.device.createComputePipeline({
       label: key,
       layout: 'auto',

@@ -5,6 +5,7 @@
  * (channel nodes, layouts, joins) is described there.
  */
 import { attrInt, attrInts, type Node, type TensorData } from './ir';
+import type { GpuOpName } from './shape-rules';
 
 /**
  * A tensor's channel axis as the rules see it: position p (a run of `block` indices along `axis`)
@@ -68,11 +69,10 @@ const passThroughNchw: ChannelRule = (c) => {
   else c.pinInputs(`${c.node.opType} '${c.node.name}' sees channels on axis ${a.axis}, not NCHW's axis 1`);
 };
 
-const UNARY = ['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softplus', 'Softsign',
-  'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf', 'Gelu', 'Mish', 'Dropout', 'Identity', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Sign',
-  'StudioSignSTE', 'FakeQuantSTE'];
-const POOLS = ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LpPool'];
-const ELEMENTWISE = ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Mean', 'Pow', 'PRelu'];
+// Elementwise ops on one tensor that the engine runs (typed by the shape rules: a name the GPU cannot run fails to compile).
+const UNARY = ['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Dropout', 'Identity', 'StudioSignSTE', 'StudioFakeQuantSTE'] as const satisfies readonly GpuOpName[];
+const POOLS = ['MaxPool', 'AveragePool', 'GlobalAveragePool'] as const satisfies readonly GpuOpName[];
+const ELEMENTWISE = ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Mean'] as const satisfies readonly GpuOpName[];
 
 /** Operands broadcast to one shape: every operand that carries channels on the same axis joins one group. */
 const elementwise: ChannelRule = (c) => {
@@ -310,10 +310,10 @@ const reduce: ChannelRule = (c) => {
   const dropped = attrInt(c.node, 'keepdims', 1) ? 0 : axes.filter((x) => x < a.axis).length;
   c.setOut(0, { ...a, axis: a.axis - dropped });
 };
-const REDUCE = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSumExp', 'ReduceSumSquare'];
+const REDUCE = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'] as const satisfies readonly GpuOpName[];
 
 /** How each op moves channels; ops not listed pin the groups of their inputs. */
-export const CHANNEL_RULES: Readonly<Record<string, ChannelRule>> = {
+export const CHANNEL_RULES: Readonly<Partial<Record<GpuOpName, ChannelRule>>> = {
   ...Object.fromEntries(UNARY.map((op) => [op, passThrough])),
   ...Object.fromEntries(POOLS.map((op) => [op, passThroughNchw])),
   ...Object.fromEntries(ELEMENTWISE.map((op) => [op, elementwise])),

@@ -33,6 +33,7 @@ import type { Graph, Model, Node, TensorData } from './ir';
 import { CHANNEL_RULES, SEES_SPLIT, type ChannelAxis, type RawAnalysis, type RuleContext } from './channel-rules';
 import { indexNodes, removeDeadCode } from './graph';
 import { resolveGraph } from './resolve';
+import { isGpuOp } from './shape-rules';
 import type { ValueType } from './shape-rule-base';
 
 
@@ -113,7 +114,7 @@ export function analyseChannels(model: Model, itemShape?: number[]): Analysis {
     for (const gr of new Set(ch.filter((x) => x >= 0).map((x) => groupsUf.find(chanGroup[x]!)))) pins[gr]!.push(reason);
   };
   for (const node of resolved.nodes) {
-    const rule = Object.hasOwn(CHANNEL_RULES, node.opType) ? CHANNEL_RULES[node.opType] : undefined;
+    const rule = isGpuOp(node.opType) ? CHANNEL_RULES[node.opType] : undefined;
     const c: RuleContext = {
       node, analysis: raw, opset: model.opset,
       axisOf: (i) => (node.inputs[i] ? axes.get(node.inputs[i]!) : undefined),

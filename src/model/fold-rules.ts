@@ -8,7 +8,7 @@ import { arrayFor, ONNX_DTYPE, type DType } from '../core/dtype';
 import { broadcastShapes, broadcastStrides, normAxis, sizeOf, stridesOf } from '../core/shape';
 import { attrFloat, attrInt, attrInts, type TensorData } from './ir';
 import {
-  SHAPE_RULES, concatShape, fmt, input, nodeError, toNumbers, transposePerm, type OpContext,
+  shapeRuleOf, concatShape, fmt, input, nodeError, toNumbers, transposePerm, type OpContext,
 } from './shape-rules';
 import { NEWER_ONNX_TYPES } from './support';
 import { expandShape, reduceGeometry, sliceGeometry, sliceStrides, splitGeometry, tileRepeats } from './shape-rules-tensor';
@@ -57,7 +57,7 @@ function strided(t: TensorData, dims: number[], strides: readonly number[], base
 /** Reshape-like ops: same data, dims from the op's shape rule. */
 const view: FoldRule = (c) => {
   const t = constIn(c, 0, 'data');
-  return [{ dtype: t.dtype, dims: SHAPE_RULES[c.node.opType]!(c)[0]!.shape, data: t.data }];
+  return [{ dtype: t.dtype, dims: shapeRuleOf(c.node.opType)!(c)[0]!.shape, data: t.data }];
 };
 
 const constant: FoldRule = (c) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, int, tensor } from './builder';
-import { rebatchModel, withSignature, fixedBatchOf } from './rebatch';
+import { batchMixer, rebatchModel, withSignature, fixedBatchOf } from './rebatch';
 import { resolveGraph } from './resolve';
 import type { Model } from './ir';
 
@@ -76,5 +76,33 @@ describe('rebatchModel', () => {
     expect(back.graph.inputs[0]!.shape).toEqual([1, 2, 3, 3]);
     expect(back.graph.outputs[0]!.shape).toEqual([1, 4]);
     expect(outShape(back, 1)).toEqual([1, 4]); // still runs at the file's batch
+  });
+});
+
+describe('batchMixer', () => {
+  const head = (tail: (b: GraphBuilder, y: string) => string, rank2 = true) => {
+    const b = new GraphBuilder('net', 13);
+    const x = b.input('x', 'float32', [1, 2, 3, 3]);
+    const h = b.node('Relu', [b.node('Conv', [x, b.initializer('w', tensor('float32', [3, 2, 1, 1]))], {}, { name: 'conv' })]);
+    const f = rank2 ? b.node('Flatten', [h]) : h;
+    const out = tail(b, f);
+    b.output(out, 'float32', []);
+    return rebatchModel(b.build()).model;
+  };
+  it('shows per-item graphs: conv, flatten, gemm, a rewritten Reshape, softmax over classes, a broadcast [1, n] constant', () => {
+    expect(batchMixer(rebatchModel(convNet(1, (b, x) => b.node('Flatten', [x]))).model)).toBeNull();
+    expect(batchMixer(rebatchModel(convNet(1, reshapeTo([1, 27]))).model)).toBeNull();
+    expect(batchMixer(head((b, y) => b.node('Softmax', [b.node('Add', [y, b.initializer('bias', tensor('float32', [1, 27]))])], { axis: int(1) })))).toBeNull();
+    expect(batchMixer(head((b, y) => b.node('Transpose', [y], { perm: { type: 'ints', value: [0, 2, 3, 1] } }), false))).toBeNull();
+  });
+  it('names a node that works along the batch axis, so the numeric probe runs', () => {
+    expect(batchMixer(head((b, y) => b.node('Softmax', [y], { axis: int(0) }, { name: 'over_batch' })))).toBe("Softmax 'over_batch' may combine items of the batch");
+    const swap = { perm: { type: 'ints' as const, value: [1, 0, 2, 3] } };
+    // The batch moved to axis 1, a softmax along it, moved back: the shapes follow the batch, the values mix.
+    expect(batchMixer(head((b, y) => b.node('Transpose', [b.node('Softmax', [b.node('Transpose', [y], swap, { name: 't' })], { axis: int(1) })], swap), false))).toMatch(/^Transpose 't'/);
+    // (y yᵀ) y: [N, 27] again, each row a mix of all items.
+    expect(batchMixer(head((b, y) => b.node('MatMul', [b.node('MatMul', [y, b.node('Transpose', [y], { perm: { type: 'ints', value: [1, 0] } }, { name: 'yt' })]), y])))).toMatch(/^Transpose 'yt'/);
+    expect(batchMixer(head((b, y) => b.node('ReduceMean', [y], { axes: { type: 'ints', value: [1] } }, { name: 'r' })))).toBeNull();
+    expect(batchMixer(head((b, y) => b.node('DynamicQuantizeLinear', [y], {}, { name: 'dq' })))).toMatch(/^DynamicQuantizeLinear 'dq'/);
   });
 });

@@ -8,9 +8,10 @@
  */
 import { ModelError } from '../core/errors';
 import type { Dim, Model, Node, TensorData, ValueInfo } from './ir';
-import { attrInt } from './ir';
+import { attrInt, attrInts } from './ir';
 import { resolveGraph, type ResolvedGraph } from './resolve';
 import { freshNamer, removeDeadCode } from './graph';
+import { REDUCE_OPS } from './shape-rules-tensor';
 
 /** The symbol a re-batched input's first dim gets. */
 export const BATCH_SYMBOL = 'batch';
@@ -184,4 +185,66 @@ export function withSignature(model: Model, signature: { inputs: ValueInfo[]; ou
     return file && file.shape.length === v.shape.length ? { ...v, shape: [...file.shape] } : v;
   });
   return { ...model, graph: { ...model.graph, inputs: restore(model.graph.inputs, signature.inputs), outputs: restore(model.graph.outputs, signature.outputs) } };
+}
+
+/** Elementwise: broadcasting keeps each item's row as long as no other operand varies along axis 0. */
+const ELEMENTWISE_OPS = new Set([
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Dropout', 'Identity',
+  'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Mean',
+]);
+/** Per-item kernels of input 0 (the other inputs are weights). */
+const KERNEL_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'LRN']);
+/** Ops that only move values: per item where the batch leads both their input and output. */
+const LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile']);
+
+/**
+ * Whether every node of a re-batched graph treats the items of a batch apart, shown from its ops and
+ * shapes alone (shape inference at batches 2 and 3): the first node that could mix items, in words,
+ * or null. Ops not known here count as mixing, so the caller's numeric probe (3 items through the
+ * network, seconds for a 224×224 model on a software adapter) still runs for them.
+ */
+export function batchMixer(candidate: Model): string | null {
+  const input = candidate.graph.inputs[0]!;
+  const at = (P: number) => resolveGraph(candidate, { [input.name]: [P, ...(input.shape.slice(1) as number[])] });
+  const r2 = at(2), r3 = at(3);
+  const led = (v: string | undefined) => {
+    const a = v ? r2.values[v]?.shape : undefined, b = v ? r3.values[v]?.shape : undefined;
+    return !!a && !!b && a[0] === 2 && b[0] === 3 && a.length === b.length && a.slice(1).join() === b.slice(1).join();
+  };
+  const rank = (v: string) => r2.values[v]?.shape.length ?? 0;
+  const axisOf = (n: Node, name: string, fallback: number) => { const a = attrInt(n, name, fallback); return a < 0 ? a + rank(n.inputs[0]!) : a; };
+  const ints = (v: string | undefined) => (v && r2.constants[v] ? asNumbers(r2.constants[v]) : null);
+  for (const n of r2.nodes) {
+    const batched = n.inputs.filter((v) => v && led(v));
+    if (!batched.length) continue;
+    const label = `${n.opType} '${n.name || n.outputs[0]}'`;
+    const out = n.outputs[0]!;
+    const others = n.inputs.filter((v) => v && !led(v));
+    const ok = (() => {
+      if (!led(out)) return false;
+      if (ELEMENTWISE_OPS.has(n.opType)) {
+        // A non-batch operand of the same rank must not vary along axis 0 (a [B,…] constant baked from the file would).
+        return others.every((v) => rank(v) < rank(out) || r2.values[v]?.shape[0] === 1);
+      }
+      if (KERNEL_OPS.has(n.opType)) return led(n.inputs[0]) && batched.length === 1;
+      // A reduction whose output still leads with the batch kept axis 0 out of it.
+      if ((REDUCE_OPS as readonly string[]).includes(n.opType)) return led(n.inputs[0]);
+      if (LAYOUT_OPS.has(n.opType)) return led(n.inputs[0]) && (n.opType !== 'Flatten' || axisOf(n, 'axis', 1) >= 1);
+      switch (n.opType) {
+        case 'Gemm': return attrInt(n, 'transA', 0) === 0 && led(n.inputs[0]) && others.length === n.inputs.filter(Boolean).length - 1;
+        case 'MatMul': return led(n.inputs[0]) && (!led(n.inputs[1]) || (rank(n.inputs[0]!) >= 3 && rank(n.inputs[1]!) === rank(n.inputs[0]!)));
+        case 'Transpose': { const p = attrInts(n, 'perm', []); return p.length > 0 && p[0] === 0; }
+        case 'Concat': return others.length === 0 && axisOf(n, 'axis', 0) !== 0;
+        case 'Softmax': case 'LogSoftmax': return axisOf(n, 'axis', candidate.opset >= 13 ? -1 : 1) !== 0;
+        case 'Slice': {
+          const axes = ints(n.inputs[3]) ?? ints(n.inputs[1])?.map((_, i) => i);
+          return !!axes && axes.every((a) => (a < 0 ? a + rank(n.inputs[0]!) : a) !== 0);
+        }
+        case 'Pad': { const p = ints(n.inputs[1]) ?? attrInts(n, 'pads', []); const r = rank(n.inputs[0]!); return p.length === 2 * r && p[0] === 0 && p[r] === 0; }
+        default: return false;
+      }
+    })();
+    if (!ok) return `${label} may combine items of the batch`;
+  }
+  return null;
 }

@@ -7,7 +7,7 @@
 import { ModelError } from '../core/errors';
 import type { Dim, Model, Node, TensorData, ValueInfo } from './ir';
 import { FOLD_RULES } from './fold-rules';
-import { SHAPE_RULES, fmt, nodeError, nodeLabel, type OpContext, type ValueType } from './shape-rules';
+import { shapeRuleOf, fmt, nodeError, nodeLabel, type OpContext, type ValueType } from './shape-rules';
 
 export { convPads, poolPads, SHAPE_RULE_OPS, type ConvGeometry, type ValueType } from './shape-rules';
 
@@ -150,7 +150,7 @@ export function resolveGraph(model: Model, inputShapes: Record<string, number[]>
       });
       continue;
     }
-    const rule = Object.hasOwn(SHAPE_RULES, node.opType) ? SHAPE_RULES[node.opType] : undefined;
+    const rule = shapeRuleOf(node.opType);
     if (!rule) {
       if (FOLDABLE_OPS.has(node.opType)) {
         const live = node.inputs.find((v) => v && !constants.has(v));

@@ -226,10 +226,10 @@ const lrn: ShapeRule = (c) => {
   return [{ ...x }];
 };
 
-export const TENSOR_SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
+export const TENSOR_SHAPE_RULES = {
   HardSigmoid: same, HardSwish: same, LRN: lrn,
   Sum: variadic, Mean: variadic, Max: variadic, Min: variadic,
-  ...Object.fromEntries(REDUCE_OPS.map((op) => [op, reduce])),
+  ...(Object.fromEntries(REDUCE_OPS.map((op) => [op, reduce])) as Record<(typeof REDUCE_OPS)[number], ShapeRule>),
   Split: split, Slice: slice, Pad: pad, Gather: gather,
   Expand: (c) => { const x = input(c, 0, 'input'); return [{ dtype: x.dtype, shape: expandShape(c, x.shape) }]; },
   Tile: (c) => {
@@ -237,4 +237,4 @@ export const TENSOR_SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
     const reps = tileRepeats(c, x.shape);
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => d * reps[i]!) }];
   },
-};
+} as const satisfies Record<string, ShapeRule>;

@@ -348,7 +348,7 @@ function binaryRule(float: ShapeRule, attrs: Node['attrs']): ShapeRule {
   };
 }
 
-export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
+export const SHAPE_RULES = {
   Conv: conv, Gemm: gemm, MatMul: matmul,
   // The engine's lowered integer ops (engine/lower-qdq.ts) have the shapes of the ops they replace.
   StudioInt8Conv: conv, StudioInt8Gemm: int8Gemm, StudioFakeQuant: same,
@@ -364,7 +364,16 @@ export const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   Flatten: flatten, Reshape: reshape, Transpose: transpose, Concat: concat, Squeeze: squeeze, Unsqueeze: unsqueeze,
   Softmax: softmax, LogSoftmax: softmax,
   ...TENSOR_SHAPE_RULES,
-};
+} as const satisfies Record<string, ShapeRule>;
 
 /** Ops with a static shape rule, i.e. the ops that may be left for the GPU. */
 export const SHAPE_RULE_OPS: ReadonlySet<string> = new Set(Object.keys(SHAPE_RULES));
+
+/** The name of an op the GPU may run: lists of op names elsewhere are typed by it, so a misspelt name fails to compile. */
+export type GpuOpName = keyof typeof SHAPE_RULES;
+
+/** Whether `op` is one of them (a node's opType is any string an ONNX file holds). */
+export const isGpuOp = (op: string): op is GpuOpName => SHAPE_RULE_OPS.has(op);
+
+/** The shape rule of `op`, if the GPU may run it. */
+export const shapeRuleOf = (op: string): ShapeRule | undefined => (isGpuOp(op) ? SHAPE_RULES[op] : undefined);

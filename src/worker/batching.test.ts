@@ -124,3 +124,15 @@ describe('a batch tied by a constant', () => {
     expect((await measureOf(runtime, b.id, 50)).key.samples).toBe(50);
   }, 600_000);
 });
+
+describe('a softmax across the batch (shapes follow the batch, values mix items)', () => {
+  it('is not shown per item by its ops, so the numeric probe runs, sees the rows change, and the model runs at its own batch', async () => {
+    const m = bakedReshape();
+    const last = m.graph.nodes.at(-1)!;
+    last.outputs = ['logits_raw'];
+    m.graph.nodes.push({ name: 'softmax_over_batch', opType: 'Softmax', domain: '', inputs: ['logits_raw'], outputs: [m.graph.outputs[0]!.name], attrs: { axis: { type: 'int', value: 0 } } });
+    const { batching } = await runtimeWith(m, 'mixing.onnx');
+    expect(batching.mode).toBe('fixed');
+    expect(batching.note).toMatch(/^runs 1 image at a time: /);
+  }, 600_000);
+});
