@@ -3,6 +3,7 @@ import react from '@vitejs/plugin-react';
 import { createReadStream, readFileSync } from 'node:fs';
 import { gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
+import { offlineApp } from './scripts/offline-plugin';
 
 /**
  * The studio's bundled default data, served at /data/ in dev and emitted into the build: the real
@@ -58,7 +59,7 @@ function bundledData(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), bundledData()],
+  plugins: [react(), bundledData(), offlineApp()],
   worker: { format: 'es' },
   // The manifest lets e2e/bundle.spec.ts find the page's main chunk and what it loads at start.
   build: { target: 'es2022', chunkSizeWarningLimit: 2000, manifest: true },

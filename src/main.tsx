@@ -14,3 +14,9 @@ void import('./state/actions').then(({ startStudio, loseDevice, simulateQuota })
   (window as unknown as { __studio: unknown }).__studio = { loseDevice, simulateQuota };
   return import('./ui/App');
 }).then(({ App }) => root.render(<StrictMode><App /></StrictMode>));
+
+// The built studio works offline after the first visit and can be installed (scripts/offline-plugin.ts
+// writes sw.js); the dev server has no service worker, so edits are never served stale.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  window.addEventListener('load', () => { void navigator.serviceWorker.register('/sw.js').catch(() => { /* offline use stays off; the studio works as before */ }); });
+}
