@@ -17,7 +17,7 @@ import { ModelError } from '../core/errors';
 import type { Model, Node } from './ir';
 import { indexGraph, removeDeadCode, removeNodes, replaceNode, revalidate, rewire, type GraphIndex } from './graph';
 import { analyseChannels, shrinkChannels, type Analysis } from './channels';
-import type { ResolvedGraph } from './resolve';
+import { topoSort, type ResolvedGraph } from './resolve';
 import { sameShape } from '../core/shape';
 
 const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
@@ -49,35 +49,46 @@ export interface BranchAnalysis {
 export function findBranches(model: Model): BranchAnalysis {
   const index = indexGraph(model.graph);
   const resolved = revalidate(model);
-  const residual = residualBranches(model, index, resolved);
-  const concat = concatBranches(model, index, resolved);
+  const g = model.graph;
+  const sorted = topoSort(g.nodes, new Set([...g.inputs.map((i) => i.name), ...Object.keys(g.initializers)]));
+  const order = new Map(sorted.map((n, i) => [n, i]));
+  const residual = residualBranches(model, index, resolved, order);
+  const concat = concatBranches(model, index, resolved, order);
   return { branches: [...residual.branches, ...concat.branches], refused: [...residual.refused, ...concat.refused] };
 }
 
 const nameOf = (n: Node) => n.name || n.outputs[0]!;
 
-/** A branch record from its nodes, in graph order. */
-function branchOf(model: Model, join: string, kind: Branch['kind'], skip: string, nodes: ReadonlySet<Node>): Branch {
-  const sorted = model.graph.nodes.filter((n) => nodes.has(n));
+/** Each node's place in a topological order of the graph. */
+type Order = ReadonlyMap<Node, number>;
+
+/** A branch record from its nodes, in topological order (sorted alone: the whole graph per branch would be quadratic). */
+function branchOf(join: string, kind: Branch['kind'], skip: string, nodes: ReadonlySet<Node>, order: Order): Branch {
+  const sorted = [...nodes].sort((x, y) => order.get(x)! - order.get(y)!);
   return {
     join, kind, skip, nodes: sorted.map(nameOf), weighted: sorted.filter((n) => WEIGHTED.has(n.opType)).map(nameOf),
     values: sorted.flatMap((n) => n.outputs.filter(Boolean)),
   };
 }
 
-function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph): BranchAnalysis {
+function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph, order: Order): BranchAnalysis {
   const g = model.graph;
   const constant = (v: string) => Object.hasOwn(g.initializers, v) || Object.hasOwn(resolved.constants, v);
 
-  /** The nodes between `skip` and `out` (walking back from `out`), or why there are none. */
+  /**
+   * The nodes between `skip` and `out` (walking back from `out`), or why there are none. A node placed
+   * before the skip's producer cannot depend on it: the walk stops there, so a wrong guess at which
+   * operand is the skip costs one step, not a walk to the graph's input.
+   */
   const between = (skip: string, out: string): Set<Node> | string => {
     const seen = new Set<Node>();
     const work = [out];
+    const skipAt = order.get(index.producer(skip)!) ?? -1;
     while (work.length) {
       const v = work.pop()!;
       if (!v || v === skip || constant(v)) continue;
       const p = index.producer(v);
-      if (!p) return `'${out}' depends on '${v}', which does not come from '${skip}'`;
+      if (!p || order.get(p)! < skipAt) return `'${out}' depends on '${v}', which does not come from '${skip}'`;
       if (seen.has(p)) continue;
       seen.add(p);
       work.push(...p.inputs);
@@ -107,7 +118,7 @@ function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGra
         why = `the sum's shape [${sumShape}] is not the shortcut's [${skipShape}]`;
         continue;
       }
-      found = branchOf(model, name, 'residual', skip, nodes);
+      found = branchOf(name, 'residual', skip, nodes, order);
       break;
     }
     if (found) branches.push(found);
@@ -135,7 +146,7 @@ function residualBranches(model: Model, index: GraphIndex, resolved: ResolvedGra
  * must hold a weighted layer, and the input's channels must be one channel group made inside it
  * (checked on the channel analysis), so that removing it only takes channels away from the readers.
  */
-function concatBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph): BranchAnalysis {
+function concatBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph, order: Order): BranchAnalysis {
   const g = model.graph;
   const branches: Branch[] = [], refused: BranchAnalysis['refused'] = [];
   let an: Analysis | null | undefined;
@@ -164,7 +175,7 @@ function concatBranches(model: Model, index: GraphIndex, resolved: ResolvedGraph
           if (p && !nodes.has(p) && onlyHere(p)) work.push(p);
         }
       }
-      const br = branchOf(model, join, 'concat', v, nodes);
+      const br = branchOf(join, 'concat', v, nodes, order);
       if (!br.weighted.length) { refused.push({ join, reason: `the branch computing '${v}' has no weighted layer` }); return; }
       if (an === undefined) { try { an = analyseChannels(model); } catch { an = null; } }
       const group = an && channelGroupOf(an, br.weighted);
