@@ -46,4 +46,25 @@ describe('pipeline cache', () => {
     expect(later.filter((p) => !used.has(p)).map((p) => p.label)).toEqual([]);
     s1.destroy(); s2.destroy(); ctx.destroy();
   });
+
+  it('prepare compiles the pipelines a plan needs ahead, in parallel (createComputePipelineAsync), and the plan then compiles none and computes the same', async () => {
+    const model = importOnnx(fromB64(await commands.readFileB64('fixtures/lenet-mnist.onnx')), 'lenet');
+    const x = new Float32Array(8 * 784).map((_, i) => Math.sin(i));
+    const syncCtx = await createGpuContext();
+    const plain = new InferenceSession(syncCtx, model);
+    const want = (await plain.runBatch(x, [8, 1, 28, 28])).output.data;
+
+    const ctx = await createGpuContext();
+    const s = new InferenceSession(ctx, model);
+    const plan = await s.prepare({ [s.input.name]: [8, 1, 28, 28] }, true);
+    const compiledAhead = ctx.pipelineCompiles;
+    expect(compiledAhead).toBe(syncCtx.pipelineCompiles);
+    expect(plan.dispatches.map((d) => d.pipeline.label)).not.toContain('not compiled yet');
+    const got = (await s.runBatch(x, [8, 1, 28, 28])).output.data;
+    expect(ctx.pipelineCompiles).toBe(compiledAhead);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    // A plan the session already has compiles nothing ahead.
+    expect(await ctx.compileAhead(() => { s.plan({ [s.input.name]: [8, 1, 28, 28] }); })).toBe(0);
+    plain.destroy(); s.destroy(); ctx.destroy(); syncCtx.destroy();
+  });
 });

@@ -71,6 +71,20 @@ export class InferenceSession {
     return p;
   }
 
+  /**
+   * The plan for these shapes, its missing pipelines compiled in parallel first (a dry run of the
+   * planning finds them): the way to plan a model the context has not seen. Not on a software
+   * adapter: SwiftShader under Dawn compiles on one thread either way, and the dry run made
+   * densenet121's plan slower (1.35–1.61 s against 1.13–1.17 s, 2026-12-06); hardware drivers
+   * compile async pipelines on their own threads (to be measured by the GPU run).
+   */
+  async prepare(inputShapes: Record<string, number[]>, ahead = !this.ctx.info.isFallback): Promise<ExecutionPlan> {
+    if (ahead && !this.plans.has(JSON.stringify(inputShapes))) {
+      await this.ctx.compileAhead(() => new ExecutionPlan(this.ctx, this.runModel, this.weights, inputShapes).destroy());
+    }
+    return this.plan(inputShapes);
+  }
+
   /** Runs a batch through the single-input model; returns the first output. */
   async runBatch(input: Float32Array, shape: number[], timed = false): Promise<{ output: HostTensor; gpuMs: number | null }> {
     const plan = this.plan({ [this.input.name]: shape });

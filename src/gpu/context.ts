@@ -29,6 +29,8 @@ export class GpuContext {
   /** How many compute pipelines this context has compiled; a test holds this to one per kernel variant. */
   pipelineCompiles = 0;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** While compileAhead's dry run plans: the pipelines it asked for and did not find, by key. */
+  private ahead: Map<string, { name: string; module: GPUShaderModule; constants: Record<string, number> }> | null = null;
   /**
    * Shader modules by their code: two kernels of one name with different code (another prelude, say)
    * get two modules and pipelines. `variant` counts the name's earlier codes (0 for its first).
@@ -76,6 +78,10 @@ export class GpuContext {
     let p = this.pipelines.get(key);
     if (p) return p;
     const module = m.module;
+    if (this.ahead) {
+      this.ahead.set(key, { name, module, constants });
+      return PLACEHOLDER_PIPELINE;
+    }
     p = this.device.createComputePipeline({
       label: key,
       layout: 'auto',
@@ -201,8 +207,29 @@ export class GpuContext {
     return result;
   }
 
+  /**
+   * Runs `dryRun` (a planning pass whose result is thrown away) noting the pipelines it asks for and
+   * does not find, then compiles those with createComputePipelineAsync, all at once: the driver
+   * compiles them in parallel and off this thread, and the real plan built next finds them compiled.
+   * Returns how many were compiled. A pipeline that fails here is left to the synchronous path, which
+   * reports the error as it always has.
+   */
+  async compileAhead(dryRun: () => void): Promise<number> {
+    const ahead = new Map<string, { name: string; module: GPUShaderModule; constants: Record<string, number> }>();
+    this.ahead = ahead;
+    try { dryRun(); } finally { this.ahead = null; }
+    await Promise.all([...ahead].map(async ([key, r]) => {
+      try {
+        const p = await this.device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module: r.module, entryPoint: 'main', constants: r.constants } });
+        if (!this.pipelines.has(key)) { this.pipelines.set(key, p); this.pipelineCompiles++; }
+      } catch { /* compiled again, synchronously, where the plan asks for it */ }
+    }));
+    return ahead.size;
+  }
+
   /** A bind group for `pipeline` with the given buffers at bindings 0, 1, 2, ... */
   bindGroup(label: string, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    if (pipeline === PLACEHOLDER_PIPELINE) return PLACEHOLDER_BIND_GROUP;
     return this.device.createBindGroup({
       label,
       layout: pipeline.getBindGroupLayout(0),
@@ -217,6 +244,10 @@ export class GpuContext {
 }
 
 /** One kernel launch, ready to encode: everything it needs was created when it was planned. */
+/** What a dry run's plan holds in place of pipelines and bind groups not compiled yet (compileAhead); never dispatched. */
+const PLACEHOLDER_PIPELINE = { label: 'not compiled yet' } as GPUComputePipeline;
+const PLACEHOLDER_BIND_GROUP = { label: 'not compiled yet' } as GPUBindGroup;
+
 export interface Dispatch {
   label: string;
   pipeline: GPUComputePipeline;

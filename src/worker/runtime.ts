@@ -178,7 +178,7 @@ export class StudioRuntime {
       const id = blobSha.slice(0, 16);
       // Refuses unsupported ops and shape errors before anything changes.
       const live = this.sessions.get(ctx, `probe:${id}`, model, session);
-      live.plan({ [live.input.name]: live.inputShapeFor(live.fixedBatch ?? 1) });
+      await live.prepare({ [live.input.name]: live.inputShapeFor(live.fixedBatch ?? 1) });
       this.sessions.drop(`probe:${id}`);
       if (opts.newProject || !this.keeper.current) await this.startProject(fileName.replace(/\.onnx$/i, ''));
       const existing = this.variants.has(id) ? this.variants.record(id) : null;
@@ -330,7 +330,7 @@ export class StudioRuntime {
     const download = this.exportBytes(out.model, feed, { dynamicBatch: false });
     const ctx = await this.device();
     const session = this.sessions.get(ctx, id, out.model);
-    session.plan({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
+    await session.prepare({ [session.input.name]: session.inputShapeFor(session.fixedBatch ?? 1) }); // shape errors surface now, not mid-evaluation
     const record: VariantRecord = {
       id, projectId: this.keeper.id, parentId: out.parentId, name: this.variants.freeName(defaultName(step, parent.name, this.nameParts(step, inputId, out))), notes: '', tags: [],
       technique: out.technique,
