@@ -26,6 +26,8 @@ export class ExecutionPlan {
   /** The kernels' params uniforms, made while planning and destroyed with the plan. */
   private readonly uniforms: GPUBuffer[] = [];
   private timer: GpuTimer | null = null;
+  /** Activation and scratch bytes the plan holds (buffers shared by lifetime), and what one buffer per value would hold. */
+  readonly memory = { heldBytes: 0, unsharedBytes: 0 };
 
   constructor(private readonly ctx: GpuContext, model: Model, weights: WeightStore, inputShapes: Record<string, number[]>) {
     this.resolved = resolveGraph(model, inputShapes);
@@ -37,9 +39,30 @@ export class ExecutionPlan {
       if (!v) throw new ModelError(`value '${name}' has no known shape`);
       return v.shape;
     };
+    // Memory by lifetime: a buffer whose values no later step reads goes back to a free list after
+    // its last reader is planned, and a later value takes the smallest free buffer that holds it.
+    // Dispatches run in plan order (each sees the writes of those before), so a step never shares a
+    // buffer with a value still to be read. Inputs and graph outputs keep their own buffers.
+    const lastRead = new Map<string, number>(), rootOf = new Map<string, string>();
+    const root = (v: string) => rootOf.get(v) ?? v;
+    steps.forEach((step, i) => {
+      for (const v of step.node.inputs) if (v) lastRead.set(root(v), i);
+      if (OPS[step.node.opType]?.alias) rootOf.set(step.node.outputs[0]!, root(step.node.inputs[0]!));
+    });
+    const kept = new Set([...this.resolved.inputs, ...this.resolved.outputs].map(root));
+    const free: GPUBuffer[] = [];
+    const take = (label: string, bytes: number): GPUBuffer => {
+      this.memory.unsharedBytes += bytes;
+      let best = -1;
+      for (let k = 0; k < free.length; k++) if (free[k]!.size >= bytes && (best < 0 || free[k]!.size < free[best]!.size)) best = k;
+      if (best >= 0) return free.splice(best, 1)[0]!;
+      const buffer = this.ctx.acquire(label, bytes);
+      this.owned.push(buffer);
+      this.memory.heldBytes += buffer.size;
+      return buffer;
+    };
     const alloc = (name: string): GpuTensor => {
-      const t = { buffer: this.ctx.acquire(name, sizeOf(shapeOf(name)) * 4), shape: shapeOf(name) };
-      this.owned.push(t.buffer);
+      const t = { buffer: take(name, sizeOf(shapeOf(name)) * 4), shape: shapeOf(name) };
       values.set(name, t);
       return t;
     };
@@ -56,8 +79,9 @@ export class ExecutionPlan {
       return weights.tensor(name, c);
     };
 
-    for (const step of steps) {
+    for (const [i, step] of steps.entries()) {
       const { node } = step;
+      const scratch: GPUBuffer[] = [];
       const impl = OPS[node.opType];
       if (!impl) throw new ModelError(`node '${node.name}' uses op '${node.opType}', which the studio does not run yet`);
       if (impl.alias) {
@@ -83,13 +107,21 @@ export class ExecutionPlan {
         upload: (label, data) => weights.derived(label, data),
         weights,
         scratch: (label, shape) => {
-          const buffer = this.ctx.acquire(label, sizeOf(shape) * 4);
-          this.owned.push(buffer);
+          const buffer = take(label, sizeOf(shape) * 4);
+          scratch.push(buffer);
           return { buffer, shape };
         },
       }));
       this.dispatches.push(...result);
       this.uniforms.push(...uniforms);
+      // What this step was the last to read, what it wrote that nothing reads, and its scratch: free from the next step on.
+      free.push(...scratch);
+      for (const v of new Set([...node.inputs, ...node.outputs])) {
+        const r = v ? root(v) : '';
+        if (!r || kept.has(r) || (lastRead.get(r) ?? i) !== i) continue;
+        const t = values.get(r);
+        if (t && !free.includes(t.buffer)) free.push(t.buffer);
+      }
     }
     for (const name of this.resolved.outputs) {
       const c = constants[name];

@@ -6,7 +6,7 @@
  * tens of millions of fields here.
  */
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, int, tensor } from './builder';
+import { syntheticNet, SYNTHETIC_INPUT } from './synthetic-net';
 import type { Model, Node } from './ir';
 import { resolveGraph, topoSort } from './resolve';
 import { fuseGraph } from '../engine/fuse';
@@ -14,30 +14,6 @@ import { batchMixer, rebatchModel } from './rebatch';
 import { analyseChannels } from './channels';
 import { findBranches } from './branches';
 import { layerStats } from './stats';
-
-const C = 4;
-
-/** About `nodes` nodes: blocks of Conv → Relu → Add(residual); every 8th block concatenates and squeezes back with a 1×1 conv. */
-function syntheticNet(nodes: number, batch: number | string = 1): Model {
-  const b = new GraphBuilder('synthetic', 13);
-  let x = b.input('input', 'float32', [batch, C, 4, 4]);
-  const w3 = b.initializer('w3', tensor('float32', [C, C, 3, 3], new Array(C * C * 9).fill(0.01)));
-  const w1 = b.initializer('w1', tensor('float32', [C, 2 * C, 1, 1], new Array(2 * C * C).fill(0.1)));
-  let block = 0, made = 0, before = x;
-  while (made < nodes) {
-    const y = b.node('Relu', [b.node('Conv', [x, w3], { pads: { type: 'ints', value: [1, 1, 1, 1] } })]);
-    x = b.node('Add', [y, x]);
-    made += 3;
-    if (++block % 8 === 0) {
-      x = b.node('Conv', [b.node('Concat', [x, before], { axis: int(1) }), w1]);
-      before = x;
-      made += 2;
-    }
-  }
-  const fc = b.initializer('fc', tensor('float32', [10, C], new Array(10 * C).fill(0.1)));
-  b.output(b.node('Gemm', [b.node('Flatten', [b.node('GlobalAveragePool', [x])]), fc], { transB: int(1) }), 'float32', [batch, 10]);
-  return b.build();
-}
 
 /** The model with every node behind a Proxy that counts reads of its fields into `reads.n`. */
 function counted(model: Model, reads: { n: number }): Model {
@@ -47,9 +23,9 @@ function counted(model: Model, reads: { n: number }): Model {
 
 const PASSES: Record<string, (m: Model) => unknown> = {
   topoSort: (m) => topoSort(m.graph.nodes, new Set([...m.graph.inputs.map((i) => i.name), ...Object.keys(m.graph.initializers)])),
-  resolve: (m) => resolveGraph(m, { input: [1, C, 4, 4] }),
-  fuse: (m) => fuseGraph(resolveGraph(m, { input: [1, C, 4, 4] }), m.opset),
-  stats: (m) => layerStats(m, resolveGraph(m, { input: [1, C, 4, 4] })),
+  resolve: (m) => resolveGraph(m, { input: SYNTHETIC_INPUT }),
+  fuse: (m) => fuseGraph(resolveGraph(m, { input: SYNTHETIC_INPUT }), m.opset),
+  stats: (m) => layerStats(m, resolveGraph(m, { input: SYNTHETIC_INPUT })),
   rebatch: (m) => batchMixer(rebatchModel(m).model),
   channels: (m) => analyseChannels(m),
   branches: (m) => findBranches(m),
