@@ -35,6 +35,10 @@ export class Ours implements Contender {
   async gpuMs(input: Float32Array, shape: number[]): Promise<number | null> {
     return (await this.session!.runBatch(input, shape, true)).gpuMs;
   }
+  /** Activation bytes the plan for `shape` holds (buffers shared by lifetime) and what one buffer per value would hold. */
+  memory(shape: number[]): { heldBytes: number; unsharedBytes: number } {
+    return { ...this.session!.plan({ [this.session!.input.name]: shape }).memory };
+  }
   async dispose(): Promise<void> { this.session?.destroy(); this.session = null; }
 }
 

@@ -7,6 +7,7 @@
  *
  *   npm run bench -- [--only models|kernels|sparse|training]
  *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
+ *              [--real-size [resnet18,mobilenet_v2,efficientnet_b0,…]] (torchvision at 224×224, exported now; batches 1,8)
  *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
  *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
  *     sparse:  (4) pruned-layer kernels, dense matmul vs CSR at 50 / 75 / 90 % vs 2:4; dense conv vs sparse conv (bench/sparse-page.ts)
@@ -17,7 +18,9 @@
  */
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { torchPython } from '../scripts/test-commands';
 import { chromium, type Browser, type Page } from 'playwright-core';
 // @ts-expect-error plain JS helper shared with vitest, e2e and the CLI
 import { chromiumPath, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
@@ -39,8 +42,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     runs: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
-    models: { type: 'string', default: 'lenet-mnist.onnx,mlp-mnist.onnx' },
-    batches: { type: 'string', default: '1,64' },
+    models: { type: 'string' },
+    batches: { type: 'string' },
+    'real-size': { type: 'string' },
     'kernel-runs': { type: 'string' },
     'kernel-warmup': { type: 'string', default: '1' },
     'kernel-cases': { type: 'string' },
@@ -61,9 +65,16 @@ const doModels = values.only === undefined || values.only === 'models';
 const doKernels = values.only === undefined || values.only === 'kernels';
 const doSparse = values.only === undefined || values.only === 'sparse';
 const doTraining = values.only === undefined || values.only === 'training';
+// --real-size NAME,… : torchvision classifiers at 3×224×224 (random weights, dynamic batch), exported
+// now by fixtures/export_real_size.py into fixtures/real-size/ (ignored by git) unless already there.
+const realSize = values['real-size'] === undefined ? null : (values['real-size'] || 'resnet18,mobilenet_v2,efficientnet_b0').split(',');
+if (realSize) {
+  const missing = realSize.filter((n) => !existsSync(`fixtures/real-size/${n}.dyn.onnx`));
+  if (missing.length) execFileSync(torchPython(), ['fixtures/export_real_size.py', './fixtures/real-size', '--dynamic', ...missing], { stdio: 'inherit' });
+}
 const cfg: BenchConfig = {
-  models: values.models.split(','),
-  batches: values.batches.split(',').map(Number),
+  models: (values.models ?? (realSize ? realSize.map((n) => `real-size/${n}.dyn.onnx`).join(',') : 'lenet-mnist.onnx,mlp-mnist.onnx')).split(','),
+  batches: (values.batches ?? (realSize ? '1,8' : '1,64')).split(',').map(Number),
   runs: Number(values.runs),
   warmup: Number(values.warmup),
 };

@@ -62,7 +62,8 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
           outputs.push({ contender: c.name, model, batch, shape, seed, data: Array.from(out) });
         } catch (e) { r.error = errText(e); log(`${c.name} ${model} b${batch} first run failed: ${r.error}`); }
       }
-      rOurs.extra = { pipelinesCompiledOnFirstRun: ctx.pipelineCompiles - compilesBefore };
+      const memory = rOurs.error ? null : ours.memory(shape);
+      rOurs.extra = { pipelinesCompiledOnFirstRun: ctx.pipelineCompiles - compilesBefore, activationBytesHeld: memory?.heldBytes ?? null, activationBytesUnshared: memory?.unsharedBytes ?? null };
       if (outs.length === 2) rOurs.maxAbsDiffVsOther = rOrt.maxAbsDiffVsOther = maxAbsDiff(outs[0]!, outs[1]!);
       const ok = live.filter(([, r]) => !r.error);
       for (let w = 0; w < cfg.warmup; w++) for (const [c] of ok) await c.run(input, shape);

@@ -5,6 +5,7 @@ import type { BenchRecord, PageResult, Stats } from './types';
 
 const ms = (v: number | null | undefined, d = 2) => (v == null ? '—' : v.toFixed(d));
 const diff = (v: number | null | undefined) => (v == null ? '—' : v.toExponential(1));
+const mib = (v: unknown) => (typeof v === 'number' ? (v / 2 ** 20).toFixed(1) : '—');
 const span = (s: Stats | null) => (s ? `${ms(s.medianMs)} [${ms(s.minMs)}–${ms(s.maxMs)}]` : '—');
 
 export function adapterLines(r: PageResult, browserVersion: string): string[] {
@@ -41,7 +42,7 @@ function cases(records: BenchRecord[]): [BenchRecord, BenchRecord | undefined][]
 export function firstRunLines(r: PageResult): string[] {
   return cases(r.records).map(([o, w]) =>
     `First run [${r.tag}] ${o.model} b${o.batch} (compile + allocate + 1 run): ours ${ms(o.firstRunMs, 1)} ms ` +
-    `(${String(o.extra.pipelinesCompiledOnFirstRun ?? '?')} pipelines compiled; session load ${ms(o.loadMs, 1)} ms), ` +
+    `(${String(o.extra.pipelinesCompiledOnFirstRun ?? '?')} pipelines compiled; session load ${ms(o.loadMs, 1)} ms; activations ${mib(o.extra.activationBytesHeld)} MiB held, ${mib(o.extra.activationBytesUnshared)} MiB one buffer per value), ` +
     `ort-web ${ms(w?.firstRunMs, 1)} ms (session create ${ms(w?.loadMs, 1)} ms)` +
     `; max |ours − ort-web| ${diff(o.maxAbsDiffVsOther)}`);
 }
