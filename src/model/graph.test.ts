@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, int, tensor, tensorAttr } from './builder';
-import { freshNamer, indexGraph, indexNodes, removeDeadCode, removeNodes, replaceNode, revalidate, rewire } from './graph';
+import { freshNamer, indexGraph, indexNodes, removeDeadCode, removeNodes, replaceNode, revalidate, rewire, unshareConstants } from './graph';
+import { planInt8 } from '../compress/quantize-plan';
+import { resolveGraph } from './resolve';
 import type { Model, Node } from './ir';
 import { ModelError } from '../core/errors';
 
@@ -159,5 +161,40 @@ describe('revalidate', () => {
     expect(run).toThrow(/rewriting node 'fc' left a graph that does not check: .*fc/);
     expect(() => revalidate({ ...m, graph: rewire(g, 'h', 'gone') }, 'relu')).toThrow(/rewriting node 'relu'.*'gone'/);
     expect(() => revalidate(broken)).toThrow(ModelError); // unnamed: the resolver's own message
+  });
+});
+
+describe('unshareConstants', () => {
+  /** Two convs whose zero biases torch.onnx stored once: conv2 reads Identity(bias1). */
+  function shared(): Model {
+    const b = new GraphBuilder('shared', 13);
+    const x = b.input('x', 'float32', ['N', 2, 4, 4]);
+    const w1 = b.initializer('w1', tensor('float32', [2, 2, 1, 1], [1, 0, 0, 1]));
+    const w2 = b.initializer('w2', tensor('float32', [2, 2, 1, 1], [0, 1, 1, 0]));
+    const bias = b.initializer('bias1', tensor('float32', [2], [0, 0]));
+    const h = b.node('Conv', [x, w1, bias], {}, { name: 'conv1' });
+    const bias2 = b.node('Identity', [bias], {}, { name: 'dedup', outputs: ['bias2'] });
+    b.output(b.node('Conv', [h, w2, bias2], {}, { name: 'conv2' }), 'float32', ['N', 2, 4, 4]);
+    return b.build();
+  }
+  it('gives each use of an Identity-shared initializer its own copy, so both layers are stored (and int8 takes both)', () => {
+    const m = shared();
+    expect(planInt8(m, { layers: {}, defaultPrecision: 'int8' } as never).skipped).toEqual([{ node: 'conv2', reason: 'its bias is computed at run time' }]);
+    const u = unshareConstants(m);
+    expect(u.graph.nodes.map((n) => n.opType)).toEqual(['Conv', 'Conv']);
+    expect(u.graph.nodes[1]!.inputs[2]).toBe('bias2');
+    expect(Array.from(u.graph.initializers.bias2!.data as Float32Array)).toEqual([0, 0]);
+    expect(u.graph.initializers.bias2!.data).not.toBe(u.graph.initializers.bias1!.data);
+    expect(planInt8(u, { layers: {}, defaultPrecision: 'int8' } as never).skipped).toEqual([]);
+    expect(resolveGraph(u, { x: [1, 2, 4, 4] }).values[u.graph.outputs[0]!.name]!.shape).toEqual([1, 2, 4, 4]);
+  });
+  it('leaves a model without such Identities as it is, and an Identity that writes a graph output', () => {
+    const m = net();
+    expect(unshareConstants(m)).toBe(m);
+    const b = new GraphBuilder('out', 13);
+    b.input('x', 'float32', [1]);
+    b.output(b.node('Identity', [b.initializer('c', tensor('float32', [1], [3]))]), 'float32', [1]);
+    const o = b.build();
+    expect(unshareConstants(o)).toBe(o);
   });
 });

@@ -169,3 +169,29 @@ export function revalidate(model: Model, rewritten?: string): ResolvedGraph {
     throw new ModelError(`rewriting node '${rewritten}' left a graph that does not check: ${e.message}`);
   }
 }
+
+/**
+ * Exporters (torch.onnx since 1.12) store identical constants once and give each further use an
+ * Identity of it; torchvision's zero-initialised biases come out that way. Each such use gets its own
+ * initializer here (a copy, named as the Identity's output), so the layer passes see a stored bias or
+ * weight rather than one "computed at run time", and changing one layer's constants never changes
+ * another's. Identities that write a graph output stay.
+ */
+export function unshareConstants(model: Model): Model {
+  const g = model.graph;
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const initializers = { ...g.initializers };
+  const sources = new Set<string>();
+  const nodes = g.nodes.filter((n) => {
+    const src = n.opType === 'Identity' && n.domain === '' && n.inputs.length === 1 ? g.initializers[n.inputs[0]!] : undefined;
+    const out = n.outputs[0];
+    if (!src || !out || outputs.has(out) || Object.hasOwn(initializers, out)) return true;
+    initializers[out] = { ...src, dims: [...src.dims], data: src.data.slice() as typeof src.data };
+    sources.add(n.inputs[0]!);
+    return false;
+  });
+  if (!sources.size) return model;
+  // The shared originals go where nothing reads them any more (not those an old exporter also lists as graph inputs).
+  for (const i of g.inputs) sources.delete(i.name);
+  return { ...model, graph: removeDeadCode({ ...g, nodes, initializers }, { nodes: () => false, initializers: sources }) };
+}

@@ -27,6 +27,7 @@ import { ProjectData, dataFromIdx, dataFromImageFiles, type LoadedData } from '.
 import type { SpecOverrides } from '../recipe/image-spec';
 import { preprocessingDoubt } from './doubt';
 import { widenHalf } from '../model/half';
+import { unshareConstants } from '../model/graph';
 import { ImageJobs } from './image-jobs';
 import type { SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
@@ -170,7 +171,7 @@ export class StudioRuntime {
     return this.jobs.run({ kind: 'load', label: `Loading ${fileName}` }, async (job) => {
       job.progress({ stage: 'parse', done: 0, total: 1 });
       const imported = importOnnx(bytes, fileName);
-      const file = widenHalf(imported);
+      const file = unshareConstants(widenHalf(imported));
       if (file !== imported) this.events.notice('info', 'A float16 model', `${fileName} holds float16 values; the studio computes it in float32 (the adapter has no shader-f16) and takes and returns float32 at its boundary. Its exports are float32 files.`);
       const ctx = await this.device();
       const { model, batching, session } = await chooseBatching(ctx, file);
@@ -252,7 +253,7 @@ export class StudioRuntime {
   private async restoreModel(r: VariantRecord): Promise<{ model: Model; feed?: RootFeed }> {
     const bytes = await this.keeper.loadBlob(r.blobSha256);
     if (!bytes) throw new ModelError(`the stored model of '${r.name}' is missing from this browser's storage; delete the variant or import the project again`);
-    const file = widenHalf(importOnnx(bytes, r.source?.fileName ?? `${r.name}.onnx`));
+    const file = unshareConstants(widenHalf(importOnnx(bytes, r.source?.fileName ?? `${r.name}.onnx`)));
     if (r.parentId) return { model: file };
     this.rootBytes.set(r.id, bytes);
     const { model, batching, session } = await chooseBatching(await this.device(), file);
