@@ -171,8 +171,9 @@ export class StudioRuntime {
     return this.jobs.run({ kind: 'load', label: `Loading ${fileName}` }, async (job) => {
       job.progress({ stage: 'parse', done: 0, total: 1 });
       const imported = importOnnx(bytes, fileName);
-      const file = unshareConstants(widenHalf(imported));
-      if (file !== imported) this.events.notice('info', 'A float16 model', `${fileName} holds float16 values; the studio computes it in float32 (the adapter has no shader-f16) and takes and returns float32 at its boundary. Its exports are float32 files.`);
+      const widened = widenHalf(imported);
+      if (widened !== imported) this.events.notice('info', 'A float16 model', `${fileName} holds float16 values; the studio computes it in float32 (the adapter has no shader-f16) and takes and returns float32 at its boundary. Its exports are float32 files.`);
+      const file = unshareConstants(widened);
       const ctx = await this.device();
       const { model, batching, session } = await chooseBatching(ctx, file);
       const blobSha = await sha256Hex(bytes);
