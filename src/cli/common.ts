@@ -79,7 +79,7 @@ export async function openStudio(): Promise<StudioRuntime> {
 
 /** `checkFit`: refuse a test set that cannot feed the model now (off where a misfit only leaves accuracy unmeasured). */
 export async function loadData(rt: StudioRuntime, role: DataRole, read: ReadPair, checkFit = true): Promise<void> {
-  await rt.loadDataset(role, read.images, read.labels, read.pair.name, basename(read.pair.images), basename(read.pair.labels), { checkFit });
+  await rt.datasets.loadIdx(role, read.images, read.labels, read.pair.name, basename(read.pair.images), basename(read.pair.labels), { checkFit });
 }
 
 /** The JSON `eval` prints for a measurement of a variant. */

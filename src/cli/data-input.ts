@@ -98,10 +98,10 @@ export async function loadInput(
 ): Promise<Preprocess | null> {
   if (input.kind === 'idx') {
     const { read } = input;
-    await rt.loadDataset(role, read.images, read.labels, read.pair.name, basename(read.pair.images), basename(read.pair.labels), { checkFit: opts.checkFit });
+    await rt.datasets.loadIdx(role, read.images, read.labels, read.pair.name, basename(read.pair.images), basename(read.pair.labels), { checkFit: opts.checkFit });
     return null;
   }
-  const record = await rt.loadImages(role, input.files, input.name, {
+  const record = await rt.datasets.loadImages(role, input.files, input.name, {
     spec: { ...(flags.preset === undefined ? opts.base : {}), ...specOverridesFrom(flags) }, limit: wholeFlag(flags, 'data-limit'), inputShape: opts.inputShape, classNames: classesFrom(flags),
   });
   const r = record.loadReport;

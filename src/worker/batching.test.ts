@@ -30,7 +30,7 @@ const measure = (rt: StudioRuntime, id: string, samples: number) => rt.evaluate(
 async function runtimeWith(model: Model, name: string) {
   const runtime = new StudioRuntime(await nodeGpu());
   const root = await runtime.loadModel(exportOnnx(model), name);
-  await runtime.loadDataset('test', images, labels, 'mnist');
+  await runtime.datasets.loadIdx('test', images, labels, 'mnist');
   return { runtime, root, batching: root.details.batching as Batching };
 }
 

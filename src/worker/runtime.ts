@@ -15,21 +15,19 @@ import type { Model } from '../model/ir';
 import { withSignature } from '../model/rebatch';
 import { chooseBatching } from '../engine/rebatch-probe';
 import type { InferenceSession } from '../engine/session';
-import { checkFits } from '../data/dataset';
 import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
 import { defaultName, settingsKey, type NameParts } from '../recipe/describe';
-import { latestMeasurement, sameKey, type DatasetRecord, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
+import { latestMeasurement, sameKey, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
-import { ProjectData, dataFromIdx, dataFromImageFiles, type LoadedData } from './datasets';
-import type { SpecOverrides } from '../recipe/image-spec';
+import { ProjectData } from './datasets';
+import { ProjectDatasets } from './project-datasets';
 import { preprocessingDoubt } from './doubt';
 import { widenHalf } from '../model/half';
 import { unshareConstants } from '../model/graph';
 import { ImageJobs } from './image-jobs';
-import type { SourceFile } from '../data/sources';
 import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
 import { describeAdapter, latencyFigures, measure } from './measure';
@@ -71,6 +69,8 @@ export class StudioRuntime {
   readonly views: VariantViews;
   /** Jobs on the image data loaded this session: presets tried, single images classified. */
   readonly images: ImageJobs;
+  /** Loading the project's test, training and calibration sets. */
+  readonly datasets: ProjectDatasets;
   events: RuntimeEvents = { record: () => {}, removed: () => {}, job: () => {}, notice: () => {}, deviceLost: () => {} };
 
   constructor(private readonly gpu?: GPU, sink: ProjectSink | null = null) {
@@ -84,6 +84,7 @@ export class StudioRuntime {
     this.jobs.onChange = (j) => this.events.job(j);
     this.views = new VariantViews(this.host, this.jobs, (id) => this.sessionOf(id));
     this.images = new ImageJobs(this.host, this.jobs, (id) => this.sessionOf(id));
+    this.datasets = new ProjectDatasets({ jobs: this.jobs, data: this.data, keeper: this.keeper, mixed: this.mixed, images: this.images, firstModel: () => this.firstModel() });
   }
 
   // ── device ──────────────────────────────────────────────────────────────────────────────────
@@ -204,51 +205,10 @@ export class StudioRuntime {
     }, signal);
   }
 
-  /** Loads an IDX (or .gz) images + labels pair as the project's test, training or calibration set. */
-  async loadDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, name: string, imagesName = 'images', labelsName = 'labels', opts: { checkFit?: boolean } = {}): Promise<DatasetRecord> {
-    return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async () => {
-      const d = await dataFromIdx(images, labels, name, imagesName, labelsName);
-      return this.adoptDataset(role, d, opts.checkFit !== false ? await this.firstModel() : null);
-    });
-  }
-
   /** The project's first loaded file, which its datasets are fitted to (null before any). */
   private async firstModel(): Promise<Model | null> {
     const first = this.variants.list().find((r) => !r.parentId);
     return first ? this.variants.model(first.id) : null;
-  }
-
-  /** Makes `d` the project's set of `role` and stores it; a test set that cannot feed `model` is refused now, not at Evaluate, and the old one stays. */
-  private async adoptDataset(role: DataRole, d: LoadedData, model: Model | null): Promise<DatasetRecord> {
-    if (role === 'test' && model) {
-      const input = model.graph.inputs[0]!;
-      checkFits(d.ds, input.shape, input.name);
-    }
-    this.data.set(role, d);
-    this.mixed.reset();
-    await this.keeper.saveDataset(role, d);
-    return d.record;
-  }
-
-  /**
-   * Labelled images (class folders, zips, a manifest, CIFAR batches, arrays) decoded to fit the
-   * project's first model (or `inputShape`): the spec is the user's fields over a preset, the
-   * model's metadata or a guess from its input (the record says which).
-   */
-  async loadImages(role: DataRole, files: SourceFile[], name: string, opts: { spec?: SpecOverrides; limit?: number; inputShape?: readonly (number | string)[]; classNames?: string[] } = {}): Promise<DatasetRecord> {
-    return this.jobs.run({ kind: 'dataset', label: `Loading ${name}` }, async (job) => {
-      const model = await this.firstModel();
-      const { d, source } = await dataFromImageFiles(files, name, model, { ...opts, signal: job.signal, onProgress: (done, total) => job.progress({ done, total, stage: 'decoding' }) });
-      const record = await this.adoptDataset(role, d, model);
-      this.images.remember(role, source);
-      return record;
-    });
-  }
-
-  /** A dataset from storage (a restored project), without the fit check or a job. */
-  async restoreDataset(role: DataRole, images: Uint8Array, labels: Uint8Array, record: DatasetRecord): Promise<void> {
-    const { spec, classNames, loadReport } = record;
-    this.data.set(role, await dataFromIdx(images, labels, record.name, record.files[0], record.files[1], { spec, classNames, loadReport }));
   }
 
   private async restoreModel(r: VariantRecord): Promise<{ model: Model; feed?: RootFeed }> {

@@ -18,8 +18,8 @@ export async function openRuntime(model: string | Uint8Array | Model, name = typ
   const rt = new StudioRuntime(await nodeGpu());
   const bytes = typeof model === 'string' ? new Uint8Array(readFileSync(model)) : model instanceof Uint8Array ? model : exportOnnx(model);
   const root = await rt.loadModel(bytes, name);
-  if (opts.test !== false) await rt.loadDataset('test', readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'MNIST test set');
-  if (opts.train) await rt.loadDataset('train', readMnistFile('train-images-idx3-ubyte'), readMnistFile('train-labels-idx1-ubyte'), 'MNIST training set');
+  if (opts.test !== false) await rt.datasets.loadIdx('test', readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'MNIST test set');
+  if (opts.train) await rt.datasets.loadIdx('train', readMnistFile('train-images-idx3-ubyte'), readMnistFile('train-labels-idx1-ubyte'), 'MNIST training set');
   return { rt, root };
 }
 

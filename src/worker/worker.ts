@@ -85,7 +85,7 @@ async function restore(projectId: string | null | undefined): Promise<ProjectSta
       push({ type: 'notice', level: 'warning', title: 'A dataset is missing', message: `The ${ds.role} set '${ds.record.name}' of this project is no longer stored; drop it again to evaluate.` });
       continue;
     }
-    await runtime.restoreDataset(ds.role, images, labels, ds.record);
+    await runtime.datasets.restore(ds.role, images, labels, ds.record);
   }
   return { project, projects, records, datasets: runtime.data.records(), interrupted: await d.interrupted(project.id) };
 }
@@ -151,7 +151,7 @@ async function openFiles(files: { name: string; bytes: Uint8Array }[], newProjec
         const [images, labels] = item.kind === 'images' ? [item, pendingIdx] : [pendingIdx, item];
         pendingIdx = null;
         try {
-          dataset = await runtime.loadDataset('test', images.bytes, labels.bytes, `${images.name} + ${labels.name}`, images.name, labels.name);
+          dataset = await runtime.datasets.loadIdx('test', images.bytes, labels.bytes, `${images.name} + ${labels.name}`, images.name, labels.name);
         } catch (e) { errors.push({ file: `${images.name} + ${labels.name}`, message: describeError(e).message }); }
       } else pendingIdx = { kind: item.kind, name: item.name, bytes: item.bytes };
       continue;
@@ -215,20 +215,20 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
       case 'loadDatasetUrl': {
         const a = req.arg;
         const [images, labels] = await Promise.all([fetchBytes(a.images), fetchBytes(a.labels)]);
-        result = await runtime.loadDataset(a.role, images, labels, a.name, a.imagesName, a.labelsName);
+        result = await runtime.datasets.loadIdx(a.role, images, labels, a.name, a.imagesName, a.labelsName);
         break;
       }
       case 'loadImages': {
         const a = req.arg;
         const files = a.files.map(({ path, file }) => ({ path, size: file.size, read: async () => new Uint8Array(await file.arrayBuffer()) }));
-        result = await runtime.loadImages(a.role, files, a.name, { spec: a.spec, limit: a.limit, classNames: a.classNames });
+        result = await runtime.datasets.loadImages(a.role, files, a.name, { spec: a.spec, limit: a.limit, classNames: a.classNames });
         break;
       }
       case 'tryPresets': result = await runtime.images.tryPresets(req.arg.id, req.arg.samples); break;
       case 'loadModel': result = await runtime.loadModel(req.arg.bytes, req.arg.fileName, { newProject: req.arg.newProject }, abort.signal); break;
       case 'loadDataset': {
         const a = req.arg;
-        result = await runtime.loadDataset(a.role, a.images, a.labels, a.name, a.imagesName, a.labelsName);
+        result = await runtime.datasets.loadIdx(a.role, a.images, a.labels, a.name, a.imagesName, a.labelsName);
         break;
       }
       case 'runStep': {
