@@ -30,7 +30,7 @@ export class GpuContext {
   pipelineCompiles = 0;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** While compileAhead's dry run plans: the pipelines it asked for and did not find, by key. */
-  private ahead: Map<string, { name: string; module: GPUShaderModule; constants: Record<string, number> }> | null = null;
+  private ahead: Map<string, PipelineRequest> | null = null;
   /**
    * Shader modules by their code: two kernels of one name with different code (another prelude, say)
    * get two modules and pipelines. `variant` counts the name's earlier codes (0 for its first).
@@ -79,7 +79,7 @@ export class GpuContext {
     if (p) return p;
     const module = m.module;
     if (this.ahead) {
-      this.ahead.set(key, { name, module, constants });
+      this.ahead.set(key, { module, constants });
       return PLACEHOLDER_PIPELINE;
     }
     p = this.device.createComputePipeline({
@@ -215,7 +215,7 @@ export class GpuContext {
    * reports the error as it always has.
    */
   async compileAhead(dryRun: () => void): Promise<number> {
-    const ahead = new Map<string, { name: string; module: GPUShaderModule; constants: Record<string, number> }>();
+    const ahead = new Map<string, PipelineRequest>();
     this.ahead = ahead;
     try { dryRun(); } finally { this.ahead = null; }
     await Promise.all([...ahead].map(async ([key, r]) => {
@@ -243,11 +243,14 @@ export class GpuContext {
   }
 }
 
-/** One kernel launch, ready to encode: everything it needs was created when it was planned. */
+/** A pipeline a dry run asked for: its module and override constants. */
+interface PipelineRequest { module: GPUShaderModule; constants: Record<string, number> }
+
 /** What a dry run's plan holds in place of pipelines and bind groups not compiled yet (compileAhead); never dispatched. */
 const PLACEHOLDER_PIPELINE = { label: 'not compiled yet' } as GPUComputePipeline;
 const PLACEHOLDER_BIND_GROUP = { label: 'not compiled yet' } as GPUBindGroup;
 
+/** One kernel launch, ready to encode: everything it needs was created when it was planned. */
 export interface Dispatch {
   label: string;
   pipeline: GPUComputePipeline;

@@ -6,6 +6,7 @@
  */
 import { attrInt, attrInts, type Node, type TensorData } from './ir';
 import type { GpuOpName } from './shape-rules';
+import { BROADCAST_OPS, POOL_OPS, REDUCE_OPS, UNARY_OPS } from './op-groups';
 
 /**
  * A tensor's channel axis as the rules see it: position p (a run of `block` indices along `axis`)
@@ -69,10 +70,6 @@ const passThroughNchw: ChannelRule = (c) => {
   else c.pinInputs(`${c.node.opType} '${c.node.name}' sees channels on axis ${a.axis}, not NCHW's axis 1`);
 };
 
-// Elementwise ops on one tensor that the engine runs (typed by the shape rules: a name the GPU cannot run fails to compile).
-const UNARY = ['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Dropout', 'Identity', 'StudioSignSTE', 'StudioFakeQuantSTE'] as const satisfies readonly GpuOpName[];
-const POOLS = ['MaxPool', 'AveragePool', 'GlobalAveragePool'] as const satisfies readonly GpuOpName[];
-const ELEMENTWISE = ['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Mean'] as const satisfies readonly GpuOpName[];
 
 /** Operands broadcast to one shape: every operand that carries channels on the same axis joins one group. */
 const elementwise: ChannelRule = (c) => {
@@ -310,14 +307,13 @@ const reduce: ChannelRule = (c) => {
   const dropped = attrInt(c.node, 'keepdims', 1) ? 0 : axes.filter((x) => x < a.axis).length;
   c.setOut(0, { ...a, axis: a.axis - dropped });
 };
-const REDUCE = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'] as const satisfies readonly GpuOpName[];
 
 /** How each op moves channels; ops not listed pin the groups of their inputs. */
 export const CHANNEL_RULES: Readonly<Partial<Record<GpuOpName, ChannelRule>>> = {
-  ...Object.fromEntries(UNARY.map((op) => [op, passThrough])),
-  ...Object.fromEntries(POOLS.map((op) => [op, passThroughNchw])),
-  ...Object.fromEntries(ELEMENTWISE.map((op) => [op, elementwise])),
-  ...Object.fromEntries(REDUCE.map((op) => [op, reduce])),
+  ...Object.fromEntries(UNARY_OPS.map((op) => [op, passThrough])),
+  ...Object.fromEntries(POOL_OPS.map((op) => [op, passThroughNchw])),
+  ...Object.fromEntries(BROADCAST_OPS.map((op) => [op, elementwise])),
+  ...Object.fromEntries(REDUCE_OPS.map((op) => [op, reduce])),
   Conv: conv,
   Gemm: (c) => {
     if (attrInt(c.node, 'transA', 0)) { c.pinInputs(`Gemm '${c.node.name}' transposes its input`); return; }
@@ -347,4 +343,4 @@ export const CHANNEL_RULES: Readonly<Partial<Record<GpuOpName, ChannelRule>>> = 
 };
 
 /** Ops that may see a channel axis split over two axes (the middle of a channel shuffle). */
-export const SEES_SPLIT = new Set(['Reshape', 'Transpose', ...UNARY]);
+export const SEES_SPLIT = new Set(['Reshape', 'Transpose', ...UNARY_OPS]);

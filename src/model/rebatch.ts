@@ -11,7 +11,8 @@ import type { Dim, Model, Node, TensorData, ValueInfo } from './ir';
 import { attrInt, attrInts } from './ir';
 import { resolveGraph, type ResolvedGraph } from './resolve';
 import { freshNamer, removeDeadCode } from './graph';
-import { REDUCE_OPS } from './shape-rules-tensor';
+import { BROADCAST_OPS, inGroup, POOL_OPS, REDUCE_OPS, UNARY_OPS } from './op-groups';
+import type { GpuOpName } from './shape-rules';
 
 /** The symbol a re-batched input's first dim gets. */
 export const BATCH_SYMBOL = 'batch';
@@ -188,14 +189,11 @@ export function withSignature(model: Model, signature: { inputs: ValueInfo[]; ou
 }
 
 /** Elementwise: broadcasting keeps each item's row as long as no other operand varies along axis 0. */
-const ELEMENTWISE_OPS = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Dropout', 'Identity',
-  'Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Mean',
-]);
+const ELEMENTWISE_OPS = [...UNARY_OPS, ...BROADCAST_OPS];
 /** Per-item kernels of input 0 (the other inputs are weights). */
-const KERNEL_OPS = new Set(['Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'LRN']);
+const KERNEL_OPS = ['Conv', ...POOL_OPS, 'BatchNormalization', 'LRN'] as const satisfies readonly GpuOpName[];
 /** Ops that only move values: per item where the batch leads both their input and output. */
-const LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile']);
+const LAYOUT_OPS = ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile'] as const satisfies readonly GpuOpName[];
 
 /**
  * Whether every node of a re-batched graph treats the items of a batch apart, shown from its ops and
@@ -222,14 +220,14 @@ export function batchMixer(candidate: Model): string | null {
     const others = n.inputs.filter((v) => v && !led(v));
     const ok = (() => {
       if (!led(out)) return false;
-      if (ELEMENTWISE_OPS.has(n.opType)) {
+      if (inGroup(ELEMENTWISE_OPS, n.opType)) {
         // A non-batch operand of the same rank must not vary along axis 0 (a [B,…] constant baked from the file would).
         return others.every((v) => rank(v) < rank(out) || r2.values[v]?.shape[0] === 1);
       }
-      if (KERNEL_OPS.has(n.opType)) return led(n.inputs[0]) && batched.length === 1;
+      if (inGroup(KERNEL_OPS, n.opType)) return led(n.inputs[0]) && batched.length === 1;
       // A reduction whose output still leads with the batch kept axis 0 out of it.
-      if ((REDUCE_OPS as readonly string[]).includes(n.opType)) return led(n.inputs[0]);
-      if (LAYOUT_OPS.has(n.opType)) return led(n.inputs[0]) && (n.opType !== 'Flatten' || axisOf(n, 'axis', 1) >= 1);
+      if (inGroup(REDUCE_OPS, n.opType)) return led(n.inputs[0]);
+      if (inGroup(LAYOUT_OPS, n.opType)) return led(n.inputs[0]) && (n.opType !== 'Flatten' || axisOf(n, 'axis', 1) >= 1);
       switch (n.opType) {
         case 'Gemm': return attrInt(n, 'transA', 0) === 0 && led(n.inputs[0]) && others.length === n.inputs.filter(Boolean).length - 1;
         case 'MatMul': return led(n.inputs[0]) && (!led(n.inputs[1]) || (rank(n.inputs[0]!) >= 3 && rank(n.inputs[1]!) === rank(n.inputs[0]!)));
