@@ -156,6 +156,13 @@ test('drop, quantise twice, prune, distil, compare on the dashboard, reload, exp
   await expect(variantRow(page, PRUNED)).toHaveClass(/current/);
   await expect(page.getByTestId('loaded-dataset')).toContainText('mnist-test-images.gz');
   await expect(variantRow(page, SYM).getByTestId('v-tag')).toHaveText(['candidate', 'int8']);
+  // Where the time goes, kept with the measurement: the pruned variant's layers beside the loaded file's.
+  const times = page.getByTestId('layer-times');
+  await times.locator('summary').click();
+  await expect(times).toContainText(`beside ${ROOT}`);
+  await expect(times.getByTestId('layer-time')).not.toHaveCount(0);
+  await expect(times.getByTestId('layer-speedup').filter({ hasText: '×' }).first()).toBeVisible();
+  await times.screenshot({ path: 'test-results/screens/34-layer-times.png' });
 
   // Exports: the HTML report (self-contained), a variant, the project file.
   await page.getByTestId('view-dashboard').click();

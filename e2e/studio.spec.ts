@@ -21,6 +21,10 @@ test('opens on the bundled LeNet and MNIST, evaluates, and compiles each pipelin
   await expect(page.getByTestId('accuracy')).toContainText('/ 640 correct');
   await expect(page.getByTestId('latency-b1')).toContainText('ms');
   await expect(page.getByTestId('latency-b64')).toContainText('ms');
+  // Where the time goes: every LeNet step that runs a kernel (two conv, two pool, three Gemm), with its share.
+  await page.getByTestId('layer-times').locator('summary').click();
+  await expect(page.getByTestId('layer-time')).toHaveCount(7);
+  await expect(page.getByTestId('op-share').filter({ hasText: 'Conv' })).toHaveCount(1);
   await page.screenshot({ path: 'test-results/screens/02-evaluated.png', fullPage: true });
 
   // A second evaluation must reuse every compiled pipeline.

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeGpu } from './dawn';
 import { StudioRuntime } from '../worker/runtime';
 import { latencyAt, type Measurement, type VariantRecord } from '../recipe/variant';
-import { describeRuns } from '../core/latency';
+import { describeRuns, timeByOpType, type LayerProfile } from '../core/latency';
 import { parseStep, type EvaluateStep } from '../recipe/steps';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { UsageError, type Flags } from './args';
@@ -92,7 +92,19 @@ export function evalJson(r: VariantRecord, m: Measurement) {
     latencyMs: b1 ? { median: b1.medianMs, p95: b1.p95Ms, gpuMedian: b1.gpuMedianMs, timing: b1.timing } : null,
     batching: m.batching, latencyByBatch: m.latency, latencySkipped: m.latencySkipped, sizeBytes: r.stats.sizeBytes, params: r.stats.params,
     preprocess: m.key.preprocess, device: m.key.adapter, isFallback: /\(software\)$/.test(m.key.adapter),
+    layers: m.layers ?? null,
   };
+}
+
+/** The slowest layers of a profile and the time per op type, as lines under `label`. */
+export function layerLines(p: LayerProfile, top = 8): string[] {
+  const pct = (ms: number) => `${((100 * ms) / Math.max(p.totalMs, 1e-9)).toFixed(1)} %`;
+  const slowest = [...p.layers].sort((a, b) => b.ms - a.ms).slice(0, top);
+  return [
+    `per layer  batch ${p.batch}, GPU ${p.totalMs.toFixed(1)} ms over ${p.layers.length} steps; by op: ` +
+      timeByOpType(p).slice(0, 6).map((o) => `${o.opType} ${pct(o.ms)} (${o.layers})`).join(', '),
+    ...slowest.map((l) => `           ${l.ms.toFixed(2).padStart(9)} ms ${pct(l.ms).padStart(7)}  ${l.opType} ${l.name}${l.fused?.length ? ` (+ ${l.fused.length} fused)` : ''}`),
+  ];
 }
 
 export function printEval(r: VariantRecord, m: Measurement): void {
@@ -104,6 +116,7 @@ export function printEval(r: VariantRecord, m: Measurement): void {
     console.log(`latency    batch ${l.batch}: ${l.scaledFrom ? '≈ ' : ''}median ${l.medianMs.toFixed(3)} ms, p5–p95 ${l.p5Ms.toFixed(3)}–${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''} (${describeRuns(l)}${first})`);
   }
   for (const s of m.latencySkipped) console.log(`latency    batch ${s.batch}: not measured: the model ${s.reason}`);
+  if (m.layers) for (const line of layerLines(m.layers)) console.log(line);
   console.log(`size       ${j.sizeBytes} bytes, ${j.params} params\ndevice     ${j.device}`);
 }
 

@@ -28,3 +28,44 @@ export function describeRuns(l: LatencySummary): string {
 
 /** Wall-clock ms each latency figure may take, warm-up and first run included (steps' `latencyBudgetMs` default). */
 export const LATENCY_BUDGET_MS = 10_000;
+
+/** One plan step's share of a run: a layer (with what was fused into it) and its GPU time. */
+export interface LayerTime {
+  name: string;
+  opType: string;
+  /** GPU milliseconds of the step's own dispatches, by timestamps around them. */
+  ms: number;
+  /** Nodes folded into this step's kernels (an activation, a batch norm). */
+  fused?: string[];
+}
+
+/** Where a run's time goes, per layer, at one batch size. */
+export interface LayerProfile {
+  batch: number;
+  layers: LayerTime[];
+  /** The sum of the layers' times (the passes' own overheads are not in it). */
+  totalMs: number;
+}
+
+/** Time per op type, largest first: "Conv 61 %, StudioInt8Conv 20 %, …". */
+export function timeByOpType(p: LayerProfile): { opType: string; ms: number; layers: number }[] {
+  const by = new Map<string, { opType: string; ms: number; layers: number }>();
+  for (const l of p.layers) {
+    const e = by.get(l.opType) ?? { opType: l.opType, ms: 0, layers: 0 };
+    e.ms += l.ms; e.layers += 1;
+    by.set(l.opType, e);
+  }
+  return [...by.values()].sort((a, b) => b.ms - a.ms);
+}
+
+/** A layer of `p` beside the layer of the same name in `base` (another variant's profile). */
+export interface LayerVersus extends LayerTime { baseMs: number | null }
+
+/**
+ * The layers of `p` with the time of the same-named layer in `base`: quantizing, binarizing and
+ * pruning keep node names, so a variant's layers line up with its parent's. Largest first.
+ */
+export function layersVersus(p: LayerProfile, base: LayerProfile | null): LayerVersus[] {
+  const byName = new Map(base?.layers.map((l) => [l.name, l.ms]) ?? []);
+  return [...p.layers].sort((a, b) => b.ms - a.ms).map((l) => ({ ...l, baseMs: byName.get(l.name) ?? null }));
+}

@@ -7,7 +7,7 @@
  * answers in seconds, not after twenty batch-64 runs of a minute each.
  */
 import { CancelledError } from '../core/errors';
-import type { LatencySummary } from '../core/latency';
+import type { LayerProfile, LatencySummary } from '../core/latency';
 import type { InferenceSession } from './session';
 
 /** A batch size that could not be measured, and why (e.g. the model fixes its batch to 1). */
@@ -129,4 +129,16 @@ export async function measureLatencies(session: InferenceSession, sizes: readonl
     msPerItem = l.medianMs / plan.run;
   }
   return { latency, skipped };
+}
+
+/**
+ * Where one run's time goes at `batch`: every step timed in its own pass (one run, after one
+ * untimed run so nothing compiles inside it, unless `warm`: that batch has just been run). Null where the adapter has no timestamp queries.
+ */
+export async function profileLayers(session: InferenceSession, batch: number, opts: { shape?: number[]; warm?: boolean } = {}): Promise<LayerProfile | null> {
+  const shape = opts.shape ?? session.inputShapeFor(batch);
+  const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  if (!opts.warm) await session.runBatch(input, shape);
+  const layers = await session.plan({ [session.input.name]: shape }).profile({ [session.input.name]: input });
+  return layers && { batch, layers, totalMs: layers.reduce((a, l) => a + l.ms, 0) };
 }

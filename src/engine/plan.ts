@@ -9,6 +9,7 @@ import type { Model, TensorData } from '../model/ir';
 import { resolveGraph, type ResolvedGraph } from '../model/resolve';
 import { ModelError } from '../core/errors';
 import { sizeOf } from '../core/shape';
+import type { LayerTime } from '../core/latency';
 import type { GpuTensor } from '../kernels/common';
 import { fuseGraph, type PlanStep } from './fuse';
 import { OPS } from './ops';
@@ -28,6 +29,8 @@ export class ExecutionPlan {
   private timer: GpuTimer | null = null;
   /** Activation and scratch bytes the plan holds (buffers shared by lifetime), and what one buffer per value would hold. */
   readonly memory = { heldBytes: 0, unsharedBytes: 0 };
+  /** Each step's dispatches, [start, end) in `dispatches`, for the per-layer profile. */
+  private readonly stepRanges: { step: PlanStep; start: number; end: number }[] = [];
 
   constructor(private readonly ctx: GpuContext, model: Model, weights: WeightStore, inputShapes: Record<string, number[]>) {
     this.resolved = resolveGraph(model, inputShapes);
@@ -112,6 +115,7 @@ export class ExecutionPlan {
           return { buffer, shape };
         },
       }));
+      this.stepRanges.push({ step, start: this.dispatches.length, end: this.dispatches.length + result.length });
       this.dispatches.push(...result);
       this.uniforms.push(...uniforms);
       // What this step was the last to read, what it wrote that nothing reads, and its scratch: free from the next step on.
@@ -147,14 +151,7 @@ export class ExecutionPlan {
 
   /** Writes inputs, runs every dispatch in one pass, reads the outputs back. */
   async run(inputs: Record<string, Float32Array>, timed = false): Promise<{ outputs: HostTensor[]; gpuMs: number | null }> {
-    for (const [name, t] of this.inputs) {
-      const data = inputs[name];
-      const n = sizeOf(t.shape);
-      if (!data || data.length !== n) {
-        throw new ModelError(`input '${name}' needs ${n} values for shape [${t.shape}], got ${data?.length ?? 'none'}`);
-      }
-      this.ctx.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    }
+    this.writeInputs(inputs);
     if (timed && this.ctx.info.hasTimestamps) this.timer ??= new GpuTimer(this.ctx);
     const timer = timed ? this.timer ?? undefined : undefined;
     this.ctx.submit(this.dispatches, timer);
@@ -165,6 +162,32 @@ export class ExecutionPlan {
     }));
     const gpuMs = timer ? await timer.readMs() : null;
     return { outputs, gpuMs };
+  }
+
+  /** Uploads every runtime input, checking its length against the plan's shape. */
+  writeInputs(inputs: Record<string, Float32Array>): void {
+    for (const [name, t] of this.inputs) {
+      const data = inputs[name];
+      const n = sizeOf(t.shape);
+      if (!data || data.length !== n) {
+        throw new ModelError(`input '${name}' needs ${n} values for shape [${t.shape}], got ${data?.length ?? 'none'}`);
+      }
+      this.ctx.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    }
+  }
+
+  /**
+   * Runs once with each step in its own timestamped pass: the GPU time of every layer, in plan
+   * order (steps without dispatches, such as reshapes, left out). Null without timestamp queries.
+   */
+  async profile(inputs: Record<string, Float32Array>): Promise<LayerTime[] | null> {
+    this.writeInputs(inputs);
+    const ranges = this.stepRanges.filter((r) => r.end > r.start);
+    const ms = await this.ctx.submitProfiled(ranges.map((r) => this.dispatches.slice(r.start, r.end)));
+    if (!ms) return null;
+    return ranges.map((r, i) => ({
+      name: r.step.node.name, opType: r.step.node.opType, ms: ms[i]!, ...(r.step.fused.length ? { fused: r.step.fused } : {}),
+    }));
   }
 
   /** Runs without reading back (latency of the GPU work alone, waited on by onSubmittedWorkDone). */

@@ -191,6 +191,49 @@ export class GpuContext {
     this.device.queue.submit([enc.finish()]);
   }
 
+  /**
+   * Runs `groups` in order, each in its own compute pass with timestamps at its start and end, and
+   * returns each group's GPU milliseconds (null where the adapter has no timestamp queries). Passes
+   * see each other's writes as one pass's dispatches do, so the results are those of `submit`.
+   */
+  async submitProfiled(groups: readonly (readonly Dispatch[])[]): Promise<number[] | null> {
+    if (!this.info.hasTimestamps) return null;
+    const CHUNK = 2048; // a query set holds at most 4096 timestamps
+    const ms: number[] = [];
+    for (let from = 0; from < groups.length; from += CHUNK) {
+      const part = groups.slice(from, from + CHUNK);
+      const count = 2 * part.length;
+      const querySet = this.device.createQuerySet({ label: 'profile', type: 'timestamp', count });
+      const resolved = this.device.createBuffer({ label: 'profile-resolve', size: 8 * count, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const read = this.device.createBuffer({ label: 'profile-read', size: 8 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const enc = this.device.createCommandEncoder({ label: 'profile' });
+      part.forEach((dispatches, i) => {
+        const pass = enc.beginComputePass({ label: 'profile', timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        for (const d of dispatches) {
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.bindGroup);
+          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        }
+        pass.end();
+      });
+      enc.resolveQuerySet(querySet, 0, count, resolved, 0);
+      enc.copyBufferToBuffer(resolved, 0, read, 0, 8 * count);
+      this.device.queue.submit([enc.finish()]);
+      try {
+        await read.mapAsync(GPUMapMode.READ);
+        const t = new BigUint64Array(read.getMappedRange().slice(0));
+        read.unmap();
+        // A pass whose end reads before its start (a clock the driver reset) counts as 0.
+        for (let i = 0; i < part.length; i++) ms.push(t[2 * i + 1]! > t[2 * i]! ? Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 : 0);
+      } catch (e) {
+        throw new GpuError(`Reading the per-layer timestamps back failed (${(e as Error).message}); the device may have been lost.`);
+      } finally {
+        querySet.destroy(); resolved.destroy(); read.destroy();
+      }
+    }
+    return ms;
+  }
+
   /** Runs `fn` inside validation and out-of-memory error scopes, turning a WebGPU error into a GpuError. */
   async checked<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
     this.device.pushErrorScope('out-of-memory');

@@ -7,7 +7,7 @@
 import type { ImageLoadReport, ImageSpec } from './image-spec';
 import type { AuthoredStep, Step } from './steps';
 import type { DataRole, Preprocess, Technique } from './vocabulary';
-import type { LatencySummary } from '../core/latency';
+import type { LayerProfile, LatencySummary } from '../core/latency';
 
 /** One weighted layer as the side-by-side table aligns it (by node name). */
 export interface LayerInfo {
@@ -76,6 +76,8 @@ export interface Measurement {
   evalMs: number;
   /** How the model was fed, in words. */
   batching: string | null;
+  /** Where the time of one run goes, per layer, at the smallest batch timed (absent: not profiled, or no timestamp queries). */
+  layers?: LayerProfile;
 }
 
 /** A dataset a project holds: the labels stay with the record so predictions can be scored anywhere. */

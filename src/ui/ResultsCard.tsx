@@ -2,11 +2,13 @@ import { recordOf, useStudio } from '../state/store';
 import { latencyAt, latestMeasurement, type LatencyFigure } from '../recipe/variant';
 import { describePreprocess } from '../recipe/vocabulary';
 import { fmtInt, fmtBytes, fmtMs, fmtPct } from './format';
-import { describeRuns, LATENCY_BUDGET_MS } from '../core/latency';
+import { describeRuns, LATENCY_BUDGET_MS, type LayerProfile } from '../core/latency';
+import { LayerTimes } from './LayerTimes';
 
 /** The selected variant's latest measurement; its whole history is in the dashboard. */
 export function ResultsCard() {
   const r = useStudio((s) => recordOf(s, s.selectedId));
+  const records = useStudio((s) => s.records);
   const last = r ? latestMeasurement(r) : null;
   if (!r || !last) {
     return (
@@ -26,6 +28,12 @@ export function ResultsCard() {
     return <Metric label={`Latency, batch ${b}`} value={`${l?.scaledFrom ? '≈ ' : ''}${fmtMs(l?.medianMs)}`} sub={`p5–p95 ${fmtMs(l?.p5Ms)}–${fmtMs(l?.p95Ms)} · GPU ${fmtMs(l?.gpuMedianMs)}${scaled}`} testid={`latency-b${b}`} />;
   };
   const runs = b1 ?? own ?? b64;
+  // The layers beside those of the nearest ancestor profiled on the same data and adapter.
+  let base: { name: string; layers: LayerProfile } | null = null;
+  for (let p = records.find((x) => x.id === r.parentId); p && !base; p = records.find((x) => x.id === p!.parentId)) {
+    const layers = latestMeasurement(p, last.key)?.layers;
+    if (layers) base = { name: p.name, layers };
+  }
   return (
     <div className="card results" data-testid="results">
       <h3>Results <span className="muted">· {r.name} on {last.key.dataset} ({describePreprocess(last.key.preprocess)})</span></h3>
@@ -41,6 +49,7 @@ export function ResultsCard() {
         {/\(software\)$/.test(last.key.adapter) && ' This adapter is a software fallback: its timings say nothing about a real GPU.'}
         {r.measurements.length > 1 && <span data-testid="history-count"> {r.measurements.length} measurements of this variant are kept; the Dashboard shows them all.</span>}
       </p>
+      {last.layers && <LayerTimes profile={last.layers} base={base?.layers ?? null} baseName={base?.name ?? null} />}
     </div>
   );
 }

@@ -3,11 +3,12 @@
  * more than five classes) with every item's prediction, then latency at batch 1 and 64 by the
  * benchmark protocol within a time budget. Keyed by dataset, preprocessing, item count and adapter.
  */
-import { GpuError } from '../core/errors';
+import { CancelledError, GpuError } from '../core/errors';
 import type { GpuContext } from '../gpu/context';
 import type { InferenceSession } from '../engine/session';
 import { evaluateAccuracy } from '../engine/evaluate';
-import { measureLatencies, type LatencySkipped } from '../engine/latency';
+import { measureLatencies, profileLayers, type LatencySkipped } from '../engine/latency';
+import type { LayerProfile } from '../core/latency';
 import { batchFor, checkFits } from '../data/dataset';
 import type { Batching } from '../model/rebatch';
 import type { EvaluateStep } from '../recipe/steps';
@@ -31,13 +32,14 @@ export async function measure(session: InferenceSession, test: LoadedData, step:
   try {
     const acc = await evaluateAccuracy(session, (s, n) => batchFor(ds, s, n, preprocess, input.shape, input.name),
       total, layout.batch ?? step.batch, (p) => job.progress({ stage: 'accuracy', done: p.done, total: p.total }), job.signal);
-    const { latency, latencySkipped } = step.latency
+    const { latency, latencySkipped, layers } = step.latency
       ? await latencyFigures(session, step, batching, job, layout.unbatched ? layout.itemDims : null)
-      : { latency: [], latencySkipped: [] };
+      : { latency: [], latencySkipped: [], layers: undefined };
     return {
       key: { dataset: test.record.name, datasetSha256: test.record.sha256, preprocess, samples: acc.samples, adapter: describeAdapter(session.ctx) },
       at, top1: acc.accuracy, top5: acc.top5Correct === null ? null : acc.top5Correct / Math.max(1, acc.samples), correct: acc.correct,
       predictions: Array.from(acc.predictions), latency, latencySkipped, evalMs: acc.ms, batching: batching?.note ?? null,
+      ...(layers ? { layers } : {}),
     };
   } catch (e) {
     if (session.ctx.isLost) throw new GpuError('The GPU device was lost during evaluation. A new device has been created and the model re-uploaded; evaluate again.');
@@ -47,10 +49,12 @@ export async function measure(session: InferenceSession, test: LoadedData, step:
 
 /**
  * Latency at batch 1 and 64 (or the model's own fixed batch) within the step's time budget, no
- * dataset needed (the input is filled with 0.5). `unbatchedDims`: the input has no batch dim and runs
- * one item of these dims as the whole input.
+ * dataset needed (the input is filled with 0.5), then where one run's time goes per layer at the
+ * smallest batch (one more run, made only where that batch was run as itself, not scaled, and the
+ * adapter has timestamp queries). `unbatchedDims`: the input has no batch dim and runs one item of these
+ * dims as the whole input.
  */
-export async function latencyFigures(session: InferenceSession, step: EvaluateStep, batching: Batching | null, job: JobHandle, unbatchedDims: number[] | null = null): Promise<{ latency: LatencyFigure[]; latencySkipped: LatencySkipped[] }> {
+export async function latencyFigures(session: InferenceSession, step: EvaluateStep, batching: Batching | null, job: JobHandle, unbatchedDims: number[] | null = null): Promise<{ latency: LatencyFigure[]; latencySkipped: LatencySkipped[]; layers?: LayerProfile }> {
   const fixed = unbatchedDims ? 1 : session.fixedBatch;
   const sizes = fixed === null ? [1, 64] : [fixed];
   job.progress({ stage: 'latency', done: 0, total: 0, detail: `batch ${sizes[0]}` });
@@ -68,5 +72,12 @@ export async function latencyFigures(session: InferenceSession, step: EvaluateSt
       : batching?.mode === 'fixed' ? batching.note : `fixes its batch to ${fixed}`;
     for (const b of [1, 64].filter((b) => b !== fixed)) latencySkipped.push({ batch: b, reason: why });
   }
-  return { latency, latencySkipped };
+  const first = measured.latency[0];
+  let layers: LayerProfile | null = null;
+  if (first && !first.scaledFrom && session.ctx.info.hasTimestamps) {
+    if (job.signal?.aborted) throw new CancelledError();
+    job.progress({ stage: 'latency', done: 0, total: 0, detail: `time per layer, batch ${first.batch}` });
+    layers = await profileLayers(session, first.batch, { shape: unbatchedDims ?? undefined, warm: true });
+  }
+  return { latency, latencySkipped, ...(layers ? { layers } : {}) };
 }

@@ -330,7 +330,7 @@ export class StudioRuntime {
   }
 
   /** Latency alone (no dataset; not kept as a measurement, which is keyed by one): for a model no loaded data fits. */
-  async timeLatency(id: string, step: EvaluateStep, signal?: AbortSignal): Promise<Pick<Measurement, 'latency' | 'latencySkipped'>> {
+  async timeLatency(id: string, step: EvaluateStep, signal?: AbortSignal): Promise<Pick<Measurement, 'latency' | 'latencySkipped' | 'layers'>> {
     const r = this.variants.record(id);
     return this.jobs.run({ kind: 'evaluate', label: `Timing ${r.name}`, variantId: id }, async (job) => {
       const feed = await this.variants.feed(id);
