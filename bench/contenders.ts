@@ -1,12 +1,16 @@
 /**
- * The two contenders behind one interface, both running whole ONNX models on WebGPU in this page:
- * the studio's own engine (InferenceSession, as the app uses it) and onnxruntime-web's WebGPU EP.
+ * The contenders behind one interface, all running whole ONNX models on WebGPU in this page: the
+ * studio's own engine (InferenceSession, as the app uses it) on the model and on its compressed
+ * variants, and onnxruntime-web's WebGPU EP.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import type { GpuContext } from '../src/gpu/context';
 import { importOnnx } from '../src/model/onnx-import';
 import { InferenceSession } from '../src/engine/session';
-import type { ContenderName } from './types';
+import { profileLayers } from '../src/engine/latency';
+import type { LayerProfile } from '../src/core/latency';
+import type { Model } from '../src/model/ir';
+import type { CompressedName, ContenderName } from './types';
 
 export interface Contender {
   readonly name: ContenderName;
@@ -20,12 +24,19 @@ export interface Contender {
 }
 
 export class Ours implements Contender {
-  readonly name = 'ours' as const;
   private session: InferenceSession | null = null;
-  constructor(readonly ctx: GpuContext) {}
+  /** `name`: 'ours' for the model as given, ours-… for a compressed variant of it (loadModel). */
+  constructor(readonly ctx: GpuContext, readonly name: 'ours' | CompressedName = 'ours') {}
 
   async load(bytes: Uint8Array, fileName: string): Promise<void> {
-    this.session = new InferenceSession(this.ctx, importOnnx(bytes, fileName));
+    this.loadModel(importOnnx(bytes, fileName));
+  }
+  loadModel(model: Model): void {
+    this.session = new InferenceSession(this.ctx, model);
+  }
+  /** Where one run's time goes, per layer (null without timestamp queries). */
+  async profile(batch: number): Promise<LayerProfile | null> {
+    return profileLayers(this.session!, batch, { warm: true });
   }
   /** The model's input shape at batch `n`, from the ONNX graph. */
   inputShapeFor(n: number): number[] { return this.session!.inputShapeFor(n); }

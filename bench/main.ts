@@ -8,6 +8,7 @@
  *   npm run bench -- [--only models|kernels|sparse|training]
  *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
  *              [--real-size [resnet18,mobilenet_v2,efficientnet_b0,…]] (torchvision at 224×224, exported now; batches 1,8)
+ *              [--compressed] (also int8 dynamic, XNOR and filter-pruned 30 / 50 % variants: ÷ float, per layer)
  *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
  *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
  *     sparse:  (4) pruned-layer kernels, dense matmul vs CSR at 50 / 75 / 90 % vs 2:4; dense conv vs sparse conv (bench/sparse-page.ts)
@@ -26,7 +27,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumPath, CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { startServer } from './server';
 import { checkAgainstOrtNode } from './reference';
-import { adapterLines, firstRunLines, markdownTable, relativeTable, writeJson, wrongOutputLines } from './report';
+import { adapterLines, compressedTable, firstRunLines, markdownTable, relativeTable, writeJson, wrongOutputLines } from './report';
 import { importOnnx } from '../src/model/onnx-import';
 import { costOf, nonzeroFlops } from '../src/compress/prune';
 import { kernelAdapterLines, kernelCompileLines, kernelNoteLines, kernelPipelineLines, kernelTable, kernelValidationLines, writeKernelJson } from './kernels-report';
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     models: { type: 'string' },
     batches: { type: 'string' },
     'real-size': { type: 'string' },
+    compressed: { type: 'boolean', default: false },
     'kernel-runs': { type: 'string' },
     'kernel-warmup': { type: 'string', default: '1' },
     'kernel-cases': { type: 'string' },
@@ -77,6 +79,7 @@ const cfg: BenchConfig = {
   batches: (values.batches ?? (realSize ? '1,8' : '1,64')).split(',').map(Number),
   runs: Number(values.runs),
   warmup: Number(values.warmup),
+  compressed: values.compressed,
 };
 if (!(cfg.runs >= 5)) throw new Error('--runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
 const kcfg: KernelBenchConfig = {
@@ -163,6 +166,8 @@ async function benchModels(page: Page, browser: Browser): Promise<void> {
   }));
   const vsFirst = relativeTable(result, flops);
   if (vsFirst) console.log(`\nEach model against ${cfg.models[0]} (the studio's engine; speedup = first model's median ÷ this one's):\n\n${vsFirst}`);
+  const compressedLines = compressedTable(result, flops);
+  if (compressedLines) console.log(`\nCompressed variants against the float model (the studio's engine, interleaved runs; speedup = float median ÷ variant median; per-layer from one profiled run each):\n\n${compressedLines}`);
   const wrongLines = wrongOutputLines(result);
   if (wrongLines.length) console.log('\n' + wrongLines.join('\n'));
   console.log('\nGPU time: ours from timestamp queries around the compute pass (separate runs, not part of e2e); ' +

@@ -8,6 +8,8 @@ import { configureOrt, ortAdapterInfo, ORT_VERSION, Ours, OrtWeb, type Contender
 import { stats, timed } from './stats';
 import type { BenchConfig, BenchRecord, CaseOutput, PageResult } from './types';
 import { log, errText, openBenchContext } from './page-common';
+import { compressedVariants } from './compressed';
+import { importOnnx } from '../src/model/onnx-import';
 
 async function runBench(cfg: BenchConfig): Promise<PageResult> {
   configureOrt();
@@ -37,6 +39,17 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
       log(`onnxruntime-web could not create a WebGPU session for ${model}: ${errText(e)}`);
     }
     log(`${model}: session created (ours ${oursLoad.toFixed(1)} ms, ort-web ${ortLoad?.toFixed(1) ?? 'failed'} ms)`);
+    const variants = cfg.compressed ? compressedVariants(importOnnx(bytes, model)) : [];
+    const compressed = variants.map((v) => {
+      const c = new Ours(ctx, v.name);
+      let loadMs: number | null = null;
+      if (v.model) {
+        const t = performance.now();
+        try { c.loadModel(v.model); loadMs = performance.now() - t; } catch (e) { v.error = errText(e); }
+      }
+      if (v.error) log(`${model}: ${v.name} not run: ${v.error}`);
+      return { c, v, loadMs };
+    });
 
     for (const batch of cfg.batches) {
       const shape = ours.inputShapeFor(batch);
@@ -50,6 +63,12 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
       };
       const live: [Contender, BenchRecord][] = [[ours, rOurs]];
       if (ortOk) live.push([ort, rOrt]);
+      // Compressed variants: their outputs differ from the float model's by design, so they are not checked against ort.
+      const variantRecords: [Ours, BenchRecord][] = compressed.map(({ c, v, loadMs }) => [c, {
+        ...base, contender: v.name, loadMs, firstRunMs: null, e2e: null, gpu: null, gpuNote: 'see extra.layers', maxAbsDiffVsOther: null, maxAbsDiffVsOrtNode: null,
+        error: v.error, extra: { flopsPerItem: v.flops },
+      }]);
+      live.push(...variantRecords.filter(([, r]) => !r.error));
 
       // First run (pipelines compiled, buffers allocated), then warm-up, all untimed for the stats.
       const compilesBefore = ctx.pipelineCompiles;
@@ -58,6 +77,7 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
         try {
           const [out, ms] = await timed(() => c.run(input, shape));
           r.firstRunMs = ms;
+          if (c.name !== 'ours' && c.name !== 'ort-web') continue;
           outs.push(out);
           outputs.push({ contender: c.name, model, batch, shape, seed, data: Array.from(out) });
         } catch (e) { r.error = errText(e); log(`${c.name} ${model} b${batch} first run failed: ${r.error}`); }
@@ -85,11 +105,19 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
       for (const [c, r] of ok) r.e2e = stats(e2e.get(c)!);
       rOurs.gpu = gpu.length === cfg.runs ? stats(gpu) : null;
       if (i.hasTimestamps && !rOurs.gpu) rOurs.gpuNote = `timestamp queries gave usable values in only ${gpu.length}/${cfg.runs} runs`;
-      records.push(rOurs, rOrt);
+      // Where the time goes, per layer, for the float model and each variant (one profiled run each).
+      if (cfg.compressed) {
+        for (const [c, r] of [[ours, rOurs] as [Ours, BenchRecord], ...variantRecords]) {
+          if (r.error) continue;
+          try { r.extra = { ...r.extra, layers: await c.profile(batch) }; } catch (e) { log(`${c.name} ${model} b${batch} profile failed: ${errText(e)}`); }
+        }
+      }
+      records.push(rOurs, rOrt, ...variantRecords.map(([, r]) => r));
       log(`${model} b${batch}: e2e median ours ${rOurs.e2e?.medianMs.toFixed(2)} ms, ort-web ${rOrt.e2e?.medianMs.toFixed(2) ?? '—'} ms`);
     }
     await ours.dispose();
     await ort.dispose();
+    for (const { c } of compressed) await c.dispose();
   }
   ctx.destroy();
   return { tag, adapter, ortVersion: ORT_VERSION, ortError, records, outputs };

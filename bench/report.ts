@@ -1,4 +1,5 @@
 /** Turns the page's records into the printed report (adapter, first runs, Markdown table) and the JSON file. */
+import type { LayerProfile } from '../src/core/latency';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BenchRecord, PageResult, Stats } from './types';
@@ -90,6 +91,47 @@ export function relativeTable(r: PageResult, flops: Record<string, { dense: numb
     rows.push(`| ${model} | ${batch} | ${count} | ${fewer.toFixed(2)}× | ${f(e2e)} | ${q(e2e)} | ${f(gpu)} | ${q(gpu)} |`);
   }
   return rows.join('\n');
+}
+
+/**
+ * Each compressed variant beside its float model (records of contender ours-…): e2e speedup, and for
+ * the pruned ones the FLOP reduction and speedup ÷ FLOP reduction (1 = time falls as fast as FLOPs);
+ * from the per-layer profiles, the GPU-time speedup of the weighted layers and how many of them got faster.
+ */
+export function compressedTable(r: PageResult, flops: Record<string, { dense: number }>): string | null {
+  const variants = r.records.filter((x) => x.contender.startsWith('ours-'));
+  if (!variants.length) return null;
+  const rows = [
+    '| model | batch | variant | e2e ms, median | speedup vs float | FLOP reduction | speedup ÷ FLOP reduction | weighted layers: GPU ms float → variant (speedup) | layers faster |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const v of variants) {
+    const f = r.records.find((x) => x.contender === 'ours' && x.model === v.model && x.batch === v.batch);
+    if (v.error || !v.e2e || !f?.e2e) { rows.push(`| ${v.model} | ${v.batch} | ${v.contender} | — | ${v.error ?? 'not measured'} | | | | |`); continue; }
+    const up = f.e2e.medianMs / v.e2e.medianMs;
+    const vFlops = v.extra.flopsPerItem as number | null;
+    const fewer = vFlops && v.contender.includes('filter') ? flops[v.model]!.dense / vFlops : null;
+    const weighted = weightedLayers(f.extra.layers as LayerProfile | null, v.extra.layers as LayerProfile | null);
+    rows.push(`| ${v.model} | ${v.batch} | ${v.contender.slice(5)} | ${v.e2e.medianMs.toFixed(1)} | ${up.toFixed(2)}× | ${fewer ? `${fewer.toFixed(2)}×` : '—'} | ${fewer ? (up / fewer).toFixed(2) : '—'} | ` +
+      `${weighted ? `${weighted.floatMs.toFixed(1)} → ${weighted.variantMs.toFixed(1)} (${(weighted.floatMs / weighted.variantMs).toFixed(2)}×)` : '—'} | ${weighted ? `${weighted.faster} of ${weighted.layers}` : '—'} |`);
+  }
+  return rows.join('\n');
+}
+
+const WEIGHTED = /Conv|Gemm|MatMul/;
+
+/** The weighted layers (Conv, Gemm and their int8 / XNOR forms) present in both profiles, by name: summed GPU time in each. */
+function weightedLayers(float: LayerProfile | null, variant: LayerProfile | null): { floatMs: number; variantMs: number; layers: number; faster: number } | null {
+  if (!float || !variant) return null;
+  const mine = new Map(variant.layers.map((l) => [l.name, l]));
+  let floatMs = 0, variantMs = 0, layers = 0, faster = 0;
+  for (const l of float.layers) {
+    const v = mine.get(l.name);
+    if (!v || !WEIGHTED.test(l.opType) || !WEIGHTED.test(v.opType)) continue;
+    floatMs += l.ms; variantMs += v.ms; layers++;
+    if (v.ms < l.ms) faster++;
+  }
+  return layers ? { floatMs, variantMs, layers, faster } : null;
 }
 
 /** bench/results/<date>-<tag>.json; a second run on the same day gets -2, -3, … */

@@ -1,7 +1,10 @@
 /** Shapes shared by the bench page (browser) and bench/main.ts (Node). Plain data only. */
 
 export type Tag = 'swiftshader' | 'gpu';
-export type ContenderName = 'ours' | 'ort-web';
+/** Compressed variants of each model, made in the page and run by the studio's engine beside its float model. */
+export const COMPRESSED = ['int8', 'xnor', 'filter30', 'filter50'] as const;
+export type CompressedName = `ours-${(typeof COMPRESSED)[number]}`;
+export type ContenderName = 'ours' | 'ort-web' | CompressedName;
 
 /** What main.ts asks the page to measure. */
 export interface BenchConfig {
@@ -9,6 +12,8 @@ export interface BenchConfig {
   batches: number[];
   runs: number;          // timed runs per contender per case; also the number of interleaved cycles
   warmup: number;        // untimed runs after the first (compile) run
+  /** Also run int8 (dynamic), XNOR and filter-pruned (30 %, 50 %) variants, interleaved with the float model. */
+  compressed: boolean;
 }
 
 export interface Stats { medianMs: number; minMs: number; maxMs: number; samplesMs: number[] }
