@@ -10,6 +10,8 @@ import { applyInt8 } from '../src/compress/quantize';
 import { binarizeModel } from '../src/compress/binarize';
 import { pruneFilters } from '../src/compress/prune-filters';
 import { costOf } from '../src/compress/prune';
+import { unshareConstants } from '../src/model/graph';
+import { lowerBinary } from '../src/engine/ops-binary';
 import type { CompressedName } from './types';
 
 export interface CompressedVariant {
@@ -31,11 +33,14 @@ const MAKERS: Record<CompressedName, (m: Model) => Model> = {
   'ours-filter50': (m) => pruneFilters(m, { granularity: 'filter', criterion: 'l1', sparsity: 0.5 }).model,
 };
 
-export function compressedVariants(model: Model): CompressedVariant[] {
+/** The variants of `file`, normalised as the studio's runtime loads a file (constants shared behind Identity nodes get one copy per use). */
+export function compressedVariants(file: Model): CompressedVariant[] {
+  const model = unshareConstants(file);
   return (Object.keys(MAKERS) as CompressedName[]).map((name) => {
     try {
       const m = MAKERS[name](model);
-      return { name, model: m, error: null, flops: costOf(m).flops };
+      // The binary format's custom ops are counted in the form the engine runs them.
+      return { name, model: m, error: null, flops: costOf(lowerBinary(m)).flops };
     } catch (e) {
       return { name, model: null, error: e instanceof Error ? e.message : String(e), flops: null };
     }

@@ -103,7 +103,10 @@ describe('binarizeWeights (host side of binarize_pack.wgsl and xnor_matmul.wgsl)
   });
 });
 
-describe('xnorMatmul vs reference (bit-exact)', () => {
+// Both forms of the kernels on every adapter ('auto' picks one of them by adapter).
+const FORMS = ['tiled', 'reg'] as const;
+
+describe.each(FORMS)('xnorMatmul vs reference (bit-exact), %s kernels', (gemm) => {
   MATMUL.forEach((c, i) => {
     it(`${c.name} (${c.scale ? 'beta' : 'no beta'}${c.bias ? ', bias' : ''})`, async () => {
       const ctx = await testContext();
@@ -115,7 +118,7 @@ describe('xnorMatmul vs reference (bit-exact)', () => {
       const wt = uploadBinaryWeights(ctx, 'w', w, [c.N, c.K]);
       const bt = bias ? tensorOf(ctx, bias, [c.N], 'bias') : null;
       const yt = emptyTensor(ctx, [c.M, c.N], 'y');
-      const got = await runAndRead(ctx, () => xnorMatmul(ctx, xt, wt, bt, yt, { activationScale: c.scale, act }), yt);
+      const got = await runAndRead(ctx, () => xnorMatmul(ctx, xt, wt, bt, yt, { activationScale: c.scale, act, gemm }), yt);
       const want = xnorMatmulRef(x, c.M, c.K, w, c.N, bias, { activationScale: c.scale, act });
       expectMatch(got, want, act);
       if (c.pm1) expect(got.every((v) => Number.isInteger(v) && Math.abs(v) <= c.K)).toBe(true);
@@ -127,7 +130,7 @@ describe('xnorMatmul vs reference (bit-exact)', () => {
     const [M, K, H, N] = [4, 70, 40, 6];
     const x = values(M * K, 1), w1 = values(H * K, 2), w2 = values(N * H, 3), b1 = randomFloats(H, 4);
     const scratch = ctx.acquire('shared-scratch', Math.max(xnorScratchBytes(M, K), xnorScratchBytes(M, H)));
-    const opts = { activationScale: true, act: { kind: 'relu' } as Activation, scratch };
+    const opts = { activationScale: true, act: { kind: 'relu' } as Activation, scratch, gemm };
     const xt = tensorOf(ctx, x, [M, K]), ht = emptyTensor(ctx, [M, H]), yt = emptyTensor(ctx, [M, N]);
     const w1t = uploadBinaryWeights(ctx, 'w1', w1, [H, K]), w2t = uploadBinaryWeights(ctx, 'w2', w2, [N, H]);
     const got = await runAndRead(ctx, () => [
@@ -139,7 +142,7 @@ describe('xnorMatmul vs reference (bit-exact)', () => {
   });
 });
 
-describe('xnorConv2d vs reference (bit-exact)', () => {
+describe.each(FORMS)('xnorConv2d vs reference (bit-exact), %s kernels', (gemm) => {
   CONV.forEach((c, i) => {
     it(c.name, async () => {
       const ctx = await testContext();
@@ -159,19 +162,20 @@ describe('xnorConv2d vs reference (bit-exact)', () => {
       const wt = uploadBinaryWeights(ctx, 'w', w, wShape);
       const bt = bias ? tensorOf(ctx, bias, [c.m], 'bias') : null;
       const yt = emptyTensor(ctx, yShape, 'y');
-      const got = await runAndRead(ctx, () => xnorConv2d(ctx, xt, wt, bt, yt, conv, opts), yt);
+      const got = await runAndRead(ctx, () => xnorConv2d(ctx, xt, wt, bt, yt, conv, { ...opts, gemm }), yt);
       expectMatch(got, xnorConv2dRef(x, c.x, w, wShape, bias, conv, opts, yShape), opts.act);
     });
   });
 });
 
 describe('xnor pipelines and validation', () => {
-  it('compiles one pack pipeline per SCALE and one GEMM per (activation, bias), never per size', async () => {
+  it('compiles one pack pipeline per (form, SCALE) and one GEMM per (form, activation, bias), never per size', async () => {
     const ctx = await testContext();
     const keys = ctx.pipelineKeys();
-    expect(keys.filter((k) => k.startsWith('xnor_pack|')).sort()).toEqual(['xnor_pack|SCALE=0', 'xnor_pack|SCALE=1']);
+    expect(keys.filter((k) => k.startsWith('xnor_pack')).sort()).toEqual(['xnor_pack_rows|SCALE=0', 'xnor_pack_rows|SCALE=1', 'xnor_pack|SCALE=0', 'xnor_pack|SCALE=1']);
     const variants = new Set([...MATMUL, ...CONV].map((c) => `${actOf(c.act).kind}/${Boolean(c.bias)}`));
     expect(keys.filter((k) => k.startsWith('xnor_matmul|')).length).toBe(variants.size);
+    expect(keys.filter((k) => k.startsWith('xnor_matmul_reg|')).length).toBe(variants.size);
     // A new size of a known variant compiles nothing.
     const before = ctx.pipelineCompiles;
     const wt = uploadBinaryWeights(ctx, 'w', values(3 * 50, 9), [3, 50]);

@@ -20,7 +20,7 @@ struct Params {
   Pb: u32, Nc: u32, K32: u32, rows: u32, // rows and output channels per group; rows = G * Pb
   Pdiv: u32, yOuter: u32, yRow: u32, yCol: u32, // y index = (r / Pdiv) * yOuter + (r % Pdiv) * yRow + ch * yCol
   a: f32, b: f32, // LeakyRelu alpha or Clip min; Clip max
-  zero: u32, _pad: u32, // always 0; see opaque()
+  zero: u32, _pad: u32, // zero: always 0, see opaque(); _pad: xnor_matmul_reg.wgsl's chBlocks
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
