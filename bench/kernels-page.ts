@@ -195,8 +195,8 @@ class KernelBench {
       tolerance: q.yScale, // the reference is bit-exact; one output quantum of slack
       checked,
     });
-    runners.push(await this.int8(c, 'int8-dot4', [M, N], check8, (y, forceUnpacked) => int8Matmul(ctx, x, w8, y, q, { forceUnpacked, label: `${c.id}:int8` }), x, xData, toRelease));
-    runners.push(await this.int8(c, 'int8-unpacked', [M, N], check8, (y, forceUnpacked) => int8Matmul(ctx, x, w8, y, q, { forceUnpacked, label: `${c.id}:int8u` }), x, xData, toRelease));
+    runners.push(await this.int8(c, 'int8-dot4', [M, N], check8, (y, forceUnpacked) => int8Matmul(ctx, x, w8, y, q, { dot4: forceUnpacked ? 'unpacked' : 'builtin', label: `${c.id}:int8` }), x, xData, toRelease));
+    runners.push(await this.int8(c, 'int8-unpacked', [M, N], check8, (y, forceUnpacked) => int8Matmul(ctx, x, w8, y, q, { dot4: forceUnpacked ? 'unpacked' : 'builtin', label: `${c.id}:int8u` }), x, xData, toRelease));
 
     // XNOR: sign bits + alpha per output, beta = mean |x| per row (XNOR-Net's K), two dispatches.
     const wb = uploadBinaryWeights(ctx, `${c.id}:wb`, wData, [N, K]);
@@ -265,8 +265,8 @@ class KernelBench {
     const w8 = uploadInt8Weights(ctx, `${c.id}:w8`, spec);
     let ref8: Float32Array | null = null;
     const check8 = (out: Float32Array) => ({ maxAbsDiff: finiteMaxDiff(out, ref8 ??= int8Conv2dRef(xData, xShape, spec, geo, q, yShape).y), tolerance: q.yScale, checked });
-    runners.push(await this.int8(c, 'int8-dot4', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { forceUnpacked, label: `${c.id}:int8` }), x, xData, toRelease));
-    runners.push(await this.int8(c, 'int8-unpacked', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { forceUnpacked, label: `${c.id}:int8u` }), x, xData, toRelease));
+    runners.push(await this.int8(c, 'int8-dot4', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { dot4: forceUnpacked ? 'unpacked' : 'builtin', label: `${c.id}:int8` }), x, xData, toRelease));
+    runners.push(await this.int8(c, 'int8-unpacked', yShape, check8, (y, forceUnpacked) => int8Conv2d(ctx, x, w8, y, geo, q, { dot4: forceUnpacked ? 'unpacked' : 'builtin', label: `${c.id}:int8u` }), x, xData, toRelease));
 
     const wb = uploadBinaryWeights(ctx, `${c.id}:wb`, wData, wShape);
     const scratch = ctx.acquire(`${c.id}:xnor-scratch`, xnorScratchBytes(B * group * yShape[2]! * yShape[3]!, K));

@@ -219,7 +219,7 @@ describe('int8 matmul vs integer reference (int8_matmul.wgsl, int8_matmul_small.
       const w = uploadInt8Weights(ctx, 'w', p.spec);
       const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, [...c.x.slice(0, -1), c.n], 'y');
       await runCase(c, p, xt, yt, ref, (q) => {
-        const d = int8Matmul(ctx, xt, w, yt, q, { forceUnpacked: v.forceUnpacked });
+        const d = int8Matmul(ctx, xt, w, yt, q, { dot4: v.forceUnpacked ? 'unpacked' : 'builtin' });
         expect(d[0]!.pipeline.label).toMatch(M <= INT8_SMALL_M ? /^int8_matmul_small:/ : /^int8_matmul:/);
         return d;
       });
@@ -247,7 +247,7 @@ describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_pack.wgs
       const w = uploadInt8Weights(ctx, 'w', p.spec);
       const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, yShape, 'y');
       await runCase(c, p, xt, yt, ref, (q) => {
-        const d = int8Conv2d(ctx, xt, w, yt, conv, q, { forceUnpacked: v.forceUnpacked });
+        const d = int8Conv2d(ctx, xt, w, yt, conv, q, { dot4: v.forceUnpacked ? 'unpacked' : 'builtin' });
         const packed = c.m / group >= INT8_CONV_GEMM_MIN_CHANNELS;
         expect(d.map((x) => x.pipeline.label.split('|')[0]!.split(':')[0])).toEqual(packed ? ['int8_conv_pack', 'int8_conv_packed'] : ['int8_conv2d']);
         if (packed && c.name.startsWith('packed ')) expect(c.name.slice(7, 9)).toBe(w.conv!.layout); // the case tests the layout it names

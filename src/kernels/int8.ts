@@ -146,8 +146,12 @@ export interface Int8Quant {
 }
 
 export interface Int8Options {
-  /** Use the unpacked dot4 even where dot4I8Packed exists (tests, comparisons). */
-  forceUnpacked?: boolean;
+  /**
+   * The dot4: 'builtin' (dot4I8Packed where the adapter has it), 'unpacked' (sign-extended bytes),
+   * or 'auto' (the default): the builtin, except for the kernels SOFTWARE_UNPACKED names on a
+   * software adapter.
+   */
+  dot4?: 'auto' | 'builtin' | 'unpacked';
   label?: string;
   /**
    * int8Conv2d only: the packed-input scratch, at least int8ConvScratchBytes(...) bytes, owned by
@@ -258,9 +262,19 @@ export function withDot4(kernelCode: string, useBuiltin: boolean): string {
   return `${useBuiltin ? dot4Builtin : dot4Unpacked}\n${kernelCode}`;
 }
 
-/** The dot4 variant a call will use: the builtin where the adapter has it, unless forced off. */
-export function dot4Variant(ctx: GpuContext, opts?: Int8Options): 'dot4i8' | 'unpacked' {
-  return ctx.info.hasDot4I8 && !opts?.forceUnpacked ? 'dot4i8' : 'unpacked';
+/**
+ * Kernels that run faster with the unpacked dot4 on a software adapter, whose dot4I8Packed is
+ * emulated: the packed conv measured 1.08–1.19× faster unpacked at ResNet's 3×3 shapes (Dawn,
+ * SwiftShader, 2026-12-06) and 1.13–1.16× on the kernel bench's convs (2026-11-29); the GEMMs
+ * were 0.67–0.79× unpacked there, so they keep the builtin.
+ */
+const SOFTWARE_UNPACKED: ReadonlySet<string> = new Set(['int8_conv_packed']);
+
+/** The dot4 variant a call of `kernel` will use (Int8Options.dot4). */
+export function dot4Variant(ctx: GpuContext, opts?: Int8Options, kernel = ''): 'dot4i8' | 'unpacked' {
+  const want = opts?.dot4 ?? 'auto';
+  if (!ctx.info.hasDot4I8 || want === 'unpacked') return 'unpacked';
+  return want === 'auto' && ctx.info.isFallback && SOFTWARE_UNPACKED.has(kernel) ? 'unpacked' : 'dot4i8';
 }
 
 /**
@@ -269,7 +283,7 @@ export function dot4Variant(ctx: GpuContext, opts?: Int8Options): 'dot4i8' | 'un
  * feature); ReLU and bias are data (the clamp floor and a zero bias), so nothing else specialises.
  */
 export function int8Pipeline(ctx: GpuContext, kernel: string, code: string, opts?: Int8Options): GPUComputePipeline {
-  const variant = dot4Variant(ctx, opts);
+  const variant = dot4Variant(ctx, opts, kernel);
   return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), {});
 }
 
