@@ -14,7 +14,8 @@ import { roundHalfEven } from '../core/round';
 import { normAxis, sizeOf } from '../core/shape';
 import type { DType } from '../core/dtype';
 import { dequantizeLinear, quantizeLinear, type LinearQuantParams } from '../kernels/quantize-linear';
-import { dynamicQuantParams } from '../kernels/dynamic-quant';
+import { dynamicQuantParams, rangePartialWords } from '../kernels/dynamic-quant';
+import type { GpuTensor } from '../kernels/common';
 import type { OpCall, OpImpl } from './op-types';
 
 /**
@@ -128,17 +129,23 @@ const dynamicQuantizeLinearOp: OpImpl = {
     const qparams = c.scratch(`${c.node.name}:qparams`, [4]);
     const [scale, zero] = [c.output(1), c.output(2)];
     return [
-      ...dynamicQuantParams(c.ctx, c.input(0), { qparams, scale, zero }, `${c.node.name}:range`),
+      ...dynamicQuantParams(c.ctx, c.input(0), { qparams, scale, zero, partials: rangeScratch(c) }, `${c.node.name}:range`),
       ...quantizeLinear(c.ctx, c.input(0), { scale, zero, axisSize: 1, inner: 1 }, c.output(0), INT_RANGE.uint8!, c.node.name),
     ];
   },
 };
 
+/** Plan-owned scratch for the range's first pass over a large input (none for a small one). */
+function rangeScratch(c: OpCall): GpuTensor | undefined {
+  const words = rangePartialWords(sizeOf(c.input(0).shape));
+  return words ? c.scratch(`${c.node.name}:range-partials`, [words]) : undefined;
+}
+
 export const INT8_OPS: Record<string, OpImpl> = {
   StudioInt8Conv: int8Conv,
   StudioInt8Gemm: int8Gemm,
   StudioFakeQuant: fakeQuantOp,
-  StudioDynamicRange: { plan: (c) => dynamicQuantParams(c.ctx, c.input(0), { qparams: c.output(0) }, c.node.name) },
+  StudioDynamicRange: { plan: (c) => dynamicQuantParams(c.ctx, c.input(0), { qparams: c.output(0), partials: rangeScratch(c) }, c.node.name) },
   QuantizeLinear: quantizeLinearOp,
   DequantizeLinear: dequantizeLinearOp,
   DynamicQuantizeLinear: dynamicQuantizeLinearOp,

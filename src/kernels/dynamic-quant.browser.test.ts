@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomFloats } from '../core/rng';
-import { dynamicQuantParams } from './dynamic-quant';
+import { dynamicQuantParams, rangePartialWords, RANGE_TWO_PASS_MIN } from './dynamic-quant';
 import { dynamicQuantParamsRef } from './dynamic-quant.ref';
 import { quantizeLinear } from './quantize-linear';
 import { quantizeLinearRef } from './quantize-linear.ref';
@@ -60,11 +60,14 @@ describe('dynamicQuantParams (dynamic_quant_params.wgsl) vs reference and ONNX (
     { name: '100 003 random values in [-2.7, 5.1]', n: 100_003, lo: -2.7, hi: 5.1 },
     { name: '100 003 random values, all negative', n: 100_003, lo: -9.3, hi: -0.2 },
     { name: '257 values, extremes in the last partial stride', n: 257, lo: -0.05, hi: 0.05 },
+    // Two passes (range_partials.wgsl) from RANGE_TWO_PASS_MIN values; past 256 chunks each workgroup folds more.
+    { name: '4 200 011 values (256 partials), extremes at both ends', n: 4_200_011, lo: -0.5, hi: 0.5 },
   ];
   sizes.forEach((c, i) => {
     it(c.name, async () => {
       const x = randomFloats(c.n, 40 + i, c.lo, c.hi);
       if (c.n === 257) { x[256] = -1.75; x[255] = 3.25; } // found only by the threads that stride to the end
+      if (c.n > 1e6) { x[c.n - 1] = -1.75; x[0] = 3.25; } // the last workgroup's short chunk, and the first
       const got = await run(x);
       const want = dynamicQuantParamsRef(x);
       expect([...got.qparams]).toEqual([want.scale, want.zero, want.invScale, 0]);
@@ -84,5 +87,25 @@ describe('dynamicQuantParams (dynamic_quant_params.wgsl) vs reference and ONNX (
     expect([...(await ctx.readF32(qp.buffer, 4))]).toEqual([want.scale, want.zero, want.invScale, 0]);
     expect(() => dynamicQuantParams(ctx, xt, { qparams: emptyTensor(ctx, [3]) })).toThrow(/4 values/);
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('dynamicQuantParams'))).toEqual(['dynamicQuantParams|']);
+  });
+
+  it('folds a large tensor in two passes into the caller\'s partials, a small one in one', async () => {
+    const ctx = await testContext();
+    const small = dynamicQuantParams(ctx, emptyTensor(ctx, [RANGE_TWO_PASS_MIN - 1]), { qparams: emptyTensor(ctx, [4]) });
+    expect(small.map((d) => d.pipeline.label)).toEqual(['dynamicQuantParams|']);
+    const n = 3 * RANGE_TWO_PASS_MIN + 5;
+    const x = randomFloats(n, 7, -1, 1);
+    x[n - 2] = 9;
+    const partials = emptyTensor(ctx, [rangePartialWords(n)]);
+    const xt = tensorOf(ctx, x, [n]), qp = emptyTensor(ctx, [4]);
+    const ds = dynamicQuantParams(ctx, xt, { qparams: qp, partials });
+    expect(ds.map((d) => d.pipeline.label)).toEqual(['rangePartials|', 'dynamicQuantParams|']);
+    await ctx.checked('two passes', () => ctx.submit(ds));
+    const want = dynamicQuantParamsRef(x);
+    expect([...(await ctx.readF32(qp.buffer, 4))]).toEqual([want.scale, want.zero, want.invScale, 0]);
+    // The partials: each workgroup's (min(0, .), max(0, .)); the one holding the 9 says so.
+    const p = await ctx.readF32(partials.buffer, rangePartialWords(n));
+    expect(Math.max(...p)).toBe(9);
+    expect(() => dynamicQuantParams(ctx, xt, { qparams: qp, partials: emptyTensor(ctx, [2]) })).toThrow(/partials hold/);
   });
 });
