@@ -5,14 +5,16 @@
 import type { AdapterLog, Stats, Tag } from './types';
 
 /** Interleaved in this order in every cycle. */
-export const KERNEL_CONTENDERS = ['f32', 'int8-dot4', 'int8-unpacked', 'xnor'] as const;
+/** int8 with each dot4, XNOR in each form of its kernels (XnorOptions.gemm): what the per-adapter choices are set from. */
+export const KERNEL_CONTENDERS = ['f32', 'int8-dot4', 'int8-unpacked', 'xnor', 'xnor-reg'] as const;
 export type KernelContender = (typeof KERNEL_CONTENDERS)[number];
 
 export const CONTENDER_TITLE: Record<KernelContender, string> = {
   f32: 'f32',
   'int8-dot4': 'int8 dot4I8Packed',
   'int8-unpacked': 'int8 unpacked',
-  xnor: 'XNOR',
+  xnor: 'XNOR (tiled)',
+  'xnor-reg': 'XNOR (register tiles)',
 };
 
 /** y (M, N) = x (M, K) · W (N, K)ᵀ: every contender holds W as (N, K) rows (Gemm with transB = 1). */

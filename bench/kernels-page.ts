@@ -203,14 +203,16 @@ class KernelBench {
     const scratch = ctx.acquire(`${c.id}:xnor-scratch`, xnorScratchBytes(M, K));
     const yb = this.output(c, [M, N]);
     toRelease.push(wb.bits, wb.alpha, scratch, yb.buffer);
-    const xo: XnorOptions = { activationScale: true, act: NO_ACT, scratch, label: `${c.id}:xnor` };
-    runners.push(await this.prepare(c, {
-      name: 'xnor', y: yb, build: () => xnorMatmul(ctx, x, wb, null, yb, xo),
-      check: (out) => {
-        const ref = xnorMatmulRef(subX, rows.length, K, wData, N, null, { activationScale: true, act: NO_ACT });
-        return { maxAbsDiff: finiteMaxDiff(pick(out), ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
-      },
-    }, x, xData));
+    for (const gemm of ['tiled', 'reg'] as const) {
+      const xo: XnorOptions = { activationScale: true, act: NO_ACT, scratch, label: `${c.id}:xnor-${gemm}`, gemm };
+      runners.push(await this.prepare(c, {
+        name: gemm === 'tiled' ? 'xnor' : 'xnor-reg', y: yb, build: () => xnorMatmul(ctx, x, wb, null, yb, xo),
+        check: (out) => {
+          const ref = xnorMatmulRef(subX, rows.length, K, wData, N, null, { activationScale: true, act: NO_ACT });
+          return { maxAbsDiff: finiteMaxDiff(pick(out), ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
+        },
+      }, x, xData));
+    }
 
     await this.time(c, runners, x, xData);
     releaseInt8Weights(ctx, w8);
@@ -272,14 +274,16 @@ class KernelBench {
     const scratch = ctx.acquire(`${c.id}:xnor-scratch`, xnorScratchBytes(B * group * yShape[2]! * yShape[3]!, K));
     const yb = this.output(c, yShape);
     toRelease.push(wb.bits, wb.alpha, scratch, yb.buffer);
-    const xo: XnorOptions = { activationScale: true, act: NO_ACT, scratch, label: `${c.id}:xnor` };
-    runners.push(await this.prepare(c, {
-      name: 'xnor', y: yb, build: () => xnorConv2d(ctx, x, wb, null, yb, geo, xo),
-      check: (out) => {
-        const ref = xnorConv2dRef(xData, xShape, wData, wShape, null, geo, { activationScale: true, act: NO_ACT }, yShape);
-        return { maxAbsDiff: finiteMaxDiff(out, ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
-      },
-    }, x, xData));
+    for (const gemm of ['tiled', 'reg'] as const) {
+      const xo: XnorOptions = { activationScale: true, act: NO_ACT, scratch, label: `${c.id}:xnor-${gemm}`, gemm };
+      runners.push(await this.prepare(c, {
+        name: gemm === 'tiled' ? 'xnor' : 'xnor-reg', y: yb, build: () => xnorConv2d(ctx, x, wb, null, yb, geo, xo),
+        check: (out) => {
+          const ref = xnorConv2dRef(xData, xShape, wData, wShape, null, geo, { activationScale: true, act: NO_ACT }, yShape);
+          return { maxAbsDiff: finiteMaxDiff(out, ref), tolerance: 1e-5 * Math.max(1, range(ref).map(Math.abs).reduce((a, b) => Math.max(a, b))), checked };
+        },
+      }, x, xData));
+    }
 
     await this.time(c, runners, x, xData);
     releaseInt8Weights(ctx, w8);
@@ -291,8 +295,17 @@ class KernelBench {
 }
 
 async function runKernelBench(cfg: KernelBenchConfig): Promise<KernelPageResult> {
-  const started = performance.now();
   const { ctx, tag, adapter } = await openBenchContext();
+  try {
+    return await runKernelCases(ctx, cfg, tag, adapter);
+  } finally {
+    ctx.destroy();
+  }
+}
+
+/** The kernel cases on `ctx` (the page's, or Dawn's in Node: scripts/gpu-run/bench-node.ts). */
+export async function runKernelCases(ctx: GpuContext, cfg: KernelBenchConfig, tag: Tag, adapter: KernelPageResult['adapter']): Promise<KernelPageResult> {
+  const started = performance.now();
   const i = ctx.info;
   const runs = cfg.runs ?? (tag === 'swiftshader' ? 5 : 10);
   const cases = kernelCases(cfg.large).filter((c) => !cfg.cases || cfg.cases.includes(c.id));
@@ -321,10 +334,9 @@ async function runKernelBench(cfg: KernelBenchConfig): Promise<KernelPageResult>
     }
   } finally {
     bench.destroy();
-    ctx.destroy();
   }
   return { tag, adapter, hasDot4I8: i.hasDot4I8, hasTimestamps: i.hasTimestamps, runs, warmup: cfg.warmup, cases, records, pageMs: performance.now() - started };
 }
 
 declare global { interface Window { runKernelBench?: typeof runKernelBench } }
-window.runKernelBench = runKernelBench;
+if (typeof window !== 'undefined') window.runKernelBench = runKernelBench;

@@ -66,14 +66,14 @@ function ratio(f32: Stats | null, other: Stats | null): string {
 function anchorRow(tag: Tag): string {
   const int8 = tag === 'swiftshader' ? '1.5–2× (naive kernels, SwiftShader)' : '≈3.6× (one published GPU microbenchmark)';
   const xnor = tag === 'swiftshader' ? '5–14× (naive kernels, SwiftShader)' : '8.5–18.5× (Larq CE, phones); 58× op count (XNOR-Net)';
-  return `| anchor, BENCHMARKS.md | | ${tag} | | | | | ${int8} | — | ${xnor} |`;
+  return `| anchor, BENCHMARKS.md | | ${tag} | | | | | | ${int8} | — | ${xnor} | ${xnor} |`;
 }
 
 /** One table per measure: per case f32 / int8 / int8 unpacked / XNOR medians [min–max] and the f32/x speedups. */
 export function kernelTable(r: KernelPageResult, measure: 'gpu' | 'e2e'): string {
   const rows = [
-    `| case | shape | tag | ${KERNEL_CONTENDERS.map((c) => `${CONTENDER_TITLE[c]} ms`).join(' | ')} | f32/int8 (dot4I8Packed) | f32/int8 unpacked | f32/XNOR |`,
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    `| case | shape | tag | ${KERNEL_CONTENDERS.map((c) => `${CONTENDER_TITLE[c]} ms`).join(' | ')} | f32/int8 (dot4I8Packed) | f32/int8 unpacked | f32/XNOR (tiled) | f32/XNOR (register) |`,
+    `|---|---|---|${KERNEL_CONTENDERS.map(() => '---:').join('|')}|---:|---:|---:|---:|`,
   ];
   for (const c of r.cases) {
     const rec = (n: KernelContender): KernelRecord | undefined => r.records.find((x) => x.case === c.id && x.contender === n);
@@ -85,7 +85,7 @@ export function kernelTable(r: KernelPageResult, measure: 'gpu' | 'e2e'): string
       return span(x[measure]);
     };
     rows.push(`| ${c.id} | ${c.shape} | ${r.tag} | ${KERNEL_CONTENDERS.map(cell).join(' | ')} | ` +
-      `${ratio(s('f32'), s('int8-dot4'))} | ${ratio(s('f32'), s('int8-unpacked'))} | ${ratio(s('f32'), s('xnor'))} |`);
+      `${ratio(s('f32'), s('int8-dot4'))} | ${ratio(s('f32'), s('int8-unpacked'))} | ${ratio(s('f32'), s('xnor'))} | ${ratio(s('f32'), s('xnor-reg'))} |`);
   }
   rows.push(anchorRow(r.tag));
   return rows.join('\n');
