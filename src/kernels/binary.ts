@@ -1,7 +1,7 @@
 import code from '../shaders/binary.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/shape';
-import type { GpuTensor } from './common';
+import { withStrided, type GpuTensor } from './common';
 import { checkRank, collapseDims, MAX_DIMS } from './strides';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
@@ -28,7 +28,7 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor
   const w = new UniformWriter().u32(count).u32(shape.length).u32(0).u32(0)
     .u32s(shape, MAX_DIMS).u32s(sa, MAX_DIMS).u32s(sb, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('binary', code, { OP: BINARY_OPS[op], SAME_SHAPE: same ? 1 : 0, WG });
+  const pipeline = ctx.pipeline('binary', withStrided(code), { OP: BINARY_OPS[op], SAME_SHAPE: same ? 1 : 0, WG });
   return [{
     label,
     pipeline,

@@ -1,5 +1,6 @@
 /** Shared kernel vocabulary: tensors on the GPU and the fused-activation codes. */
 import activationCode from '../shaders/activation.wgsl?raw';
+import stridedCode from '../shaders/strided.wgsl?raw';
 export interface GpuTensor {
   buffer: GPUBuffer;
   shape: number[];
@@ -53,4 +54,9 @@ export function activationParams(act: Activation): [number, number] {
  */
 export function withActivation(kernelCode: string): string {
   return `${activationCode}\n${kernelCode}`;
+}
+
+/** A kernel's WGSL with strided.wgsl (stridedOffset, stridedOffset2, dimAt) beside it: the layout kernels' one copy of strided indexing. */
+export function withStrided(kernelCode: string): string {
+  return `${stridedCode}\n${kernelCode}`;
 }

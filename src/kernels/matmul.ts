@@ -4,7 +4,7 @@ import smallCode from '../shaders/matmul_small.wgsl?raw';
 import regCode from '../shaders/matmul_reg.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { broadcastShapes, broadcastStrides, sameShape, sizeOf } from '../core/shape';
-import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
+import { ACT, activationParams, withActivation, withStrided, type Activation, type GpuTensor } from './common';
 import { MAX_DIMS } from './strides';
 
 /** MatMul and Gemm in one: y = act(alpha * op(A) @ op(B) + beta * C). */
@@ -140,7 +140,7 @@ export function matmul(
     .u32s(batch, MAX_DIMS).u32s(aStr, MAX_DIMS).u32s(bStr, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
   const [key, body] = small ? ['matmul_small', smallCode] : reg ? ['matmul_reg', regCode] : ['matmul', code];
-  const pipeline = ctx.pipeline(key, withActivation(`${ioCode}\n${body}`), { ACT: ACT[attrs.act.kind] });
+  const pipeline = ctx.pipeline(key, withActivation(withStrided(`${ioCode}\n${body}`)), { ACT: ACT[attrs.act.kind] });
   // Without C the shader never reads binding 3, but the layout still has it: bind A there.
   const buffers = [params, a.buffer, b.buffer, (c ?? a).buffer, y.buffer];
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: grid }];

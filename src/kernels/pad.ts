@@ -1,7 +1,7 @@
 import code from '../shaders/pad.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sameShape, sizeOf } from '../core/shape';
-import type { GpuTensor } from './common';
+import { withStrided, type GpuTensor } from './common';
 import { checkRank, MAX_DIMS } from './strides';
 
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
@@ -28,6 +28,6 @@ export function pad(
   const w = new UniformWriter().u32(count).u32(r).u32(0).u32(0).u32s(y.shape, MAX_DIMS).u32s(x.shape, MAX_DIMS);
   for (let i = 0; i < MAX_DIMS; i++) w.i32(opts.begin[i] ?? 0);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('pad', code, { MODE: PAD_CODES[opts.mode], WG });
+  const pipeline = ctx.pipeline('pad', withStrided(code), { MODE: PAD_CODES[opts.mode], WG });
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, x.buffer, value.buffer, y.buffer]), workgroups: gridFor(count, WG) }];
 }

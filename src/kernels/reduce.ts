@@ -1,7 +1,7 @@
 import code from '../shaders/reduce.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf, stridesOf } from '../core/shape';
-import type { GpuTensor } from './common';
+import { withStrided, type GpuTensor } from './common';
 import { checkRank, collapseDims, MAX_DIMS } from './strides';
 
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'l1' | 'l2' | 'sumSquare' | 'logSum' | 'logSumExp';
@@ -34,6 +34,6 @@ export function reduce(ctx: GpuContext, op: ReduceOp, x: GpuTensor, y: GpuTensor
   const w = new UniformWriter().u32(count).u32(kept.shape.length).u32(reduced.shape.length).u32(sizeOf(redDims.map((i) => x.shape[i]!)))
     .u32s(kept.shape, MAX_DIMS).u32s(kept.strides[0]!, MAX_DIMS).u32s(reduced.shape, MAX_DIMS).u32s(reduced.strides[0]!, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('reduce', code, { OP: REDUCE_CODES[op], WG });
+  const pipeline = ctx.pipeline('reduce', withStrided(code), { OP: REDUCE_CODES[op], WG });
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, x.buffer, y.buffer]), workgroups: gridFor(count, WG) }];
 }

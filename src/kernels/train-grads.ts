@@ -11,7 +11,7 @@ import bnGradCode from '../shaders/batchnorm_grad.wgsl?raw';
 import reduceToShapeCode from '../shaders/reduce_to_shape.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sameShape, sizeOf, stridesOf } from '../core/shape';
-import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
+import { ACT, activationParams, withActivation, withStrided, type Activation, type GpuTensor } from './common';
 import { poolParams, type PoolAttrs } from './pool';
 import { checkRank, collapseDims, MAX_DIMS } from './strides';
 
@@ -178,7 +178,7 @@ export function reduceToShape(ctx: GpuContext, dy: GpuTensor, out: GpuTensor, la
   const w = new UniformWriter().u32(count).u32(kept.shape.length).u32(reduced.shape.length).u32(sizeOf(reduced.shape))
     .u32s(kept.shape, MAX_DIMS).u32s(kept.strides[0]!, MAX_DIMS).u32s(reduced.shape, MAX_DIMS).u32s(reduced.strides[0]!, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('reduceToShape', reduceToShapeCode, { WG: REDUCE_WG });
+  const pipeline = ctx.pipeline('reduceToShape', withStrided(reduceToShapeCode), { WG: REDUCE_WG });
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, dy.buffer, out.buffer]), workgroups: gridFor(count, REDUCE_WG) }];
 }
 

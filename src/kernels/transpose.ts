@@ -1,7 +1,7 @@
 import code from '../shaders/transpose.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sameShape, sizeOf, stridesOf } from '../core/shape';
-import type { GpuTensor } from './common';
+import { withStrided, type GpuTensor } from './common';
 import { checkRank, collapseDims, MAX_DIMS } from './strides';
 
 const WG = 256;
@@ -27,7 +27,7 @@ export function stridedCopy(ctx: GpuContext, x: GPUBuffer, y: GPUBuffer, copy: S
   const w = new UniformWriter().u32(count).u32(shape.length).u32(copy.xOffset ?? 0).u32(copy.yOffset ?? 0)
     .u32s(shape, MAX_DIMS).u32s(xs, MAX_DIMS).u32s(ys, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('stridedCopy', code, { WG });
+  const pipeline = ctx.pipeline('stridedCopy', withStrided(code), { WG });
   return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, x, y]), workgroups: gridFor(count, WG) }];
 }
 

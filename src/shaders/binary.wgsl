@@ -1,3 +1,4 @@
+// Uses stridedOffset2() from strided.wgsl (kernels/common.ts withStrided).
 // y = a OP b with numpy broadcasting. The host collapses axes and passes the output shape and
 // each operand's strides (0 along broadcast axes); SAME_SHAPE skips the index arithmetic when
 // both operands are laid out exactly like the output.
@@ -39,16 +40,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     y[i] = apply(a[i], b[i]);
     return;
   }
-  var ia = 0u;
-  var ib = 0u;
-  var rem = i;
-  for (var t = 0u; t < params.rank; t++) {
-    let d = params.rank - 1u - t; // innermost axis first
-    let n = params.shape[d / 4u][d % 4u];
-    let idx = rem % n;
-    rem = rem / n;
-    ia += idx * params.aStrides[d / 4u][d % 4u];
-    ib += idx * params.bStrides[d / 4u][d % 4u];
-  }
-  y[i] = apply(a[ia], b[ib]);
+  let o = stridedOffset2(i, params.rank, params.shape, params.aStrides, params.bStrides);
+  y[i] = apply(a[o.x], b[o.y]);
 }

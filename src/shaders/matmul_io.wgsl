@@ -1,3 +1,4 @@
+// Uses stridedOffset2() from strided.wgsl (kernels/common.ts withStrided).
 // The f32 matmul kernels' params and bindings (matmul.wgsl, matmul_small.wgsl share them; kernels/matmul.ts
 // writes the uniform and composes this file in front of either).
 
@@ -21,14 +22,5 @@ struct Params {
 
 /** Batch index -> element offsets (A, B) of that batch's operands (innermost batch dim last; 0 where broadcast). */
 fn batchOffsets(batch: u32) -> vec2<u32> {
-  var off = vec2<u32>(0u);
-  var rem = batch;
-  for (var t = 0u; t < params.batchRank; t++) {
-    let d = params.batchRank - 1u - t;
-    let n = params.batchShape[d / 4u][d % 4u];
-    let idx = rem % n;
-    rem = rem / n;
-    off += idx * vec2<u32>(params.aBatch[d / 4u][d % 4u], params.bBatch[d / 4u][d % 4u]);
-  }
-  return off;
+  return stridedOffset2(batch, params.batchRank, params.batchShape, params.aBatch, params.bBatch);
 }

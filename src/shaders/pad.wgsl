@@ -1,3 +1,4 @@
+// Uses dimAt() from strided.wgsl (kernels/common.ts withStrided).
 // Pad: for every output element, the input element it copies, or value[0] outside the input in
 // constant mode (a buffer, since ONNX's constant_value may be computed at run time). MODE (kernels/pad.ts): 0 constant, 1 reflect (mirror without repeating the edge),
 // 2 edge (repeat the edge), 3 wrap (periodic). A negative begin pad crops: the coordinate shifts inward.
@@ -47,8 +48,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var stride = 1u;
   for (var t = 0u; t < params.rank; t++) {
     let d = params.rank - 1u - t; // innermost axis first
-    let n = params.outShape[d / 4u][d % 4u];
-    let inN = i32(params.inShape[d / 4u][d % 4u]);
+    let n = dimAt(params.outShape, d);
+    let inN = i32(dimAt(params.inShape, d));
     var c = i32(rem % n) - params.begin[d / 4u][d % 4u];
     rem = rem / n;
     if (c < 0 || c >= inN) {

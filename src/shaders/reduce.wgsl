@@ -1,3 +1,4 @@
+// Uses stridedOffset() from strided.wgsl (kernels/common.ts withStrided).
 // Reduce* over any set of axes: one invocation per output element. The host splits the input's
 // axes into kept ones (walked by the output index) and reduced ones (walked by the inner loop),
 // each collapsed, with the input's strides for both. OP picks the reduction (kernels/reduce.ts REDUCE_CODES).
@@ -19,33 +20,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-fn dimAt(v: array<vec4<u32>, 2>, d: u32) -> u32 { return v[d / 4u][d % 4u]; }
-
 // Offset of the j-th reduced element relative to the output's base offset.
-fn redOffset(j: u32) -> u32 {
-  var off = 0u;
-  var rem = j;
-  for (var t = 0u; t < params.redRank; t++) {
-    let d = params.redRank - 1u - t;
-    let n = dimAt(params.redShape, d);
-    off += (rem % n) * dimAt(params.redStrides, d);
-    rem = rem / n;
-  }
-  return off;
-}
+fn redOffset(j: u32) -> u32 { return stridedOffset(j, params.redRank, params.redShape, params.redStrides); }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.count) { return; }
-  var base = 0u;
-  var rem = i;
-  for (var t = 0u; t < params.keptRank; t++) {
-    let d = params.keptRank - 1u - t;
-    let n = dimAt(params.keptShape, d);
-    base += (rem % n) * dimAt(params.keptStrides, d);
-    rem = rem / n;
-  }
+  let base = stridedOffset(i, params.keptRank, params.keptShape, params.keptStrides);
   let n = params.redCount;
   if (n == 0u) { y[i] = select(0.0, 1.0, OP == 4u); return; } // empty sum is 0, empty product 1
   // Log-sum-exp subtracts the maximum first so exp() cannot overflow.

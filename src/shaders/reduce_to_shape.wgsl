@@ -1,3 +1,4 @@
+// Uses stridedOffset() from strided.wgsl (kernels/common.ts withStrided).
 // Gradient of a broadcasting binary op with respect to one operand: out = dy summed over the axes
 // along which that operand (out's shape, right-aligned, 1s or missing) was broadcast.
 // One invocation per out element; the host splits dy's axes into kept ones (out's layout, walked by
@@ -19,31 +20,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-fn dimAt(v: array<vec4<u32>, 2>, d: u32) -> u32 { return v[d / 4u][d % 4u]; }
-
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.count) { return; }
-  var base = 0u;
-  var rem = i;
-  for (var t = 0u; t < params.keptRank; t++) {
-    let d = params.keptRank - 1u - t;
-    let n = dimAt(params.keptShape, d);
-    base += (rem % n) * dimAt(params.keptStrides, d);
-    rem = rem / n;
-  }
+  let base = stridedOffset(i, params.keptRank, params.keptShape, params.keptStrides);
   var acc = 0.0;
   for (var j = 0u; j < params.redCount; j++) {
-    var off = 0u;
-    var r = j;
-    for (var t = 0u; t < params.redRank; t++) {
-      let d = params.redRank - 1u - t;
-      let n = dimAt(params.redShape, d);
-      off += (r % n) * dimAt(params.redStrides, d);
-      r = r / n;
-    }
-    acc += dy[base + off];
+    acc += dy[base + stridedOffset(j, params.redRank, params.redShape, params.redStrides)];
   }
   out[i] = acc;
 }

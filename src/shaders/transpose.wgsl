@@ -1,3 +1,4 @@
+// Uses stridedOffset2() from strided.wgsl (kernels/common.ts withStrided).
 // Strided copy: for every index idx of `shape`,
 //   y[yOffset + idx . yStrides] = x[xOffset + idx . xStrides].
 // Transpose gathers (x strides permuted, y contiguous); Concat reuses it to scatter each input into
@@ -22,16 +23,6 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.count) { return; }
-  var ix = params.xOffset;
-  var iy = params.yOffset;
-  var rem = i;
-  for (var t = 0u; t < params.rank; t++) {
-    let d = params.rank - 1u - t; // innermost axis first
-    let n = params.shape[d / 4u][d % 4u];
-    let idx = rem % n;
-    rem = rem / n;
-    ix += idx * params.xStrides[d / 4u][d % 4u];
-    iy += idx * params.yStrides[d / 4u][d % 4u];
-  }
-  y[iy] = x[ix];
+  let o = stridedOffset2(i, params.rank, params.shape, params.xStrides, params.yStrides);
+  y[params.yOffset + o.y] = x[params.xOffset + o.x];
 }
