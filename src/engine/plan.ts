@@ -13,6 +13,7 @@ import type { LayerTime } from '../core/latency';
 import type { GpuTensor } from '../kernels/common';
 import { fuseGraph, type PlanStep } from './fuse';
 import { OPS } from './ops';
+import { opCall, type OpCallSource } from './op-types';
 import type { WeightStore } from './weights';
 
 export interface HostTensor { data: Float32Array; shape: number[] }
@@ -93,28 +94,16 @@ export class ExecutionPlan {
         continue;
       }
       for (const o of node.outputs) if (o && !values.has(o)) alloc(o);
-      const { result, uniforms } = this.ctx.owningUniforms(() => impl.plan!({
-        ctx: this.ctx,
-        node,
-        opset: model.opset,
-        act: step.act,
-        input: (i) => {
-          const name = node.inputs[i];
-          if (!name) throw new ModelError(`node '${node.name}' (${node.opType}) is missing input ${i}`);
-          return tensorFor(name);
-        },
-        hasInput: (i) => Boolean(node.inputs[i]),
-        constant: (i) => (node.inputs[i] ? constants[node.inputs[i]!] : undefined),
-        output: (i) => values.get(node.outputs[i]!)!,
-        outputType: (i) => this.resolved.values[node.outputs[i]!]?.dtype ?? 'float32',
-        upload: (label, data) => weights.derived(label, data),
-        weights,
+      const source: OpCallSource = {
+        ctx: this.ctx, opset: model.opset, tensorOf: tensorFor, values, constants, weights,
+        dtypes: (name) => this.resolved.values[name]?.dtype,
         scratch: (label, shape) => {
           const buffer = take(label, sizeOf(shape) * 4);
           scratch.push(buffer);
           return { buffer, shape };
         },
-      }));
+      };
+      const { result, uniforms } = this.ctx.owningUniforms(() => impl.plan!(opCall(source, node, step.act)));
       this.stepRanges.push({ step, start: this.dispatches.length, end: this.dispatches.length + result.length });
       this.dispatches.push(...result);
       this.uniforms.push(...uniforms);

@@ -14,6 +14,7 @@ import { sizeOf } from '../core/shape';
 import { NO_ACTIVATION, type Activation, type GpuTensor } from '../kernels/common';
 import { binary } from '../kernels/binary';
 import { OPS, type OpCall } from '../engine/ops';
+import { opCall, type OpCallSource } from '../engine/op-types';
 import { WeightStore } from '../engine/weights';
 import { FUSES_ACTIVATION } from '../engine/fuse';
 import { batchNormTrainForward } from '../kernels/train-grads';
@@ -197,6 +198,11 @@ export class TrainingPlan {
       return this.constants.tensor(name, c);
     };
     const saved = new Map<string, GpuTensor>();
+    // Every value the backward reads keeps its own buffer, so scratch is never shared here.
+    const source: OpCallSource = {
+      ctx: this.ctx, opset: graph.model.opset, tensorOf, values, constants: r.constants, weights: this.constants,
+      dtypes: (name) => r.values[name]?.dtype, scratch: (label, shape) => this.alloc(label, shape),
+    };
     const fusedRelu = opts.fuseRelu === false ? { into: new Map<string, Node>(), skip: new Set<string>() } : reluFusions(r.nodes, graph.logits);
 
     // Forward, unfused but for Relu after Conv / Gemm / MatMul (reluFusions): every value the backward reads stays in its own buffer.
@@ -224,19 +230,7 @@ export class TrainingPlan {
         continue;
       }
       const call: TrainForwardCall = {
-        ctx: this.ctx, node, opset: graph.model.opset, act: relu ? RELU : NO_ACTIVATION,
-        input: (i) => {
-          const name = node.inputs[i];
-          if (!name) throw new ModelError(`node '${node.name}' (${node.opType}) is missing input ${i}`);
-          return tensorOf(name);
-        },
-        hasInput: (i) => Boolean(node.inputs[i]),
-        constant: (i) => (node.inputs[i] ? r.constants[node.inputs[i]!] : undefined),
-        output: (i) => values.get(node.outputs[i]!)!,
-        outputType: (i) => r.values[node.outputs[i]!]?.dtype ?? 'float32',
-        upload: (label, data) => this.constants.derived(label, data),
-        weights: this.constants,
-        scratch: (label, shape) => this.alloc(label, shape),
+        ...opCall(source, node, relu ? RELU : NO_ACTIVATION),
         save: (key, shape) => {
           const t = this.alloc(`${node.name}:${key}`, shape);
           saved.set(`${node.name}:${key}`, t);
