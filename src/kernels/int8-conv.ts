@@ -1,6 +1,7 @@
 import code from '../shaders/int8_conv2d.wgsl?raw';
 import packCode from '../shaders/int8_conv_pack.wgsl?raw';
 import gemmCode from '../shaders/int8_conv_packed.wgsl?raw';
+import dwCode from '../shaders/int8_conv_dw.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import type { GpuTensor } from './common';
 import { int8Module, int8Pipeline, int8QuantBindings, type Int8ConvPacking, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
@@ -85,8 +86,9 @@ export function int8ConvTaps(cw: Int8ConvPacking, cPerGroup: number, KH: number,
  * x's quantisation is static or dynamic as in int8Matmul. Groups of at least
  * INT8_CONV_GEMM_MIN_CHANNELS output channels run as two dispatches, x quantised once into packed
  * int8x4 words (int8_conv_pack.wgsl, into opts.scratch or a buffer acquired here and owned by the
- * dispatches) and an implicit GEMM over them (int8_conv_packed.wgsl); others as one dispatch of
- * the direct int8_conv2d.wgsl. Bit-identical results; pipelines depend on that choice and the dot4
+ * dispatches) and an implicit GEMM over them (int8_conv_packed.wgsl); depthwise layers (one input
+ * channel per group, weights with perTap) as int8_conv_dw.wgsl; others as one dispatch of the
+ * direct int8_conv2d.wgsl. Bit-identical results; pipelines depend on that choice and the dot4
  * variant only.
  */
 export function int8Conv2d(
@@ -112,6 +114,20 @@ export function int8Conv2d(
   }
   const mPerGroup = M / group;
   if (N * M * OH * OW === 0) return [];
+  if (w.perTap && cPerGroup === 1 && mPerGroup < INT8_CONV_GEMM_MIN_CHANNELS && opts?.depthwise !== false && N * C * H * W < 2 ** 31 && N * M * OH * OW < 2 ** 31) {
+    const OWB = Math.ceil(OW / 4);
+    const total = N * M * OH * OWB;
+    const u = new UniformWriter()
+      .u32(C).u32(H).u32(W).u32(M)
+      .u32(OH).u32(OW).u32(KH).u32(KW)
+      .u32(sH).u32(sW).i32(padT).i32(padL)
+      .u32(dH).u32(dW).u32(mPerGroup).u32(OWB)
+      .u32(total).u32(w.perTap.offset).u32(0).u32(0);
+    const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
+    const pipeline = ctx.pipeline('int8_conv_dw', int8Module(dwCode, { quantize: true, epilogue: true }), {});
+    const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
+    return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: gridFor(total, WG) }];
+  }
   const packed = packedGeometry(x.shape, w, conv, OH, OW);
   if (packed) {
     const { Hp, Wp, CPg, c4, bytes } = packed;

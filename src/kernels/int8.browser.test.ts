@@ -86,6 +86,9 @@ const CONV: ConvCase[] = [
   { name: 'uint8 grid (xShift -128), float out, 1x1 K = 5, relu', x: [1, 5, 7, 9], m: 6, k: [1, 1], u8: true, relu: true, output: 'float' },
   { name: 'dynamic, N = 2, 3x3 pad 1, bias, relu', x: [2, 3, 8, 7], m: 5, k: [3, 3], pads: [1, 1, 1, 1], dynamic: true, bias: true, relu: true, xRange: [0, 1] },
   { name: 'dynamic, depthwise multiplier 2, stride 2', x: [1, 5, 10, 9], m: 10, k: [3, 3], group: 5, strides: [2, 2], pads: [0, 0, 1, 1], dynamic: true, bias: true },
+  { name: 'depthwise 5x5, dilation 2, N = 2, asymmetric pads, saturating', x: [2, 6, 11, 13], m: 6, k: [5, 5], group: 6, dilations: [2, 2], pads: [4, 3, 2, 4], bias: true, squeeze: 0.5 },
+  // int8_conv_dw.wgsl sums in f32, exact while K <= 256: the bound itself, inputs saturating both ways.
+  { name: 'depthwise 16x16 (K = 256, the f32-exact bound), saturating, float out', x: [1, 3, 18, 17], m: 3, k: [16, 16], group: 3, output: 'float', squeeze: 0.3 },
   { name: 'dynamic, groups 2, all-negative x: padding takes zero 255 - 128', x: [1, 6, 8, 7], m: 10, k: [3, 3], group: 2, pads: [1, 1, 1, 1], dynamic: true, xRange: [-1, -0.1] },
   // The packed implicit GEMM (>= 4 channels per group; the cases above with fewer, depthwise and
   // 'ties', run the direct kernel): 'c4' packs 4 channels per word, 'w4' 4 taps along W.
@@ -229,7 +232,7 @@ describe('int8 matmul vs integer reference (int8_matmul.wgsl, int8_matmul_small.
   }));
 });
 
-describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
+describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_dw.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
   CONV.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();
@@ -247,9 +250,12 @@ describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_pack.wgs
       const w = uploadInt8Weights(ctx, 'w', p.spec);
       const xt = tensorOf(ctx, p.x, c.x, 'x'), yt = emptyTensor(ctx, yShape, 'y');
       await runCase(c, p, xt, yt, ref, (q) => {
-        const d = int8Conv2d(ctx, xt, w, yt, conv, q, { dot4: v.forceUnpacked ? 'unpacked' : 'builtin' });
         const packed = c.m / group >= INT8_CONV_GEMM_MIN_CHANNELS;
-        expect(d.map((x) => x.pipeline.label.split('|')[0]!.split(':')[0])).toEqual(packed ? ['int8_conv_pack', 'int8_conv_packed'] : ['int8_conv2d']);
+        // Depthwise-like layers (one input channel per group) run int8_conv_dw.wgsl, which needs no
+        // dot4: the unpacked round tests it (it runs on every adapter), the builtin round the direct kernel.
+        const dw = !packed && C / group === 1;
+        const d = int8Conv2d(ctx, xt, w, yt, conv, q, { dot4: v.forceUnpacked ? 'unpacked' : 'builtin', depthwise: dw && v.forceUnpacked });
+        expect(d.map((x) => x.pipeline.label.split('|')[0]!.split(':')[0])).toEqual(packed ? ['int8_conv_pack', 'int8_conv_packed'] : dw && v.forceUnpacked ? ['int8_conv_dw'] : ['int8_conv2d']);
         if (packed && c.name.startsWith('packed ')) expect(c.name.slice(7, 9)).toBe(w.conv!.layout); // the case tests the layout it names
         return d;
       });
@@ -341,7 +347,7 @@ describe('int8 helpers', () => {
     const ctx = await testContext();
     const variants = ctx.info.hasDot4I8 ? ['dot4i8', 'unpacked'] : ['unpacked'];
     const kernels = ['int8_conv2d', 'int8_conv_packed', 'int8_matmul', 'int8_matmul_small'];
-    const want = [...kernels.flatMap((k) => variants.map((v) => `${k}:${v}|`)), 'int8_conv_pack|'].sort();
+    const want = [...kernels.flatMap((k) => variants.map((v) => `${k}:${v}|`)), 'int8_conv_pack|', 'int8_conv_dw|'].sort();
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('int8_')).sort()).toEqual(want);
     console.log(`int8 pipelines (hasDot4I8=${ctx.info.hasDot4I8}): ${want.join(', ')}`);
   });

@@ -80,7 +80,15 @@ export interface Int8Weights {
   yScale: number | null;
   /** For 4-D (conv) weights, a second packing in `packed` after the (N, K4) words; see Int8ConvPacking. */
   conv: Int8ConvPacking | null;
+  /**
+   * Depthwise conv weights (C/group = 1, at most INT8_DW_MAX_TAPS taps): each tap's wq - wZero as
+   * f32, (N, KH*KW), in `packed` from word `offset` on, for int8_conv_dw.wgsl.
+   */
+  perTap: { offset: number } | null;
 }
+
+/** Taps a depthwise int8 kernel sums in f32 exactly: 256 terms of at most 255 * 255 stay below 2^24. */
+export const INT8_DW_MAX_TAPS = 256;
 
 /**
  * Conv weights re-packed for int8_conv_packed.wgsl, whose packed input words hold either 4
@@ -159,6 +167,8 @@ export interface Int8Options {
    * and belongs to the returned dispatches (as XnorOptions.scratch): plan once, run many times.
    */
   scratch?: GPUBuffer;
+  /** int8Conv2d only: false keeps depthwise layers on the direct kernel (tests, comparisons). */
+  depthwise?: boolean;
 }
 
 /** Packs int8 weights (N, K) 4 per u32 along K (byte j of word k4 = K index 4*k4 + j), padding K with the zero point. */
@@ -221,16 +231,23 @@ export function uploadInt8Weights(ctx: GpuContext, label: string, spec: Int8Weig
   }
   const { packed: rows, K4 } = packInt8Weights(spec.q, N, K, spec.zero);
   // Conv weights carry their conv packing in the same buffer, so whoever frees `packed` frees both.
-  let packed = rows, conv: Int8ConvPacking | null = null;
+  let packed = rows, conv: Int8ConvPacking | null = null, perTap: Int8Weights['perTap'] = null;
   if (shape.length === 4) {
     const c = packInt8ConvWeights(spec.q, shape, spec.zero);
-    packed = new Uint32Array(rows.length + c.packed.length);
+    const depthwise = shape[1] === 1 && K <= INT8_DW_MAX_TAPS;
+    packed = new Uint32Array(rows.length + c.packed.length + (depthwise ? N * K : 0));
     packed.set(rows);
     packed.set(c.packed, rows.length);
     conv = { layout: c.layout, words: c.words, offset: rows.length };
+    if (depthwise) {
+      const offset = rows.length + c.packed.length;
+      const taps = new Float32Array(packed.buffer, offset * 4, N * K);
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) taps[n * K + k] = spec.q[n * K + k]! - spec.zero[n]!;
+      perTap = { offset };
+    }
   }
   return {
-    label, N, K, K4, shape, conv,
+    label, N, K, K4, shape, conv, perTap,
     packed: ctx.upload(`${label}:packed`, packed),
     channels: ctx.upload(`${label}:channels`, channelTable(spec)),
     asym: spec.zero.some((z) => z !== 0),
