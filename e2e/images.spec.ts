@@ -76,6 +76,15 @@ test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int
   // The model's own convention is among the best: cifar10 (or its twin with the other std) leads.
   await expect(page.getByTestId('preset-trial').locator('tbody tr').first()).toContainText(/cifar10/);
   await page.screenshot({ path: 'test-results/screens/41-cifar-presets.png', fullPage: true });
+
+  // The Train card's MNIST student does not fit this teacher: it proposes the teacher at half width, on the dropped data.
+  await page.getByTestId('train-card').scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('train-proposal')).toContainText(`${ROOT} takes [3, 32, 32] and scores 10 classes`);
+  await page.getByTestId('train-use-proposal').click();
+  await expect(page.getByTestId('train-student')).toHaveValue('width:0.5');
+  await expect(page.getByTestId('train-data')).toHaveValue('loaded');
+  await expect(page.getByTestId('train-proposal')).toHaveCount(0);
+  await expect(page.getByTestId('train-problem').and(page.locator('[data-field="student"]'))).toHaveCount(0);
 });
 
 test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, the rest loaded; a broken zip after it loses nothing', async ({ page }) => {

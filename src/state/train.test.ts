@@ -1,6 +1,6 @@
 /** The Train & distil card's checks of its inputs, and how the worker names students and paces read-backs. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_INPUTS, inputProblems, type TrainInputs } from './train';
+import { DEFAULT_TRAIN_INPUTS, inputProblems, proposedStudent, type TrainInputs } from './train';
 import { reportEvery } from '../worker/train-job';
 
 const counts: Parameters<typeof inputProblems>[1] = { trainCount: 60_000, testCount: 10_000, teacherClasses: 10 };
@@ -51,5 +51,27 @@ describe('read-backs', () => {
     expect(reportEvery(16)).toBe(1);
     expect(reportEvery(188)).toBe(2);
     expect(reportEvery(1_000_000)).toBe(50);
+  });
+});
+
+describe('the student proposed for a teacher the MNIST default does not fit', () => {
+  const imagenet = { name: 'resnet50', classes: 1000, inputShape: [1, 3, 224, 224] };
+  it('proposes the teacher at half width, saying why, while the field holds the default', () => {
+    const p = proposedStudent(DEFAULT_TRAIN_INPUTS, imagenet);
+    expect(p?.student).toBe('width:0.5');
+    expect(p?.why).toBe('mlp:784-32-10 is an MNIST student (784 inputs, 10 classes); resnet50 takes [3, 224, 224] and scores 1000 classes');
+    // What it proposes is a student the card accepts for that teacher.
+    expect(inputProblems({ ...DEFAULT_TRAIN_INPUTS, student: p!.student }, { trainCount: null, testCount: null, teacherClasses: 1000 }).student).toBeUndefined();
+    expect(inputProblems(DEFAULT_TRAIN_INPUTS, { trainCount: null, testCount: null, teacherClasses: 1000 }).student).toMatch(/10 classes but the teacher 1000/);
+  });
+
+  it('proposes nothing for an MNIST teacher, a student the user typed, hard labels, or no teacher', () => {
+    expect(proposedStudent(DEFAULT_TRAIN_INPUTS, { name: 'lenet', classes: 10, inputShape: ['N', 1, 28, 28] })).toBeNull();
+    expect(proposedStudent(DEFAULT_TRAIN_INPUTS, { name: 'mlp', classes: 10, inputShape: [1, 784] })).toBeNull();
+    expect(proposedStudent({ ...DEFAULT_TRAIN_INPUTS, student: 'cnn:8-16-10' }, imagenet)).toBeNull();
+    expect(proposedStudent({ ...DEFAULT_TRAIN_INPUTS, mode: 'hard' }, imagenet)).toBeNull();
+    expect(proposedStudent(DEFAULT_TRAIN_INPUTS, null)).toBeNull();
+    // A CIFAR teacher with 10 classes still needs another student: its input is not 784 values.
+    expect(proposedStudent(DEFAULT_TRAIN_INPUTS, { name: 'cifar', classes: 10, inputShape: [1, 3, 32, 32] })?.student).toBe('width:0.5');
   });
 });

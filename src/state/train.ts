@@ -140,6 +140,21 @@ export function studentProblem(spec: string, mode: TrainMode, teacherClasses: nu
   }
 }
 
+/**
+ * The student to propose when the field still holds the MNIST default and the teacher is not an
+ * MNIST classifier (784 inputs, 10 classes): the teacher at half width, which fits any teacher
+ * (same input, same classes, about a quarter of the FLOPs). Null where the field was changed, the
+ * mode trains from labels alone (no teacher to take the width of), or the default fits.
+ */
+export function proposedStudent(inputs: Pick<TrainInputs, 'student' | 'mode'>, teacher: { name: string; classes: number | null; inputShape: readonly (number | string)[] } | null): { student: string; why: string } | null {
+  if (inputs.student.trim() !== DEFAULT_TRAIN_INPUTS.student || inputs.mode !== 'distil' || !teacher) return null;
+  const item = teacher.inputShape.slice(1);
+  const size = item.every((d) => typeof d === 'number') ? (item as number[]).reduce((a, b) => a * b, 1) : null;
+  if (teacher.classes === 10 && size === 784) return null;
+  const takes = `${teacher.name} takes [${item.join(', ')}]${teacher.classes === null ? '' : ` and scores ${teacher.classes} classes`}`;
+  return { student: 'width:0.5', why: `${DEFAULT_TRAIN_INPUTS.student} is an MNIST student (784 inputs, 10 classes); ${takes}` };
+}
+
 const TRAIN_FIELDS: Partial<Record<string, Field>> = {
   epochs: 'epochs', batch: 'batch', lr: 'lr', schedule: 'schedule', seed: 'seed', trainSamples: 'trainSamples', testSamples: 'testSamples',
   temperature: 'temperature', alpha: 'alpha',

@@ -3,7 +3,7 @@ import { busyReason, useStudio } from '../state/store';
 import { useFocusCard } from './focus';
 import {
   cancelTraining, currentProblems, eta, MNIST_TRAIN, pauseTraining, resumeTraining, setTrainInputs, startTraining, STUDENT_PRESETS, COLOUR_STUDENT_PRESETS,
-  teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
+  proposedStudent, teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
 } from '../state/train';
 import { TrainCharts } from './TrainCharts';
 import { loadDefaultTeacher } from '../state/actions';
@@ -34,6 +34,10 @@ export function TrainPanel() {
   // Reads the store's variants (teacher classes) and dataset (counts), which this card subscribes to above.
   const problems = currentProblems(inputs);
   const teacher = teacherName(inputs);
+  const teacherRecord = variants.find((r) => r.name === teacher);
+  const proposal = proposedStudent(inputs, teacherRecord ? { name: teacherRecord.name, classes: teacherRecord.stats.classes, inputShape: teacherRecord.stats.inputShape } : null);
+  // A teacher that is not an MNIST model learns from the dropped data, unless a training set of its own was loaded.
+  const proposedData: Partial<TrainInputs> = proposal && inputs.data === 'mnist-train' && !trainSet?.spec && dataset?.spec ? { data: 'loaded' } : {};
   if (!variants.length) return null;
   const locked = Boolean(job) || otherJob;
   const other: TrainMode = inputs.mode === 'distil' ? 'hard' : 'distil';
@@ -62,6 +66,14 @@ export function TrainPanel() {
               {variants.filter((v) => v.technique !== 'mixed').map((v) => <option key={v.id} value={v.name}>variant: train it further</option>)}
             </datalist>
           </label>
+          {proposal && !locked && (
+            <p className="small" data-testid="train-proposal">
+              {proposal.why}.{' '}
+              <button className="small-btn" data-testid="train-use-proposal" onClick={() => setTrainInputs({ student: proposal.student, ...proposedData })}>
+                Use {proposal.student}, the teacher at half width{proposedData.data ? ', on the loaded data' : ''}
+              </button>
+            </p>
+          )}
           <div className="toolbar" style={{ marginTop: -4, flexWrap: 'wrap' }}>
             <span className="muted small">Presets:</span>
             {presets.map((p) => (
