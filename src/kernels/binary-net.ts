@@ -17,6 +17,7 @@
 import packCode from '../shaders/binarize_pack.wgsl?raw';
 import gemmCode from '../shaders/xnor_matmul.wgsl?raw';
 import gemmRegCode from '../shaders/xnor_matmul_reg.wgsl?raw';
+import gemmIo from '../shaders/xnor_gemm_io.wgsl?raw';
 import packRowsCode from '../shaders/binarize_pack_rows.wgsl?raw';
 import packCommon from '../shaders/xnor_pack_common.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
@@ -162,7 +163,7 @@ export function xnorDispatches(
     .u32(P).u32(Mout * P).u32(1).u32(P) // y (Nimg, Mout, OH, OW): row r = (n, p), channel ch
     .f32(a).f32(b).u32(0).u32(chBlocks)
     .finish());
-  const gemm = ctx.pipeline(reg ? 'xnor_matmul_reg' : 'xnor_matmul', withActivation(reg ? gemmRegCode : gemmCode), { ACT: ACT[opts.act.kind], HAS_BIAS: bias ? 1 : 0 });
+  const gemm = ctx.pipeline(reg ? 'xnor_matmul_reg' : 'xnor_matmul', withActivation(`${gemmIo}\n${reg ? gemmRegCode : gemmCode}`), { ACT: ACT[opts.act.kind], HAS_BIAS: bias ? 1 : 0 });
   const gemmBufs = [gemmParams, scratch, w.bits, w.alpha, bias ? bias.buffer : dummyBias(ctx), y.buffer];
   return [
     { label: `${label}:pack`, pipeline: pack, bindGroup: ctx.bindGroup(`${label}:pack`, pack, [packParams, x.buffer, scratch]), workgroups: gridFor(packInvocations, 64) },

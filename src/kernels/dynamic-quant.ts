@@ -5,6 +5,7 @@
  */
 import code from '../shaders/dynamic_quant_params.wgsl?raw';
 import partialsCode from '../shaders/range_partials.wgsl?raw';
+import foldCode from '../shaders/range_fold.wgsl?raw';
 import { UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import type { GpuTensor } from './common';
@@ -47,12 +48,12 @@ export function dynamicQuantParams(
     const partials = out.partials?.buffer ?? ctx.acquire(`${label}:partials`, words * 4);
     if (partials.size < words * 4) throw new Error(`${label}: partials hold ${partials.size} bytes, need ${words * 4}`);
     const pp = ctx.uniform(`${label}:partials-params`, new UniformWriter().u32(count).u32(Math.ceil(count / groups)).finish());
-    const pass1 = ctx.pipeline('rangePartials', partialsCode);
+    const pass1 = ctx.pipeline('rangePartials', `${foldCode}\n${partialsCode}`);
     first.push({ label: `${label}:partials`, pipeline: pass1, bindGroup: ctx.bindGroup(`${label}:partials`, pass1, [pp, x.buffer, partials]), workgroups: [groups, 1, 1] });
     source = partials; sourceCount = words;
   }
   const params = ctx.uniform(`${label}:params`, new UniformWriter().u32(sourceCount).f32(255).finish());
-  const pipeline = ctx.pipeline('dynamicQuantParams', code);
+  const pipeline = ctx.pipeline('dynamicQuantParams', `${foldCode}\n${code}`);
   const buffers = [params, source, out.qparams.buffer, out.scale?.buffer ?? spare[0], out.zero?.buffer ?? spare[1]];
   return [...first, { label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: [1, 1, 1] }];
 }

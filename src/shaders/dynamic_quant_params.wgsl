@@ -1,3 +1,4 @@
+// Uses foldRange() from range_fold.wgsl (kernels/dynamic-quant.ts).
 // ONNX DynamicQuantizeLinear's parameters for a whole tensor on the uint8 grid, computed where the
 // tensor lives so no readback stalls the queue. One workgroup: each thread folds a strided slice
 // into (min, max), a tree reduction combines them, and thread 0 writes
@@ -22,31 +23,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> scaleOut: array<f32>; // 1
 @group(0) @binding(4) var<storage, read_write> zeroOut: array<f32>; // 1
 
-var<workgroup> mins: array<f32, WG>;
-var<workgroup> maxs: array<f32, WG>;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32) {
-  // Starting from 0 folds in the ONNX range's own min(0, .) and max(0, .).
-  var lo = 0.0;
-  var hi = 0.0;
-  for (var i = li; i < params.count; i += WG) {
-    let v = x[i];
-    lo = min(lo, v);
-    hi = max(hi, v);
-  }
-  mins[li] = lo;
-  maxs[li] = hi;
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (li < s) {
-      mins[li] = min(mins[li], mins[li + s]);
-      maxs[li] = max(maxs[li], maxs[li + s]);
-    }
-  }
+  let r = foldRange(li, 0u, params.count);
   if (li == 0u) {
-    let a = mins[0];
-    let b = maxs[0];
+    let a = r.x;
+    let b = r.y;
     var scale = 1.0;
     var zero = 0.0;
     if (b > a) {

@@ -1,4 +1,4 @@
-// Uses activate() and override ACT from activation.wgsl.
+// Uses the params, bindings and storeOutput() of xnor_gemm_io.wgsl (kernels/binary-net.ts).
 // XNOR-popcount GEMM (XNOR-Net): y = act(alpha[ch] * beta[row] * dot + bias[ch]), where
 //   dot = sum over valid k of sign(x) * sign(w) = 2 * popcount(~(a ^ w) & mask) - popcount(mask)
 //       = count - 2 * popcount((a ^ w) & mask)     (same value, one op fewer per word)
@@ -8,34 +8,14 @@
 // A workgroup of 16x16 threads computes a 64x64 tile; each thread owns 4x4 outputs (rows ty + 16i,
 // cols tx + 16j), so every A word it loads meets 4 weight words and every weight word 4 rows. K is
 // walked 8 words (256 signs) at a time through workgroup memory.
-override HAS_BIAS: bool = false;
-
 const TS = 16u; // threads per side
 const R = 4u;   // outputs per thread per side
 const BM = 64u; // TS * R
 const BN = 64u;
 const BK = 8u;  // words per K step
 
-struct Params {
-  Pb: u32, Nc: u32, K32: u32, rows: u32, // rows and output channels per group; rows = G * Pb
-  Pdiv: u32, yOuter: u32, yRow: u32, yCol: u32, // y index = (r / Pdiv) * yOuter + (r % Pdiv) * yRow + ch * yCol
-  a: f32, b: f32, // LeakyRelu alpha or Clip min; Clip max
-  zero: u32, _pad: u32, // zero: always 0, see opaque(); _pad: xnor_matmul_reg.wgsl's chBlocks
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> packed: array<vec2<u32>>;
-@group(0) @binding(2) var<storage, read> wbits: array<u32>; // (Nout, K32)
-@group(0) @binding(3) var<storage, read> alpha: array<f32>; // (Nout)
-@group(0) @binding(4) var<storage, read> bias: array<f32>;  // (Nout), or a dummy when !HAS_BIAS
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-
 var<workgroup> As: array<vec2<u32>, 512>; // [BK][BM]
 var<workgroup> Bs: array<u32, 512>;       // [BK][BN]
-
-// The value unchanged, hidden from the optimiser (zero is 0 only at run time), so alpha*beta*dot +
-// bias is never fused into an fma or reassociated: each f32 op rounds once, as in the reference.
-fn opaque(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | params.zero); }
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -90,17 +70,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let r = row0 + lid.y + i * TS;
     if (r >= params.Pb) { break; }
     let hdr = packed[hdrBase + r];
-    let beta = bitcast<f32>(hdr.y);
-    let yBase = (r / params.Pdiv) * params.yOuter + (r % params.Pdiv) * params.yRow;
     for (var j = 0u; j < R; j++) {
       let n = col0 + lid.x + j * TS;
       if (n >= params.Nc) { break; }
-      let ch = g * params.Nc + n;
-      let dot = i32(hdr.x) - 2 * i32(acc[i * R + j]);
-      let s = opaque(alpha[ch] * beta);
-      var v = opaque(s * f32(dot));
-      if (HAS_BIAS) { v = v + bias[ch]; }
-      y[yBase + ch * params.yCol] = activate(v, params.a, params.b);
+      storeOutput(r, hdr, g * params.Nc + n, acc[i * R + j]);
     }
   }
 }

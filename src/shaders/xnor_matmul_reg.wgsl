@@ -1,4 +1,4 @@
-// Uses activate() and override ACT from activation.wgsl.
+// Uses the params, bindings and storeOutput() of xnor_gemm_io.wgsl (kernels/binary-net.ts).
 // The XNOR-popcount GEMM of xnor_matmul.wgsl (same bindings, params, arithmetic and epilogue) with
 // register tiles instead of workgroup tiles, for software adapters: each invocation computes 4 rows
 // x 8 output channels of one group, walking K one word at a time (4 packed A words and 8 weight
@@ -7,26 +7,7 @@
 // workgroup, whose 64 invocations take consecutive row blocks.
 // grid = (row blocks / 64 folded into x and y, group * channel blocks in z); blocks past the end
 // re-read the last row / channel and store nothing.
-override HAS_BIAS: bool = false;
-
 const WG = 64u;
-
-struct Params {
-  Pb: u32, Nc: u32, K32: u32, rows: u32, // rows and output channels per group; rows = G * Pb
-  Pdiv: u32, yOuter: u32, yRow: u32, yCol: u32, // y index = (r / Pdiv) * yOuter + (r % Pdiv) * yRow + ch * yCol
-  a: f32, b: f32, // LeakyRelu alpha or Clip min; Clip max
-  zero: u32, chBlocks: u32, // zero: always 0, see opaque(); chBlocks = ceil(Nc / 8)
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> packed: array<vec2<u32>>;
-@group(0) @binding(2) var<storage, read> wbits: array<u32>; // (Nout, K32)
-@group(0) @binding(3) var<storage, read> alpha: array<f32>; // (Nout)
-@group(0) @binding(4) var<storage, read> bias: array<f32>;  // (Nout), or a dummy when !HAS_BIAS
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
-
-// As xnor_matmul.wgsl: alpha*beta*dot + bias is never fused or reassociated, each op rounds once.
-fn opaque(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | params.zero); }
 
 fn miss(a: vec2<u32>, w: vec4<u32>) -> vec4<u32> { return countOneBits((vec4<u32>(a.x) ^ w) & vec4<u32>(a.y)); }
 
@@ -67,17 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var acc = array<vec4<u32>, 8>(m0l, m0h, m1l, m1h, m2l, m2h, m3l, m3h); // [row][half]
   let hdrBase = params.rows * K32 + g * params.Pb;
   for (var i = 0u; i < rCount; i++) {
-    let r = r0 + i;
-    let hdr = packed[hdrBase + r];
-    let beta = bitcast<f32>(hdr.y);
-    let yBase = (r / params.Pdiv) * params.yOuter + (r % params.Pdiv) * params.yRow;
-    for (var j = 0u; j < nCount; j++) {
-      let ch = ch0 + j;
-      let dot = i32(hdr.x) - 2 * i32(acc[i * 2u + j / 4u][j % 4u]);
-      let s = opaque(alpha[ch] * beta);
-      var v = opaque(s * f32(dot));
-      if (HAS_BIAS) { v = v + bias[ch]; }
-      y[yBase + ch * params.yCol] = activate(v, params.a, params.b);
-    }
+    let hdr = packed[hdrBase + r0 + i];
+    for (var j = 0u; j < nCount; j++) { storeOutput(r0 + i, hdr, ch0 + j, acc[i * 2u + j / 4u][j % 4u]); }
   }
 }
