@@ -103,10 +103,16 @@ describe('binarizeWeights (host side of binarize_pack.wgsl and xnor_matmul.wgsl)
   });
 });
 
-// Both forms of the kernels on every adapter ('auto' picks one of them by adapter).
+// Both forms of the kernels on every adapter ('auto' picks one of them by adapter): 'tiled' is
+// binarize_pack.wgsl + xnor_matmul.wgsl, 'reg' binarize_pack_rows.wgsl + xnor_matmul_reg.wgsl; each
+// pack is composed with xnor_pack_common.wgsl, each GEMM with xnor_gemm_io.wgsl.
 const FORMS = ['tiled', 'reg'] as const;
+const FORM_FILES = {
+  tiled: 'binarize_pack.wgsl + xnor_matmul.wgsl',
+  reg: 'binarize_pack_rows.wgsl + xnor_matmul_reg.wgsl',
+} as const;
 
-describe.each(FORMS)('xnorMatmul vs reference (bit-exact), %s kernels', (gemm) => {
+describe.each(FORMS.map((f) => [f, FORM_FILES[f]] as const))('xnorMatmul vs reference (bit-exact), %s kernels: %s with xnor_pack_common.wgsl, xnor_gemm_io.wgsl', (gemm) => {
   MATMUL.forEach((c, i) => {
     it(`${c.name} (${c.scale ? 'beta' : 'no beta'}${c.bias ? ', bias' : ''})`, async () => {
       const ctx = await testContext();
@@ -142,7 +148,7 @@ describe.each(FORMS)('xnorMatmul vs reference (bit-exact), %s kernels', (gemm) =
   });
 });
 
-describe.each(FORMS)('xnorConv2d vs reference (bit-exact), %s kernels', (gemm) => {
+describe.each(FORMS.map((f) => [f, FORM_FILES[f]] as const))('xnorConv2d vs reference (bit-exact), %s kernels: %s with xnor_pack_common.wgsl, xnor_gemm_io.wgsl', (gemm) => {
   CONV.forEach((c, i) => {
     it(c.name, async () => {
       const ctx = await testContext();

@@ -34,7 +34,7 @@ async function run(x: Float32Array) {
   return out;
 }
 
-describe('dynamicQuantParams (dynamic_quant_params.wgsl) vs reference and ONNX (exact)', () => {
+describe('dynamicQuantParams (dynamic_quant_params.wgsl, two passes from range_partials.wgsl, both with range_fold.wgsl) vs reference and ONNX (exact)', () => {
   for (const c of ONNX_CASES) {
     it(c.name, async () => {
       const x = Float32Array.from(c.x);
