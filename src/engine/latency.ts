@@ -19,6 +19,11 @@ export interface LatencyStats extends LatencySummary {
   gpuP95Ms: number | null;
 }
 
+/** What latency and profile runs feed the model: every value 0.5 (timing does not depend on the values). */
+function timingInput(shape: readonly number[]): Float32Array {
+  return new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -47,7 +52,7 @@ export interface LatencyOptions {
 export async function measureLatency(session: InferenceSession, batch: number, opts: LatencyOptions = {}): Promise<LatencyStats> {
   const { runs = 20, warmup = 3, budgetMs = null, signal, onRun } = opts;
   const shape = opts.shape ?? session.inputShapeFor(batch);
-  const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  const input = timingInput(shape);
   const start = performance.now();
   const spent = () => performance.now() - start;
   const most = Math.max(1, warmup) + runs;
@@ -137,7 +142,7 @@ export async function measureLatencies(session: InferenceSession, sizes: readonl
  */
 export async function profileLayers(session: InferenceSession, batch: number, opts: { shape?: number[]; warm?: boolean } = {}): Promise<LayerProfile | null> {
   const shape = opts.shape ?? session.inputShapeFor(batch);
-  const input = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5);
+  const input = timingInput(shape);
   if (!opts.warm) await session.runBatch(input, shape);
   const layers = await session.plan({ [session.input.name]: shape }).profile({ [session.input.name]: input });
   return layers && { batch, layers, totalMs: layers.reduce((a, l) => a + l.ms, 0) };

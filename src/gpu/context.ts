@@ -180,13 +180,7 @@ export class GpuContext {
   /** Encodes dispatches into one compute pass (optionally timestamped) and submits them. */
   submit(dispatches: readonly Dispatch[], timer?: GpuTimer): void {
     const enc = this.device.createCommandEncoder({ label: 'run' });
-    const pass = enc.beginComputePass(timer ? { label: 'run', timestampWrites: timer.writes } : { label: 'run' });
-    for (const d of dispatches) {
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-    }
-    pass.end();
+    encodePass(enc.beginComputePass(timer ? { label: 'run', timestampWrites: timer.writes } : { label: 'run' }), dispatches);
     timer?.resolve(enc);
     this.device.queue.submit([enc.finish()]);
   }
@@ -208,13 +202,7 @@ export class GpuContext {
       const read = this.device.createBuffer({ label: 'profile-read', size: 8 * count, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       const enc = this.device.createCommandEncoder({ label: 'profile' });
       part.forEach((dispatches, i) => {
-        const pass = enc.beginComputePass({ label: 'profile', timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-        for (const d of dispatches) {
-          pass.setPipeline(d.pipeline);
-          pass.setBindGroup(0, d.bindGroup);
-          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-        }
-        pass.end();
+        encodePass(enc.beginComputePass({ label: 'profile', timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } }), dispatches);
       });
       enc.resolveQuerySet(querySet, 0, count, resolved, 0);
       enc.copyBufferToBuffer(resolved, 0, read, 0, 8 * count);
@@ -284,6 +272,16 @@ export class GpuContext {
     this.destroyed = true;
     this.device.destroy();
   }
+}
+
+/** Records `dispatches` into `pass` in order and ends it. */
+function encodePass(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+  }
+  pass.end();
 }
 
 /** A pipeline a dry run asked for: its module and override constants. */
