@@ -40,7 +40,7 @@ async function runCommand(command: string, rest: string[], flags: ParsedArgs['fl
     const rt = await openStudio();
     const root = await rt.loadModel(bytes, basename(rest[0]));
     const pre = (await loadInput(rt, 'test', test, flags)) ?? preprocessFrom(flags);
-    const m = await rt.evaluate(root.id, step, pre);
+    const m = await rt.evaluation.evaluate(root.id, step, pre);
     const r = rt.variants.record(root.id);
     if (flags.json) console.log(JSON.stringify(evalJson(r, m)));
     else printEval(r, m);

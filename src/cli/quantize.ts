@@ -55,7 +55,7 @@ export async function quantizeCommand(positional: string[], flags: Flags) {
   if (cal) await loadInput(rt, 'calibration', cal, flags);
   const step = await rt.checkStep(raw, root.id, pre); // every refusal before the slow evaluations and calibration
   type Figures = Measurement | Pick<Measurement, 'latency' | 'latencySkipped'>;
-  const measure = (id: string): Promise<Figures> => (unmeasured ? rt.timeLatency(id, evaluate) : rt.evaluate(id, evaluate, pre));
+  const measure = (id: string): Promise<Figures> => (unmeasured ? rt.evaluation.timeLatency(id, evaluate) : rt.evaluation.evaluate(id, evaluate, pre));
   const before = await measure(root.id);
   const { record } = await rt.runStep(raw, root.id, { preprocess: pre, authored: raw });
   const bytes = await rt.exportVariant(record.id, { dynamicBatch });

@@ -25,7 +25,7 @@ const images = readMnistFile('t10k-images-idx3-ubyte'), labels = readMnistFile('
 const bakedReshape = () => bakedFrom(lenet);
 const tiedBatch = () => tiedFrom(lenet);
 /** With latency: batch 1 and 64 (or the model's own batch) are part of what is checked. */
-const measure = (rt: StudioRuntime, id: string, samples: number) => rt.evaluate(id, evalStep(samples, { batch: 64, runs: 2, latency: true }), MNIST_PREPROCESS);
+const measure = (rt: StudioRuntime, id: string, samples: number) => rt.evaluation.evaluate(id, evalStep(samples, { batch: 64, runs: 2, latency: true }), MNIST_PREPROCESS);
 
 async function runtimeWith(model: Model, name: string) {
   const runtime = new StudioRuntime(await nodeGpu());

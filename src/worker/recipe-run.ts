@@ -124,9 +124,9 @@ export async function runRecipe(rt: StudioRuntime, parsed: ParsedRecipe, rootId:
           previous = r.id;
         } else if (step.kind === 'evaluate') {
           variantId = inputId;
-          measurement = await rt.measureInJob(inputId, step, preprocessOf(step), job);
+          measurement = await rt.evaluation.measureInJob(inputId, step, preprocessOf(step), job);
           // The loaded file on the same terms, so accuracy drops can be reported.
-          if (inputId !== rootId && !latestMeasurement(rt.variants.record(rootId), measurement.key)) await rt.measureInJob(rootId, step, preprocessOf(step), job);
+          if (inputId !== rootId && !latestMeasurement(rt.variants.record(rootId), measurement.key)) await rt.evaluation.measureInJob(rootId, step, preprocessOf(step), job);
         } else if (step.kind === 'export') {
           variantId = inputId;
           const r = rt.variants.record(inputId);

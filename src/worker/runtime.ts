@@ -17,20 +17,20 @@ import { chooseBatching } from '../engine/rebatch-probe';
 import type { InferenceSession } from '../engine/session';
 import { authoredOf, parseStep, canonicalJson, MAKES_VARIANT, type AuthoredStep, type EvaluateStep, type Step } from '../recipe/steps';
 import { defaultName, settingsKey, type NameParts } from '../recipe/describe';
-import { latestMeasurement, sameKey, type Measurement, type StepContext, type VariantRecord } from '../recipe/variant';
+import type { StepContext, VariantRecord } from '../recipe/variant';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { JobRunner, type JobHandle, type JobView } from './jobs';
 import { VariantStore, type RootFeed } from './variant-store';
 import { SessionCache } from './session-cache';
 import { ProjectData } from './datasets';
 import { ProjectDatasets } from './project-datasets';
-import { preprocessingDoubt } from './doubt';
 import { widenHalf } from '../model/half';
 import { unshareConstants } from '../model/graph';
 import { ImageJobs } from './image-jobs';
 import { MixedPrecisionRuns } from './mixed-search';
 import { applyStep, checkStep, type StepHost } from './apply-step';
-import { describeAdapter, latencyFigures, measure } from './measure';
+import { describeAdapter } from './measure';
+import { VariantEvaluation } from './evaluation';
 import { variantStats } from './variant-stats';
 import { VariantViews } from './variant-views';
 import type { DeviceSummary, PruneProgress, TrainProgress } from './types';
@@ -71,6 +71,8 @@ export class StudioRuntime {
   readonly images: ImageJobs;
   /** Loading the project's test, training and calibration sets. */
   readonly datasets: ProjectDatasets;
+  /** Evaluating variants: accuracy and latency kept with each, latency alone, a new variant's family. */
+  readonly evaluation: VariantEvaluation;
   events: RuntimeEvents = { record: () => {}, removed: () => {}, job: () => {}, notice: () => {}, deviceLost: () => {} };
 
   constructor(private readonly gpu?: GPU, sink: ProjectSink | null = null) {
@@ -84,6 +86,10 @@ export class StudioRuntime {
     this.jobs.onChange = (j) => this.events.job(j);
     this.views = new VariantViews(this.host, this.jobs, (id) => this.sessionOf(id));
     this.images = new ImageJobs(this.host, this.jobs, (id) => this.sessionOf(id));
+    this.evaluation = new VariantEvaluation({
+      jobs: this.jobs, data: this.data, variants: this.variants, keeper: this.keeper, sessionOf: (id) => this.sessionOf(id),
+      notice: (level, title, message) => this.events.notice(level, title, message), record: (r) => this.events.record(r),
+    });
     this.datasets = new ProjectDatasets({ jobs: this.jobs, data: this.data, keeper: this.keeper, mixed: this.mixed, images: this.images, firstModel: () => this.firstModel() });
   }
 
@@ -263,7 +269,7 @@ export class StudioRuntime {
       const done = await this.keeper.jobStarted({ key: `${Date.now()}`, kind: 'step', label, inputId, request: { step: raw, preprocess: opts.preprocess, evaluate: opts.evaluate ?? null }, startedAt: Date.now() });
       try {
         const record = await this.makeVariant(step, raw ?? step, inputId, opts.preprocess, job, opts.onTrain);
-        const measured = opts.evaluate ? await this.evaluateFamily(record.id, opts.evaluate, opts.preprocess, job) : [];
+        const measured = opts.evaluate ? await this.evaluation.family(record.id, opts.evaluate, opts.preprocess, job) : [];
         return { record: this.variants.record(record.id), measured };
       } finally {
         await done?.();
@@ -318,60 +324,9 @@ export class StudioRuntime {
   // ── evaluation ──────────────────────────────────────────────────────────────────────────────
 
   /** The session of any variant (cached: evaluating it again re-uploads and re-plans nothing). */
-  private async sessionOf(id: string): Promise<InferenceSession> {
+  async sessionOf(id: string): Promise<InferenceSession> {
     const model = await this.variants.model(id);
     return this.sessions.get(await this.device(), id, model);
-  }
-
-  /** Evaluates a variant (any one, not only the selected) and keeps the measurement in its history. */
-  async evaluate(id: string, step: EvaluateStep, preprocess: Preprocess, signal?: AbortSignal): Promise<Measurement> {
-    const r = this.variants.record(id);
-    return this.jobs.run({ kind: 'evaluate', label: `Evaluating ${r.name}`, variantId: id }, (job) => this.measureInJob(id, step, preprocess, job), signal);
-  }
-
-  /** Latency alone (no dataset; not kept as a measurement, which is keyed by one): for a model no loaded data fits. */
-  async timeLatency(id: string, step: EvaluateStep, signal?: AbortSignal): Promise<Pick<Measurement, 'latency' | 'latencySkipped' | 'layers'>> {
-    const r = this.variants.record(id);
-    return this.jobs.run({ kind: 'evaluate', label: `Timing ${r.name}`, variantId: id }, async (job) => {
-      const feed = await this.variants.feed(id);
-      return latencyFigures(await this.sessionOf(id), step, feed.batching, job);
-    }, signal);
-  }
-
-  /** Measures a variant inside the running job and keeps the result. */
-  async measureInJob(id: string, step: EvaluateStep, preprocess: Preprocess, job: JobHandle): Promise<Measurement> {
-    const test = this.data.need('test', 'Evaluation');
-    const session = await this.sessionOf(id);
-    const feed = await this.variants.feed(id);
-    const m = await measure(session, test, step, preprocess, feed.batching, job);
-    const doubt = preprocessingDoubt(m, test.record);
-    if (doubt) this.events.notice('warning', 'The preprocessing may be wrong', doubt);
-    const r = this.variants.update(id, { measurements: [...this.variants.record(id).measurements, m] });
-    await this.keeper.saveVariant(r, undefined, `the measurement of '${r.name}'`);
-    this.events.record(r);
-    return m;
-  }
-
-  /** Evaluates a new variant, then its parent and root where they have no measurement on the same terms (deltas and agreement need them). */
-  private async evaluateFamily(id: string, step: EvaluateStep, preprocess: Preprocess, job: JobHandle): Promise<VariantRecord[]> {
-    const m = await this.measureInJob(id, step, preprocess, job);
-    const out = [this.variants.record(id)];
-    const rec = this.variants.record(id);
-    for (const other of new Set([rec.parentId, this.variants.root(id).id])) {
-      if (!other || other === id) continue;
-      if (latestMeasurement(this.variants.record(other), m.key)) continue;
-      await this.measureInJob(other, step, preprocess, job);
-      out.push(this.variants.record(other));
-    }
-    return out;
-  }
-
-  /** Whether `id` has a measurement with the key these settings would give. */
-  async measuredAs(id: string, step: EvaluateStep, preprocess: Preprocess): Promise<boolean> {
-    const test = this.data.get('test');
-    if (!test) return false;
-    const key = { dataset: test.record.name, datasetSha256: test.record.sha256, preprocess, samples: Math.min(test.ds.count, step.samples ?? test.ds.count), adapter: describeAdapter(await this.device()) };
-    return this.variants.record(id).measurements.some((m) => sameKey(m.key, key));
   }
 
   // ── export ──────────────────────────────────────────────────────────────────────────────────

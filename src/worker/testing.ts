@@ -29,7 +29,7 @@ export function evalStep(samples?: number, opts: { batch?: number; runs?: number
 }
 
 export function measureOf(rt: StudioRuntime, id: string, samples?: number, pre: Preprocess = MNIST_PREPROCESS, opts: { latency?: boolean; runs?: number } = {}): Promise<Measurement> {
-  return rt.evaluate(id, evalStep(samples, opts), pre);
+  return rt.evaluation.evaluate(id, evalStep(samples, opts), pre);
 }
 
 /** Applies a step (plain data) and returns the variant it made. */

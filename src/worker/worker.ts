@@ -242,7 +242,7 @@ self.onmessage = async (ev: MessageEvent<Request>) => {
         result = report;
         break;
       }
-      case 'evaluate': result = await runtime.evaluate(req.arg.id, req.arg.step, req.arg.preprocess, abort.signal); break;
+      case 'evaluate': result = await runtime.evaluation.evaluate(req.arg.id, req.arg.step, req.arg.preprocess, abort.signal); break;
       case 'exportVariant': result = bytesResult(await runtime.exportVariant(req.arg.id, { dynamicBatch: req.arg.dynamicBatch })); break;
       case 'summary': result = await runtime.views.summary(req.arg.id); break;
       case 'updateVariant': result = await runtime.updateVariant(req.arg.id, req.arg); break;
