@@ -80,11 +80,15 @@ test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int
   // The Train card's MNIST student does not fit this teacher: it proposes the teacher at half width, on the dropped data.
   await page.getByTestId('train-card').scrollIntoViewIfNeeded();
   await expect(page.getByTestId('train-proposal')).toContainText(`${ROOT} takes [3, 32, 32] and scores 10 classes`);
+  // The 500 dropped images cannot give the MNIST defaults' 6,000 training and 2,000 test samples: taking the proposal lowers both.
+  await expect(page.getByTestId('train-use-proposal')).toContainText('on the loaded data, 500 training and 500 test samples');
   await page.getByTestId('train-use-proposal').click();
   await expect(page.getByTestId('train-student')).toHaveValue('width:0.5');
   await expect(page.getByTestId('train-data')).toHaveValue('loaded');
   await expect(page.getByTestId('train-proposal')).toHaveCount(0);
-  await expect(page.getByTestId('train-problem').and(page.locator('[data-field="student"]'))).toHaveCount(0);
+  await expect(page.getByTestId('train-trainSamples')).toHaveValue('500');
+  await expect(page.getByTestId('train-testSamples')).toHaveValue('500');
+  await expect(page.getByTestId('train-problem')).toHaveCount(0);
 });
 
 test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, the rest loaded; a broken zip after it loses nothing', async ({ page }) => {

@@ -1,6 +1,6 @@
 /** The Train & distil card's checks of its inputs, and how the worker names students and paces read-backs. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_INPUTS, inputProblems, proposedStudent, type TrainInputs } from './train';
+import { DEFAULT_TRAIN_INPUTS, fittedCounts, inputProblems, proposedStudent, type TrainInputs } from './train';
 import { reportEvery } from '../worker/train-job';
 
 const counts: Parameters<typeof inputProblems>[1] = { trainCount: 60_000, testCount: 10_000, teacherClasses: 10 };
@@ -73,5 +73,26 @@ describe('the student proposed for a teacher the MNIST default does not fit', ()
     expect(proposedStudent(DEFAULT_TRAIN_INPUTS, null)).toBeNull();
     // A CIFAR teacher with 10 classes still needs another student: its input is not 784 values.
     expect(proposedStudent(DEFAULT_TRAIN_INPUTS, { name: 'cifar', classes: 10, inputShape: [1, 3, 32, 32] })?.student).toBe('width:0.5');
+  });
+});
+
+describe('the sample counts a taken proposal lowers to fit the data', () => {
+  it('lowers each count that asks for more items than its set holds, and only those', () => {
+    // One dropped photo, trained and tested on: both counts become 1, and the card then has no count to object to.
+    const one = { trainCount: 1, testCount: 1 };
+    const fitted = fittedCounts(DEFAULT_TRAIN_INPUTS, one);
+    expect(fitted).toEqual({ trainSamples: '1', testSamples: '1' });
+    const after = inputProblems({ ...DEFAULT_TRAIN_INPUTS, ...fitted }, { ...one, teacherClasses: 10 });
+    expect(after.trainSamples).toBeUndefined();
+    expect(after.testSamples).toBeUndefined();
+    expect(inputProblems(DEFAULT_TRAIN_INPUTS, { ...one, teacherClasses: 10 }).testSamples).toMatch(/at most 1,/);
+    // 500 CIFAR images: the training count (6,000) drops, the test count (2,000) too; the MNIST set keeps both.
+    expect(fittedCounts(DEFAULT_TRAIN_INPUTS, { trainCount: 500, testCount: 500 })).toEqual({ trainSamples: '500', testSamples: '500' });
+    expect(fittedCounts(DEFAULT_TRAIN_INPUTS, { trainCount: 60_000, testCount: 10_000 })).toEqual({});
+  });
+
+  it('leaves a count alone where its set is not loaded, or the field holds no number', () => {
+    expect(fittedCounts(DEFAULT_TRAIN_INPUTS, { trainCount: null, testCount: null })).toEqual({});
+    expect(fittedCounts({ trainSamples: 'all', testSamples: '' }, { trainCount: 5, testCount: 5 })).toEqual({});
   });
 });

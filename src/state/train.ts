@@ -188,14 +188,32 @@ export function inputProblems(inputs: TrainInputs, opts: { trainCount: number | 
   return out;
 }
 
+/** The items the training and test sets hold for these inputs (null where that set is not loaded). */
+export function sampleCounts(inputs: TrainInputs = useTrain.getState().inputs): { trainCount: number | null; testCount: number | null } {
+  const s = useStudio.getState();
+  const trainCount = inputs.data === 'loaded' ? s.datasets.test?.count ?? null : s.datasets.train?.count ?? MNIST_TRAIN.count;
+  return { trainCount, testCount: s.datasets.test?.count ?? null };
+}
+
+/** The sample counts lowered to what the sets hold, where they ask for more (a proposal taken fits the data, not only the teacher). */
+export function fittedCounts(inputs: Pick<TrainInputs, 'trainSamples' | 'testSamples'>, counts: { trainCount: number | null; testCount: number | null }): Partial<TrainInputs> {
+  const out: Partial<TrainInputs> = {};
+  const fit = (k: 'trainSamples' | 'testSamples', max: number | null) => {
+    const asked = Number(inputs[k].trim());
+    if (max !== null && max > 0 && Number.isFinite(asked) && asked > max) out[k] = String(max);
+  };
+  fit('trainSamples', counts.trainCount);
+  fit('testSamples', counts.testCount);
+  return out;
+}
+
 /** The problems for the inputs as they stand in the page now. */
 export function currentProblems(inputs: TrainInputs = useTrain.getState().inputs): Partial<Record<Field, string>> {
   const s = useStudio.getState();
   const teacher = teacherName(inputs);
   const k = s.records.find((r) => r.name === teacher)?.stats.classes ?? null;
-  const trainCount = inputs.data === 'loaded' ? s.datasets.test?.count ?? null : s.datasets.train?.count ?? MNIST_TRAIN.count;
   const variants = s.records.map((r) => ({ name: r.name, kind: r.technique }));
-  return inputProblems(inputs, { trainCount, testCount: s.datasets.test?.count ?? null, teacherClasses: k, variants });
+  return inputProblems(inputs, { ...sampleCounts(inputs), teacherClasses: k, variants });
 }
 
 /** The variant distilled from: the one chosen, else the loaded file. */

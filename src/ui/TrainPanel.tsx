@@ -3,12 +3,19 @@ import { busyReason, useStudio } from '../state/store';
 import { useFocusCard } from './focus';
 import {
   cancelTraining, currentProblems, eta, MNIST_TRAIN, pauseTraining, resumeTraining, setTrainInputs, startTraining, STUDENT_PRESETS, COLOUR_STUDENT_PRESETS,
-  proposedStudent, teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
+  fittedCounts, proposedStudent, sampleCounts, teacherName, useTrain, type Field, type TrainInputs, type TrainJob, type TrainMode, type TrainRun,
 } from '../state/train';
 import { TrainCharts } from './TrainCharts';
 import { loadDefaultTeacher } from '../state/actions';
 import { DEFAULT_TEACHER } from '../state/defaults';
 import { fmtPct } from './format';
+
+/** The counts a proposal lowers, in words: ', 500 training and 500 test samples'. */
+function countsNote(c: Partial<TrainInputs>): string {
+  const counts = [c.trainSamples, c.testSamples].filter((n): n is string => Boolean(n));
+  const parts = [c.trainSamples && `${c.trainSamples} training`, c.testSamples && `${c.testSamples} test`].filter(Boolean);
+  return parts.length ? `, ${parts.join(' and ')} sample${counts.every((n) => n === '1') ? '' : 's'}` : '';
+}
 
 const grid = { display: 'grid', gridTemplateColumns: 'repeat(4, minmax(0, 1fr))', columnGap: 10 } as const;
 const span2 = { gridColumn: 'span 2' } as const;
@@ -38,6 +45,9 @@ export function TrainPanel() {
   const proposal = proposedStudent(inputs, teacherRecord ? { name: teacherRecord.name, classes: teacherRecord.stats.classes, inputShape: teacherRecord.stats.inputShape } : null);
   // A teacher that is not an MNIST model learns from the dropped data, unless a training set of its own was loaded.
   const proposedData: Partial<TrainInputs> = proposal && inputs.data === 'mnist-train' && !trainSet?.spec && dataset?.spec ? { data: 'loaded' } : {};
+  // Taking it also lowers the sample counts to what that data holds (one dropped photo: one sample).
+  const proposedInputs = proposal ? { ...inputs, student: proposal.student, ...proposedData } : inputs;
+  const proposedCounts = proposal ? fittedCounts(proposedInputs, sampleCounts(proposedInputs)) : {};
   if (!variants.length) return null;
   const locked = Boolean(job) || otherJob;
   const other: TrainMode = inputs.mode === 'distil' ? 'hard' : 'distil';
@@ -69,8 +79,8 @@ export function TrainPanel() {
           {proposal && !locked && (
             <p className="small" data-testid="train-proposal">
               {proposal.why}.{' '}
-              <button className="small-btn" data-testid="train-use-proposal" onClick={() => setTrainInputs({ student: proposal.student, ...proposedData })}>
-                Use {proposal.student}, the teacher at half width{proposedData.data ? ', on the loaded data' : ''}
+              <button className="small-btn" data-testid="train-use-proposal" onClick={() => setTrainInputs({ student: proposal.student, ...proposedData, ...proposedCounts })}>
+                Use {proposal.student}, the teacher at half width{proposedData.data ? ', on the loaded data' : ''}{countsNote(proposedCounts)}
               </button>
             </p>
           )}
