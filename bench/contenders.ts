@@ -50,6 +50,8 @@ export class Ours implements Contender {
   memory(shape: number[]): { heldBytes: number; unsharedBytes: number } {
     return { ...this.session!.plan({ [this.session!.input.name]: shape }).memory };
   }
+  /** Bytes of the constants uploaded so far. */
+  get weightBytes(): number { return this.session?.weightBytes ?? 0; }
   async dispose(): Promise<void> { this.session?.destroy(); this.session = null; }
 }
 

@@ -10,6 +10,19 @@ import type { BenchConfig, BenchRecord, CaseOutput, PageResult } from './types';
 import { log, errText, openBenchContext } from './page-common';
 import { compressedVariants } from './compressed';
 import { importOnnx } from '../src/model/onnx-import';
+import type { GpuContext } from '../src/gpu/context';
+
+/**
+ * Brackets a contender's first run at a batch: the device bytes it needs there, peak included (the
+ * output read back), as its weights (whenever uploaded) plus what the run allocated afresh. The pool
+ * is trimmed first, so no buffer another session freed hides an allocation.
+ */
+function devicePeakStart(ctx: GpuContext, c: Ours): () => { deviceBytesPeak: number; weightBytes: number } {
+  ctx.trimPool();
+  const live = ctx.liveBytes, weights = c.weightBytes;
+  ctx.resetPeak();
+  return () => ({ deviceBytesPeak: ctx.peakBytes - live - (c.weightBytes - weights) + c.weightBytes, weightBytes: c.weightBytes });
+}
 
 async function runBench(cfg: BenchConfig): Promise<PageResult> {
   configureOrt();
@@ -75,15 +88,17 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
       const outs: Float32Array[] = [];
       for (const [c, r] of live) {
         try {
+          const device = c instanceof Ours ? devicePeakStart(ctx, c) : null;
           const [out, ms] = await timed(() => c.run(input, shape));
           r.firstRunMs = ms;
+          if (device) r.extra = { ...r.extra, ...device() };
           if (c.name !== 'ours' && c.name !== 'ort-web') continue;
           outs.push(out);
           outputs.push({ contender: c.name, model, batch, shape, seed, data: Array.from(out) });
         } catch (e) { r.error = errText(e); log(`${c.name} ${model} b${batch} first run failed: ${r.error}`); }
       }
       const memory = rOurs.error ? null : ours.memory(shape);
-      rOurs.extra = { pipelinesCompiledOnFirstRun: ctx.pipelineCompiles - compilesBefore, activationBytesHeld: memory?.heldBytes ?? null, activationBytesUnshared: memory?.unsharedBytes ?? null };
+      rOurs.extra = { ...rOurs.extra, pipelinesCompiledOnFirstRun: ctx.pipelineCompiles - compilesBefore, activationBytesHeld: memory?.heldBytes ?? null, activationBytesUnshared: memory?.unsharedBytes ?? null };
       if (outs.length === 2) rOurs.maxAbsDiffVsOther = rOrt.maxAbsDiffVsOther = maxAbsDiff(outs[0]!, outs[1]!);
       const ok = live.filter(([, r]) => !r.error);
       for (let w = 0; w < cfg.warmup; w++) for (const [c] of ok) await c.run(input, shape);

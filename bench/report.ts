@@ -43,7 +43,8 @@ function cases(records: BenchRecord[]): [BenchRecord, BenchRecord | undefined][]
 export function firstRunLines(r: PageResult): string[] {
   return cases(r.records).map(([o, w]) =>
     `First run [${r.tag}] ${o.model} b${o.batch} (compile + allocate + 1 run): ours ${ms(o.firstRunMs, 1)} ms ` +
-    `(${String(o.extra.pipelinesCompiledOnFirstRun ?? '?')} pipelines compiled; session load ${ms(o.loadMs, 1)} ms; activations ${mib(o.extra.activationBytesHeld)} MiB held, ${mib(o.extra.activationBytesUnshared)} MiB one buffer per value), ` +
+    `(${String(o.extra.pipelinesCompiledOnFirstRun ?? '?')} pipelines compiled; session load ${ms(o.loadMs, 1)} ms; activations ${mib(o.extra.activationBytesHeld)} MiB held, ${mib(o.extra.activationBytesUnshared)} MiB one buffer per value; ` +
+    `device peak ${mib(o.extra.deviceBytesPeak)} MiB, of which weights ${mib(o.extra.weightBytes)} MiB), ` +
     `ort-web ${ms(w?.firstRunMs, 1)} ms (session create ${ms(w?.loadMs, 1)} ms)` +
     `; max |ours − ort-web| ${diff(o.maxAbsDiffVsOther)}`);
 }
@@ -102,18 +103,18 @@ export function compressedTable(r: PageResult, flops: Record<string, { dense: nu
   const variants = r.records.filter((x) => x.contender.startsWith('ours-'));
   if (!variants.length) return null;
   const rows = [
-    '| model | batch | variant | e2e ms, median | speedup vs float | FLOP reduction | speedup ÷ FLOP reduction | weighted layers: GPU ms float → variant (speedup) | layers faster |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| model | batch | variant | e2e ms, median | speedup vs float | FLOP reduction | speedup ÷ FLOP reduction | weighted layers: GPU ms float → variant (speedup) | layers faster | device peak MiB, float → variant |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const v of variants) {
     const f = r.records.find((x) => x.contender === 'ours' && x.model === v.model && x.batch === v.batch);
-    if (v.error || !v.e2e || !f?.e2e) { rows.push(`| ${v.model} | ${v.batch} | ${v.contender} | — | ${v.error ?? 'not measured'} | | | | |`); continue; }
+    if (v.error || !v.e2e || !f?.e2e) { rows.push(`| ${v.model} | ${v.batch} | ${v.contender} | — | ${v.error ?? 'not measured'} | | | | | |`); continue; }
     const up = f.e2e.medianMs / v.e2e.medianMs;
     const vFlops = v.extra.flopsPerItem as number | null;
     const fewer = vFlops && v.contender.includes('filter') ? flops[v.model]!.dense / vFlops : null;
     const weighted = weightedLayers(f.extra.layers as LayerProfile | null, v.extra.layers as LayerProfile | null);
     rows.push(`| ${v.model} | ${v.batch} | ${v.contender.slice(5)} | ${v.e2e.medianMs.toFixed(1)} | ${up.toFixed(2)}× | ${fewer ? `${fewer.toFixed(2)}×` : '—'} | ${fewer ? (up / fewer).toFixed(2) : '—'} | ` +
-      `${weighted ? `${weighted.floatMs.toFixed(1)} → ${weighted.variantMs.toFixed(1)} (${(weighted.floatMs / weighted.variantMs).toFixed(2)}×)` : '—'} | ${weighted ? `${weighted.faster} of ${weighted.layers}` : '—'} |`);
+      `${weighted ? `${weighted.floatMs.toFixed(1)} → ${weighted.variantMs.toFixed(1)} (${(weighted.floatMs / weighted.variantMs).toFixed(2)}×)` : '—'} | ${weighted ? `${weighted.faster} of ${weighted.layers}` : '—'} | ${mib(f.extra.deviceBytesPeak)} → ${mib(v.extra.deviceBytesPeak)} |`);
   }
   return rows.join('\n');
 }

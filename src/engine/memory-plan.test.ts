@@ -1,7 +1,8 @@
 /**
  * Activation buffers shared by lifetime (engine/plan.ts), on Dawn: a residual + concat net of ~300
  * nodes and the LeNet fixture give onnxruntime-node's outputs while holding a fraction of the bytes
- * one buffer per value would; the plan's inputs and outputs keep buffers of their own.
+ * one buffer per value would; the plan's inputs and outputs keep buffers of their own. The device
+ * bytes the context counts as it allocates (its peak) are the session's own account of them.
  */
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
@@ -11,6 +12,8 @@ import { createGpuContext } from '../gpu/adapter';
 import { exportOnnx } from '../model/onnx-export';
 import { importOnnx } from '../model/onnx-import';
 import { syntheticNet } from '../model/synthetic-net';
+import { binarizeModel } from '../compress/binarize';
+import type { Model } from '../model/ir';
 import { randomFloats } from '../core/rng';
 import { InferenceSession } from './session';
 
@@ -46,5 +49,43 @@ describe('activation buffers shared by lifetime', () => {
     const r = await compare(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')), [64, 1, 28, 28]);
     expect(r.worst).toBeLessThan(1e-4);
     expect(r.memory.heldBytes).toBeLessThan(r.memory.unsharedBytes);
+  }, 120_000);
+});
+
+describe('device bytes: the context\'s count against the session\'s account', () => {
+  const lenet = () => importOnnx(new Uint8Array(readFileSync('fixtures/lenet-mnist.onnx')), 'lenet.onnx');
+
+  async function peakOf(model: Model, shape: number[]) {
+    const ctx = await createGpuContext(await nodeGpu());
+    const base = ctx.liveBytes;
+    ctx.resetPeak();
+    const session = new InferenceSession(ctx, model);
+    const shapes = { [session.input.name]: shape };
+    const { output } = await session.runBatch(randomFloats(shape.reduce((a, b) => a * b, 1), 3), shape);
+    const account = session.deviceBytes(shapes);
+    const peak = ctx.peakBytes - base;
+    session.destroy();
+    const pooledAfter = ctx.liveBytes - base;
+    ctx.trimPool();
+    const after = ctx.liveBytes - base;
+    ctx.destroy();
+    return { peak, account, readback: output.data.length * 4, pooledAfter, after };
+  }
+
+  it('LeNet at batch 16: the peak is its weights, activations and uniforms, plus the output read back', async () => {
+    const r = await peakOf(lenet(), [16, 1, 28, 28]);
+    expect(r.account.weights).toBeGreaterThan(4 * 60_000); // LeNet-5 holds about 61k float weights
+    expect(r.account.activations).toBeGreaterThan(16 * 6 * 24 * 24 * 4); // conv1's output at batch 16, at least
+    expect(r.account.uniforms).toBeGreaterThan(0);
+    expect(r.peak).toBe(r.account.total + r.readback);
+    // Destroyed, the session leaves only pooled activation buffers, and trimming the pool frees those.
+    expect(r.pooledAfter).toBe(r.account.activations);
+    expect(r.after).toBe(0);
+  }, 120_000);
+
+  it('binarized LeNet: the sign bits its kernels prepared are counted with the weights', async () => {
+    // Left out of the account, the prepared sign bits and scales made the count 8,784 bytes above it.
+    const binary = await peakOf(binarizeModel(lenet()), [4, 1, 28, 28]);
+    expect(binary.peak).toBe(binary.account.total + binary.readback);
   }, 120_000);
 });

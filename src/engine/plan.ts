@@ -28,8 +28,11 @@ export class ExecutionPlan {
   /** The kernels' params uniforms, made while planning and destroyed with the plan. */
   private readonly uniforms: GPUBuffer[] = [];
   private timer: GpuTimer | null = null;
-  /** Activation and scratch bytes the plan holds (buffers shared by lifetime), and what one buffer per value would hold. */
-  readonly memory = { heldBytes: 0, unsharedBytes: 0 };
+  /**
+   * Activation and scratch bytes the plan holds (buffers shared by lifetime), what one buffer per
+   * value would hold, and the kernels' params uniforms.
+   */
+  readonly memory = { heldBytes: 0, unsharedBytes: 0, uniformBytes: 0 };
   /** Each step's dispatches, [start, end) in `dispatches`, for the per-layer profile. */
   private readonly stepRanges: { step: PlanStep; start: number; end: number }[] = [];
 
@@ -107,6 +110,7 @@ export class ExecutionPlan {
       this.stepRanges.push({ step, start: this.dispatches.length, end: this.dispatches.length + result.length });
       this.dispatches.push(...result);
       this.uniforms.push(...uniforms);
+      for (const u of uniforms) this.memory.uniformBytes += u.size;
       // What this step was the last to read, what it wrote that nothing reads, and its scratch: free from the next step on.
       free.push(...scratch);
       for (const v of new Set([...node.inputs, ...node.outputs])) {

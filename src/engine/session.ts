@@ -85,6 +85,19 @@ export class InferenceSession {
     return this.plan(inputShapes);
   }
 
+  /** Bytes of the constants uploaded so far (shared ones included). */
+  get weightBytes(): number { return this.weights.byteSize; }
+
+  /**
+   * Device bytes this session holds to run at these shapes: its constants uploaded so far, and the
+   * plan's activations, scratch and params uniforms (what a run reads back comes on top, briefly).
+   */
+  deviceBytes(inputShapes: Record<string, number[]>): { weights: number; activations: number; uniforms: number; total: number } {
+    const { heldBytes, uniformBytes } = this.plan(inputShapes).memory;
+    const weights = this.weightBytes;
+    return { weights, activations: heldBytes, uniforms: uniformBytes, total: weights + heldBytes + uniformBytes };
+  }
+
   /** Runs a batch through the single-input model; returns the first output. */
   async runBatch(input: Float32Array, shape: number[], timed = false): Promise<{ output: HostTensor; gpuMs: number | null }> {
     const plan = this.plan({ [this.input.name]: shape });

@@ -38,9 +38,11 @@ export class WeightStore {
     return p.value as T;
   }
 
+  /** Bytes of every constant uploaded so far, as f32 and as the kernels prepared them (packed int8, sign bits). */
   get byteSize(): number {
     let n = 0;
     for (const t of this.tensors.values()) n += t.buffer.size;
+    for (const p of this.prepared.values()) for (const b of p.buffers) n += b.size;
     return n;
   }
 

@@ -45,6 +45,11 @@ export class GpuContext {
   liveBytes = 0;
   /** Of those, bytes sitting in the pool, free for the next acquire. */
   pooledBytes = 0;
+  /**
+   * The most bytes live at once since `resetPeak()`, counting the transient readback buffers too:
+   * the device memory the studio's work needed (the driver's own allocations aside).
+   */
+  peakBytes = 0;
   /** The GPU and adapter objects this device came from, referenced so they are not collected. */
   keepAlive: unknown[] = [];
   private destroyed = false;
@@ -102,8 +107,23 @@ export class GpuContext {
     const free = this.pool.get(`${usage}:${size}`);
     const reused = free?.pop();
     if (reused) { reused.label = label; this.pooledBytes -= size; return reused; }
-    this.liveBytes += size;
+    this.grow(size);
     return this.device.createBuffer({ label, size, usage });
+  }
+
+  private grow(bytes: number): void {
+    this.liveBytes += bytes;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+  }
+
+  /** Starts a new peak from what is live now. */
+  resetPeak(): void { this.peakBytes = this.liveBytes; }
+
+  /** Destroys the pooled buffers, so that what is live is what something holds (a peak measured after it counts fresh allocations). */
+  trimPool(): void {
+    for (const list of this.pool.values()) for (const b of list) { this.liveBytes -= b.size; b.destroy(); }
+    this.pool.clear();
+    this.pooledBytes = 0;
   }
 
   /** Destroys a buffer this context made (acquire, upload, uniform), keeping `liveBytes` true. */
@@ -149,7 +169,7 @@ export class GpuContext {
   uniform(label: string, words: ArrayBuffer): GPUBuffer {
     const size = Math.max(16, Math.ceil(words.byteLength / 16) * 16);
     const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    this.liveBytes += size;
+    this.grow(size);
     this.uniformScopes.at(-1)?.push(buffer);
     this.device.queue.writeBuffer(buffer, 0, words);
     return buffer;
@@ -159,17 +179,19 @@ export class GpuContext {
   async read(buffer: GPUBuffer, byteLength: number, offset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(byteLength / 4) * 4;
     const staging = this.device.createBuffer({ label: `readback:${buffer.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.grow(size);
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      this.destroyBuffer(staging);
       throw new GpuError(`Reading results back from the GPU failed (${(e as Error).message}); the device may have been lost.`);
     }
     const out = staging.getMappedRange().slice(0, byteLength);
     staging.unmap();
-    staging.destroy();
+    this.destroyBuffer(staging);
     return out;
   }
 
