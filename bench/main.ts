@@ -9,6 +9,7 @@
  *     models:  [--runs 10] [--warmup 2] [--models lenet-mnist.onnx,mlp-mnist.onnx] [--batches 1,64]
  *              [--real-size [resnet18,mobilenet_v2,efficientnet_b0,…]] (torchvision at 224×224, exported now; batches 1,8)
  *              [--compressed] (also int8 dynamic, XNOR and filter-pruned 30 / 50 % variants: ÷ float, per layer)
+ *              [--no-tfjs] (leave out TF.js, which runs the same graph rebuilt from its ops: bench/tfjs-infer.ts)
  *     kernels: [--kernel-runs N (default 5 on SwiftShader, 10 on a GPU)] [--kernel-warmup 1]
  *              [--large (adds 1024³ GEMM: minutes on SwiftShader)] [--kernel-cases gemm-256,conv3x3-7x128]
  *     sparse:  (4) pruned-layer kernels, dense matmul vs CSR at 50 / 75 / 90 % vs 2:4; dense conv vs sparse conv (bench/sparse-page.ts)
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     batches: { type: 'string' },
     'real-size': { type: 'string' },
     compressed: { type: 'boolean', default: false },
+    'no-tfjs': { type: 'boolean', default: false },
     'kernel-runs': { type: 'string' },
     'kernel-warmup': { type: 'string', default: '1' },
     'kernel-cases': { type: 'string' },
@@ -80,6 +82,7 @@ const cfg: BenchConfig = {
   runs: Number(values.runs),
   warmup: Number(values.warmup),
   compressed: values.compressed,
+  tfjs: !values['no-tfjs'],
 };
 if (!(cfg.runs >= 5)) throw new Error('--runs must be at least 5 (BENCHMARKS.md: 10 or more, 5 on SwiftShader)');
 const kcfg: KernelBenchConfig = {
@@ -151,7 +154,7 @@ try {
 
 async function benchModels(page: Page, browser: Browser): Promise<void> {
   const t0 = Date.now();
-  console.log(`Benchmark: ${cfg.models.join(', ')} × batch ${cfg.batches.join(', ')}; ${cfg.runs} interleaved cycles (ours, ort-web), ${cfg.warmup} warm-up runs`);
+  console.log(`Benchmark: ${cfg.models.join(', ')} × batch ${cfg.batches.join(', ')}; ${cfg.runs} interleaved cycles (ours, ort-web${cfg.tfjs ? ', TF.js' : ''}), ${cfg.warmup} warm-up runs`);
   const result = await page.evaluate((c) => window.runBench!(c), cfg);
   const browserVersion = browser.version();
   await checkAgainstOrtNode(result);
@@ -171,7 +174,7 @@ async function benchModels(page: Page, browser: Browser): Promise<void> {
   const wrongLines = wrongOutputLines(result);
   if (wrongLines.length) console.log('\n' + wrongLines.join('\n'));
   console.log('\nGPU time: ours from timestamp queries around the compute pass (separate runs, not part of e2e); ' +
-    'ort-web GPU time is not available (onnxruntime-web exposes no per-run timestamps).');
+    'ort-web and TF.js GPU time is not available (neither exposes per-run timestamps).');
   if (result.tag === 'swiftshader') console.log('SwiftShader is a CPU emulation: these ratios compare contenders on this page, not GPU kernels.');
   const file = writeJson(result, { date: new Date().toISOString(), browser: `Chromium ${browserVersion}`, config: cfg, wallSeconds: (Date.now() - t0) / 1000 });
   console.log(`\nJSON: ${relative(process.cwd(), file)} (${((Date.now() - t0) / 1000).toFixed(0)} s for the models)`);

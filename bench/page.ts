@@ -9,6 +9,7 @@ import { stats, timed } from './stats';
 import type { BenchConfig, BenchRecord, CaseOutput, PageResult } from './types';
 import { log, errText, openBenchContext } from './page-common';
 import { compressedVariants } from './compressed';
+import { TfInfer } from './tfjs-infer';
 import { importOnnx } from '../src/model/onnx-import';
 import type { GpuContext } from '../src/gpu/context';
 
@@ -30,6 +31,7 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
   const i = ctx.info;
   const ours = new Ours(ctx);
   const ort = new OrtWeb();
+  const tfjs = new TfInfer();
   let ortError: string | null = null;
   const records: BenchRecord[] = [];
   const outputs: CaseOutput[] = [];
@@ -51,7 +53,13 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
       ortError ??= errText(e);
       log(`onnxruntime-web could not create a WebGPU session for ${model}: ${errText(e)}`);
     }
-    log(`${model}: session created (ours ${oursLoad.toFixed(1)} ms, ort-web ${ortLoad?.toFixed(1) ?? 'failed'} ms)`);
+    // TF.js builds the same graph from its own ops (bench/tfjs-infer.ts); a model with an op it was not built for is recorded as not run.
+    let tfLoad: number | null = null;
+    let tfError: string | null = cfg.tfjs ? null : 'not asked for (--no-tfjs)';
+    if (cfg.tfjs) {
+      try { [, tfLoad] = await timed(() => tfjs.load(bytes, model)); } catch (e) { tfError = errText(e); await tfjs.dispose(); log(`TF.js not run on ${model}: ${tfError}`); }
+    }
+    log(`${model}: session created (ours ${oursLoad.toFixed(1)} ms, ort-web ${ortLoad?.toFixed(1) ?? 'failed'} ms, TF.js ${tfLoad?.toFixed(1) ?? 'not run'} ms)`);
     const variants = cfg.compressed ? compressedVariants(importOnnx(bytes, model)) : [];
     const compressed = variants.map((v) => {
       const c = new Ours(ctx, v.name);
@@ -74,8 +82,13 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
         ...base, contender: 'ort-web', loadMs: ortLoad, firstRunMs: null, e2e: null, gpu: null,
         gpuNote: 'not available: onnxruntime-web exposes no per-run GPU timestamps', maxAbsDiffVsOther: null, maxAbsDiffVsOrtNode: null, error: ortOk ? null : ortError,
       };
+      const rTf: BenchRecord = {
+        ...base, contender: 'tfjs', loadMs: tfLoad, firstRunMs: null, e2e: null, gpu: null,
+        gpuNote: 'not measured: TF.js gives no per-run GPU timestamps here', maxAbsDiffVsOther: null, maxAbsDiffVsOrtNode: null, error: tfError,
+      };
       const live: [Contender, BenchRecord][] = [[ours, rOurs]];
       if (ortOk) live.push([ort, rOrt]);
+      if (!tfError) live.push([tfjs, rTf]);
       // Compressed variants: their outputs differ from the float model's by design, so they are not checked against ort.
       const variantRecords: [Ours, BenchRecord][] = compressed.map(({ c, v, loadMs }) => [c, {
         ...base, contender: v.name, loadMs, firstRunMs: null, e2e: null, gpu: null, gpuNote: 'see extra.layers', maxAbsDiffVsOther: null, maxAbsDiffVsOrtNode: null,
@@ -92,8 +105,8 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
           const [out, ms] = await timed(() => c.run(input, shape));
           r.firstRunMs = ms;
           if (device) r.extra = { ...r.extra, ...device() };
-          if (c.name !== 'ours' && c.name !== 'ort-web') continue;
-          outs.push(out);
+          if (c instanceof Ours && c !== ours) continue;
+          if (c !== tfjs) outs.push(out);
           outputs.push({ contender: c.name, model, batch, shape, seed, data: Array.from(out) });
         } catch (e) { r.error = errText(e); log(`${c.name} ${model} b${batch} first run failed: ${r.error}`); }
       }
@@ -127,11 +140,12 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
           try { r.extra = { ...r.extra, layers: await c.profile(batch) }; } catch (e) { log(`${c.name} ${model} b${batch} profile failed: ${errText(e)}`); }
         }
       }
-      records.push(rOurs, rOrt, ...variantRecords.map(([, r]) => r));
-      log(`${model} b${batch}: e2e median ours ${rOurs.e2e?.medianMs.toFixed(2)} ms, ort-web ${rOrt.e2e?.medianMs.toFixed(2) ?? '—'} ms`);
+      records.push(rOurs, rOrt, rTf, ...variantRecords.map(([, r]) => r));
+      log(`${model} b${batch}: e2e median ours ${rOurs.e2e?.medianMs.toFixed(2)} ms, ort-web ${rOrt.e2e?.medianMs.toFixed(2) ?? '—'} ms, TF.js ${rTf.e2e?.medianMs.toFixed(2) ?? '—'} ms`);
     }
     await ours.dispose();
     await ort.dispose();
+    await tfjs.dispose();
     for (const { c } of compressed) await c.dispose();
   }
   ctx.destroy();

@@ -20,7 +20,7 @@ export function adapterLines(r: PageResult, browserVersion: string): string[] {
     r.ortError
       ? `onnxruntime-web ${r.ortVersion} (executionProviders ['webgpu'] only): COULD NOT INITIALISE — ${r.ortError}. No ort-web figures below.`
       : `onnxruntime-web ${r.ortVersion}, executionProviders ['webgpu'] only; its adapter: ${ortA ? `'${ortA.vendor}' / '${ortA.architecture}' / '${ortA.description}', isFallbackAdapter ${ortA.isFallbackAdapter}` : '(not exposed)'}`,
-    'TF.js (webgpu backend): not run on these ONNX fixtures; the training section (--only training) times it, training and one forward pass, on the same layers built in TF.js ops.',
+    'TF.js (webgpu backend, WEBGPU_CPU_FORWARD off): each model rebuilt from TF.js ops with the file\'s own weights, NHWC, Conv/Gemm + Relu/ReLU6 fused (bench/tfjs-infer.ts); a model with an op it does not build is marked not run.',
   ];
 }
 
@@ -34,33 +34,39 @@ export function wrongOutputLines(r: PageResult): string[] {
     `WARNING: ${x.contender} gives WRONG OUTPUT on ${x.model} b${x.batch} (max abs diff ${diff(x.maxAbsDiffVsOrtNode)} vs onnxruntime-node CPU on the same input); its timings there are not comparable (marked ⚠).`);
 }
 
-/** Pairs the records of one case: [ours, ort-web]. */
-function cases(records: BenchRecord[]): [BenchRecord, BenchRecord | undefined][] {
+/** Groups the records of one case: [ours, ort-web, TF.js]. */
+function cases(records: BenchRecord[]): [BenchRecord, BenchRecord | undefined, BenchRecord | undefined][] {
   const ours = records.filter((r) => r.contender === 'ours');
-  return ours.map((o) => [o, records.find((r) => r.contender === 'ort-web' && r.model === o.model && r.batch === o.batch)]);
+  const of = (o: BenchRecord, name: string) => records.find((r) => r.contender === name && r.model === o.model && r.batch === o.batch);
+  return ours.map((o) => [o, of(o, 'ort-web'), of(o, 'tfjs')]);
 }
 
 export function firstRunLines(r: PageResult): string[] {
-  return cases(r.records).map(([o, w]) =>
+  return cases(r.records).map(([o, w, t]) =>
     `First run [${r.tag}] ${o.model} b${o.batch} (compile + allocate + 1 run): ours ${ms(o.firstRunMs, 1)} ms ` +
     `(${String(o.extra.pipelinesCompiledOnFirstRun ?? '?')} pipelines compiled; session load ${ms(o.loadMs, 1)} ms; activations ${mib(o.extra.activationBytesHeld)} MiB held, ${mib(o.extra.activationBytesUnshared)} MiB one buffer per value; ` +
     `device peak ${mib(o.extra.deviceBytesPeak)} MiB, of which weights ${mib(o.extra.weightBytes)} MiB), ` +
-    `ort-web ${ms(w?.firstRunMs, 1)} ms (session create ${ms(w?.loadMs, 1)} ms)` +
+    `ort-web ${ms(w?.firstRunMs, 1)} ms (session create ${ms(w?.loadMs, 1)} ms), ` +
+    `TF.js ${t?.error ? `not run (${t.error})` : `${ms(t?.firstRunMs, 1)} ms (graph built and weights uploaded ${ms(t?.loadMs, 1)} ms)`}` +
     `; max |ours − ort-web| ${diff(o.maxAbsDiffVsOther)}`);
 }
 
 export function markdownTable(r: PageResult): string {
   const rows = [
-    '| model | batch | tag | runs | ours e2e ms, median [min–max] | ort-web e2e ms, median [min–max] | ours/ort-web | speedup ort-web/ours | ours GPU ms (timestamps) | ort-web GPU ms | max abs diff vs onnxruntime-node, ours / ort-web |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|',
+    '| model | batch | tag | runs | ours e2e ms, median [min–max] | ort-web e2e ms, median [min–max] | ours/ort-web | speedup ort-web/ours | TF.js e2e ms, median [min–max] | ours/TF.js | ours GPU ms (timestamps) | max abs diff vs onnxruntime-node, ours / ort-web / TF.js |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
-  for (const [o, w] of cases(r.records)) {
-    const a = o.e2e?.medianMs, b = w?.e2e?.medianMs;
-    const both = a != null && b != null;
-    const flag = wrong(o) || wrong(w) ? ' ⚠' : '';
+  const ratio = (o: BenchRecord, x: BenchRecord | undefined) => {
+    const a = o.e2e?.medianMs, b = x?.e2e?.medianMs;
+    return a != null && b != null ? { ours: a / b, theirs: b / a, flag: wrong(o) || wrong(x) ? ' ⚠' : '' } : null;
+  };
+  const cell = (x: BenchRecord | undefined) => `${x?.error ? 'not run (see above)' : span(x?.e2e ?? null)}${wrong(x) ? ' ⚠' : ''}`;
+  for (const [o, w, t] of cases(r.records)) {
+    const vsOrt = ratio(o, w), vsTf = ratio(o, t);
     rows.push(`| ${o.model} | ${o.batch} | ${o.tag} | ${o.e2e?.samplesMs.length ?? 0} | ${o.error ? `error: ${o.error}` : span(o.e2e)}${wrong(o) ? ' ⚠' : ''} | ` +
-      `${w?.error ? 'failed (see above)' : span(w?.e2e ?? null)}${wrong(w) ? ' ⚠' : ''} | ${both ? (a / b).toFixed(2) + flag : '—'} | ${both ? `${(b / a).toFixed(2)}×${flag}` : '—'} | ` +
-      `${o.gpu ? span(o.gpu) : `— (${o.gpuNote})`} | n/a | ${diff(o.maxAbsDiffVsOrtNode)} / ${diff(w?.maxAbsDiffVsOrtNode)} |`);
+      `${cell(w)} | ${vsOrt ? vsOrt.ours.toFixed(2) + vsOrt.flag : '—'} | ${vsOrt ? `${vsOrt.theirs.toFixed(2)}×${vsOrt.flag}` : '—'} | ` +
+      `${cell(t)} | ${vsTf ? vsTf.ours.toFixed(2) + vsTf.flag : '—'} | ` +
+      `${o.gpu ? span(o.gpu) : `— (${o.gpuNote})`} | ${diff(o.maxAbsDiffVsOrtNode)} / ${diff(w?.maxAbsDiffVsOrtNode)} / ${diff(t?.maxAbsDiffVsOrtNode)} |`);
   }
   return rows.join('\n');
 }
@@ -142,7 +148,7 @@ export function writeJson(r: PageResult, meta: Record<string, unknown>): string 
   const date = new Date().toISOString().slice(0, 10);
   let path = resolve(dir, `${date}-${r.tag}.json`);
   for (let n = 2; existsSync(path); n++) path = resolve(dir, `${date}-${r.tag}-${n}.json`);
-  const body = { ...meta, tag: r.tag, adapter: r.adapter, ortVersion: r.ortVersion, ortError: r.ortError, tfjs: 'see the training section (bench/results/<date>-training-<tag>.json)', records: r.records };
+  const body = { ...meta, tag: r.tag, adapter: r.adapter, ortVersion: r.ortVersion, ortError: r.ortError, tfjs: 'records of contender tfjs (bench/tfjs-infer.ts); training: bench/results/<date>-training-<tag>.json', records: r.records };
   // Raw outputs stay out of the file: the diffs above summarise them.
   writeFileSync(path, JSON.stringify(body, null, 2) + '\n');
   return path;

@@ -4,7 +4,7 @@ export type Tag = 'swiftshader' | 'gpu';
 /** Compressed variants of each model, made in the page and run by the studio's engine beside its float model. */
 export const COMPRESSED = ['int8', 'xnor', 'filter30', 'filter50'] as const;
 export type CompressedName = `ours-${(typeof COMPRESSED)[number]}`;
-export type ContenderName = 'ours' | 'ort-web' | CompressedName;
+export type ContenderName = 'ours' | 'ort-web' | 'tfjs' | CompressedName;
 
 /** What main.ts asks the page to measure. */
 export interface BenchConfig {
@@ -14,6 +14,8 @@ export interface BenchConfig {
   warmup: number;        // untimed runs after the first (compile) run
   /** Also run int8 (dynamic), XNOR and filter-pruned (30 %, 50 %) variants, interleaved with the float model. */
   compressed: boolean;
+  /** Also run TF.js (webgpu) on the same graph, rebuilt from its ops (bench/tfjs-infer.ts). */
+  tfjs: boolean;
 }
 
 export interface Stats { medianMs: number; minMs: number; maxMs: number; samplesMs: number[] }
