@@ -138,10 +138,12 @@ export class TfInfer implements Contender {
         case 'GlobalAveragePool': add((get) => tf.mean(get(a!), [1, 2], true)); break;
         case 'MaxPool': {
           const pads = attrInts(n, 'pads', [0, 0, 0, 0]);
-          if (pads.some((p) => p !== pads[0]) || attrInt(n, 'ceil_mode', 0)) throw new Error(`TF.js bench: MaxPool '${n.name}' with uneven pads or ceil_mode, not built here`);
+          if (pads.some((p) => p !== pads[0])) throw new Error(`TF.js bench: MaxPool '${n.name}' with uneven pads, not built here`);
           const k = attrInts(n, 'kernel_shape', []) as [number, number];
           const s = attrInts(n, 'strides', [1, 1]) as [number, number];
-          add((get) => tf.maxPool(get(a!) as tf.Tensor4D, k, s, pads[0]!));
+          // ONNX's ceil_mode is TF.js's 'ceil' rounding of the output size (squeezenet's pools).
+          const rounding = attrInt(n, 'ceil_mode', 0) ? 'ceil' : undefined;
+          add((get) => tf.maxPool(get(a!) as tf.Tensor4D, k, s, pads[0]!, rounding));
           break;
         }
         case 'Concat': {

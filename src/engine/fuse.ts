@@ -2,15 +2,17 @@
  * Graph rewrites that save dispatches on dispatch-bound small models:
  *  - BatchNormalization after a Conv with constant weights is folded into the Conv's weights/bias;
  *  - an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, Tanh, HardSigmoid, HardSwish) that is the only
- *    consumer of a Conv/Gemm/MatMul output is applied inside that kernel.
+ *    consumer of a Conv/Gemm/MatMul output is applied inside that kernel; a Relu or Clip after an int8 layer
+ *    with float output, as its clamp.
  * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
  */
 import type { TensorData, Node } from '../model/ir';
-import { attrFloat } from '../model/ir';
+import { attrFloat, attrInt } from '../model/ir';
 import { indexNodes } from '../model/graph';
 import type { ResolvedGraph } from '../model/resolve';
 import { NO_ACTIVATION, type Activation } from '../kernels/common';
 import { batchNormToAffine } from '../kernels/channel-affine';
+import { INT8_FLOAT_ACTIVATIONS } from '../kernels/int8';
 
 export interface PlanStep {
   node: Node;
@@ -20,8 +22,16 @@ export interface PlanStep {
   fused: string[];
 }
 
-/** Ops whose kernels apply an activation in their epilogue. */
+/** Float ops whose kernels apply any activation in their epilogue. */
 export const FUSES_ACTIVATION: ReadonlySet<string> = new Set(['Conv', 'Gemm', 'MatMul']);
+/** The int8 layers lower-qdq makes: with float output they clamp it, so a ReLU or Clip after them fuses. */
+const INT8_LAYERS: ReadonlySet<string> = new Set(['StudioInt8Conv', 'StudioInt8Gemm']);
+
+/** Whether `node`'s kernel applies `act` in its epilogue (mobilenet_v2's int8 ReLU6 among them). */
+function fuses(node: Node, act: Activation): boolean {
+  if (FUSES_ACTIVATION.has(node.opType)) return true;
+  return INT8_LAYERS.has(node.opType) && attrInt(node, 'float_out', 0) === 1 && attrInt(node, 'relu', 0) === 0 && INT8_FLOAT_ACTIVATIONS.has(act.kind);
+}
 
 
 function f32(t: TensorData | undefined): Float32Array | null {
@@ -68,15 +78,13 @@ export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[];
       if (bn && folded) { current = folded; removed.add(bn); fused.push(bn.name); }
     }
     let act = NO_ACTIVATION;
-    if (FUSES_ACTIVATION.has(current.opType)) {
-      const next = soleConsumer(current.outputs[0]!);
-      const a = next ? activationOf(next, constants, opset) : null;
-      if (next && a) {
-        act = a;
-        removed.add(next);
-        fused.push(next.name);
-        current = { ...current, outputs: [next.outputs[0]!] };
-      }
+    const next = soleConsumer(current.outputs[0]!);
+    const a = next ? activationOf(next, constants, opset) : null;
+    if (next && a && fuses(current, a)) {
+      act = a;
+      removed.add(next);
+      fused.push(next.name);
+      current = { ...current, outputs: [next.outputs[0]!] };
     }
     steps.push({ node: current, act, fused });
   }

@@ -29,6 +29,7 @@ function quantOf(c: OpCall): Int8Quant {
   return {
     xScale: attrFloat(node, 'x_scale', 1), xZero: attrInt(node, 'x_zero', 0),
     yScale: attrFloat(node, 'y_scale', 1), yZero: attrInt(node, 'y_zero', 0), relu: attrInt(node, 'relu', 0) === 1,
+    ...(c.act.kind !== 'none' ? { act: c.act } : {}), // a Relu or Clip the fuser attached (engine/fuse.ts)
     ...(dynamic ? { xq: c.input(5), xShift: -128 } : {}),
   };
 }

@@ -23,6 +23,7 @@ interface QuantOpts {
   output?: 'float'; // float epilogue: acc * xScale * wScale[n] + biasF[n] (default: requantised int8)
   u8?: boolean; // x calibrated on the uint8 grid (zero 0..255), run with xShift = -128
   dynamic?: boolean; // x's (scale, zero) from dynamicQuantParams on the GPU, xShift = -128; float output
+  clip?: [number, number]; // float output: a fused Clip (the epilogue's clamp) in place of relu
 }
 interface MatmulCase extends QuantOpts { name: string; x: number[]; n: number } // x (..., K)
 interface ConvCase extends QuantOpts {
@@ -65,6 +66,9 @@ const MATMUL: MatmulCase[] = [
   { name: 'small-M: uint8 grid (xShift -128), M = 4, requant, bias', x: [4, 45], n: 13, u8: true, bias: true, xRange: [-0.2, 1] },
   { name: 'small-M: dynamic, M = 1, K = 785 (MNIST batch 1), bias', x: [1, 785], n: 10, dynamic: true, bias: true, xRange: [0, 1] },
   { name: 'small-M: dynamic, M = 16, K = 50, asymmetric, relu', x: [16, 50], n: 12, dynamic: true, relu: true },
+  // A fused Clip (ReLU6 and the like) on the float output, both bounds reached.
+  { name: 'small-M: float out, M = 3, K = 40, bias, clip [-0.5, 0.7]', x: [3, 40], n: 9, bias: true, output: 'float', clip: [-0.5, 0.7] },
+  { name: 'dynamic across tiles 70x40x33, bias, clip [-0.5, 0.7]', x: [70, 40], n: 33, dynamic: true, bias: true, clip: [-0.5, 0.7] },
 ];
 
 const CONV: ConvCase[] = [
@@ -101,6 +105,10 @@ const CONV: ConvCase[] = [
   { name: 'packed c4: ties, asymmetric, pad 1', x: [1, 4, 6, 5], m: 6, k: [3, 3], pads: [1, 1, 1, 1], ties: true },
   { name: 'packed c4: 1x1, K = 64, stride 2, per-tensor, bias', x: [1, 64, 5, 6], m: 8, k: [1, 1], strides: [2, 2], perTensor: true, bias: true },
   { name: 'packed c4: dynamic, 6 -> 16 5x5 (LeNet conv2-like, channel slots past 6), N = 2, asymmetric, bias', x: [2, 6, 9, 8], m: 16, k: [5, 5], dynamic: true, bias: true, xRange: [0, 1] },
+  // A fused Clip on the float output (mobilenet_v2's ReLU6), both bounds reached, in each kernel.
+  { name: 'direct: float out, groups 2, clip [-0.5, 0.7]', x: [1, 6, 8, 7], m: 6, k: [3, 3], group: 2, pads: [1, 1, 1, 1], bias: true, output: 'float', clip: [-0.5, 0.7] },
+  { name: 'depthwise kernel: dynamic, stride 2, bias, clip [-0.5, 0.7]', x: [1, 7, 9, 8], m: 7, k: [3, 3], group: 7, strides: [2, 2], pads: [1, 1, 1, 1], dynamic: true, bias: true, clip: [-0.5, 0.7] },
+  { name: 'packed c4: dynamic 1x1, 8 -> 12, bias, clip [-0.5, 0.7]', x: [1, 8, 5, 6], m: 12, k: [1, 1], dynamic: true, bias: true, clip: [-0.5, 0.7] },
 ];
 
 const VARIANTS = [{ name: 'dot4I8Packed', forceUnpacked: false }, { name: 'unpacked', forceUnpacked: true }];
@@ -137,7 +145,10 @@ function problem(c: QuantOpts, N: number, K: number, xSize: number, seed: number
     w = quantizeWeights(wf, N, K, { symmetric: c.sym ?? false, perChannel: !c.perTensor });
   }
   const xShift = c.u8 || c.dynamic ? -128 : 0;
-  const q: Int8Quant = { xScale: xs.scale, xZero: xs.zero, yScale: 1, yZero: 0, relu: c.relu ?? false, ...(xShift ? { xShift } : {}) };
+  const q: Int8Quant = {
+    xScale: xs.scale, xZero: xs.zero, yScale: 1, yZero: 0, relu: c.relu ?? false, ...(xShift ? { xShift } : {}),
+    ...(c.clip ? { act: { kind: 'clip', a: c.clip[0], b: c.clip[1] } } : {}),
+  };
   if (c.output === 'float' || c.dynamic) {
     const biasF = c.bias ? randomFloats(N, seed + 2, -0.5, 0.5) : null;
     const spec: Int8WeightSpec = { ...w, N, K, output: 'float', biasF, shape };
@@ -176,15 +187,22 @@ function expectBitExact(got: Float32Array, want: Int8RefResult, q: Int8Quant): v
   if (want.yq.length >= 4) expect(new Set(want.yq).size, 'the case saturates every output').toBeGreaterThan(1);
 }
 
-/** Float output: exact f32 equality; the case must not collapse onto a few values. */
-function expectFloatExact(got: Float32Array, want: Int8RefResult, relu: boolean): void {
+/** Float output: exact f32 equality; the case must not collapse onto a few values (a clip's bounds aside). */
+function expectFloatExact(got: Float32Array, want: Int8RefResult, relu: boolean, clip?: [number, number]): void {
   const bad: string[] = [];
   for (let i = 0; i < want.y.length; i++) {
     if (!Object.is(got[i], want.y[i])) bad.push(`[${i}] got ${got[i]}, want ${want.y[i]} (acc ${want.acc[i]})`);
   }
   expect(bad.length, `${bad.length}/${want.y.length} differ: ${bad.slice(0, 5).join('; ')}`).toBe(0);
-  if (want.y.length >= 8) expect(new Set(want.y).size, 'distinct outputs').toBeGreaterThan(want.y.length / (relu ? 4 : 2));
+  const inside = clip ? want.y.filter((v) => v > Math.fround(clip[0]) && v < Math.fround(clip[1])) : want.y;
+  if (want.y.length >= 8) expect(new Set(inside).size, 'distinct outputs').toBeGreaterThan(inside.length / (relu ? 4 : 2));
   if (relu && want.y.length >= 8) expect(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'relu clips some, not all').toBe(true);
+}
+
+/** A fused Clip reaches both bounds and leaves values between them. */
+function expectClipBites(want: Int8RefResult, [lo, hi]: [number, number]): void {
+  const [l, h] = [Math.fround(lo), Math.fround(hi)];
+  expect(want.y.some((v) => v === l) && want.y.some((v) => v === h) && want.y.some((v) => v > l && v < h), 'clip reaches both bounds, not every value').toBe(true);
 }
 
 /**
@@ -207,7 +225,8 @@ async function runCase(
     want = ref(p.x, p.spec, p.q, xq);
     ctx.release(qp.buffer);
   }
-  if (p.spec.output === 'float') expectFloatExact(got, want!, p.q.relu);
+  if (c.clip) expectClipBites(want!, c.clip);
+  if (p.spec.output === 'float') expectFloatExact(got, want!, p.q.relu, c.clip);
   else expectBitExact(got, want!, p.q);
 }
 

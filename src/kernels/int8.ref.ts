@@ -9,6 +9,7 @@
  */
 import type { Int8ConvAttrs } from './int8-conv';
 import type { Int8Quant, Int8RequantWeightSpec, Int8WeightSpec } from './int8';
+import { applyActivation } from './common';
 
 const f = Math.fround;
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
@@ -80,7 +81,8 @@ function epilogue(w: Int8WeightSpec, q: Int8Quant, xScale: number, mult: number[
   if (w.output === 'float') {
     r.acc[o] = acc;
     const y = f(f(f(acc) * f(xScale * w.scale[n]!)) + (w.biasF ? w.biasF[n]! : 0));
-    r.y[o] = q.relu ? Math.max(y, 0) : y;
+    // The fused activation: q.act, else ReLU when asked (computed in f64 and stored as f32: exact for ReLU and Clip).
+    r.y[o] = q.act && q.act.kind !== 'none' ? applyActivation(y, q.act) : q.relu ? Math.max(y, 0) : y;
   } else {
     r.acc[o] = acc = (acc + (w.biasQ ? w.biasQ[n]! : 0)) | 0;
     [r.yq[o], r.y[o]] = requantize(acc, mult![n]!, q);

@@ -29,7 +29,7 @@ import quantizeCode from '../shaders/int8_quantize.wgsl?raw';
 import epilogueCode from '../shaders/int8_epilogue.wgsl?raw';
 import type { GpuContext, UniformWriter } from '../gpu/context';
 import { sizeOf } from '../core/shape';
-import type { GpuTensor } from './common';
+import { activationParams, type Activation, type GpuTensor } from './common';
 
 interface Int8WeightBase {
   q: Int8Array; // (N, K) row-major
@@ -144,6 +144,8 @@ export interface Int8Quant {
   yZero: number;
   /** Fused ReLU: yq clamps at yZero (real 0) instead of -128; 'float' output: max(y, 0). */
   relu: boolean;
+  /** 'float' output only: a fused Clip (ReLU6 and the like) applied after the bias, in place of `relu`. */
+  act?: Activation;
   /**
    * Dynamic input quantisation: f32[4] (xScale, xZero, 1/xScale, unused) on the GPU, e.g.
    * dynamicQuantParams' qparams. Needs 'float' weights.
@@ -304,10 +306,24 @@ export function int8Pipeline(ctx: GpuContext, kernel: string, code: string, opts
   return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), {});
 }
 
+/** Activations an int8 kernel's float output applies, as a clamp: ReLU and Clip. */
+export const INT8_FLOAT_ACTIVATIONS: ReadonlySet<Activation['kind']> = new Set(['none', 'relu', 'clip']);
+
+/** The clamp an int8 call applies to its float output: [yMin, yMax] (the f32 range when none). */
+function floatClamp(w: Int8Weights, q: Int8Quant): [number, number] {
+  const F32_MAX = 3.4028234663852886e38;
+  const act = q.act ?? { kind: 'none' };
+  if (!INT8_FLOAT_ACTIVATIONS.has(act.kind)) throw new Error(`int8 '${w.label}': a float output clamps only (ReLU, Clip), not ${act.kind}`);
+  if (act.kind !== 'none' && q.relu) throw new Error(`int8 '${w.label}': both relu and act ${act.kind} were asked for`);
+  if (w.output !== 'float' && act.kind !== 'none') throw new Error(`int8 '${w.label}': act applies to a float output; a requantized one clamps ReLU on its grid (relu)`);
+  if (act.kind === 'clip') return activationParams(act);
+  return [q.relu || act.kind === 'relu' ? 0 : -F32_MAX, F32_MAX];
+}
+
 /**
- * Appends the quantisation fields both int8 params structs end with (K ... relu) after checking
- * `q` against `w`, and returns the finished uniform with the `xq` buffer to bind: q.xq's, or
- * (xScale, xZero, fround(1/xScale), 0) uploaded for a static call.
+ * Appends the quantisation fields every int8 params struct ends with (K ... yMin, yMax) after
+ * checking `q` against `w`, and returns the finished uniform with the `xq` buffer to bind: q.xq's,
+ * or (xScale, xZero, fround(1/xScale), 0) uploaded for a static call.
  */
 export function int8QuantBindings(
   ctx: GpuContext, u: UniformWriter, w: Int8Weights, q: Int8Quant, what: string,
@@ -332,11 +348,12 @@ export function int8QuantBindings(
     }
   }
   const yZero = floatOut ? 0 : q.yZero;
+  const [yMin, yMax] = floatClamp(w, q);
   u.u32(w.K).u32(w.K4)
     .i32(xShift).i32(yZero)
     .i32(q.relu ? yZero : -128).i32(127)
     .u32(floatOut ? 1 : 0).f32(floatOut ? 1 : q.yScale) // float: an opaque 1 (the shaders' fma guard)
-    .u32(w.asym ? 1 : 0).u32(q.relu ? 1 : 0);
+    .u32(w.asym ? 1 : 0).f32(yMin).f32(yMax);
   // Float32Array rounds: invXScale = fround(1/xScale), as before xq was a binding.
   const xq = q.xq?.buffer ?? ctx.upload(`${what}:xq`, Float32Array.of(q.xScale, q.xZero, 1 / q.xScale, 0));
   return { params: ctx.uniform(`${what}:params`, u.finish()), xq };

@@ -23,7 +23,7 @@ struct Params {
   lo: i32, hi: i32, // output clamp in yq units (requant)
   floatOut: u32, yScale: f32, // yScale: 1 for float output
   asym: u32, // unused here: the row sum costs one add per value, cheaper than a branch
-  relu: u32, // float output only; requant clamps at lo
+  yMin: f32, yMax: f32, // float output: the fused ReLU or Clip as a clamp (requant clamps ReLU at lo)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;

@@ -26,7 +26,7 @@ struct Params {
   lo: i32, hi: i32,
   floatOut: u32, yScale: f32,
   asym: u32,
-  relu: u32,
+  yMin: f32, yMax: f32, // float output: the fused ReLU or Clip as a clamp (requant clamps ReLU at lo)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
