@@ -21,6 +21,9 @@ test('opens on the bundled LeNet and MNIST, evaluates, and compiles each pipelin
   await expect(page.getByTestId('accuracy')).toContainText('/ 640 correct');
   await expect(page.getByTestId('latency-b1')).toContainText('ms');
   await expect(page.getByTestId('latency-b64')).toContainText('ms');
+  // GPU memory at the largest batch run as itself: LeNet's weights and batch 64's activations.
+  await expect(page.getByTestId('gpu-memory')).toContainText('batch 64');
+  await expect(page.getByTestId('gpu-memory').locator('.sub')).toContainText(/weights \d+\.\d KiB .* activations \d+\.\d+ MiB/);
   // Where the time goes: every LeNet step that runs a kernel (two conv, two pool, three Gemm), with its share.
   await page.getByTestId('layer-times').locator('summary').click();
   await expect(page.getByTestId('layer-time')).toHaveCount(7);

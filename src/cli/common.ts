@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { nodeGpu } from './dawn';
 import { StudioRuntime } from '../worker/runtime';
 import { latencyAt, type Measurement, type VariantRecord } from '../recipe/variant';
-import { describeRuns, timeByOpType, type LayerProfile } from '../core/latency';
+import { fmtBytes } from '../core/format';
+import { describeDeviceBytes, describeRuns, timeByOpType, type LayerProfile } from '../core/latency';
 import { parseStep, type EvaluateStep } from '../recipe/steps';
 import type { DataRole, Preprocess } from '../recipe/vocabulary';
 import { UsageError, type Flags } from './args';
@@ -116,6 +117,10 @@ export function printEval(r: VariantRecord, m: Measurement): void {
     console.log(`latency    batch ${l.batch}: ${l.scaledFrom ? '≈ ' : ''}median ${l.medianMs.toFixed(3)} ms, p5–p95 ${l.p5Ms.toFixed(3)}–${l.p95Ms.toFixed(3)} ms${l.gpuMedianMs !== null ? `, GPU ${l.gpuMedianMs.toFixed(3)} ms` : ''} (${describeRuns(l)}${first})`);
   }
   for (const s of m.latencySkipped) console.log(`latency    batch ${s.batch}: not measured: the model ${s.reason}`);
+  for (const l of m.latency) {
+    const memory = describeDeviceBytes(l, fmtBytes);
+    if (memory) console.log(`GPU memory batch ${l.batch}: ${memory}`);
+  }
   if (m.layers) for (const line of layerLines(m.layers)) console.log(line);
   console.log(`size       ${j.sizeBytes} bytes, ${j.params} params\ndevice     ${j.device}`);
 }

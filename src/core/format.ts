@@ -8,6 +8,13 @@ export function fmtInt(n: number): string {
   return Number.isFinite(n) ? String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : String(n);
 }
 
+/** 1536 → '1.5 KiB', 52_000_000 → '49.59 MiB'. */
+export function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
 /** '14:03:27' for a time, as toLocaleTimeString would say it, without the locale machinery. */
 export function fmtClock(ms: number): string {
   const d = new Date(ms);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { layersVersus, timeByOpType, type LayerProfile } from './latency';
+import { describeDeviceBytes, layersVersus, timeByOpType, type LatencySummary, type LayerProfile } from './latency';
+import { fmtBytes } from './format';
 
 const profile = (layers: [string, string, number][]): LayerProfile =>
   ({ batch: 1, layers: layers.map(([name, opType, ms]) => ({ name, opType, ms })), totalMs: layers.reduce((a, l) => a + l[2], 0) });
@@ -19,5 +20,13 @@ describe('layer profiles', () => {
       ['conv2', 25, 20], ['conv1', 5, 10], ['fc', 2, 2], ['conv1:range', 1, null],
     ]);
     expect(layersVersus(int8, null).every((l) => l.baseMs === null)).toBe(true);
+  });
+});
+
+describe('GPU memory of a latency figure', () => {
+  const figure: LatencySummary = { batch: 1, runs: 5, requestedRuns: 5, medianMs: 1, p5Ms: 1, p95Ms: 1, minMs: 1, maxMs: 1, gpuMedianMs: null, timing: 'wall-clock' };
+  it('says weights and activations and their sum; nothing for a figure without them (a scaled one)', () => {
+    expect(describeDeviceBytes({ ...figure, deviceBytes: { weights: 46_766_080, activations: 5_450_000 } }, fmtBytes)).toBe('49.80 MiB (weights 44.60 MiB, activations 5.20 MiB)');
+    expect(describeDeviceBytes(figure, fmtBytes)).toBeNull();
   });
 });

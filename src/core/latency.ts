@@ -18,6 +18,14 @@ export interface LatencySummary {
   scaledFrom?: number;
   /** The first (warm-up) run, which compiles what was not compiled yet; not among the timed runs. */
   firstRunMs?: number;
+  /** GPU memory the model holds to run this batch: its weights, and activations (shared by lifetime) with scratch and params. Absent for a scaled figure. */
+  deviceBytes?: { weights: number; activations: number };
+}
+
+/** A figure's GPU memory in words, or null: '49.7 MiB (weights 44.6 MiB, activations 5.1 MiB)'. */
+export function describeDeviceBytes(l: LatencySummary, fmt: (bytes: number) => string): string | null {
+  const d = l.deviceBytes;
+  return d ? `${fmt(d.weights + d.activations)} (weights ${fmt(d.weights)}, activations ${fmt(d.activations)})` : null;
 }
 
 /** How a figure was taken, in words: "20 runs", "3 of 20 runs (time budget reached), at batch 8 scaled to 64". */

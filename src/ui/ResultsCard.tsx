@@ -28,6 +28,8 @@ export function ResultsCard() {
     return <Metric label={`Latency, batch ${b}`} value={`${l?.scaledFrom ? '≈ ' : ''}${fmtMs(l?.medianMs)}`} sub={`p5–p95 ${fmtMs(l?.p5Ms)}–${fmtMs(l?.p95Ms)} · GPU ${fmtMs(l?.gpuMedianMs)}${scaled}`} testid={`latency-b${b}`} />;
   };
   const runs = b1 ?? own ?? b64;
+  // GPU memory at the largest batch run as itself (the figure a deployment sizes for).
+  const memory = [...last.latency].reverse().find((l) => l.deviceBytes) ?? null;
   // The layers beside those of the nearest ancestor profiled on the same data and adapter.
   let base: { name: string; layers: LayerProfile } | null = null;
   for (let p = records.find((x) => x.id === r.parentId); p && !base; p = records.find((x) => x.id === p!.parentId)) {
@@ -43,6 +45,10 @@ export function ResultsCard() {
         {own && <Metric label={`Latency, batch ${own.batch}`} value={fmtMs(own.medianMs)} sub={`the model's own batch · p95 ${fmtMs(own.p95Ms)}`} testid="latency-own" />}
         {latencyMetric(64, b64)}
         <Metric label="Weights" value={fmtBytes(r.stats.weightBytes)} sub={`${fmtInt(r.stats.params)} parameters · file ${fmtBytes(r.stats.fileBytes)}`} testid="size" />
+        {memory?.deviceBytes && (
+          <Metric label={`GPU memory, batch ${memory.batch}`} value={fmtBytes(memory.deviceBytes.weights + memory.deviceBytes.activations)}
+            sub={`weights ${fmtBytes(memory.deviceBytes.weights)} as the kernels hold them · activations ${fmtBytes(memory.deviceBytes.activations)}, buffers shared by lifetime`} testid="gpu-memory" />
+        )}
       </div>
       <p className="muted small">
         Latency: median of {runs ? describeRuns(runs) : '0 runs'} after warm-up{runs?.firstRunMs !== undefined ? ` (the first run, which compiles, took ${fmtMs(runs.firstRunMs)})` : ''}, upload + run + readback, each batch size within a {LATENCY_BUDGET_MS / 1000} s budget; GPU = timestamp queries ({runs?.timing}).

@@ -1,9 +1,4 @@
 /** Number formatting shared by the cards and tables. */
-export function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
-}
 
 export function fmtCount(n: number): string {
   const trim = (v: number, d: number) => String(Number(v.toFixed(d)));
@@ -22,4 +17,4 @@ export function fmtPct(x: number): string { return `${(x * 100).toFixed(2)} %`; 
 
 export function fmtShape(dims: (number | string)[]): string { return `[${dims.join(', ')}]`; }
 
-export { fmtClock, fmtInt } from '../core/format';
+export { fmtBytes, fmtClock, fmtInt } from '../core/format';

@@ -56,6 +56,11 @@ describe('a batch of 1 baked into Reshape(x, [1, 400])', () => {
     expect(r.correct).toBe(reference);
     expect(r.latency.map((l) => l.batch)).toEqual([1, 64]);
     expect(r.latencySkipped).toEqual([]);
+    // GPU memory per batch: the same weights (LeNet's ~61k floats, uploaded once), more activations at batch 64.
+    const [m1, m64] = r.latency.map((l) => l.deviceBytes!);
+    expect(m1!.weights).toBeGreaterThan(4 * 60_000);
+    expect(m64!.weights).toBe(m1!.weights);
+    expect(m64!.activations).toBeGreaterThan(32 * m1!.activations);
 
     // The loaded file downloads as itself; a dynamic batch on request.
     const own = await runtime.exportVariant(root.id);

@@ -62,9 +62,15 @@ export async function latencyFigures(session: InferenceSession, step: EvaluateSt
     runs: step.runs, budgetMs: step.latencyBudgetMs, signal: job.signal, shape: unbatchedDims ?? undefined,
     onRun: (p) => job.progress({ stage: 'latency', done: p.runs, total: p.most, detail: `batch ${p.batch}${sizes.includes(p.batch) ? '' : ` (to scale to ${sizes.at(-1)})`}` }),
   });
+  // GPU memory of the plans the timed runs used (a scaled figure's batch has no plan: none is made for it).
+  const deviceBytes = (batch: number) => {
+    const d = session.deviceBytes({ [session.input.name]: unbatchedDims ?? session.inputShapeFor(batch) });
+    return { weights: d.weights, activations: d.activations + d.uniforms };
+  };
   const latency: LatencyFigure[] = measured.latency.map((l) => ({
     batch: l.batch, runs: l.runs, requestedRuns: l.requestedRuns, medianMs: l.medianMs, p5Ms: l.p5Ms, p95Ms: l.p95Ms, minMs: l.minMs, maxMs: l.maxMs,
-    gpuMedianMs: l.gpuMedianMs, timing: l.timing, ...(l.scaledFrom ? { scaledFrom: l.scaledFrom } : {}), ...(l.firstRunMs !== undefined ? { firstRunMs: l.firstRunMs } : {}),
+    gpuMedianMs: l.gpuMedianMs, timing: l.timing, ...(l.scaledFrom ? { scaledFrom: l.scaledFrom } : { deviceBytes: deviceBytes(l.batch) }),
+    ...(l.firstRunMs !== undefined ? { firstRunMs: l.firstRunMs } : {}),
   }));
   const latencySkipped = [...measured.skipped];
   if (fixed !== null) {
