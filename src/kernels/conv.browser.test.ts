@@ -37,6 +37,10 @@ const CASES: Case[] = [
   { name: 'clip without max', x: [1, 3, 5, 5], m: 4, k: [1, 1], act: { kind: 'clip', a: -0.1 } },
   { name: '1-D as H=1, pad 2', x: [2, 3, 1, 17], m: 5, k: [1, 5], pads: [0, 2, 0, 2], bias: true },
   { name: 'output channels not a multiple of 4', x: [1, 9, 6, 6], m: 6, k: [3, 3], group: 3, pads: [1, 1, 1, 1] },
+  // More depthwise layers (conv2d_dw.wgsl): efficientnet's 5x5 stride 2, dilation, a row not a multiple of 4 pixels, N = 2.
+  { name: 'depthwise 5x5 stride 2, N = 2, relu', x: [2, 6, 13, 11], m: 6, k: [5, 5], group: 6, strides: [2, 2], pads: [2, 2, 2, 2], bias: true, act: { kind: 'relu' } },
+  { name: 'depthwise dilation 2, asymmetric pads, OW = 7', x: [1, 4, 9, 10], m: 4, k: [3, 3], group: 4, dilations: [2, 2], pads: [2, 1, 0, 1] },
+  { name: 'depthwise multiplier 3, 1x5, sigmoid', x: [1, 3, 5, 9], m: 9, k: [1, 5], group: 3, pads: [0, 2, 0, 2], bias: true, act: { kind: 'sigmoid' } },
   // 4.2M invocations > 65535 workgroups of 64: checks the y-folded grid.
   { name: 'large dispatch folds into y', x: [1, 1, 2049, 2049], m: 1, k: [1, 1] },
 ];
@@ -45,7 +49,7 @@ function outSize(i: number, k: number, s: number, d: number, p0: number, p1: num
   return Math.floor((i + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 }
 
-describe('conv2d kernel vs reference', () => {
+describe('conv2d kernels vs reference (conv2d.wgsl, conv2d_dw.wgsl for depthwise layers)', () => {
   for (const [idx, c] of CASES.entries()) {
     it(c.name, async () => {
       const ctx = await testContext();
@@ -66,18 +70,25 @@ describe('conv2d kernel vs reference', () => {
       const wt = tensorOf(ctx, w, wShape, 'w');
       const bt = bias ? tensorOf(ctx, bias, [c.m], 'bias') : null;
       const yt = emptyTensor(ctx, yShape, 'y');
-      const got = await runAndRead(ctx, () => conv2d(ctx, xt, wt, bt, yt, attrs), yt);
+      const depthwise = group > 1 && C / group === 1;
+      const got = await runAndRead(ctx, () => {
+        const d = conv2d(ctx, xt, wt, bt, yt, attrs);
+        expect(d.map((x) => x.pipeline.label.split('|')[0])).toEqual([depthwise ? 'conv2d_dw' : 'conv2d']);
+        return d;
+      }, yt);
       const r = compareClose(got, conv2dRef(x, c.x, w, wShape, bias, attrs, yShape), 1e-4, 1e-5);
       expect(r.ok, r.message).toBe(true);
       for (const b of [xt, wt, bt, yt]) if (b) ctx.release(b.buffer);
     });
   }
 
-  it('compiles one pipeline per (activation, bias) pair, never per size', async () => {
+  it('compiles one pipeline per kernel and (activation, bias) pair, never per size', async () => {
     const ctx = await testContext();
-    const variants = new Set(CASES.map((c) => `${c.act?.kind ?? 'none'}/${Boolean(c.bias)}`));
-    const keys = ctx.pipelineKeys().filter((k) => k.startsWith('conv2d|'));
-    expect(keys.length).toBe(variants.size);
+    const kernelOf = (c: Case) => ((c.group ?? 1) > 1 && c.x[1] / c.group! === 1 ? 'conv2d_dw' : 'conv2d');
+    for (const kernel of ['conv2d', 'conv2d_dw']) {
+      const variants = new Set(CASES.filter((c) => kernelOf(c) === kernel).map((c) => `${c.act?.kind ?? 'none'}/${Boolean(c.bias)}`));
+      expect(ctx.pipelineKeys().filter((k) => k.startsWith(`${kernel}|`)).length).toBe(variants.size);
+    }
   });
 
   it('rejects weights that do not fit the group', async () => {

@@ -1,4 +1,5 @@
 import code from '../shaders/conv2d.wgsl?raw';
+import dwCode from '../shaders/conv2d_dw.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
@@ -8,6 +9,8 @@ const WG = 64;
 const CHANNELS_PER_INVOCATION = 4;
 /** Consecutive output pixels one invocation computes. */
 const PIXELS_PER_INVOCATION = 4;
+/** Output pixels along a row one depthwise invocation computes (conv2d_dw.wgsl's PIX). */
+const DW_PIXELS = 4;
 
 export interface ConvAttrs {
   strides: [number, number];
@@ -29,8 +32,9 @@ function dummyBias(ctx: GpuContext): GPUBuffer {
 }
 
 /**
- * y = act(conv(x, w) + bias) for NCHW tensors, with groups (incl. depthwise), strides, pads and
- * dilations. The caller gives y's shape (N, M, OH, OW); 1-D convolutions come here with H = 1.
+ * y = act(conv(x, w) + bias) for NCHW tensors, with groups, strides, pads and dilations; depthwise
+ * layers (one input channel per group, group > 1) run conv2d_dw.wgsl, the rest conv2d.wgsl. The
+ * caller gives y's shape (N, M, OH, OW); 1-D convolutions come here with H = 1.
  */
 export function conv2d(
   ctx: GpuContext, x: GpuTensor, w: GpuTensor, bias: GpuTensor | null, y: GpuTensor, attrs: ConvAttrs,
@@ -51,25 +55,40 @@ export function conv2d(
     throw new Error(`${label}: bias ${fmt(bias.shape)} should be (${M})`);
   }
   const mPerGroup = M / group;
-  const mPer = Math.min(CHANNELS_PER_INVOCATION, mPerGroup); // depthwise: 1, so no idle invocations
-  const blocksPerGroup = Math.ceil(mPerGroup / mPer);
-  const total = N * group * blocksPerGroup * Math.ceil((OH * OW) / PIXELS_PER_INVOCATION);
-  if (total === 0) return [];
   const [a, b] = activationParams(attrs.act);
   const [sH, sW] = attrs.strides;
   const [padT, padL] = attrs.pads;
   const [dH, dW] = attrs.dilations;
-  const params = ctx.uniform(`${label}:params`, new UniformWriter()
+  const dispatch = (kernel: string, kernelCode: string, params: GPUBuffer, total: number): Dispatch[] => {
+    const pipeline = ctx.pipeline(kernel, withActivation(kernelCode), { ACT: ACT[attrs.act.kind], HAS_BIAS: bias ? 1 : 0, WG });
+    const bufs = [params, x.buffer, w.buffer, bias ? bias.buffer : dummyBias(ctx), y.buffer];
+    return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, bufs), workgroups: gridFor(total, WG) }];
+  };
+  if (group > 1 && cPerGroup === 1) {
+    // Depthwise: its own kernel, a row of pixels per invocation (conv2d_dw.wgsl says why).
+    const OWB = Math.ceil(OW / DW_PIXELS);
+    const total = N * M * OH * OWB;
+    if (total === 0) return [];
+    return dispatch('conv2d_dw', dwCode, ctx.uniform(`${label}:params`, new UniformWriter()
+      .u32(C).u32(H).u32(W).u32(M)
+      .u32(OH).u32(OW).u32(KH).u32(KW)
+      .u32(sH).u32(sW).i32(padT).i32(padL)
+      .u32(dH).u32(dW).u32(mPerGroup).u32(OWB)
+      .u32(total).u32(0).f32(a).f32(b)
+      .finish()), total);
+  }
+  const mPer = Math.min(CHANNELS_PER_INVOCATION, mPerGroup);
+  const blocksPerGroup = Math.ceil(mPerGroup / mPer);
+  const total = N * group * blocksPerGroup * Math.ceil((OH * OW) / PIXELS_PER_INVOCATION);
+  if (total === 0) return [];
+  return dispatch('conv2d', code, ctx.uniform(`${label}:params`, new UniformWriter()
     .u32(C).u32(H).u32(W).u32(M)
     .u32(OH).u32(OW).u32(KH).u32(KW)
     .u32(sH).u32(sW).i32(padT).i32(padL)
     .u32(dH).u32(dW).u32(group).u32(cPerGroup)
     .u32(mPerGroup).u32(mPer).u32(blocksPerGroup).u32(total)
     .f32(a).f32(b)
-    .finish());
-  const pipeline = ctx.pipeline('conv2d', withActivation(code), { ACT: ACT[attrs.act.kind], HAS_BIAS: bias ? 1 : 0, WG });
-  const bufs = [params, x.buffer, w.buffer, bias ? bias.buffer : dummyBias(ctx), y.buffer];
-  return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, bufs), workgroups: gridFor(total, WG) }];
+    .finish()), total);
 }
 
 function fmt(shape: readonly number[]): string { return `(${shape.join(', ')})`; }

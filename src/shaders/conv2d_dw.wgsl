@@ -1,0 +1,71 @@
+// Uses activate() and override ACT from activation.wgsl.
+// Depthwise 2-D convolution (ONNX Conv with one input channel per group, any depth multiplier),
+// f32, with optional bias and a fused activation: conv2d.wgsl's result for these layers, but each
+// invocation computes PIX neighbouring output pixels of one row of one output channel. conv2d.wgsl
+// blocks 4 output channels that share each input load; a depthwise channel reads an input channel
+// no other one does, so there three of its four lanes repeated the work and every tap paid the
+// bounds and index arithmetic for one useful multiply-add per pixel. Here a tap costs one weight
+// load, PIX input loads and PIX multiply-adds; rows outside the image are skipped whole, columns
+// outside it read a clamped index and multiply by 0.
+override HAS_BIAS: bool = false;
+override WG: u32 = 64u;
+const PIX = 4u;
+
+struct Params {
+  C: u32, H: u32, W: u32, M: u32,
+  OH: u32, OW: u32, KH: u32, KW: u32,
+  strideH: u32, strideW: u32, padT: i32, padL: i32,
+  dilH: u32, dilW: u32, mPerGroup: u32, OWB: u32, // OWB: blocks of PIX output columns per row
+  total: u32, _p0: u32,
+  a: f32, // LeakyRelu alpha or Clip min
+  b: f32, // Clip max
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;    // (N, C, H, W)
+@group(0) @binding(2) var<storage, read> w: array<f32>;    // (M, 1, KH, KW)
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // (M), or a dummy when !HAS_BIAS
+@group(0) @binding(4) var<storage, read_write> y: array<f32>; // (N, M, OH, OW)
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= params.total) { return; }
+  // i = ((n * M + m) * OH + oh) * OWB + block
+  let owb = i % params.OWB;
+  var t = i / params.OWB;
+  let oh = t % params.OH;
+  t = t / params.OH;
+  let m = t % params.M;
+  let n = t / params.M;
+  let c = m / params.mPerGroup; // the group's one input channel
+  let ow0 = owb * PIX;
+  let xBase = (n * params.C + c) * params.H * params.W;
+  let wBase = m * params.KH * params.KW;
+  let ih0 = i32(oh * params.strideH) - params.padT;
+  let iw0 = vec4<i32>(vec4<u32>(ow0) + vec4<u32>(0u, 1u, 2u, 3u)) * i32(params.strideW) - params.padL;
+  let Wi = i32(params.W);
+
+  var acc = vec4<f32>(0.0);
+  for (var kh = 0u; kh < params.KH; kh++) {
+    let ih = ih0 + i32(kh * params.dilH);
+    if (ih < 0 || ih >= i32(params.H)) { continue; }
+    let row = xBase + u32(ih) * params.W;
+    for (var kw = 0u; kw < params.KW; kw++) {
+      let wv = w[wBase + kh * params.KW + kw];
+      let iw = iw0 + vec4<i32>(i32(kw * params.dilW));
+      let inside = (iw >= vec4<i32>(0)) & (iw < vec4<i32>(Wi));
+      let cl = vec4<u32>(clamp(iw, vec4<i32>(0), vec4<i32>(Wi - 1)));
+      let xv = vec4<f32>(x[row + cl.x], x[row + cl.y], x[row + cl.z], x[row + cl.w]);
+      acc = fma(select(vec4<f32>(0.0), xv, inside), vec4<f32>(wv), acc);
+    }
+  }
+
+  var bv = 0.0;
+  if (HAS_BIAS) { bv = bias[m]; }
+  let yBase = (n * params.M + m) * params.OH * params.OW + oh * params.OW + ow0;
+  for (var j = 0u; j < PIX; j++) {
+    if (ow0 + j >= params.OW) { break; }
+    y[yBase + j] = activate(acc[j] + bv, params.a, params.b);
+  }
+}
