@@ -12,7 +12,7 @@ import type { OpImpl, OpCall } from './op-types';
 import type { GpuTensor } from '../kernels/common';
 import { unary } from '../kernels/unary';
 import { conv2d } from '../kernels/conv';
-import { pool2d, globalAvgPool } from '../kernels/pool';
+import { pool2d, globalAvgPool, globalAvgPoolScratch } from '../kernels/pool';
 import { channelAffine, batchNormToAffine } from '../kernels/channel-affine';
 import { batchNormParams } from '../kernels/batchnorm-params';
 import { matmul } from '../kernels/matmul';
@@ -205,7 +205,11 @@ export const OPS: Record<string, OpImpl> = {
   MaxPool: pool('max'),
   AveragePool: pool('avg'),
   GlobalAveragePool: {
-    plan: (c) => globalAvgPool(c.ctx, as4d(c.input(0), c.node), as4d(c.output(0), c.node), c.node.name),
+    plan(c) {
+      const x = as4d(c.input(0), c.node);
+      const need = globalAvgPoolScratch(x.shape);
+      return globalAvgPool(c.ctx, x, as4d(c.output(0), c.node), c.node.name, need ? c.scratch(`${c.node.name}:slices`, [need]).buffer : undefined);
+    },
   },
   BatchNormalization: batchNorm,
   Transpose: {

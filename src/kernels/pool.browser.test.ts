@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomFloats } from '../core/rng';
 import { compareClose } from '../core/allclose';
 import { sizeOf } from '../core/shape';
-import { globalAvgPool, pool2d, type PoolAttrs } from './pool';
+import { globalAvgPool, globalAvgPoolScratch, pool2d, type PoolAttrs } from './pool';
 import { globalAvgPoolRef, pool2dRef } from './pool.ref';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
 
@@ -85,14 +85,16 @@ describe('pool2d kernel vs reference', () => {
   });
 });
 
-describe('globalAvgPool kernels (global_avg_pool_rows.wgsl for H*W <= 64, global_avg_pool.wgsl above) vs reference', () => {
+describe('globalAvgPool kernels (global_avg_pool_rows.wgsl for H*W <= 64; above, global_avg_pool_chunks.wgsl then the rows kernel over its slices) vs reference', () => {
   const G: { name: string; x: [number, number, number, number] }[] = [
     { name: '1x1 spatial (a row per thread)', x: [2, 5, 1, 1] },
     { name: 'odd spatial (a row per thread)', x: [3, 7, 5, 3] },
     { name: '7x7 ResNet head (a row per thread)', x: [2, 33, 7, 7] },
     { name: 'wide head, 1280 channels at 2x2 (a row per thread, several workgroups)', x: [3, 1280, 2, 2] },
-    { name: '8x9, just past the per-thread limit (a workgroup per row)', x: [2, 5, 8, 9] },
-    { name: 'large H*W (a workgroup per row)', x: [1, 3, 300, 301] },
+    { name: '8x9, just past the per-thread limit (one slice a row, 72 values: 18 quads)', x: [2, 5, 8, 9] },
+    { name: '16x16 + 1 column: one full slice of 256 and a tail of 16', x: [2, 3, 16, 17] },
+    { name: 'large H*W, odd: 354 slices a row, the last of 44 values', x: [1, 3, 300, 301] },
+    { name: 'efficientnet-like 112x112 squeeze, N = 2', x: [2, 6, 112, 112] },
   ];
   for (const [idx, c] of G.entries()) {
     it(c.name, async () => {
@@ -100,17 +102,30 @@ describe('globalAvgPool kernels (global_avg_pool_rows.wgsl for H*W <= 64, global
       const x = randomFloats(sizeOf(c.x), 500 + idx, -1, 3);
       const xt = tensorOf(ctx, x, c.x, 'x');
       const yt = emptyTensor(ctx, [c.x[0], c.x[1], 1, 1], 'y');
-      const got = await runAndRead(ctx, () => globalAvgPool(ctx, xt, yt), yt);
+      const need = globalAvgPoolScratch(c.x);
+      const scratch = need ? ctx.acquire('scratch', need * 4) : undefined;
+      const got = await runAndRead(ctx, () => {
+        const d = globalAvgPool(ctx, xt, yt, 'gap', scratch);
+        expect(d.map((x) => x.pipeline.label.split('|')[0])).toEqual(need ? ['globalAvgPoolChunks', 'globalAvgPoolRows'] : ['globalAvgPoolRows']);
+        return d;
+      }, yt);
       const r = compareClose(got, globalAvgPoolRef(x, c.x), 1e-4, 1e-5);
       expect(r.ok, r.message).toBe(true);
-      ctx.release(xt.buffer);
-      ctx.release(yt.buffer);
+      for (const b of [xt.buffer, yt.buffer, scratch]) if (b) ctx.release(b);
     });
   }
 
   it('compiles one pipeline per kernel whatever the sizes', async () => {
     const ctx = await testContext();
-    expect(ctx.pipelineKeys().filter((k) => k.startsWith('globalAvgPool|')).length).toBe(1);
+    expect(ctx.pipelineKeys().filter((k) => k.startsWith('globalAvgPoolChunks|')).length).toBe(1);
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('globalAvgPoolRows|')).length).toBe(1);
+  });
+
+  it('refuses a large map without scratch enough for its slices', async () => {
+    const ctx = await testContext();
+    const xt = emptyTensor(ctx, [1, 2, 20, 20]), yt = emptyTensor(ctx, [1, 2, 1, 1]);
+    expect(globalAvgPoolScratch(xt.shape)).toBe(4); // 2 rows of 400 values: 2 slices each
+    expect(() => globalAvgPool(ctx, xt, yt)).toThrow(/needs a scratch buffer of 16 bytes/);
+    ctx.release(xt.buffer); ctx.release(yt.buffer);
   });
 });

@@ -1,14 +1,12 @@
 import poolCode from '../shaders/pool2d.wgsl?raw';
-import globalCode from '../shaders/global_avg_pool.wgsl?raw';
+import globalChunksCode from '../shaders/global_avg_pool_chunks.wgsl?raw';
 import globalRowsCode from '../shaders/global_avg_pool_rows.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import type { GpuTensor } from './common';
 
 const WG = 64;
-/** Threads per (n, c) in the global-average reduction; must match the shader's shared array. */
-const GLOBAL_WG = 128;
 const ROWS_WG = 64;
-/** Up to this many values per row, one thread sums a row (global_avg_pool_rows.wgsl); above, a workgroup does. */
+/** Up to this many values per row, one thread sums a row (global_avg_pool_rows.wgsl); above, two passes do. */
 export const GLOBAL_ROW_PER_THREAD_MAX_HW = 64;
 
 export interface PoolAttrs {
@@ -57,25 +55,43 @@ export function pool2d(ctx: GpuContext, x: GpuTensor, y: GpuTensor, attrs: PoolA
   }];
 }
 
-/** GlobalAveragePool: y (N, C, 1, 1) = mean of x (N, C, H, W) over H, W; one workgroup per (n, c). */
-export function globalAvgPool(ctx: GpuContext, x: GpuTensor, y: GpuTensor, label = 'globalAvgPool'): Dispatch[] {
+/** Values each pass-1 invocation of the large-map GlobalAveragePool sums (global_avg_pool_chunks.wgsl's CHUNK). */
+const GLOBAL_CHUNK = 256;
+
+/** Floats of scratch globalAvgPool needs for x's shape (0: none, one pass). */
+export function globalAvgPoolScratch(xShape: readonly number[]): number {
+  const hw = xShape.slice(2).reduce((a, b) => a * b, 1);
+  return hw <= GLOBAL_ROW_PER_THREAD_MAX_HW ? 0 : xShape[0]! * xShape[1]! * Math.ceil(hw / GLOBAL_CHUNK);
+}
+
+/**
+ * GlobalAveragePool: y (N, C, 1, 1) = mean of x (N, C, H, W) over H, W. Up to 64 values a row, one
+ * thread sums each row (global_avg_pool_rows.wgsl); above, pass 1 sums slices of 256 values, one
+ * invocation each, into `scratch` (globalAvgPoolScratch floats), and pass 2 sums each row's slices.
+ */
+export function globalAvgPool(ctx: GpuContext, x: GpuTensor, y: GpuTensor, label = 'globalAvgPool', scratch?: GPUBuffer): Dispatch[] {
   if (x.shape.length < 3) throw new Error(`${label}: x ${fmt(x.shape)} needs (N, C, spatial...)`);
   const [N, C] = x.shape as [number, number];
   const hw = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const ySize = y.shape.reduce((a, b) => a * b, 1);
   if (ySize !== N * C) throw new Error(`${label}: y ${fmt(y.shape)} should hold N*C = ${N * C} values`);
-  if (N * C === 0) return [];
-  const params = ctx.uniform(`${label}:params`, new UniformWriter().u32(N * C).u32(hw).finish());
-  const perThread = hw <= GLOBAL_ROW_PER_THREAD_MAX_HW;
-  const pipeline = perThread
-    ? ctx.pipeline('globalAvgPoolRows', globalRowsCode, { WG: ROWS_WG })
-    : ctx.pipeline('globalAvgPool', globalCode, { WG: GLOBAL_WG });
-  return [{
-    label,
-    pipeline,
-    bindGroup: ctx.bindGroup(label, pipeline, [params, x.buffer, y.buffer]),
-    workgroups: perThread ? gridFor(N * C, ROWS_WG) : gridFor(N * C * GLOBAL_WG, GLOBAL_WG),
-  }];
+  const rows = N * C;
+  if (rows === 0) return [];
+  const fold = ctx.pipeline('globalAvgPoolRows', globalRowsCode, { WG: ROWS_WG });
+  const foldDispatch = (src: GPUBuffer, perRow: number): Dispatch => ({
+    label, pipeline: fold, workgroups: gridFor(rows, ROWS_WG),
+    bindGroup: ctx.bindGroup(label, fold, [ctx.uniform(`${label}:params`, new UniformWriter().u32(rows).u32(perRow).u32(hw).finish()), src, y.buffer]),
+  });
+  const need = globalAvgPoolScratch(x.shape);
+  if (!need) return [foldDispatch(x.buffer, hw)];
+  if (!scratch || scratch.size < need * 4) throw new Error(`${label}: needs a scratch buffer of ${need * 4} bytes (globalAvgPoolScratch), got ${scratch?.size ?? 'none'}`);
+  const chunks = Math.ceil(hw / GLOBAL_CHUNK);
+  const sums = ctx.pipeline('globalAvgPoolChunks', globalChunksCode, { WG: ROWS_WG, CHUNK: GLOBAL_CHUNK });
+  const params = ctx.uniform(`${label}:chunk-params`, new UniformWriter().u32(rows).u32(hw).u32(chunks).u32(rows * chunks).finish());
+  return [
+    { label: `${label}:slices`, pipeline: sums, bindGroup: ctx.bindGroup(`${label}:slices`, sums, [params, x.buffer, scratch]), workgroups: gridFor(rows * chunks, ROWS_WG) },
+    foldDispatch(scratch, chunks),
+  ];
 }
 
 function fmt(shape: readonly number[]): string { return `(${shape.join(', ')})`; }
