@@ -72,3 +72,32 @@ describe('BatchNormalization folded into Conv', () => {
     expect(wb[0]).toBeCloseTo(W[0]! / Math.sqrt(VAR[0]! + EPS), 5);
   });
 });
+
+describe('SiLU, Mul(y, Sigmoid(y)), fused into the layer before it', () => {
+  /** Conv → Sigmoid, Mul(conv, sigmoid) in the operand order given; `leak` lets another node read the conv output or the sigmoid. */
+  function convSilu(order: 'y-first' | 'sigmoid-first', leak: 'none' | 'conv' | 'sigmoid' = 'none'): Model {
+    const b = new GraphBuilder('silu', 13);
+    const x = b.input('x', 'float32', ['N', 1, 3, 3]);
+    const y = b.node('Conv', [x, b.initializer('w', tensor('float32', [2, 1, 2, 2], W))], {}, { name: 'conv' });
+    const s = b.node('Sigmoid', [y], {}, { name: 'sig' });
+    const m = b.node('Mul', order === 'y-first' ? [y, s] : [s, y], {}, { name: 'mul' });
+    const out = leak === 'none' ? m : b.node('Add', [m, leak === 'conv' ? y : s], {}, { name: 'add' });
+    b.output(out, 'float32', ['N', 2, 2, 2]);
+    return b.build();
+  }
+
+  it('makes one step with act silu, in either operand order, writing the Mul\'s output', () => {
+    for (const order of ['y-first', 'sigmoid-first'] as const) {
+      const m = convSilu(order);
+      const { steps } = fuse(m);
+      expect(steps.map((s) => [s.node.opType, s.act.kind, s.fused])).toEqual([['Conv', 'silu', ['sig', 'mul']]]);
+      expect(steps[0]!.node.outputs).toEqual(m.graph.nodes.find((n) => n.name === 'mul')!.outputs);
+    }
+  });
+
+  it('leaves the pattern alone where the layer\'s output or the sigmoid is read elsewhere', () => {
+    for (const leak of ['conv', 'sigmoid'] as const) {
+      expect(fuse(convSilu('y-first', leak)).steps.map((s) => s.node.opType)).toEqual(['Conv', 'Sigmoid', 'Mul', 'Add']);
+    }
+  });
+});

@@ -3,7 +3,7 @@
  *  - BatchNormalization after a Conv with constant weights is folded into the Conv's weights/bias;
  *  - an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, Tanh, HardSigmoid, HardSwish) that is the only
  *    consumer of a Conv/Gemm/MatMul output is applied inside that kernel; a Relu or Clip after an int8 layer
- *    with float output, as its clamp.
+ *    with float output, as its clamp; SiLU written as Mul(y, Sigmoid(y)) (efficientnet's) after a float layer too.
  * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
  */
 import type { TensorData, Node } from '../model/ir';
@@ -64,7 +64,17 @@ export function activationOf(node: Node, constants: Record<string, TensorData>, 
 
 export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[]; constants: Record<string, TensorData> } {
   const constants = { ...g.constants };
-  const { sole: soleConsumer } = indexNodes(g.nodes, g.outputs);
+  const { sole: soleConsumer, consumers, isOutput } = indexNodes(g.nodes, g.outputs);
+  // SiLU as exporters write it, Mul(y, Sigmoid(y)), with y read by nothing else: [sigmoid, mul], or null.
+  const siluAfter = (y: string): [Node, Node] | null => {
+    const readers = consumers(y);
+    if (isOutput(y) || readers.length !== 2) return null;
+    const sig = readers.find((n) => n.opType === 'Sigmoid' && n.inputs[0] === y);
+    const mul = readers.find((n) => n.opType === 'Mul');
+    if (!sig || !mul || soleConsumer(sig.outputs[0]!) !== mul) return null;
+    const [p, q] = mul.inputs;
+    return (p === y && q === sig.outputs[0]) || (q === y && p === sig.outputs[0]) ? [sig, mul] : null;
+  };
   const removed = new Set<Node>();
   const steps: PlanStep[] = [];
 
@@ -80,11 +90,18 @@ export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[];
     let act = NO_ACTIVATION;
     const next = soleConsumer(current.outputs[0]!);
     const a = next ? activationOf(next, constants, opset) : null;
+    const silu = FUSES_ACTIVATION.has(current.opType) && !(next && a) ? siluAfter(current.outputs[0]!) : null;
     if (next && a && fuses(current, a)) {
       act = a;
       removed.add(next);
       fused.push(next.name);
       current = { ...current, outputs: [next.outputs[0]!] };
+    } else if (silu) {
+      const [sig, mul] = silu;
+      act = { kind: 'silu' };
+      removed.add(sig); removed.add(mul);
+      fused.push(sig.name, mul.name);
+      current = { ...current, outputs: [mul.outputs[0]!] };
     }
     steps.push({ node: current, act, fused });
   }

@@ -10,7 +10,7 @@ export interface GpuTensor {
  * Activations that Conv, Gemm/MatMul and the unary kernel apply in place of a separate dispatch.
  * The numbers are the WGSL `override ACT` values; keep them in step with the shaders.
  */
-export const ACT = { none: 0, relu: 1, leakyRelu: 2, clip: 3, sigmoid: 4, tanh: 5, hardSigmoid: 6, hardSwish: 7 } as const;
+export const ACT = { none: 0, relu: 1, leakyRelu: 2, clip: 3, sigmoid: 4, tanh: 5, hardSigmoid: 6, hardSwish: 7, silu: 8 } as const;
 export type ActivationKind = keyof typeof ACT;
 
 export interface Activation {
@@ -34,6 +34,7 @@ export function applyActivation(x: number, act: Activation): number {
     case 'tanh': return Math.tanh(x);
     case 'hardSigmoid': return Math.max(0, Math.min(1, (act.a ?? 0.2) * x + (act.b ?? 0.5)));
     case 'hardSwish': return x * Math.max(0, Math.min(1, x / 6 + 0.5));
+    case 'silu': return x * (1 / (1 + Math.exp(-x)));
   }
 }
 

@@ -41,6 +41,9 @@ const CASES: Case[] = [
   { name: 'depthwise 5x5 stride 2, N = 2, relu', x: [2, 6, 13, 11], m: 6, k: [5, 5], group: 6, strides: [2, 2], pads: [2, 2, 2, 2], bias: true, act: { kind: 'relu' } },
   { name: 'depthwise dilation 2, asymmetric pads, OW = 7', x: [1, 4, 9, 10], m: 4, k: [3, 3], group: 4, dilations: [2, 2], pads: [2, 1, 0, 1] },
   { name: 'depthwise multiplier 3, 1x5, sigmoid', x: [1, 3, 5, 9], m: 9, k: [1, 5], group: 3, pads: [0, 2, 0, 2], bias: true, act: { kind: 'sigmoid' } },
+  // SiLU (efficientnet's Mul(y, Sigmoid(y)), fused): both kernels.
+  { name: 'silu, 3x3 pad 1', x: [1, 3, 7, 6], m: 5, k: [3, 3], pads: [1, 1, 1, 1], bias: true, act: { kind: 'silu' } },
+  { name: 'depthwise 3x3 stride 2, silu', x: [1, 8, 9, 9], m: 8, k: [3, 3], group: 8, strides: [2, 2], pads: [1, 1, 1, 1], bias: true, act: { kind: 'silu' } },
   // 4.2M invocations > 65535 workgroups of 64: checks the y-folded grid.
   { name: 'large dispatch folds into y', x: [1, 1, 2049, 2049], m: 1, k: [1, 1] },
 ];

@@ -5,7 +5,7 @@ import { sizeOf } from '../core/shape';
 import { MATMUL_SMALL_M, matmul, matmulKernel, matmulShape, type MatmulAttrs, type MatmulPath } from './matmul';
 import { matmulRef } from './matmul.ref';
 import { emptyTensor, runAndRead, tensorOf, testContext } from './testing';
-import type { Activation } from './common';
+import { ACT, type Activation } from './common';
 
 interface Case {
   name: string; a: number[]; b: number[]; c?: number[]; transA?: boolean; transB?: boolean; alpha?: number; beta?: number; act?: Activation;
@@ -25,6 +25,7 @@ const CASES: Case[] = [
   { name: 'C (M,1), sigmoid', a: [6, 9], b: [9, 5], c: [6, 1], beta: 0.7, act: { kind: 'sigmoid' } },
   { name: 'C scalar, tanh', a: [4, 3], b: [3, 8], c: [], alpha: 2, act: { kind: 'tanh' } },
   { name: 'C (1,N), leakyRelu', a: [5, 18], b: [18, 3], c: [1, 3], act: { kind: 'leakyRelu', a: 0.1 } },
+  { name: 'silu (efficientnet head)', a: [3, 20], b: [20, 7], c: [7], act: { kind: 'silu' } },
   { name: 'batched 2x3x4x5 @ 5x6, clip', a: [2, 3, 4, 5], b: [5, 6], act: { kind: 'clip', a: -0.5, b: 0.8 } },
   { name: 'broadcast 1x3x4 @ 2x4x5', a: [1, 3, 4], b: [2, 4, 5] },
   { name: 'broadcast 2x1x3x4 @ (1x2x5x4)^T', a: [2, 1, 3, 4], b: [1, 2, 5, 4], transB: true },
@@ -79,9 +80,10 @@ describe('matmul kernel vs reference (matmul.wgsl, matmul_small.wgsl, matmul_reg
     // Which form a case gets depends on the adapter (smallKernelPays); either way a key names only the
     // form and the activation, and every activation the cases use was compiled in at least one form.
     const keys = ctx.pipelineKeys().filter((k) => k.startsWith('matmul'));
-    for (const k of keys) expect(k).toMatch(/^matmul(_small|_reg)?\|ACT=[0-5]$/);
-    expect(new Set(keys.map((k) => k.split('=')[1])).size).toBe(6);
-    for (const form of ['matmul|', 'matmul_small|', 'matmul_reg|']) expect(keys.filter((k) => k.startsWith(form)).length).toBe(6);
+    const acts = new Set(CASES.map((c) => String(ACT[c.act?.kind ?? 'none'])));
+    for (const k of keys) expect(k).toMatch(/^matmul(_small|_reg)?\|ACT=\d$/);
+    expect(new Set(keys.map((k) => k.split('=')[1]))).toEqual(acts);
+    for (const form of ['matmul|', 'matmul_small|', 'matmul_reg|']) expect(keys.filter((k) => k.startsWith(form)).length).toBe(acts.size);
   });
 
   it('on a GPU picks the small-M kernel up to MATMUL_SMALL_M rows and the tile above; on a software adapter the register-blocked one unless few threads would walk a long K', async () => {

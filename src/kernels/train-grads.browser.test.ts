@@ -75,6 +75,7 @@ describe('activationGrad (activation_grad.wgsl)', () => {
     { name: 'tanh', act: { kind: 'tanh' }, kinks: [] },
     { name: 'hardSigmoid (0.3, 0.4)', act: { kind: 'hardSigmoid', a: 0.3, b: 0.4 }, kinks: [-4 / 3, 2] },
     { name: 'hardSwish', act: { kind: 'hardSwish' }, kinks: [-3, 3] },
+    { name: 'silu', act: { kind: 'silu' }, kinks: [] },
     { name: 'none', act: { kind: 'none' }, kinks: [] },
   ];
   for (const [idx, { name, act, kinks }] of ACTS.entries()) {

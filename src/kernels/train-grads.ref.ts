@@ -22,6 +22,7 @@ export function activationDerivative(v: number, act: Activation): number {
       return h > 0 && h < 1 ? a : 0;
     }
     case 'hardSwish': return v < -3 ? 0 : v > 3 ? 1 : v / 3 + 0.5;
+    case 'silu': { const s = 1 / (1 + Math.exp(-v)); return s + v * s * (1 - s); }
   }
 }
 

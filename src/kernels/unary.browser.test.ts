@@ -15,6 +15,7 @@ const CASES: { name: string; act: Activation; n: number }[] = [
   { name: 'tanh', act: { kind: 'tanh' }, n: 1 },
   { name: 'hardSigmoid', act: { kind: 'hardSigmoid', a: 0.3, b: 0.4 }, n: 129 },
   { name: 'hardSwish', act: { kind: 'hardSwish' }, n: 300 }, // x in [-3, 3]: crosses both kinks at ±3 only at the ends
+  { name: 'silu', act: { kind: 'silu' }, n: 65 },
   { name: 'copy', act: { kind: 'none' }, n: 70_000 }, // > 65535 workgroups' worth at WG 1 would fold; checks indexing
 ];
 

@@ -12,6 +12,7 @@ fn activate(v: f32, a: f32, b: f32) -> f32 {
     case 5u: { return tanh(clamp(v, -30.0, 30.0)); }
     case 6u: { return clamp(a * v + b, 0.0, 1.0); }
     case 7u: { return v * clamp(v / 6.0 + 0.5, 0.0, 1.0); } // HardSwish = x * HardSigmoid(1/6, 1/2)
+    case 8u: { return v * (1.0 / (1.0 + exp(-v))); } // SiLU: Mul(x, Sigmoid(x)) as exporters write it, one rounding apart
     default: { return v; }
   }
 }

@@ -32,6 +32,8 @@ fn derivative(v: f32, a: f32, b: f32) -> f32 {
       if (v > 3.0) { return 1.0; }
       return v / 3.0 + 0.5;
     }
+    // SiLU x s(x): s + x s (1 - s).
+    case 8u: { let s = 1.0 / (1.0 + exp(-v)); return s + v * s * (1.0 - s); }
     default: { return 1.0; }
   }
 }
