@@ -124,6 +124,20 @@ describe('binary format edge cases', () => {
     ]);
   });
 
+  it('keeps depthwise convs float32 unless the recipe names them; a grouped conv with several channels a group is binarized', () => {
+    const b = new GraphBuilder('g', 13);
+    const x = b.input('x', 'float32', ['N', 8, 6, 6]);
+    const dw = b.node('Conv', [x, b.initializer('wd', tensor('float32', [8, 1, 3, 3], values(72, 5)))], { group: int(8), pads: ints([1, 1, 1, 1]) }, { name: 'dw' });
+    const grouped = b.node('Conv', [dw, b.initializer('wg', tensor('float32', [8, 4, 3, 3], values(288, 6)))], { group: int(2), pads: ints([1, 1, 1, 1]) }, { name: 'grouped' });
+    b.output(grouped, 'float32', ['N', 8, 6, 6]);
+    const m = b.build();
+    const plan = planBinary(m, { keepFirstLast: false, activationScale: false });
+    expect(plan.layers.map((l) => l.node.name)).toEqual(['grouped']);
+    expect(plan.kept).toEqual([{ node: 'dw', reason: expect.stringMatching(/^a depthwise conv .* kept float32 unless the recipe names it$/) }]);
+    const named = planBinary(m, { keepFirstLast: false, activationScale: false, layers: { dw: 'binary' } });
+    expect(named.layers.map((l) => l.node.name)).toEqual(['dw', 'grouped']);
+  });
+
   it('accepts exactly XnorConv and XnorGemm in the studio domain', () => {
     const b = new GraphBuilder('g', 13);
     const x = b.input('x', 'float32', ['N', 4]);

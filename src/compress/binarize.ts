@@ -66,6 +66,16 @@ function weightRows(node: Node, w: TensorData): { N: number; K: number; rowsAreO
   return { N, K: N ? w.data.length / N : 0, rowsAreOutputs };
 }
 
+/**
+ * A Conv with one input channel per group and more than one group. Its dot product runs over its
+ * 9 (3x3) or 25 taps alone: a 32-bit sign word holds that few bits, where a dense conv's packs 32
+ * channels a tap, and the float depthwise kernel is already cheap per output.
+ */
+function isDepthwise(model: Model, node: Node): boolean {
+  const w = model.graph.initializers[node.inputs[1] ?? ''];
+  return node.opType === 'Conv' && attrInt(node, 'group', 1) > 1 && w?.dims[1] === 1;
+}
+
 export function planBinary(model: Model, recipe: BinaryRecipe = DEFAULT_BINARY_RECIPE): BinaryPlan {
   const g = model.graph;
   const { sole } = indexGraph(g);
@@ -82,6 +92,10 @@ export function planBinary(model: Model, recipe: BinaryRecipe = DEFAULT_BINARY_R
     }
     const why = refusal(model, node);
     if (why) { kept.push({ node: node.name, reason: why }); return; }
+    if (!asked && isDepthwise(model, node)) {
+      kept.push({ node: node.name, reason: 'a depthwise conv (one input channel a group): its sign words hold only its taps, so XNOR gains little on it; kept float32 unless the recipe names it' });
+      return;
+    }
     const next = sole(node.outputs[0]!);
     const relu = next?.opType === 'Relu' && next.domain === '' ? next : null;
     layers.push({ node, relu });
