@@ -59,7 +59,7 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
     if (cfg.tfjs) {
       try { [, tfLoad] = await timed(() => tfjs.load(bytes, model)); } catch (e) { tfError = errText(e); await tfjs.dispose(); log(`TF.js not run on ${model}: ${tfError}`); }
     }
-    log(`${model}: session created (ours ${oursLoad.toFixed(1)} ms, ort-web ${ortLoad?.toFixed(1) ?? 'failed'} ms, TF.js ${tfLoad?.toFixed(1) ?? 'not run'} ms)`);
+    log(`${model}: session created (ours ${oursLoad.toFixed(1)} ms, ort-web ${ortLoad?.toFixed(1) ?? 'failed'} ms, TF.js ${tfLoad !== null ? `${tfLoad.toFixed(1)} ms` : 'not run'})`);
     const variants = cfg.compressed ? compressedVariants(importOnnx(bytes, model)) : [];
     const compressed = variants.map((v) => {
       const c = new Ours(ctx, v.name);
@@ -141,7 +141,7 @@ async function runBench(cfg: BenchConfig): Promise<PageResult> {
         }
       }
       records.push(rOurs, rOrt, rTf, ...variantRecords.map(([, r]) => r));
-      log(`${model} b${batch}: e2e median ours ${rOurs.e2e?.medianMs.toFixed(2)} ms, ort-web ${rOrt.e2e?.medianMs.toFixed(2) ?? '—'} ms, TF.js ${rTf.e2e?.medianMs.toFixed(2) ?? '—'} ms`);
+      log(`${model} b${batch}: e2e median ours ${rOurs.e2e?.medianMs.toFixed(2)} ms, ort-web ${rOrt.e2e?.medianMs.toFixed(2) ?? '—'} ms${rTf.e2e ? `, TF.js ${rTf.e2e.medianMs.toFixed(2)} ms` : ''}`);
     }
     await ours.dispose();
     await ort.dispose();
