@@ -10,6 +10,11 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
 export const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 };
 
 const WG = 256;
+/** binary.wgsl's MODE: how the operands' indices follow from the output's. */
+export const BINARY_MODES = { strided: 0, same: 1, rowsB: 2, rowsA: 3 } as const;
+/** Rows at least this long take the row modes; shorter ones would leave most of a workgroup idle. */
+const MIN_ROW = WG / 2;
+const MAX_GROUPS = 65535;
 
 /** y = a op b elementwise, numpy broadcasting; y has the broadcast shape (rank <= 8 after collapsing). */
 export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor, y: GpuTensor, label = `binary:${op}`): Dispatch[] {
@@ -22,17 +27,24 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor
   const { shape, strides } = collapseDims(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
   const [sa, sb] = strides as [number[], number[]];
   checkRank(op, shape.length);
-  // After collapsing, operands laid out like the output have rank <= 1 and unit stride.
+  // After collapsing, operands laid out like the output have rank <= 1 and unit stride; a [R, I]
+  // shape where one operand has strides [I, 1] and the other [1, 0] broadcasts one value a row.
   const same = shape.length === 0 || (shape.length === 1 && sa[0] === 1 && sb[0] === 1);
+  const [R, I] = shape as [number, number];
+  const rows = shape.length === 2 && I >= MIN_ROW && I <= MAX_GROUPS * WG && R <= MAX_GROUPS;
+  const laidOut = (s: number[]) => s[0] === I && s[1] === 1, perRow = (s: number[]) => s[0] === 1 && s[1] === 0;
+  const mode = same ? BINARY_MODES.same
+    : rows && laidOut(sa) && perRow(sb) ? BINARY_MODES.rowsB
+      : rows && perRow(sa) && laidOut(sb) ? BINARY_MODES.rowsA : BINARY_MODES.strided;
 
   const w = new UniformWriter().u32(count).u32(shape.length).u32(0).u32(0)
     .u32s(shape, MAX_DIMS).u32s(sa, MAX_DIMS).u32s(sb, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('binary', withStrided(code), { OP: BINARY_OPS[op], SAME_SHAPE: same ? 1 : 0, WG });
+  const pipeline = ctx.pipeline('binary', withStrided(code), { MODE: mode, OP: BINARY_OPS[op], WG });
   return [{
     label,
     pipeline,
     bindGroup: ctx.bindGroup(label, pipeline, [params, a.buffer, b.buffer, y.buffer]),
-    workgroups: gridFor(count, WG),
+    workgroups: mode >= BINARY_MODES.rowsB ? [Math.ceil(I / WG), R, 1] : gridFor(count, WG),
   }];
 }
