@@ -80,14 +80,14 @@ test('the CIFAR-10 teacher and its test zip: import, evaluate = onnxruntime, int
   // The Train card's MNIST student does not fit this teacher: it proposes the teacher at half width, on the dropped data.
   await page.getByTestId('train-card').scrollIntoViewIfNeeded();
   await expect(page.getByTestId('train-proposal')).toContainText(`${ROOT} takes [3, 32, 32] and scores 10 classes`);
-  // The 500 dropped images cannot give the MNIST defaults' 6,000 training and 2,000 test samples: taking the proposal lowers both.
-  await expect(page.getByTestId('train-use-proposal')).toContainText('on the loaded data, 500 training and 500 test samples');
+  // The 10,000 dropped images hold the defaults' 6,000 training and 2,000 test samples: the counts stay.
+  await expect(page.getByTestId('train-use-proposal')).toHaveText('Use width:0.5, the teacher at half width, on the loaded data');
   await page.getByTestId('train-use-proposal').click();
   await expect(page.getByTestId('train-student')).toHaveValue('width:0.5');
   await expect(page.getByTestId('train-data')).toHaveValue('loaded');
   await expect(page.getByTestId('train-proposal')).toHaveCount(0);
-  await expect(page.getByTestId('train-trainSamples')).toHaveValue('500');
-  await expect(page.getByTestId('train-testSamples')).toHaveValue('500');
+  await expect(page.getByTestId('train-trainSamples')).toHaveValue('6000');
+  await expect(page.getByTestId('train-testSamples')).toHaveValue('2000');
   await expect(page.getByTestId('train-problem')).toHaveCount(0);
 });
 
@@ -116,6 +116,14 @@ test('a folder with a corrupt JPEG, mixed sizes and stray files: said, skipped, 
   await page.getByTestId('file-input').setInputFiles(['test-results/images-folder/bad.zip']);
   await expect(page.getByTestId('notice-error').filter({ hasText: 'bad.zip' })).toContainText('not a readable zip');
   await expect(page.getByTestId('loaded-dataset')).toContainText('13 × [3, 32, 32]');
+
+  // 13 images cannot give the Train card's 6,000 training and 2,000 test samples: taking its proposal lowers both.
+  await page.getByTestId('train-card').scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('train-use-proposal')).toHaveText('Use width:0.5, the teacher at half width, on the loaded data, 13 training and 13 test samples');
+  await page.getByTestId('train-use-proposal').click();
+  await expect(page.getByTestId('train-trainSamples')).toHaveValue('13');
+  await expect(page.getByTestId('train-testSamples')).toHaveValue('13');
+  await expect(page.getByTestId('train-problem')).toHaveCount(0);
 });
 
 test('a zip dropped while the model before it is still opening waits for the model\'s new project, and stays there after a reload', async ({ page }) => {
