@@ -309,15 +309,14 @@ export function int8Pipeline(ctx: GpuContext, kernel: string, code: string, opts
 /** Activations an int8 kernel's float output applies, as a clamp: ReLU and Clip. */
 export const INT8_FLOAT_ACTIVATIONS: ReadonlySet<Activation['kind']> = new Set(['none', 'relu', 'clip']);
 
-/** The clamp an int8 call applies to its float output: [yMin, yMax] (the f32 range when none). */
+/** The clamp an int8 call applies to its float output: [yMin, yMax] (the f32 range when none), as a Clip's params. */
 function floatClamp(w: Int8Weights, q: Int8Quant): [number, number] {
-  const F32_MAX = 3.4028234663852886e38;
   const act = q.act ?? { kind: 'none' };
   if (!INT8_FLOAT_ACTIVATIONS.has(act.kind)) throw new Error(`int8 '${w.label}': a float output clamps only (ReLU, Clip), not ${act.kind}`);
   if (act.kind !== 'none' && q.relu) throw new Error(`int8 '${w.label}': both relu and act ${act.kind} were asked for`);
   if (w.output !== 'float' && act.kind !== 'none') throw new Error(`int8 '${w.label}': act applies to a float output; a requantized one clamps ReLU on its grid (relu)`);
-  if (act.kind === 'clip') return activationParams(act);
-  return [q.relu || act.kind === 'relu' ? 0 : -F32_MAX, F32_MAX];
+  // ReLU is Clip(0, ∞), none Clip(−∞, ∞); activationParams bounds the infinities to the f32 range.
+  return activationParams(act.kind === 'clip' ? act : { kind: 'clip', a: q.relu || act.kind === 'relu' ? 0 : undefined });
 }
 
 /**
