@@ -52,7 +52,7 @@ function outSize(i: number, k: number, s: number, d: number, p0: number, p1: num
   return Math.floor((i + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 }
 
-describe('conv2d kernels vs reference (conv2d.wgsl, conv2d_dw.wgsl for depthwise layers)', () => {
+describe('conv2d kernels vs reference (conv2d.wgsl, conv2d_dw.wgsl with conv_dw_position.wgsl for depthwise layers)', () => {
   for (const [idx, c] of CASES.entries()) {
     it(c.name, async () => {
       const ctx = await testContext();

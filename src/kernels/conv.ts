@@ -1,5 +1,6 @@
 import code from '../shaders/conv2d.wgsl?raw';
 import dwCode from '../shaders/conv2d_dw.wgsl?raw';
+import dwPositionCode from '../shaders/conv_dw_position.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import { sizeOf } from '../core/shape';
 import { ACT, activationParams, withActivation, type Activation, type GpuTensor } from './common';
@@ -69,7 +70,7 @@ export function conv2d(
     const OWB = Math.ceil(OW / DW_PIXELS);
     const total = N * M * OH * OWB;
     if (total === 0) return [];
-    return dispatch('conv2d_dw', dwCode, ctx.uniform(`${label}:params`, new UniformWriter()
+    return dispatch('conv2d_dw', `${dwPositionCode}\n${dwCode}`, ctx.uniform(`${label}:params`, new UniformWriter()
       .u32(C).u32(H).u32(W).u32(M)
       .u32(OH).u32(OW).u32(KH).u32(KW)
       .u32(sH).u32(sW).i32(padT).i32(padL)

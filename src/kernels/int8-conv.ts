@@ -2,6 +2,7 @@ import code from '../shaders/int8_conv2d.wgsl?raw';
 import packCode from '../shaders/int8_conv_pack.wgsl?raw';
 import gemmCode from '../shaders/int8_conv_packed.wgsl?raw';
 import dwCode from '../shaders/int8_conv_dw.wgsl?raw';
+import dwPositionCode from '../shaders/conv_dw_position.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import type { GpuTensor } from './common';
 import { int8Module, int8Pipeline, int8QuantBindings, type Int8ConvPacking, type Int8Options, type Int8Quant, type Int8Weights } from './int8';
@@ -124,7 +125,7 @@ export function int8Conv2d(
       .u32(dH).u32(dW).u32(mPerGroup).u32(OWB)
       .u32(total).u32(w.perTap.offset).u32(0).u32(0);
     const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
-    const pipeline = ctx.pipeline('int8_conv_dw', int8Module(dwCode, { quantize: true, epilogue: true }), {});
+    const pipeline = ctx.pipeline('int8_conv_dw', int8Module(`${dwPositionCode}\n${dwCode}`, { quantize: true, epilogue: true }), {});
     const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
     return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: gridFor(total, WG) }];
   }

@@ -251,7 +251,7 @@ describe('int8 matmul vs integer reference (int8_matmul.wgsl, int8_matmul_small.
   }));
 });
 
-describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_dw.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
+describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_dw.wgsl with conv_dw_position.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
   CONV.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();

@@ -1,4 +1,4 @@
-// Uses activate() and override ACT from activation.wgsl.
+// Uses activate() and override ACT from activation.wgsl, dwPosition() and PIX from conv_dw_position.wgsl.
 // Depthwise 2-D convolution (ONNX Conv with one input channel per group, any depth multiplier),
 // f32, with optional bias and a fused activation: conv2d.wgsl's result for these layers, but each
 // invocation computes PIX neighbouring output pixels of one row of one output channel. conv2d.wgsl
@@ -9,7 +9,6 @@
 // outside it read a clamped index and multiply by 0.
 override HAS_BIAS: bool = false;
 override WG: u32 = 64u;
-const PIX = 4u;
 
 struct Params {
   C: u32, H: u32, W: u32, M: u32,
@@ -31,19 +30,15 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.total) { return; }
-  // i = ((n * M + m) * OH + oh) * OWB + block
-  let owb = i % params.OWB;
-  var t = i / params.OWB;
-  let oh = t % params.OH;
-  t = t / params.OH;
-  let m = t % params.M;
-  let n = t / params.M;
-  let c = m / params.mPerGroup; // the group's one input channel
-  let ow0 = owb * PIX;
-  let xBase = (n * params.C + c) * params.H * params.W;
+  let p = dwPosition(i); // conv_dw_position.wgsl
+  let n = p.n;
+  let m = p.m;
+  let oh = p.oh;
+  let ow0 = p.ow0;
+  let xBase = p.xBase;
   let wBase = m * params.KH * params.KW;
-  let ih0 = i32(oh * params.strideH) - params.padT;
-  let iw0 = vec4<i32>(vec4<u32>(ow0) + vec4<u32>(0u, 1u, 2u, 3u)) * i32(params.strideW) - params.padL;
+  let ih0 = p.ih0;
+  let iw0 = p.iw0;
   let Wi = i32(params.W);
 
   var acc = vec4<f32>(0.0);

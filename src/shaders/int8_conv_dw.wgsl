@@ -1,3 +1,4 @@
+// Uses dwPosition() and PIX from conv_dw_position.wgsl.
 // Integer depthwise convolution (one input channel per group: ONNX Conv with C/group = 1, any
 // depth multiplier), with int8_conv2d.wgsl's quantise-on-load and epilogue (int8_quantize.wgsl,
 // int8_epilogue.wgsl) and the same result bit for bit: acc = sum over the taps of
@@ -10,7 +11,6 @@
 // dot4 (a depthwise tap has one channel: nothing to pack 4 of).
 
 const WG = 64u;
-const PIX = 4u;
 
 struct Params {
   C: u32, H: u32, W: u32, M: u32,
@@ -38,19 +38,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.total) { return; }
   loadInputGrid();
-  // i = ((n * M + m) * OH + oh) * OWB + block
-  let owb = i % params.OWB;
-  var t = i / params.OWB;
-  let oh = t % params.OH;
-  t = t / params.OH;
-  let m = t % params.M;
-  let n = t / params.M;
-  let c = m / params.mPerGroup; // the group's one input channel
-  let ow0 = owb * PIX;
-  let xBase = (n * params.C + c) * params.H * params.W;
+  let p = dwPosition(i); // conv_dw_position.wgsl
+  let n = p.n;
+  let m = p.m;
+  let oh = p.oh;
+  let ow0 = p.ow0;
+  let xBase = p.xBase;
   let wBase = params.tapOffset + m * params.KH * params.KW;
-  let ih0 = i32(oh * params.strideH) - params.padT;
-  let iw0 = vec4<i32>(vec4<u32>(ow0) + vec4<u32>(0u, 1u, 2u, 3u)) * i32(params.strideW) - params.padL;
+  let ih0 = p.ih0;
+  let iw0 = p.iw0;
   let zero = f32(xZero);
 
   var acc = vec4<f32>(0.0);
