@@ -67,6 +67,7 @@ export function kernelCases(large: boolean): KernelCase[] {
     conv('conv3x3-14x64', 64, 14, 64, 3, 1),
     conv('conv3x3-7x128', 128, 7, 128, 3, 1),
     conv('dwconv3x3-14x64', 64, 14, 64, 3, 64, 'depthwise: K = 9 per output (XNOR uses 9 bits of one word, int8 3 words with 3 padding bytes)'),
+    conv('dwconv3x3-56x144', 144, 56, 144, 3, 144, 'mobilenet_v2 features.3\'s depthwise layer at 224²'),
     conv('pwconv1x1-14x64', 64, 14, 64, 1, 1),
     conv('lenet-conv1-b64', 1, 28, 6, 5, 1, 'LeNet conv1 at batch 64, no padding (28² → 24²)', { batch: 64, pad: 0 }),
     conv('lenet-conv2-b64', 6, 12, 16, 5, 1, 'LeNet conv2 at batch 64, no padding (12² → 8²)', { batch: 64, pad: 0 }),

@@ -2,6 +2,7 @@ import code from '../shaders/int8_conv2d.wgsl?raw';
 import packCode from '../shaders/int8_conv_pack.wgsl?raw';
 import gemmCode from '../shaders/int8_conv_packed.wgsl?raw';
 import dwCode from '../shaders/int8_conv_dw.wgsl?raw';
+import dwQuantizeCode from '../shaders/int8_dw_quantize.wgsl?raw';
 import dwPositionCode from '../shaders/conv_dw_position.wgsl?raw';
 import { gridFor, UniformWriter, type Dispatch, type GpuContext } from '../gpu/context';
 import type { GpuTensor } from './common';
@@ -11,6 +12,8 @@ const WG = 64; // as in int8_conv2d.wgsl
 /** Output channels one invocation computes (the shader's vec4<i32> accumulator). */
 const CHANNELS_PER_INVOCATION = 4;
 const MAX_GROUPS = 65535;
+/** Elements one invocation of int8_dw_quantize.wgsl quantises (its PER). */
+const DW_QUANTIZE_PER_INVOCATION = 16;
 /**
  * Groups with at least this many output channels run as a packed implicit GEMM (int8_conv_pack.wgsl
  * then int8_conv_packed.wgsl); fewer (depthwise, multiplier 2) keep the direct kernel, where most
@@ -28,7 +31,7 @@ export interface Int8ConvAttrs {
   group: number;
 }
 
-import { convOutSize } from '../core/shape';
+import { convOutSize, sizeOf } from '../core/shape';
 export { convOutSize };
 
 interface PackedGeometry { Hp: number; Wp: number; CPg: number; c4: boolean; bytes: number }
@@ -53,14 +56,26 @@ function packedGeometry(xShape: readonly number[], w: Int8Weights, conv: Int8Con
   return { Hp, Wp, CPg, c4, bytes: words * 4 };
 }
 
-/** Bytes of int8Conv2d's packed-input scratch for this call (Int8Options.scratch); 0 where it runs the direct kernel. */
+/**
+ * Whether int8_conv_dw.wgsl runs the call: depthwise weights with their per-tap differences, and
+ * input and output indices within u32 range. Its scratch holds x quantised once: 4 bytes an element.
+ */
+function runsDepthwise(xShape: readonly number[], w: Int8Weights, conv: Int8ConvAttrs, OH: number, OW: number): boolean {
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [M, cPerGroup] = w.shape as [number, number];
+  return Boolean(w.perTap) && cPerGroup === 1 && M / conv.group < INT8_CONV_GEMM_MIN_CHANNELS && N * C * H * W < 2 ** 31 && N * M * OH * OW < 2 ** 31;
+}
+
+/** Bytes of int8Conv2d's input scratch for this call (Int8Options.scratch); 0 where it runs the direct kernel. */
 export function int8ConvScratchBytes(xShape: readonly number[], w: Int8Weights, conv: Int8ConvAttrs): number {
   const [, , H, W] = xShape as [number, number, number, number];
   const [, , KH, KW] = w.shape as [number, number, number, number];
   const OH = convOutSize(H, KH, conv.strides[0], conv.dilations[0], conv.pads[0], conv.pads[2]);
   const OW = convOutSize(W, KW, conv.strides[1], conv.dilations[1], conv.pads[1], conv.pads[3]);
+  if (runsDepthwise(xShape, w, conv, OH, OW)) return sizeOf(xShape) * 4;
   return packedGeometry(xShape, w, conv, OH, OW)?.bytes ?? 0;
 }
+
 
 /**
  * The packed kernel's tap table: for each weight word of the conv packing, the offset of the input
@@ -88,7 +103,8 @@ export function int8ConvTaps(cw: Int8ConvPacking, cPerGroup: number, KH: number,
  * INT8_CONV_GEMM_MIN_CHANNELS output channels run as two dispatches, x quantised once into packed
  * int8x4 words (int8_conv_pack.wgsl, into opts.scratch or a buffer acquired here and owned by the
  * dispatches) and an implicit GEMM over them (int8_conv_packed.wgsl); depthwise layers (one input
- * channel per group, weights with perTap) as int8_conv_dw.wgsl; others as one dispatch of the
+ * channel per group, weights with perTap) as x quantised once into the scratch (int8_dw_quantize.wgsl)
+ * and int8_conv_dw.wgsl over it; others as one dispatch of the
  * direct int8_conv2d.wgsl. Bit-identical results; pipelines depend on that choice and the dot4
  * variant only.
  */
@@ -115,7 +131,11 @@ export function int8Conv2d(
   }
   const mPerGroup = M / group;
   if (N * M * OH * OW === 0) return [];
-  if (w.perTap && cPerGroup === 1 && mPerGroup < INT8_CONV_GEMM_MIN_CHANNELS && opts?.depthwise !== false && N * C * H * W < 2 ** 31 && N * M * OH * OW < 2 ** 31) {
+  if (opts?.depthwise !== false && runsDepthwise(x.shape, w, conv, OH, OW)) {
+    // x quantised once into the scratch (int8_dw_quantize.wgsl), then the taps summed over it.
+    const count = N * C * H * W;
+    const scratch = opts?.scratch ?? ctx.acquire(`${label}:xdiff`, count * 4);
+    if (scratch.size < count * 4) throw new Error(`${label}: scratch has ${scratch.size} bytes, needs ${count * 4}`);
     const OWB = Math.ceil(OW / 4);
     const total = N * M * OH * OWB;
     const u = new UniformWriter()
@@ -123,11 +143,15 @@ export function int8Conv2d(
       .u32(OH).u32(OW).u32(KH).u32(KW)
       .u32(sH).u32(sW).i32(padT).i32(padL)
       .u32(dH).u32(dW).u32(mPerGroup).u32(OWB)
-      .u32(total).u32(w.perTap.offset).u32(0).u32(0);
+      .u32(total).u32(w.perTap!.offset).u32(0).u32(0);
     const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
-    const pipeline = ctx.pipeline('int8_conv_dw', int8Module(`${dwPositionCode}\n${dwCode}`, { quantize: true, epilogue: true }), {});
-    const buffers = [params, x.buffer, w.packed, w.channels, y.buffer, xq];
-    return [{ label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, buffers), workgroups: gridFor(total, WG) }];
+    const quantParams = ctx.uniform(`${label}:quantize-params`, new UniformWriter().u32(count).i32(q.xShift ?? 0).u32(0).u32(0).finish());
+    const quantPipeline = ctx.pipeline('int8_dw_quantize', int8Module(dwQuantizeCode, { quantize: true }), {});
+    const pipeline = ctx.pipeline('int8_conv_dw', int8Module(`${dwPositionCode}\n${dwCode}`, { epilogue: true }), {});
+    return [
+      { label: `${label}:quantize`, pipeline: quantPipeline, bindGroup: ctx.bindGroup(`${label}:quantize`, quantPipeline, [quantParams, x.buffer, scratch, xq]), workgroups: gridFor(Math.ceil(count / DW_QUANTIZE_PER_INVOCATION), WG) },
+      { label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, scratch, w.packed, w.channels, y.buffer, xq]), workgroups: gridFor(total, WG) },
+    ];
   }
   const packed = packedGeometry(x.shape, w, conv, OH, OW);
   if (packed) {

@@ -251,7 +251,7 @@ describe('int8 matmul vs integer reference (int8_matmul.wgsl, int8_matmul_small.
   }));
 });
 
-describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_dw.wgsl with conv_dw_position.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
+describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_dw_quantize.wgsl + int8_conv_dw.wgsl with conv_dw_position.wgsl, int8_conv_pack.wgsl + int8_conv_packed.wgsl, with int8_quantize.wgsl, int8_epilogue.wgsl)', () => {
   CONV.forEach((c, idx) => VARIANTS.forEach((v) => {
     it(`${c.name} [${v.name}]`, async (t) => {
       const ctx = await testContext();
@@ -274,7 +274,7 @@ describe('int8 conv2d vs integer reference (int8_conv2d.wgsl, int8_conv_dw.wgsl 
         // dot4: the unpacked round tests it (it runs on every adapter), the builtin round the direct kernel.
         const dw = !packed && C / group === 1;
         const d = int8Conv2d(ctx, xt, w, yt, conv, q, { dot4: v.forceUnpacked ? 'unpacked' : 'builtin', depthwise: dw && v.forceUnpacked });
-        expect(d.map((x) => x.pipeline.label.split('|')[0]!.split(':')[0])).toEqual(packed ? ['int8_conv_pack', 'int8_conv_packed'] : dw && v.forceUnpacked ? ['int8_conv_dw'] : ['int8_conv2d']);
+        expect(d.map((x) => x.pipeline.label.split('|')[0]!.split(':')[0])).toEqual(packed ? ['int8_conv_pack', 'int8_conv_packed'] : dw && v.forceUnpacked ? ['int8_dw_quantize', 'int8_conv_dw'] : ['int8_conv2d']);
         if (packed && c.name.startsWith('packed ')) expect(c.name.slice(7, 9)).toBe(w.conv!.layout); // the case tests the layout it names
         return d;
       });
@@ -366,7 +366,7 @@ describe('int8 helpers', () => {
     const ctx = await testContext();
     const variants = ctx.info.hasDot4I8 ? ['dot4i8', 'unpacked'] : ['unpacked'];
     const kernels = ['int8_conv2d', 'int8_conv_packed', 'int8_matmul', 'int8_matmul_small'];
-    const want = [...kernels.flatMap((k) => variants.map((v) => `${k}:${v}|`)), 'int8_conv_pack|', 'int8_conv_dw|'].sort();
+    const want = [...kernels.flatMap((k) => variants.map((v) => `${k}:${v}|`)), 'int8_conv_pack|', 'int8_conv_dw|', 'int8_dw_quantize|'].sort();
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('int8_')).sort()).toEqual(want);
     console.log(`int8 pipelines (hasDot4I8=${ctx.info.hasDot4I8}): ${want.join(', ')}`);
   });

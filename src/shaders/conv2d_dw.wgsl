@@ -1,12 +1,11 @@
-// Uses activate() and override ACT from activation.wgsl, dwPosition() and PIX from conv_dw_position.wgsl.
+// Uses activate() and override ACT from activation.wgsl, dwPosition(), dwTaps() and PIX from conv_dw_position.wgsl.
 // Depthwise 2-D convolution (ONNX Conv with one input channel per group, any depth multiplier),
 // f32, with optional bias and a fused activation: conv2d.wgsl's result for these layers, but each
 // invocation computes PIX neighbouring output pixels of one row of one output channel. conv2d.wgsl
 // blocks 4 output channels that share each input load; a depthwise channel reads an input channel
 // no other one does, so there three of its four lanes repeated the work and every tap paid the
-// bounds and index arithmetic for one useful multiply-add per pixel. Here a tap costs one weight
-// load, PIX input loads and PIX multiply-adds; rows outside the image are skipped whole, columns
-// outside it read a clamped index and multiply by 0.
+// bounds and index arithmetic for one useful multiply-add per pixel; here (dwTaps) a tap costs one
+// weight load, PIX input loads and PIX multiply-adds.
 override HAS_BIAS: bool = false;
 override WG: u32 = 64u;
 
@@ -31,36 +30,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= params.total) { return; }
   let p = dwPosition(i); // conv_dw_position.wgsl
-  let n = p.n;
   let m = p.m;
-  let oh = p.oh;
-  let ow0 = p.ow0;
-  let xBase = p.xBase;
-  let wBase = m * params.KH * params.KW;
-  let ih0 = p.ih0;
-  let iw0 = p.iw0;
-  let Wi = i32(params.W);
-
-  var acc = vec4<f32>(0.0);
-  for (var kh = 0u; kh < params.KH; kh++) {
-    let ih = ih0 + i32(kh * params.dilH);
-    if (ih < 0 || ih >= i32(params.H)) { continue; }
-    let row = xBase + u32(ih) * params.W;
-    for (var kw = 0u; kw < params.KW; kw++) {
-      let wv = w[wBase + kh * params.KW + kw];
-      let iw = iw0 + vec4<i32>(i32(kw * params.dilW));
-      let inside = (iw >= vec4<i32>(0)) & (iw < vec4<i32>(Wi));
-      let cl = vec4<u32>(clamp(iw, vec4<i32>(0), vec4<i32>(Wi - 1)));
-      let xv = vec4<f32>(x[row + cl.x], x[row + cl.y], x[row + cl.z], x[row + cl.w]);
-      acc = fma(select(vec4<f32>(0.0), xv, inside), vec4<f32>(wv), acc);
-    }
-  }
+  let acc = dwTaps(p, m * params.KH * params.KW);
 
   var bv = 0.0;
   if (HAS_BIAS) { bv = bias[m]; }
-  let yBase = (n * params.M + m) * params.OH * params.OW + oh * params.OW + ow0;
+  let yBase = (p.n * params.M + m) * params.OH * params.OW + p.oh * params.OW + p.ow0;
   for (var j = 0u; j < PIX; j++) {
-    if (ow0 + j >= params.OW) { break; }
+    if (p.ow0 + j >= params.OW) { break; }
     y[yBase + j] = activate(acc[j] + bv, params.a, params.b);
   }
 }

@@ -1,7 +1,8 @@
-// Which outputs a depthwise-conv invocation computes, shared by conv2d_dw.wgsl and
-// int8_conv_dw.wgsl (listed in front of them): invocation i = ((n * M + m) * OH + oh) * OWB + block
-// owns PIX neighbouring pixels of row oh of output channel m, whose one input channel is
-// m / mPerGroup. Reads the kernel's params (C, H, W, M, OH, OWB, mPerGroup, strides, padT, padL).
+// What a depthwise-conv invocation computes, shared by conv2d_dw.wgsl and int8_conv_dw.wgsl
+// (listed in front of them): invocation i = ((n * M + m) * OH + oh) * OWB + block owns PIX
+// neighbouring pixels of row oh of output channel m, whose one input channel is m / mPerGroup
+// (dwPosition), and sums their taps (dwTaps). Reads the kernel's params (C, H, W, M, OH, OWB,
+// mPerGroup, KH, KW, strides, dilations, padT, padL) and its f32 arrays x (N, C, H, W) and w.
 const PIX = 4u;
 
 struct DwPosition {
@@ -22,4 +23,27 @@ fn dwPosition(i: u32) -> DwPosition {
   let ow0 = owb * PIX;
   let iw0 = vec4<i32>(vec4<u32>(ow0) + vec4<u32>(0u, 1u, 2u, 3u)) * i32(params.strideW) - params.padL;
   return DwPosition(n, m, oh, ow0, (n * params.C + c) * params.H * params.W, i32(oh * params.strideH) - params.padT, iw0);
+}
+
+// The PIX pixels' sums over the window of x * w[wBase + kh * KW + kw]. Rows outside the image are
+// skipped whole; columns outside it read a clamped index and multiply by 0. A tap costs one weight
+// load, PIX input loads and PIX multiply-adds. On integer-valued inputs (the int8 kernel's
+// differences) every product and partial sum below 2^24 is exact, so the fma changes no bit.
+fn dwTaps(p: DwPosition, wBase: u32) -> vec4<f32> {
+  let Wi = i32(params.W);
+  var acc = vec4<f32>(0.0);
+  for (var kh = 0u; kh < params.KH; kh++) {
+    let ih = p.ih0 + i32(kh * params.dilH);
+    if (ih < 0 || ih >= i32(params.H)) { continue; }
+    let row = p.xBase + u32(ih) * params.W;
+    for (var kw = 0u; kw < params.KW; kw++) {
+      let wv = w[wBase + kh * params.KW + kw];
+      let iw = p.iw0 + vec4<i32>(i32(kw * params.dilW));
+      let inside = (iw >= vec4<i32>(0)) & (iw < vec4<i32>(Wi));
+      let cl = vec4<u32>(clamp(iw, vec4<i32>(0), vec4<i32>(Wi - 1)));
+      let xv = vec4<f32>(x[row + cl.x], x[row + cl.y], x[row + cl.z], x[row + cl.w]);
+      acc = fma(select(vec4<f32>(0.0), xv, inside), vec4<f32>(wv), acc);
+    }
+  }
+  return acc;
 }
