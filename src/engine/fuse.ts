@@ -2,12 +2,12 @@
  * Graph rewrites that save dispatches on dispatch-bound small models:
  *  - BatchNormalization after a Conv with constant weights is folded into the Conv's weights/bias;
  *  - an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, Tanh, HardSigmoid, HardSwish) that is the only
- *    consumer of a Conv/Gemm/MatMul output is applied inside that kernel; a Relu or Clip after an int8 layer
- *    with float output, as its clamp; SiLU written as Mul(y, Sigmoid(y)) (efficientnet's) after a float layer too.
+ *    consumer of a Conv/Gemm/MatMul or XNOR layer's output is applied inside that kernel; a Relu or Clip after an
+ *    int8 layer with float output, as its clamp; SiLU written as Mul(y, Sigmoid(y)) (efficientnet's) after any of them.
  * Works on the resolved graph (concrete shapes, constants known); returns the steps to plan.
  */
 import type { TensorData, Node } from '../model/ir';
-import { attrFloat, attrInt } from '../model/ir';
+import { attrFloat, attrInt, attrString } from '../model/ir';
 import { indexNodes } from '../model/graph';
 import type { ResolvedGraph } from '../model/resolve';
 import { NO_ACTIVATION, type Activation } from '../kernels/common';
@@ -24,12 +24,16 @@ export interface PlanStep {
 
 /** Float ops whose kernels apply any activation in their epilogue. */
 export const FUSES_ACTIVATION: ReadonlySet<string> = new Set(['Conv', 'Gemm', 'MatMul']);
-/** The int8 layers lower-qdq makes: with float output they clamp it, so a ReLU or Clip after them fuses. */
+/** The int8 layers lower-qdq makes: with float output they clamp it, so a ReLU or Clip after them fuses, and SiLU. */
 const INT8_LAYERS: ReadonlySet<string> = new Set(['StudioInt8Conv', 'StudioInt8Gemm']);
+/** The XNOR layers: their epilogue applies any activation, unless the layer absorbed a ReLU already. */
+const XNOR_LAYERS: ReadonlySet<string> = new Set(['StudioXnorConv', 'StudioXnorGemm']);
+const SILU: Activation = { kind: 'silu' };
 
-/** Whether `node`'s kernel applies `act` in its epilogue (mobilenet_v2's int8 ReLU6 among them). */
+/** Whether `node`'s kernel applies `act` in its epilogue (mobilenet_v2's int8 and XNOR ReLU6 among them). */
 function fuses(node: Node, act: Activation): boolean {
   if (FUSES_ACTIVATION.has(node.opType)) return true;
+  if (XNOR_LAYERS.has(node.opType)) return attrString(node, 'activation', 'none') === 'none';
   return INT8_LAYERS.has(node.opType) && attrInt(node, 'float_out', 0) === 1 && attrInt(node, 'relu', 0) === 0 && INT8_FLOAT_ACTIVATIONS.has(act.kind);
 }
 
@@ -90,7 +94,7 @@ export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[];
     let act = NO_ACTIVATION;
     const next = soleConsumer(current.outputs[0]!);
     const a = next ? activationOf(next, constants, opset) : null;
-    const silu = FUSES_ACTIVATION.has(current.opType) && !(next && a) ? siluAfter(current.outputs[0]!) : null;
+    const silu = !(next && a) && fuses(current, SILU) ? siluAfter(current.outputs[0]!) : null;
     if (next && a && fuses(current, a)) {
       act = a;
       removed.add(next);
@@ -98,7 +102,7 @@ export function fuseGraph(g: ResolvedGraph, opset: number): { steps: PlanStep[];
       current = { ...current, outputs: [next.outputs[0]!] };
     } else if (silu) {
       const [sig, mul] = silu;
-      act = { kind: 'silu' };
+      act = SILU;
       removed.add(sig); removed.add(mul);
       fused.push(sig.name, mul.name);
       current = { ...current, outputs: [mul.outputs[0]!] };

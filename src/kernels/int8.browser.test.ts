@@ -24,6 +24,7 @@ interface QuantOpts {
   u8?: boolean; // x calibrated on the uint8 grid (zero 0..255), run with xShift = -128
   dynamic?: boolean; // x's (scale, zero) from dynamicQuantParams on the GPU, xShift = -128; float output
   clip?: [number, number]; // float output: a fused Clip (the epilogue's clamp) in place of relu
+  silu?: boolean; // float output: a fused SiLU
 }
 interface MatmulCase extends QuantOpts { name: string; x: number[]; n: number } // x (..., K)
 interface ConvCase extends QuantOpts {
@@ -69,6 +70,8 @@ const MATMUL: MatmulCase[] = [
   // A fused Clip (ReLU6 and the like) on the float output, both bounds reached.
   { name: 'small-M: float out, M = 3, K = 40, bias, clip [-0.5, 0.7]', x: [3, 40], n: 9, bias: true, output: 'float', clip: [-0.5, 0.7] },
   { name: 'dynamic across tiles 70x40x33, bias, clip [-0.5, 0.7]', x: [70, 40], n: 33, dynamic: true, bias: true, clip: [-0.5, 0.7] },
+  { name: 'small-M: dynamic, M = 2, K = 40, bias, SiLU', x: [2, 40], n: 9, dynamic: true, bias: true, silu: true },
+  { name: 'dynamic across tiles 70x40x33, SiLU', x: [70, 40], n: 33, dynamic: true, silu: true },
 ];
 
 const CONV: ConvCase[] = [
@@ -109,6 +112,9 @@ const CONV: ConvCase[] = [
   { name: 'direct: float out, groups 2, clip [-0.5, 0.7]', x: [1, 6, 8, 7], m: 6, k: [3, 3], group: 2, pads: [1, 1, 1, 1], bias: true, output: 'float', clip: [-0.5, 0.7] },
   { name: 'depthwise kernel: dynamic, stride 2, bias, clip [-0.5, 0.7]', x: [1, 7, 9, 8], m: 7, k: [3, 3], group: 7, strides: [2, 2], pads: [1, 1, 1, 1], dynamic: true, bias: true, clip: [-0.5, 0.7] },
   { name: 'packed c4: dynamic 1x1, 8 -> 12, bias, clip [-0.5, 0.7]', x: [1, 8, 5, 6], m: 12, k: [1, 1], dynamic: true, bias: true, clip: [-0.5, 0.7] },
+  { name: 'packed c4: dynamic 1x1, 8 -> 12, bias, SiLU', x: [1, 8, 5, 6], m: 12, k: [1, 1], dynamic: true, bias: true, silu: true },
+  { name: 'depthwise kernel: dynamic, 5x5, SiLU', x: [1, 6, 9, 8], m: 6, k: [5, 5], group: 6, pads: [2, 2, 2, 2], dynamic: true, silu: true },
+  { name: 'direct: float out, groups 2, SiLU', x: [1, 6, 8, 7], m: 6, k: [3, 3], group: 2, pads: [1, 1, 1, 1], bias: true, output: 'float', silu: true },
 ];
 
 const VARIANTS = [{ name: 'dot4I8Packed', forceUnpacked: false }, { name: 'unpacked', forceUnpacked: true }];
@@ -148,6 +154,7 @@ function problem(c: QuantOpts, N: number, K: number, xSize: number, seed: number
   const q: Int8Quant = {
     xScale: xs.scale, xZero: xs.zero, yScale: 1, yZero: 0, relu: c.relu ?? false, ...(xShift ? { xShift } : {}),
     ...(c.clip ? { act: { kind: 'clip', a: c.clip[0], b: c.clip[1] } } : {}),
+    ...(c.silu ? { act: { kind: 'silu' } } : {}),
   };
   if (c.output === 'float' || c.dynamic) {
     const biasF = c.bias ? randomFloats(N, seed + 2, -0.5, 0.5) : null;
@@ -199,6 +206,19 @@ function expectFloatExact(got: Float32Array, want: Int8RefResult, relu: boolean,
   if (relu && want.y.length >= 8) expect(want.y.some((v) => v === 0) && want.y.some((v) => v > 0), 'relu clips some, not all').toBe(true);
 }
 
+/**
+ * A fused SiLU: within 2 ulp-ish of the reference (the GPU's exp is not the host's), and it bit:
+ * negative outputs, none below SiLU's minimum (-0.2785), and none of them equal to the linear output.
+ */
+function expectSiluClose(got: Float32Array, want: Int8RefResult): void {
+  const bad: string[] = [];
+  for (let i = 0; i < want.y.length; i++) {
+    if (!(Math.abs(got[i]! - want.y[i]!) <= 4e-7 * Math.max(1, Math.abs(want.y[i]!)))) bad.push(`[${i}] got ${got[i]}, want ${want.y[i]}`);
+  }
+  expect(bad.length, `${bad.length}/${want.y.length} differ: ${bad.slice(0, 5).join('; ')}`).toBe(0);
+  expect(want.y.some((v) => v < 0) && want.y.some((v) => v > 1) && want.y.every((v) => v > -0.2785), 'SiLU shapes the outputs').toBe(true);
+}
+
 /** A fused Clip reaches both bounds and leaves values between them. */
 function expectClipBites(want: Int8RefResult, [lo, hi]: [number, number]): void {
   const [l, h] = [Math.fround(lo), Math.fround(hi)];
@@ -226,7 +246,8 @@ async function runCase(
     ctx.release(qp.buffer);
   }
   if (c.clip) expectClipBites(want!, c.clip);
-  if (p.spec.output === 'float') expectFloatExact(got, want!, p.q.relu, c.clip);
+  if (c.silu) expectSiluClose(got, want!);
+  else if (p.spec.output === 'float') expectFloatExact(got, want!, p.q.relu, c.clip);
   else expectBitExact(got, want!, p.q);
 }
 

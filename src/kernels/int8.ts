@@ -144,7 +144,7 @@ export interface Int8Quant {
   yZero: number;
   /** Fused ReLU: yq clamps at yZero (real 0) instead of -128; 'float' output: max(y, 0). */
   relu: boolean;
-  /** 'float' output only: a fused Clip (ReLU6 and the like) applied after the bias, in place of `relu`. */
+  /** 'float' output only: a fused Clip (ReLU6 and the like) applied after the bias, in place of `relu`, or SiLU. */
   act?: Activation;
   /**
    * Dynamic input quantisation: f32[4] (xScale, xZero, 1/xScale, unused) on the GPU, e.g.
@@ -306,21 +306,25 @@ export function int8Pipeline(ctx: GpuContext, kernel: string, code: string, opts
   return ctx.pipeline(`${kernel}:${variant}`, withDot4(code, variant === 'dot4i8'), {});
 }
 
-/** Activations an int8 kernel's float output applies, as a clamp: ReLU and Clip. */
-export const INT8_FLOAT_ACTIVATIONS: ReadonlySet<Activation['kind']> = new Set(['none', 'relu', 'clip']);
+/** Activations an int8 kernel's float output applies: ReLU and Clip as a clamp, and SiLU. */
+export const INT8_FLOAT_ACTIVATIONS: ReadonlySet<Activation['kind']> = new Set(['none', 'relu', 'clip', 'silu']);
 
-/** The clamp an int8 call applies to its float output: [yMin, yMax] (the f32 range when none), as a Clip's params. */
-function floatClamp(w: Int8Weights, q: Int8Quant): [number, number] {
+/**
+ * What an int8 call applies to its float output: the clamp [yMin, yMax] (the f32 range when none),
+ * as a Clip's params, and whether SiLU follows it.
+ */
+function floatActivation(w: Int8Weights, q: Int8Quant): { yMin: number; yMax: number; silu: boolean } {
   const act = q.act ?? { kind: 'none' };
-  if (!INT8_FLOAT_ACTIVATIONS.has(act.kind)) throw new Error(`int8 '${w.label}': a float output clamps only (ReLU, Clip), not ${act.kind}`);
+  if (!INT8_FLOAT_ACTIVATIONS.has(act.kind)) throw new Error(`int8 '${w.label}': a float output applies ReLU, Clip or SiLU, not ${act.kind}`);
   if (act.kind !== 'none' && q.relu) throw new Error(`int8 '${w.label}': both relu and act ${act.kind} were asked for`);
   if (w.output !== 'float' && act.kind !== 'none') throw new Error(`int8 '${w.label}': act applies to a float output; a requantized one clamps ReLU on its grid (relu)`);
-  // ReLU is Clip(0, ∞), none Clip(−∞, ∞); activationParams bounds the infinities to the f32 range.
-  return activationParams(act.kind === 'clip' ? act : { kind: 'clip', a: q.relu || act.kind === 'relu' ? 0 : undefined });
+  // ReLU is Clip(0, ∞), none and SiLU Clip(−∞, ∞); activationParams bounds the infinities to the f32 range.
+  const [yMin, yMax] = activationParams(act.kind === 'clip' ? act : { kind: 'clip', a: q.relu || act.kind === 'relu' ? 0 : undefined });
+  return { yMin, yMax, silu: act.kind === 'silu' };
 }
 
 /**
- * Appends the quantisation fields every int8 params struct ends with (K ... yMin, yMax) after
+ * Appends the quantisation fields every int8 params struct ends with (K ... yMin, yMax, silu) after
  * checking `q` against `w`, and returns the finished uniform with the `xq` buffer to bind: q.xq's,
  * or (xScale, xZero, fround(1/xScale), 0) uploaded for a static call.
  */
@@ -347,12 +351,12 @@ export function int8QuantBindings(
     }
   }
   const yZero = floatOut ? 0 : q.yZero;
-  const [yMin, yMax] = floatClamp(w, q);
+  const { yMin, yMax, silu } = floatActivation(w, q);
   u.u32(w.K).u32(w.K4)
     .i32(xShift).i32(yZero)
     .i32(q.relu ? yZero : -128).i32(127)
     .u32(floatOut ? 1 : 0).f32(floatOut ? 1 : q.yScale) // float: an opaque 1 (the shaders' fma guard)
-    .u32(w.asym ? 1 : 0).f32(yMin).f32(yMax);
+    .u32(w.asym ? 1 : 0).f32(yMin).f32(yMax).u32(silu ? 1 : 0);
   // Float32Array rounds: invXScale = fround(1/xScale), as before xq was a binding.
   const xq = q.xq?.buffer ?? ctx.upload(`${what}:xq`, Float32Array.of(q.xScale, q.xZero, 1 / q.xScale, 0));
   return { params: ctx.uniform(`${what}:params`, u.finish()), xq };

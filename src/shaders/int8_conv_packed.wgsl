@@ -27,6 +27,7 @@ struct Params {
   floatOut: u32, yScale: f32,
   asym: u32,
   yMin: f32, yMax: f32, // float output: the fused ReLU or Clip as a clamp (requant clamps ReLU at lo)
+  silu: u32, // float output: SiLU after the clamp (efficientnet's Mul(y, Sigmoid(y)), fused)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
