@@ -12,6 +12,8 @@ const WG = 64; // as in int8_conv2d.wgsl
 /** Output channels one invocation computes (the shader's vec4<i32> accumulator). */
 const CHANNELS_PER_INVOCATION = 4;
 const MAX_GROUPS = 65535;
+/** Words one invocation of int8_conv_pack.wgsl packs (its PER). */
+const PACK_WORDS_PER_INVOCATION = 8;
 /** Elements one invocation of int8_dw_quantize.wgsl quantises (its PER). */
 const DW_QUANTIZE_PER_INVOCATION = 16;
 /**
@@ -180,7 +182,7 @@ export function int8Conv2d(
     const pipeline = int8Pipeline(ctx, 'int8_conv_packed', int8Module(gemmCode, { epilogue: true }), opts);
     const [gx, gy] = gridFor(total, WG);
     return [
-      { label: `${label}:pack`, pipeline: packPipeline, bindGroup: ctx.bindGroup(`${label}:pack`, packPipeline, [packParams, x.buffer, scratch, xq]), workgroups: gridFor(packWords, WG) },
+      { label: `${label}:pack`, pipeline: packPipeline, bindGroup: ctx.bindGroup(`${label}:pack`, packPipeline, [packParams, x.buffer, scratch, xq]), workgroups: gridFor(Math.ceil(packWords / PACK_WORDS_PER_INVOCATION), WG) },
       { label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, scratch, w.packed, w.channels, y.buffer, xq, taps]), workgroups: [gx, gy, group * chBlocks] },
     ];
   }

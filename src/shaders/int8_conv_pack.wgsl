@@ -21,31 +21,50 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> xp: array<u32>;   // (N, group, CPg, Hp, Wp)
 @group(0) @binding(3) var<storage, read> xq: array<f32>;         // xScale, xZero, invXScale, unused
 
+// Words an invocation packs: a run of consecutive ones, so the index is split into (n, g, cp, hp,
+// wp) by division once a run, not once a word (SwiftShader divides one lane at a time).
+const PER = 8u;
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= params.total) { return; }
+  let first = (gid.x + gid.y * nwg.x * 64u) * PER;
+  if (first >= params.total) { return; }
   loadInputGrid();
-  let wp = i % params.Wp;
-  var t = i / params.Wp;
-  let hp = t % params.Hp;
+  var wp = first % params.Wp;
+  var t = first / params.Wp;
+  var hp = t % params.Hp;
   t = t / params.Hp;
-  let cp = t % params.CPg;
+  var cp = t % params.CPg;
   t = t / params.CPg;
-  let g = t % params.group;
-  let n = t / params.group;
-  let h = i32(hp) - i32(params.padT);
-  let hIn = h >= 0 && h < i32(params.H);
-  var word = 0u;
-  for (var j = 0u; j < 4u; j++) {
-    var lc = cp;
-    var wj = i32(wp) - i32(params.padL);
-    if (params.c4 != 0u) { lc = cp * 4u + j; } else { wj += i32(j * params.dilW); }
-    var q = xZero;
-    if (hIn && lc < params.cPerGroup && wj >= 0 && wj < i32(params.W)) {
-      q = quantize(x[((n * params.C + g * params.cPerGroup + lc) * params.H + u32(h)) * params.W + u32(wj)]);
+  var g = t % params.group;
+  var n = t / params.group;
+  let last = min(first + PER, params.total);
+  for (var i = first; i < last; i++) {
+    let h = i32(hp) - i32(params.padT);
+    let hIn = h >= 0 && h < i32(params.H);
+    var word = 0u;
+    for (var j = 0u; j < 4u; j++) {
+      var lc = cp;
+      var wj = i32(wp) - i32(params.padL);
+      if (params.c4 != 0u) { lc = cp * 4u + j; } else { wj += i32(j * params.dilW); }
+      var q = xZero;
+      if (hIn && lc < params.cPerGroup && wj >= 0 && wj < i32(params.W)) {
+        q = quantize(x[((n * params.C + g * params.cPerGroup + lc) * params.H + u32(h)) * params.W + u32(wj)]);
+      }
+      word |= (bitcast<u32>(q) & 0xffu) << (8u * j);
     }
-    word |= (bitcast<u32>(q) & 0xffu) << (8u * j);
+    xp[i] = word;
+    // The next word's position: wp runs fastest, then hp, cp, g, n.
+    wp++;
+    if (wp == params.Wp) {
+      wp = 0u; hp++;
+      if (hp == params.Hp) {
+        hp = 0u; cp++;
+        if (cp == params.CPg) {
+          cp = 0u; g++;
+          if (g == params.group) { g = 0u; n++; }
+        }
+      }
+    }
   }
-  xp[i] = word;
 }
