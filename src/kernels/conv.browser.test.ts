@@ -43,6 +43,10 @@ const CASES: Case[] = [
   { name: 'depthwise multiplier 3, 1x5, sigmoid', x: [1, 3, 5, 9], m: 9, k: [1, 5], group: 3, pads: [0, 2, 0, 2], bias: true, act: { kind: 'sigmoid' } },
   // SiLU (efficientnet's Mul(y, Sigmoid(y)), fused): both kernels.
   { name: 'silu, 3x3 pad 1', x: [1, 3, 7, 6], m: 5, k: [3, 3], pads: [1, 1, 1, 1], bias: true, act: { kind: 'silu' } },
+  // conv2d_dw.wgsl computes 8 pixels an invocation in two halves: rows of 13 (a block, then 5: the
+  // second half part-filled) and 11 (a block, then 3: only the first half) pixels.
+  { name: 'depthwise OW = 13, bias', x: [1, 3, 6, 13], m: 3, k: [3, 3], group: 3, pads: [1, 1, 1, 1], bias: true },
+  { name: 'depthwise OW = 11, N = 2, multiplier 2', x: [2, 2, 5, 11], m: 4, k: [3, 3], group: 2, pads: [1, 1, 1, 1] },
   { name: 'depthwise 3x3 stride 2, silu', x: [1, 8, 9, 9], m: 8, k: [3, 3], group: 8, strides: [2, 2], pads: [1, 1, 1, 1], bias: true, act: { kind: 'silu' } },
   // 4.2M invocations > 65535 workgroups of 64: checks the y-folded grid.
   { name: 'large dispatch folds into y', x: [1, 1, 2049, 2049], m: 1, k: [1, 1] },

@@ -11,7 +11,7 @@ const CHANNELS_PER_INVOCATION = 4;
 /** Consecutive output pixels one invocation computes. */
 const PIXELS_PER_INVOCATION = 4;
 /** Output pixels along a row one depthwise invocation computes (conv2d_dw.wgsl's PIX). */
-const DW_PIXELS = 4;
+export const DW_PIXELS = 8;
 
 export interface ConvAttrs {
   strides: [number, number];

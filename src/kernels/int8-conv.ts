@@ -34,6 +34,7 @@ export interface Int8ConvAttrs {
 }
 
 import { convOutSize, sizeOf } from '../core/shape';
+import { DW_PIXELS } from './conv';
 export { convOutSize };
 
 interface PackedGeometry { Hp: number; Wp: number; CPg: number; c4: boolean; bytes: number }
@@ -138,7 +139,7 @@ export function int8Conv2d(
     const count = N * C * H * W;
     const scratch = opts?.scratch ?? ctx.acquire(`${label}:xdiff`, count * 4);
     if (scratch.size < count * 4) throw new Error(`${label}: scratch has ${scratch.size} bytes, needs ${count * 4}`);
-    const OWB = Math.ceil(OW / 4);
+    const OWB = Math.ceil(OW / DW_PIXELS);
     const total = N * M * OH * OWB;
     const u = new UniformWriter()
       .u32(C).u32(H).u32(W).u32(M)

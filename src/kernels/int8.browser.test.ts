@@ -113,6 +113,7 @@ const CONV: ConvCase[] = [
   { name: 'depthwise kernel: dynamic, stride 2, bias, clip [-0.5, 0.7]', x: [1, 7, 9, 8], m: 7, k: [3, 3], group: 7, strides: [2, 2], pads: [1, 1, 1, 1], dynamic: true, bias: true, clip: [-0.5, 0.7] },
   { name: 'packed c4: dynamic 1x1, 8 -> 12, bias, clip [-0.5, 0.7]', x: [1, 8, 5, 6], m: 12, k: [1, 1], dynamic: true, bias: true, clip: [-0.5, 0.7] },
   { name: 'packed c4: dynamic 1x1, 8 -> 12, bias, SiLU', x: [1, 8, 5, 6], m: 12, k: [1, 1], dynamic: true, bias: true, silu: true },
+  { name: 'depthwise kernel: dynamic, OW = 21 (two blocks of 8 and a part), bias', x: [1, 4, 5, 21], m: 4, k: [3, 3], group: 4, pads: [1, 1, 1, 1], dynamic: true, bias: true },
   { name: 'depthwise kernel: dynamic, 5x5, SiLU', x: [1, 6, 9, 8], m: 6, k: [5, 5], group: 6, pads: [2, 2, 2, 2], dynamic: true, silu: true },
   { name: 'direct: float out, groups 2, SiLU', x: [1, 6, 8, 7], m: 6, k: [3, 3], group: 2, pads: [1, 1, 1, 1], bias: true, output: 'float', silu: true },
 ];

@@ -38,6 +38,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let yBase = (p.n * params.M + m) * params.OH * params.OW + p.oh * params.OW + p.ow0;
   for (var j = 0u; j < PIX; j++) {
     if (p.ow0 + j >= params.OW) { break; }
-    y[yBase + j] = activate(acc[j] + bv, params.a, params.b);
+    y[yBase + j] = activate(dwSum(acc, j) + bv, params.a, params.b);
   }
 }

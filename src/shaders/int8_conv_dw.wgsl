@@ -8,7 +8,7 @@
 // f32 differences (int8_dw_quantize.wgsl), and so do the weights (kernels/int8.ts
 // Int8Weights.perTap) inside the packed weight buffer; the tap loop is then the f32 depthwise
 // kernel's. Padding taps are (xZero - xZero) = 0 and are skipped.
-// Each invocation computes 4 neighbouring output pixels of one row of one output channel, with no
+// Each invocation computes PIX (8) neighbouring output pixels of one row of one output channel, with no
 // dot4 (a depthwise tap has one channel: nothing to pack 4 of).
 
 const WG = 64u;
@@ -48,6 +48,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let yBase = (p.n * params.M + m) * ohw + p.oh * params.OW + p.ow0;
   for (var j = 0u; j < PIX; j++) {
     if (p.ow0 + j >= params.OW) { break; }
-    y[yBase + j] = epilogue(i32(acc[j]), ch);
+    y[yBase + j] = epilogue(i32(dwSum(acc, j)), ch);
   }
 }
