@@ -20,10 +20,11 @@ const CASES: { name: string; op: BinaryOp; a: number[]; b: number[] }[] = [
   { name: 'min broadcast (Clip upper bound)', op: 'min', a: [3, 1, 5], b: [1, 4, 1] },
   // 16.9M outputs > 65535 workgroups x 256: the grid folds into y (small inputs keep uploads cheap).
   { name: 'broadcast, folded grid', op: 'add', a: [3, 1, 62_500], b: [1, 90, 1] },
-  // Rows of at least 128 with one value a row in the other operand: the row modes.
+  // Rows of at least 32 with one value a row in the other operand: the row modes (64-wide workgroups below 128).
   { name: 'squeeze-excite scale [2,3,17,19] * [2,3,1,1] (rows, b per row)', op: 'mul', a: [2, 3, 17, 19], b: [2, 3, 1, 1] },
   { name: 'per-row a: [1,4,1,1] - [1,4,20,10] (rows, a per row)', op: 'sub', a: [1, 4, 1, 1], b: [1, 4, 20, 10] },
-  { name: 'rows of 49 stay strided: [1,5,7,7] * [1,5,1,1]', op: 'mul', a: [1, 5, 7, 7], b: [1, 5, 1, 1] },
+  { name: 'rows of 49, 64-wide: [2,5,7,7] * [2,5,1,1]', op: 'mul', a: [2, 5, 7, 7], b: [2, 5, 1, 1] },
+  { name: 'rows of 20 stay strided: [1,5,4,5] * [1,5,1,1]', op: 'mul', a: [1, 5, 4, 5], b: [1, 5, 1, 1] },
 ];
 
 describe('binary kernel vs reference', () => {
@@ -44,12 +45,12 @@ describe('binary kernel vs reference', () => {
 
   it('keys pipelines by op and index mode only', async () => {
     const ctx = await testContext();
-    // Strided for every op; same shape for add and mul; rows with b per row for mul, with a per row for sub.
+    // Strided for every op; same shape for add and mul; rows with b per row for mul (both widths), with a per row for sub.
     expect(ctx.pipelineKeys().filter((k) => k.startsWith('binary|')).sort()).toEqual([
       'binary|MODE=0,OP=0,WG=256', 'binary|MODE=0,OP=1,WG=256', 'binary|MODE=0,OP=2,WG=256', 'binary|MODE=0,OP=3,WG=256',
       'binary|MODE=0,OP=4,WG=256', 'binary|MODE=0,OP=5,WG=256',
       'binary|MODE=1,OP=0,WG=256', 'binary|MODE=1,OP=2,WG=256',
-      'binary|MODE=2,OP=2,WG=256', 'binary|MODE=3,OP=1,WG=256',
+      'binary|MODE=2,OP=2,WG=256', 'binary|MODE=2,OP=2,WG=64', 'binary|MODE=3,OP=1,WG=256',
     ]);
     const before = ctx.pipelineCompiles;
     const t = (s: number[]) => emptyTensor(ctx, s);

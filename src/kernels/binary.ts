@@ -12,8 +12,14 @@ export const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, di
 const WG = 256;
 /** binary.wgsl's MODE: how the operands' indices follow from the output's. */
 export const BINARY_MODES = { strided: 0, same: 1, rowsB: 2, rowsA: 3 } as const;
-/** Rows at least this long take the row modes; shorter ones would leave most of a workgroup idle. */
-const MIN_ROW = WG / 2;
+/**
+ * The row modes' workgroup: 256 wide for rows of 128 or more, else 64 wide. Rows shorter than 32
+ * stay strided: they would leave most of a workgroup idle. efficientnet's last squeeze-excite
+ * scales have rows of 49 (7x7), where the strided form paid two divisions an element.
+ */
+const ROW_WG_NARROW = 64;
+const MIN_ROW = ROW_WG_NARROW / 2;
+const rowWorkgroup = (I: number) => (I >= WG / 2 ? WG : ROW_WG_NARROW);
 const MAX_GROUPS = 65535;
 
 /** y = a op b elementwise, numpy broadcasting; y has the broadcast shape (rank <= 8 after collapsing). */
@@ -32,6 +38,7 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor
   const same = shape.length === 0 || (shape.length === 1 && sa[0] === 1 && sb[0] === 1);
   const [R, I] = shape as [number, number];
   const rows = shape.length === 2 && I >= MIN_ROW && I <= MAX_GROUPS * WG && R <= MAX_GROUPS;
+  const wg = rows ? rowWorkgroup(I) : WG;
   const laidOut = (s: number[]) => s[0] === I && s[1] === 1, perRow = (s: number[]) => s[0] === 1 && s[1] === 0;
   const mode = same ? BINARY_MODES.same
     : rows && laidOut(sa) && perRow(sb) ? BINARY_MODES.rowsB
@@ -40,11 +47,12 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor
   const w = new UniformWriter().u32(count).u32(shape.length).u32(0).u32(0)
     .u32s(shape, MAX_DIMS).u32s(sa, MAX_DIMS).u32s(sb, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
-  const pipeline = ctx.pipeline('binary', withStrided(code), { MODE: mode, OP: BINARY_OPS[op], WG });
+  const rowMode = mode >= BINARY_MODES.rowsB;
+  const pipeline = ctx.pipeline('binary', withStrided(code), { MODE: mode, OP: BINARY_OPS[op], WG: rowMode ? wg : WG });
   return [{
     label,
     pipeline,
     bindGroup: ctx.bindGroup(label, pipeline, [params, a.buffer, b.buffer, y.buffer]),
-    workgroups: mode >= BINARY_MODES.rowsB ? [Math.ceil(I / WG), R, 1] : gridFor(count, WG),
+    workgroups: rowMode ? [Math.ceil(I / wg), R, 1] : gridFor(count, WG),
   }];
 }
