@@ -6,7 +6,7 @@
  */
 import type { AttrValue, Model, Node, TensorData } from '../model/ir';
 import { attrFloat, attrInt, attrInts, attrString } from '../model/ir';
-import { freshNamer, indexGraph, removeDeadCode } from '../model/graph';
+import { freshNamer, indexGraph, isDepthwiseConv, removeDeadCode } from '../model/graph';
 import { STUDIO_DOMAIN } from '../model/support';
 import { binarizeWeights } from '../engine/ops-binary';
 
@@ -66,16 +66,6 @@ function weightRows(node: Node, w: TensorData): { N: number; K: number; rowsAreO
   return { N, K: N ? w.data.length / N : 0, rowsAreOutputs };
 }
 
-/**
- * A Conv with one input channel per group and more than one group. Its dot product runs over its
- * 9 (3x3) or 25 taps alone: a 32-bit sign word holds that few bits, where a dense conv's packs 32
- * channels a tap, and the float depthwise kernel is already cheap per output.
- */
-function isDepthwise(model: Model, node: Node): boolean {
-  const w = model.graph.initializers[node.inputs[1] ?? ''];
-  return node.opType === 'Conv' && attrInt(node, 'group', 1) > 1 && w?.dims[1] === 1;
-}
-
 export function planBinary(model: Model, recipe: BinaryRecipe = DEFAULT_BINARY_RECIPE): BinaryPlan {
   const g = model.graph;
   const { sole } = indexGraph(g);
@@ -92,7 +82,7 @@ export function planBinary(model: Model, recipe: BinaryRecipe = DEFAULT_BINARY_R
     }
     const why = refusal(model, node);
     if (why) { kept.push({ node: node.name, reason: why }); return; }
-    if (!asked && isDepthwise(model, node)) {
+    if (!asked && isDepthwiseConv(model, node)) {
       kept.push({ node: node.name, reason: 'a depthwise conv (one input channel a group): its sign words hold only its taps, so XNOR gains little on it; kept float32 unless the recipe names it' });
       return;
     }

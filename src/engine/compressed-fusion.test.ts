@@ -29,7 +29,7 @@ function relu6Block(): Model {
   const lo = b.initializer('lo', tensor('float32', [], [0])), hi = b.initializer('hi', tensor('float32', [], [6]));
   const x = b.input('x', 'float32', ['N', 3, 12, 12]);
   let h = b.node('Clip', [b.node('Conv', [x, w('stem', [8, 3, 3, 3], 1), w('stem_b', [8], 2)], { pads: ints([1, 1, 1, 1]) }), lo, hi]);
-  h = b.node('Clip', [b.node('Conv', [h, w('dw', [8, 1, 3, 3], 3), w('dw_b', [8], 4)], { group: int(8), pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }), lo, hi]);
+  h = b.node('Clip', [b.node('Conv', [h, w('dw', [8, 1, 3, 3], 3), w('dw_b', [8], 4)], { group: int(8), pads: ints([1, 1, 1, 1]), strides: ints([2, 2]) }, { name: 'depthwise' }), lo, hi]);
   h = b.node('Clip', [b.node('Conv', [h, w('pw', [16, 8, 1, 1], 5), w('pw_b', [16], 6)]), lo, hi]);
   h = b.node('Flatten', [b.node('GlobalAveragePool', [h])]);
   b.output(b.node('Gemm', [h, w('fc', [10, 16], 7), w('fc_b', [10], 8)], { transB: int(1) }), 'float32', ['N', 10]);
@@ -56,7 +56,8 @@ function activationBlock(): Model {
 describe('ReLU6 fused into dynamic int8 layers', () => {
   it('each Clip runs inside the int8 conv before it, and the outputs are onnxruntime\'s', async () => {
     const float = relu6Block();
-    const recipe = { ...DEFAULT_INT8_RECIPE, activations: 'dynamic' as const };
+    // Named, the depthwise conv is quantized too (by default it stays float32).
+    const recipe = { ...DEFAULT_INT8_RECIPE, activations: 'dynamic' as const, layers: { depthwise: 'int8' as const } };
     const q = applyInt8(float, planInt8(float, recipe), {}, recipe);
     const ctx = await createGpuContext(await nodeGpu());
     const session = new InferenceSession(ctx, q);
@@ -153,4 +154,15 @@ describe('SiLU and ReLU6 fused into int8 and XNOR layers', () => {
     session.destroy();
     ctx.destroy();
   }, 60_000);
+
+  it('int8 keeps a depthwise conv float32 unless the recipe names it, saying why', () => {
+    const float = relu6Block();
+    const plan = planInt8(float, DEFAULT_INT8_RECIPE);
+    expect(plan.layers.map((l) => l.node.name)).not.toContain('depthwise');
+    expect(plan.layers).toHaveLength(3); // stem, pointwise, Gemm
+    expect(plan.skipped).toEqual([{ node: 'depthwise', reason: expect.stringMatching(/depthwise conv .* stays float32 unless the recipe names it/) }]);
+    const named = planInt8(float, { ...DEFAULT_INT8_RECIPE, layers: { depthwise: 'int8' } });
+    expect(named.layers.map((l) => l.node.name)).toContain('depthwise');
+    expect(named.skipped).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { ModelError } from '../core/errors';
 import type { Graph, Model, Node } from './ir';
+import { attrInt } from './ir';
 import { resolveGraph, type ResolvedGraph } from './resolve';
 
 /** Each value's consuming nodes, in node order. */
@@ -58,6 +59,16 @@ export function indexNodes(nodes: readonly Node[], outputs: Iterable<string> = [
     },
     uses: (v) => consumers.get(v)?.length ?? 0,
   };
+}
+
+/**
+ * A Conv with one input channel per group and more than one group (stored weights (M, 1, KH, KW)).
+ * Its dot products run over its 9 or 25 taps alone, so int8 and XNOR gain nothing on it: the
+ * compressions keep it float32 unless a recipe names it.
+ */
+export function isDepthwiseConv(model: Model, node: Node): boolean {
+  const w = model.graph.initializers[node.inputs[1] ?? ''];
+  return node.opType === 'Conv' && attrInt(node, 'group', 1) > 1 && w?.dims.length === 4 && w.dims[1] === 1;
 }
 
 export function indexGraph(g: Graph): GraphIndex {
