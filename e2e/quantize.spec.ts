@@ -107,6 +107,11 @@ test('binarizes LeNet in the page: size ratio, accuracy, and a studio-format fil
   // conv2, fc1, fc2 binarized (1 bit + a scale per channel), conv1 and fc3 float: about 19× smaller weights.
   expect(Number(await bin.getByTestId('v-ratio').getAttribute('data-ratio'))).toBeGreaterThan(10);
   await expect(page.getByTestId('v-format-note')).toContainText('onnxruntime cannot run');
+  // conv1 and fc3 stayed float32: the layer table marks each with the reason the plan gave.
+  const kept = page.getByTestId('layer-table').getByTestId('kept-float');
+  await expect(kept).toHaveCount(2);
+  await expect(kept.first()).toHaveAttribute('title', 'kept float32: the first layer stays float32 (keepFirstLast)');
+  await expect(kept.last()).toHaveAttribute('title', 'kept float32: the last layer stays float32 (keepFirstLast)');
   await page.getByTestId('variants-card').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'test-results/screens/07-binary.png', fullPage: true });
 

@@ -1,11 +1,13 @@
 import { useDeferredValue } from 'react';
-import { useStudio } from '../state/store';
+import { recordOf, useStudio } from '../state/store';
+import type { VariantRecord } from '../recipe/variant';
 import { fmtInt, fmtBytes, fmtCount, fmtShape } from './format';
 import { BarSvg } from './charts/SvgCharts';
 
 export function ModelView() {
   // A new selection's layers render in a transition (a big model's table is long).
   const model = useDeferredValue(useStudio((s) => s.summary));
+  const keptFloat = keptFloatReasons(useStudio((s) => recordOf(s, s.selectedId)));
   if (!model) {
     return <div className="card"><h3>Model</h3><p className="muted">No model loaded yet.</p></div>;
   }
@@ -41,7 +43,8 @@ export function ModelView() {
           {model.layers.map((l, i) => (
             <tr key={l.name}>
               <td className="muted">{i + 1}</td><td className="mono">{l.name}</td>
-              <td><span className="op" title={l.opType}>{opLabel(l.opType)}</span>{l.fusedInto && <span className="fused" title={`computed inside ${l.fusedInto}'s kernel`}>fused</span>}</td>
+              <td><span className="op" title={l.opType}>{opLabel(l.opType)}</span>{l.fusedInto && <span className="fused" title={`computed inside ${l.fusedInto}'s kernel`}>fused</span>}
+                {keptFloat.has(l.name) && <span className="kept-float" data-testid="kept-float" title={`kept float32: ${keptFloat.get(l.name)}`}>float32</span>}</td>
               <td className="mono">{fmtShape(l.shape)}</td><td className="num">{l.params ? fmtInt(l.params) : ''}</td>
               <td className="num">{l.flops ? fmtCount(l.flops) : ''}</td><td className="num">{l.bytes ? fmtBytes(l.bytes) : ''}</td>
             </tr>
@@ -50,6 +53,13 @@ export function ModelView() {
       </table>
     </div>
   );
+}
+
+/** The layers an int8 or binary variant left float32, with the reason its plan gave (int8's skipped, binarizing's kept). */
+function keptFloatReasons(r: VariantRecord | undefined): Map<string, string> {
+  if (r?.technique !== 'int8' && r?.technique !== 'binary') return new Map();
+  const list = r.technique === 'int8' ? r.details.skipped : r.details.kept;
+  return new Map((Array.isArray(list) ? list as { node: string; reason: string }[] : []).map((k) => [k.node, k.reason]));
 }
 
 /** The last two path segments of exporter names like '/features/features.0/Conv'. */
