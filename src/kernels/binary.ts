@@ -38,7 +38,6 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor
   const same = shape.length === 0 || (shape.length === 1 && sa[0] === 1 && sb[0] === 1);
   const [R, I] = shape as [number, number];
   const rows = shape.length === 2 && I >= MIN_ROW && I <= MAX_GROUPS * WG && R <= MAX_GROUPS;
-  const wg = rows ? rowWorkgroup(I) : WG;
   const laidOut = (s: number[]) => s[0] === I && s[1] === 1, perRow = (s: number[]) => s[0] === 1 && s[1] === 0;
   const mode = same ? BINARY_MODES.same
     : rows && laidOut(sa) && perRow(sb) ? BINARY_MODES.rowsB
@@ -48,11 +47,12 @@ export function binary(ctx: GpuContext, op: BinaryOp, a: GpuTensor, b: GpuTensor
     .u32s(shape, MAX_DIMS).u32s(sa, MAX_DIMS).u32s(sb, MAX_DIMS);
   const params = ctx.uniform(`${label}:params`, w.finish());
   const rowMode = mode >= BINARY_MODES.rowsB;
-  const pipeline = ctx.pipeline('binary', withStrided(code), { MODE: mode, OP: BINARY_OPS[op], WG: rowMode ? wg : WG });
+  const wg = rowMode ? rowWorkgroup(I) : WG;
+  const pipeline = ctx.pipeline('binary', withStrided(code), { MODE: mode, OP: BINARY_OPS[op], WG: wg });
   return [{
     label,
     pipeline,
     bindGroup: ctx.bindGroup(label, pipeline, [params, a.buffer, b.buffer, y.buffer]),
-    workgroups: rowMode ? [Math.ceil(I / wg), R, 1] : gridFor(count, WG),
+    workgroups: rowMode ? [Math.ceil(I / wg), R, 1] : gridFor(count, wg),
   }];
 }

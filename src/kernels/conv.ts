@@ -11,7 +11,28 @@ const CHANNELS_PER_INVOCATION = 4;
 /** Consecutive output pixels one invocation computes. */
 const PIXELS_PER_INVOCATION = 4;
 /** Output pixels along a row one depthwise invocation computes (conv2d_dw.wgsl's PIX). */
-export const DW_PIXELS = 8;
+const DW_PIXELS = 8;
+
+/**
+ * The params both depthwise kernels start with, as conv_dw_position.wgsl reads them (C ... OWB,
+ * total), and `total`, their invocation count: one per DW_PIXELS pixels of an output row.
+ */
+export function depthwiseParamsHead(
+  xShape: readonly number[], wShape: readonly number[], OH: number, OW: number,
+  g: { strides: [number, number]; pads: readonly number[]; dilations: [number, number]; group: number },
+): { head: UniformWriter; total: number } {
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [M, , KH, KW] = wShape as [number, number, number, number];
+  const OWB = Math.ceil(OW / DW_PIXELS);
+  const total = N * M * OH * OWB;
+  const head = new UniformWriter()
+    .u32(C).u32(H).u32(W).u32(M)
+    .u32(OH).u32(OW).u32(KH).u32(KW)
+    .u32(g.strides[0]).u32(g.strides[1]).i32(g.pads[0]!).i32(g.pads[1]!)
+    .u32(g.dilations[0]).u32(g.dilations[1]).u32(M / g.group).u32(OWB)
+    .u32(total);
+  return { head, total };
+}
 
 export interface ConvAttrs {
   strides: [number, number];
@@ -67,16 +88,9 @@ export function conv2d(
   };
   if (group > 1 && cPerGroup === 1) {
     // Depthwise: its own kernel, a row of pixels per invocation (conv2d_dw.wgsl says why).
-    const OWB = Math.ceil(OW / DW_PIXELS);
-    const total = N * M * OH * OWB;
+    const { head, total } = depthwiseParamsHead(x.shape, w.shape, OH, OW, attrs);
     if (total === 0) return [];
-    return dispatch('conv2d_dw', `${dwPositionCode}\n${dwCode}`, ctx.uniform(`${label}:params`, new UniformWriter()
-      .u32(C).u32(H).u32(W).u32(M)
-      .u32(OH).u32(OW).u32(KH).u32(KW)
-      .u32(sH).u32(sW).i32(padT).i32(padL)
-      .u32(dH).u32(dW).u32(mPerGroup).u32(OWB)
-      .u32(total).u32(0).f32(a).f32(b)
-      .finish()), total);
+    return dispatch('conv2d_dw', `${dwPositionCode}\n${dwCode}`, ctx.uniform(`${label}:params`, head.u32(0).f32(a).f32(b).finish()), total);
   }
   const mPer = Math.min(CHANNELS_PER_INVOCATION, mPerGroup);
   const blocksPerGroup = Math.ceil(mPerGroup / mPer);

@@ -34,7 +34,7 @@ export interface Int8ConvAttrs {
 }
 
 import { convOutSize, sizeOf } from '../core/shape';
-import { DW_PIXELS } from './conv';
+import { depthwiseParamsHead } from './conv';
 export { convOutSize };
 
 interface PackedGeometry { Hp: number; Wp: number; CPg: number; c4: boolean; bytes: number }
@@ -78,7 +78,6 @@ export function int8ConvScratchBytes(xShape: readonly number[], w: Int8Weights, 
   if (runsDepthwise(xShape, w, conv, OH, OW)) return sizeOf(xShape) * 4;
   return packedGeometry(xShape, w, conv, OH, OW)?.bytes ?? 0;
 }
-
 
 /**
  * The packed kernel's tap table: for each weight word of the conv packing, the offset of the input
@@ -139,20 +138,14 @@ export function int8Conv2d(
     const count = N * C * H * W;
     const scratch = opts?.scratch ?? ctx.acquire(`${label}:xdiff`, count * 4);
     if (scratch.size < count * 4) throw new Error(`${label}: scratch has ${scratch.size} bytes, needs ${count * 4}`);
-    const OWB = Math.ceil(OW / DW_PIXELS);
-    const total = N * M * OH * OWB;
-    const u = new UniformWriter()
-      .u32(C).u32(H).u32(W).u32(M)
-      .u32(OH).u32(OW).u32(KH).u32(KW)
-      .u32(sH).u32(sW).i32(padT).i32(padL)
-      .u32(dH).u32(dW).u32(mPerGroup).u32(OWB)
-      .u32(total).u32(w.perTap!.offset).u32(0).u32(0);
-    const { params, xq } = int8QuantBindings(ctx, u, w, q, label);
-    const quantParams = ctx.uniform(`${label}:quantize-params`, new UniformWriter().u32(count).i32(q.xShift ?? 0).u32(0).u32(0).finish());
+    const { head, total } = depthwiseParamsHead(x.shape, w.shape, OH, OW, conv);
+    const { params, xq } = int8QuantBindings(ctx, head.u32(w.perTap!.offset).u32(0).u32(0), w, q, label);
+    const invocations = Math.ceil(count / DW_QUANTIZE_PER_INVOCATION);
+    const quantParams = ctx.uniform(`${label}:quantize-params`, new UniformWriter().u32(count).i32(q.xShift ?? 0).u32(invocations).u32(0).finish());
     const quantPipeline = ctx.pipeline('int8_dw_quantize', int8Module(dwQuantizeCode, { quantize: true }), {});
     const pipeline = ctx.pipeline('int8_conv_dw', int8Module(`${dwPositionCode}\n${dwCode}`, { epilogue: true }), {});
     return [
-      { label: `${label}:quantize`, pipeline: quantPipeline, bindGroup: ctx.bindGroup(`${label}:quantize`, quantPipeline, [quantParams, x.buffer, scratch, xq]), workgroups: gridFor(Math.ceil(count / DW_QUANTIZE_PER_INVOCATION), WG) },
+      { label: `${label}:quantize`, pipeline: quantPipeline, bindGroup: ctx.bindGroup(`${label}:quantize`, quantPipeline, [quantParams, x.buffer, scratch, xq]), workgroups: gridFor(invocations, WG) },
       { label, pipeline, bindGroup: ctx.bindGroup(label, pipeline, [params, scratch, w.packed, w.channels, y.buffer, xq]), workgroups: gridFor(total, WG) },
     ];
   }

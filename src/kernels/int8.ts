@@ -164,8 +164,9 @@ export interface Int8Options {
   dot4?: 'auto' | 'builtin' | 'unpacked';
   label?: string;
   /**
-   * int8Conv2d only: the input scratch (x packed, or x quantised once for a depthwise layer), at least int8ConvScratchBytes(...) bytes, owned by
-   * the caller, who may share it between layers run in order. Without it one is acquired per call
+   * int8Conv2d only: the input scratch (x packed, or x quantised once for a depthwise layer), at
+   * least int8ConvScratchBytes(...) bytes, owned by the caller, who may share it between layers run
+   * in order. Without it one is acquired per call
    * and belongs to the returned dispatches (as XnorOptions.scratch): plan once, run many times.
    */
   scratch?: GPUBuffer;

@@ -7,7 +7,9 @@ const WG = 64u;
 const PER = 16u; // elements an invocation quantises at most: SwiftShader pays a lot per invocation
 
 struct Params {
-  total: u32, xShift: i32, _p0: u32, _p1: u32,
+  total: u32, xShift: i32,
+  invocations: u32, // T = ceil(total / PER), from the host: no division here
+  _p0: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -20,8 +22,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   // Invocation j of T = ceil(total / PER) takes elements j, j + T, j + 2T, ...: neighbouring
   // invocations read neighbouring elements on each step, as a GPU coalesces best.
   let j = gid.x + gid.y * nwg.x * WG;
-  let T = (params.total + PER - 1u) / PER;
-  if (j >= T) { return; }
+  if (j >= params.invocations) { return; }
   loadInputGrid();
-  for (var i = j; i < params.total; i += T) { d[i] = f32(quantize(x[i]) - xZero); }
+  for (var i = j; i < params.total; i += params.invocations) { d[i] = f32(quantize(x[i]) - xZero); }
 }
