@@ -9,6 +9,7 @@ import { nodeGpu } from '../cli/dawn';
 import { StudioRuntime } from './runtime';
 import { GraphBuilder, tensor } from '../model/builder';
 import { exportOnnx } from '../model/onnx-export';
+import { MNIST_PREPROCESS, readMnistFile } from '../data/mnist-testing';
 
 /** Two 1×1 convs on [N,2,4,4] whose zero biases are one initializer, the second read through an Identity (torch.onnx ≥ 1.12). */
 function sharedBias(): Uint8Array {
@@ -43,5 +44,17 @@ describe('loading a model', () => {
   it('says so for a float16 file', async () => {
     const { notices } = await load(new Uint8Array(readFileSync('fixtures/cifar10-teacher-fp16.onnx')), 'fp16.onnx');
     expect(notices).toContain('A float16 model');
+  }, 120_000);
+
+  it('makes and keeps a variant that the loaded data does not fit, and says its accuracy was not measured', async () => {
+    // A [N,2,4,4] model beside MNIST's 28×28 images, as a 224×224 model beside the bundled set.
+    const { rt, root, notices } = await load(sharedBias(), 'shared.onnx');
+    // Loaded as the page holds its bundled set when a model is dropped: no fit check at load.
+    await rt.datasets.loadIdx('test', readMnistFile('t10k-images-idx3-ubyte'), readMnistFile('t10k-labels-idx1-ubyte'), 'mnist', undefined, undefined, { checkFit: false });
+    const evaluate = { kind: 'evaluate' as const, samples: 8, batch: 8, runs: 1, latency: false, latencyBudgetMs: 1000 };
+    const { record, measured } = await rt.runStep({ kind: 'int8', activations: 'dynamic' }, root.id, { preprocess: MNIST_PREPROCESS, evaluate });
+    expect(measured).toEqual([]);
+    expect(rt.variants.record(record.id).technique).toBe('int8');
+    expect(notices).toContain('Made, not evaluated');
   }, 120_000);
 });

@@ -7,7 +7,7 @@
  */
 import { createGpuContext } from '../gpu/adapter';
 import type { GpuContext, DeviceLostInfo } from '../gpu/context';
-import { ModelError, RecipeError } from '../core/errors';
+import { DatasetError, ModelError, RecipeError } from '../core/errors';
 import { sha256Hex } from '../core/hash';
 import { importOnnx } from '../model/onnx-import';
 import { exportOnnx } from '../model/onnx-export';
@@ -269,12 +269,27 @@ export class StudioRuntime {
       const done = await this.keeper.jobStarted({ key: `${Date.now()}`, kind: 'step', label, inputId, request: { step: raw, preprocess: opts.preprocess, evaluate: opts.evaluate ?? null }, startedAt: Date.now() });
       try {
         const record = await this.makeVariant(step, raw ?? step, inputId, opts.preprocess, job, opts.onTrain);
-        const measured = opts.evaluate ? await this.evaluation.family(record.id, opts.evaluate, opts.preprocess, job) : [];
+        const measured = opts.evaluate ? await this.evaluateNew(record, opts.evaluate, opts.preprocess, job) : [];
         return { record: this.variants.record(record.id), measured };
       } finally {
         await done?.();
       }
     }, signal);
+  }
+
+  /**
+   * A new variant's family evaluated on the loaded test set. Data the model does not take (the
+   * bundled MNIST beside a 224×224 model) leaves it unmeasured with a notice, as the CLI says
+   * "not measured": the variant is made and kept either way.
+   */
+  private async evaluateNew(record: VariantRecord, step: EvaluateStep, preprocess: Preprocess, job: JobHandle): Promise<VariantRecord[]> {
+    try {
+      return await this.evaluation.family(record.id, step, preprocess, job);
+    } catch (e) {
+      if (!(e instanceof DatasetError)) throw e;
+      this.events.notice('info', 'Made, not evaluated', `'${record.name}' was made and kept; its accuracy was not measured: ${e.message}. Load test data the model takes, then press Evaluate.`);
+      return [];
+    }
   }
 
   /** Runs a step inside a job and keeps its result as a variant. */
